@@ -1,0 +1,153 @@
+import type { z } from "zod";
+import type { ChangeKind, DomainEvent } from "#schemas/domain-events.ts";
+
+/**
+ * The types of ripple's one pipeline declaration (`infra/pipeline.ts`).
+ *
+ * The CDK app and the local runtime are both built from a value of {@link PipelineDeclaration};
+ * neither restates the topology. Names follow the CloudFormation / Lambda properties they become.
+ */
+
+export type AttributeType = "S" | "N" | "B";
+
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: AttributeType;
+}
+
+export interface GlobalSecondaryIndexDeclaration {
+  readonly indexName: string;
+  readonly partitionKey: KeyAttribute;
+  /** @default no sort key */
+  readonly sortKey?: KeyAttribute;
+  /** @default "ALL" */
+  readonly projection?: "ALL" | "KEYS_ONLY";
+}
+
+export interface TableDeclaration {
+  /** Physical table name (in AWS prefixed with the stage, e.g. `prod-PetStore`). */
+  readonly tableName: string;
+  /** Which seed system or pipeline role it serves; shown in docs and the dashboard. */
+  readonly purpose: string;
+  readonly partitionKey: KeyAttribute;
+  /** @default no sort key */
+  readonly sortKey?: KeyAttribute;
+  /** @default no indexes */
+  readonly globalSecondaryIndexes?: readonly GlobalSecondaryIndexDeclaration[];
+  /** Attribute DynamoDB's TTL reads (epoch seconds). @default TTL off */
+  readonly timeToLiveAttribute?: string;
+  /** @default no stream */
+  readonly stream?: "NEW_IMAGE";
+  /** @default true */
+  readonly pointInTimeRecovery?: boolean;
+}
+
+/** One change kind of a source table mapped to the domain event it becomes. */
+export interface ChangeMapping {
+  /** `EXPIRE` is a TTL deletion; a REMOVE mapping without an EXPIRE one also covers expiries. */
+  readonly on: readonly ChangeKind[];
+  readonly event: DomainEvent;
+}
+
+/** Settings of a DynamoDB-stream event source mapping, as Lambda names them. */
+export interface EventSourceMappingSettings {
+  /** 1–10,000. @default 100 */
+  readonly batchSize?: number;
+  /** 0–300 s. @default 0 */
+  readonly maximumBatchingWindowInSeconds?: number;
+  /** @default true */
+  readonly bisectBatchOnFunctionError?: boolean;
+  /** -1 (until the record expires) or 0–10,000. @default 10 */
+  readonly maximumRetryAttempts?: number;
+  /** -1 (no limit) or 60–604,800 s. @default 3600 */
+  readonly maximumRecordAgeInSeconds?: number;
+  /** 1–10 concurrent batches per shard. @default 1 */
+  readonly parallelizationFactor?: number;
+  /** @default "TRIM_HORIZON" */
+  readonly startingPosition?: "TRIM_HORIZON" | "LATEST";
+  /**
+   * Lambda FilterCriteria patterns, applied to the record as delivered (DynamoDB-typed values:
+   * numbers are strings there). A record matching any pattern is delivered.
+   * @default deliver every record
+   */
+  readonly filterPatterns?: readonly object[];
+}
+
+/** A table whose stream feeds the fan-out, and the domain events its changes become. */
+export interface StreamSourceDeclaration extends EventSourceMappingSettings {
+  /** Key of the table in {@link PipelineDeclaration.tables}. */
+  readonly table: string;
+  /** Schema of the item image; a record whose image fails it is set aside. */
+  readonly itemSchema: z.ZodType;
+  readonly changes: readonly ChangeMapping[];
+}
+
+/** Which events a consumer receives: becomes one EventBridge rule. */
+export interface ConsumerDeclaration {
+  /** Kebab-case; also the folder under `functions/`. */
+  readonly name: string;
+  readonly description: string;
+  /** Path of the handler module, from the project root. */
+  readonly handler: string;
+  /** Domain events it subscribes to. The rule's pattern is derived from these. */
+  readonly events: readonly DomainEvent[];
+  /**
+   * Extra content filter ANDed into the rule's pattern (keys under `detail`).
+   * @default none
+   */
+  readonly detailFilter?: object;
+  /** Keys of the tables it reads. */
+  readonly reads: readonly string[];
+  /** Keys of the tables it writes. Checked for feedback loops through source tables. */
+  readonly writes: readonly string[];
+  /** EventBridge target retry policy. */
+  readonly retry: {
+    /** 60–86,400 s. @default 86400 */
+    readonly maximumEventAgeInSeconds?: number;
+    /** 0–185. @default 185 */
+    readonly maximumRetryAttempts?: number;
+  };
+  /** @default 30 */
+  readonly timeoutSeconds?: number;
+  /** @default 256 */
+  readonly memorySize?: number;
+}
+
+export interface AlarmThresholds {
+  /** PutItem SuccessfulRequestLatency p99, ms, 3 of 3 five-minute periods (seed 003). */
+  readonly writeLatencyP99Ms: number;
+  /** GetItem/Query SuccessfulRequestLatency p95, ms, 3 of 3 five-minute periods (seed 003). */
+  readonly readLatencyP95Ms: number;
+  /** Stream iterator age, ms. */
+  readonly iteratorAgeMs: number;
+  readonly evaluationPeriods: number;
+  readonly periodSeconds: number;
+}
+
+export interface PipelineDeclaration {
+  readonly name: string;
+  readonly tables: Readonly<Record<string, TableDeclaration>>;
+  readonly bus: {
+    readonly name: string;
+    /** @default 30 */
+    readonly archiveRetentionDays?: number;
+  };
+  readonly fanOut: {
+    readonly handler: string;
+    /** Key of the table where unmappable records and oversized events are set aside. */
+    readonly setAsideTable: string;
+    /** Events from changes this many pipeline hops deep are set aside as a feedback loop. */
+    readonly maxDepth: number;
+    readonly timeoutSeconds: number;
+    readonly memorySize: number;
+  };
+  readonly sources: readonly StreamSourceDeclaration[];
+  readonly consumers: readonly ConsumerDeclaration[];
+  readonly parking: {
+    /** percentFull at or above which a car park is amber. */
+    readonly amberAtPercent: number;
+    /** percentFull at or above which a car park is red. */
+    readonly redAtPercent: number;
+  };
+  readonly alarms: AlarmThresholds;
+}

@@ -1,0 +1,43 @@
+import java.lang.reflect.Field;
+import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import software.amazon.dynamodb.services.local.main.ServerRunner;
+import software.amazon.dynamodb.services.local.server.DynamoDBProxyServer;
+
+/**
+ * Starts DynamoDB Local bound to 127.0.0.1 only.
+ *
+ * DynamoDB Local's own launcher binds its Jetty server to every interface and has no
+ * host option; this launcher builds the very same server from the same command line,
+ * moves each connector to the loopback address, then starts it. Run as a single-file
+ * source program: java -cp 'DynamoDBLocal.jar:DynamoDBLocal_lib/*' LoopbackDynamoDBLocal.java ARGS
+ */
+public class LoopbackDynamoDBLocal {
+  public static void main(String[] args) throws Exception {
+    String host = System.getProperty("ripple.host", "127.0.0.1");
+    DynamoDBProxyServer proxy = ServerRunner.createServerFromCommandLineArgs(args);
+    Field field = DynamoDBProxyServer.class.getDeclaredField("server");
+    field.setAccessible(true);
+    Server server = (Server) field.get(proxy);
+    for (Connector connector : server.getConnectors()) {
+      if (connector instanceof ServerConnector) {
+        ((ServerConnector) connector).setHost(host);
+      }
+    }
+    // Exit when the parent closes our stdin (it stopped, or died without a chance to stop us),
+    // so no java process outlives the runtime that started it.
+    Thread watchdog = new Thread(() -> {
+      try {
+        while (System.in.read() != -1) {}
+      } catch (Exception ignored) {
+      }
+      System.exit(0);
+    }, "parent-watchdog");
+    watchdog.setDaemon(true);
+    watchdog.start();
+    proxy.start();
+    System.out.println("DynamoDB Local listening on " + host);
+    proxy.join();
+  }
+}

@@ -1,0 +1,15 @@
+/** Base class of every error the local runtime raises. */
+export class LocalRuntimeError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "LocalRuntimeError";
+  }
+}
+
+/** Java 17+ is needed to run DynamoDB Local and is not on the PATH. */
+export class JavaMissingError extends LocalRuntimeError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "JavaMissingError";
+  }
+}

@@ -1,0 +1,81 @@
+import type { ChangeKind, DomainEvent } from "#schemas/domain-events.ts";
+import type {
+  ConsumerDeclaration,
+  EventSourceMappingSettings,
+  PipelineDeclaration,
+  StreamSourceDeclaration,
+  TableDeclaration,
+} from "./declaration.ts";
+import { DeclarationError } from "./errors.ts";
+
+/**
+ * What both the CDK app and the local runtime derive from the declaration, derived once here.
+ */
+
+/** Mapping settings with Lambda's defaults filled in. */
+export type ResolvedMappingSettings = Required<Omit<EventSourceMappingSettings, "filterPatterns">> & {
+  readonly filterPatterns: readonly object[];
+};
+
+export function resolveMappingSettings(s: EventSourceMappingSettings): ResolvedMappingSettings {
+  return {
+    batchSize: s.batchSize ?? 100,
+    maximumBatchingWindowInSeconds: s.maximumBatchingWindowInSeconds ?? 0,
+    bisectBatchOnFunctionError: s.bisectBatchOnFunctionError ?? true,
+    maximumRetryAttempts: s.maximumRetryAttempts ?? 10,
+    maximumRecordAgeInSeconds: s.maximumRecordAgeInSeconds ?? 3600,
+    parallelizationFactor: s.parallelizationFactor ?? 1,
+    startingPosition: s.startingPosition ?? "TRIM_HORIZON",
+    filterPatterns: s.filterPatterns ?? [],
+  };
+}
+
+export function tableOf(p: PipelineDeclaration, key: string): TableDeclaration {
+  const table = p.tables[key];
+  if (table === undefined) throw new DeclarationError(`no table "${key}" is declared`);
+  return table;
+}
+
+/** Source declaration for a physical table name, or undefined when the table is no source. */
+export function sourceByTableName(
+  p: PipelineDeclaration,
+  tableName: string,
+): StreamSourceDeclaration | undefined {
+  return p.sources.find((s) => tableOf(p, s.table).tableName === tableName);
+}
+
+/** The domain events a change of the given kind on a source becomes (EXPIRE falls back to REMOVE). */
+export function eventsForChange(source: StreamSourceDeclaration, kind: ChangeKind): DomainEvent[] {
+  const direct = source.changes.filter((c) => c.on.includes(kind)).map((c) => c.event);
+  if (direct.length > 0 || kind !== "EXPIRE") return direct;
+  return source.changes.filter((c) => c.on.includes("REMOVE")).map((c) => c.event);
+}
+
+/** The EventBridge event pattern of a consumer's rule. */
+export function rulePattern(consumer: ConsumerDeclaration): Record<string, unknown> {
+  const sources = [...new Set(consumer.events.map((e) => e.source))].sort();
+  const detailTypes = [...new Set(consumer.events.map((e) => e.detailType))].sort();
+  return {
+    source: sources,
+    "detail-type": detailTypes,
+    ...(consumer.detailFilter === undefined ? {} : { detail: consumer.detailFilter }),
+  };
+}
+
+/** Rule name of a consumer, identical in AWS and locally. */
+export function ruleName(p: PipelineDeclaration, consumer: ConsumerDeclaration): string {
+  return `${p.name}-${consumer.name}`;
+}
+
+/**
+ * Environment variable that carries a table's physical name to a handler, e.g. `carbonUsers` →
+ * `TABLE_CARBON_USERS`. The CDK app and the local runtime set it for every table a function uses.
+ */
+export function tableEnvVar(key: string): string {
+  return `TABLE_${key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()}`;
+}
+
+/** Table name from a DynamoDB stream ARN (`arn:aws:dynamodb:…:table/NAME/stream/LABEL`). */
+export function tableNameFromStreamArn(arn: string): string | undefined {
+  return /:table\/([^/]+)\/stream\//.exec(arn)?.[1];
+}

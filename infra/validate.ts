@@ -1,0 +1,164 @@
+import type { ChangeKind } from "#schemas/domain-events.ts";
+import type { EventSourceMappingSettings, PipelineDeclaration } from "./declaration.ts";
+import { DeclarationError, FeedbackLoopError } from "./errors.ts";
+
+function checkRange(
+  what: string,
+  value: number | undefined,
+  min: number,
+  max: number,
+  allowed: number[] = [],
+): void {
+  if (value === undefined || allowed.includes(value)) return;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    const extra = allowed.length > 0 ? ` (or ${allowed.join(", ")})` : "";
+    throw new DeclarationError(
+      `${what} must be an integer between ${min} and ${max} inclusive${extra} (given ${value})`,
+    );
+  }
+}
+
+/** Checks Lambda's limits on a stream event source mapping's settings. */
+export function validateMappingSettings(where: string, s: EventSourceMappingSettings): void {
+  checkRange(`${where}: batchSize`, s.batchSize, 1, 10_000);
+  checkRange(`${where}: maximumBatchingWindowInSeconds`, s.maximumBatchingWindowInSeconds, 0, 300);
+  checkRange(`${where}: maximumRetryAttempts`, s.maximumRetryAttempts, 0, 10_000, [-1]);
+  checkRange(`${where}: maximumRecordAgeInSeconds`, s.maximumRecordAgeInSeconds, 60, 604_800, [-1]);
+  checkRange(`${where}: parallelizationFactor`, s.parallelizationFactor, 1, 10);
+  for (const [i, pattern] of (s.filterPatterns ?? []).entries()) {
+    if (
+      typeof pattern !== "object" ||
+      pattern === null ||
+      Array.isArray(pattern) ||
+      Object.keys(pattern).length === 0
+    ) {
+      throw new DeclarationError(
+        `${where}: filterPatterns[${i}] must be a non-empty object such as {"eventName":["INSERT"]} (given ${JSON.stringify(pattern)}); an empty pattern would match nothing in AWS`,
+      );
+    }
+  }
+}
+
+/**
+ * Checks a pipeline declaration eagerly and returns it unchanged, so a mistake fails at load
+ * time with a message naming the field, the value and the fix.
+ */
+export function validatePipeline<P extends PipelineDeclaration>(p: P): P {
+  const tableKeys = new Set(Object.keys(p.tables));
+  const requireTable = (where: string, key: string) => {
+    if (!tableKeys.has(key)) {
+      throw new DeclarationError(
+        `${where} names table "${key}", which is not declared; declare it under tables or use one of: ${[...tableKeys].join(", ")}`,
+      );
+    }
+  };
+  const names = new Set<string>();
+  for (const [key, t] of Object.entries(p.tables)) {
+    if (names.has(t.tableName))
+      throw new DeclarationError(
+        `tables.${key}: tableName "${t.tableName}" is used twice; table names must be unique`,
+      );
+    names.add(t.tableName);
+    if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(t.tableName)) {
+      throw new DeclarationError(
+        `tables.${key}: tableName "${t.tableName}" is not a valid DynamoDB table name (3-255 of a-z A-Z 0-9 _ . -)`,
+      );
+    }
+  }
+  requireTable("fanOut.setAsideTable", p.fanOut.setAsideTable);
+  checkRange("fanOut.maxDepth", p.fanOut.maxDepth, 1, 10);
+
+  const seenSources = new Set<string>();
+  for (const s of p.sources) {
+    const where = `sources[${s.table}]`;
+    requireTable(where, s.table);
+    if (seenSources.has(s.table))
+      throw new DeclarationError(`${where} is declared twice; give each table one source entry`);
+    seenSources.add(s.table);
+    if (p.tables[s.table]?.stream !== "NEW_IMAGE") {
+      throw new DeclarationError(
+        `${where}: table "${s.table}" has no NEW_IMAGE stream; set stream: "NEW_IMAGE" on it`,
+      );
+    }
+    validateMappingSettings(where, s);
+    const kinds = new Set<ChangeKind>();
+    for (const c of s.changes) {
+      for (const kind of c.on) {
+        if (kinds.has(kind))
+          throw new DeclarationError(
+            `${where}: change ${kind} is mapped twice; map each change kind to one event`,
+          );
+        kinds.add(kind);
+      }
+    }
+  }
+
+  const consumerNames = new Set<string>();
+  for (const c of p.consumers) {
+    if (!/^[a-z][a-z0-9-]{0,40}$/.test(c.name)) {
+      throw new DeclarationError(
+        `consumers: name "${c.name}" must be kebab-case (a-z, 0-9, -) and at most 41 characters`,
+      );
+    }
+    if (consumerNames.has(c.name)) throw new DeclarationError(`consumers: name "${c.name}" is used twice`);
+    consumerNames.add(c.name);
+    if (c.events.length === 0)
+      throw new DeclarationError(
+        `consumers[${c.name}]: events is empty; subscribe it to at least one domain event`,
+      );
+    for (const t of [...c.reads, ...c.writes]) requireTable(`consumers[${c.name}]`, t);
+    checkRange(
+      `consumers[${c.name}]: retry.maximumEventAgeInSeconds`,
+      c.retry.maximumEventAgeInSeconds,
+      60,
+      86_400,
+    );
+    checkRange(`consumers[${c.name}]: retry.maximumRetryAttempts`, c.retry.maximumRetryAttempts, 0, 185);
+  }
+
+  const { amberAtPercent: amber, redAtPercent: red } = p.parking;
+  if (!(amber > 0 && amber < red && red <= 100)) {
+    throw new DeclarationError(
+      `parking: thresholds must satisfy 0 < amberAtPercent < redAtPercent <= 100 (given amber ${amber}, red ${red})`,
+    );
+  }
+  assertNoFeedbackLoop(p);
+  return p;
+}
+
+/**
+ * Refuses a declaration in which a consumer's writes could reach it again: consumer → table it
+ * writes → events that table's changes become → consumers subscribed to them → … .
+ */
+export function assertNoFeedbackLoop(p: PipelineDeclaration): void {
+  const eventsOfTable = new Map<string, Set<string>>();
+  for (const s of p.sources) {
+    eventsOfTable.set(s.table, new Set(s.changes.map((c) => `${c.event.source}/${c.event.detailType}`)));
+  }
+  const next = (consumerName: string): string[] => {
+    const consumer = p.consumers.find((c) => c.name === consumerName);
+    if (consumer === undefined) return [];
+    const produced = new Set(consumer.writes.flatMap((t) => [...(eventsOfTable.get(t) ?? [])]));
+    return p.consumers
+      .filter((c) => c.events.some((e) => produced.has(`${e.source}/${e.detailType}`)))
+      .map((c) => c.name);
+  };
+  for (const start of p.consumers) {
+    const stack: string[][] = [[start.name]];
+    const seen = new Set<string>();
+    while (stack.length > 0) {
+      const path = stack.pop()!;
+      for (const n of next(path[path.length - 1]!)) {
+        if (n === start.name) {
+          throw new FeedbackLoopError(
+            `consumers form a feedback loop: ${[...path, n].join(" → ")}; stop one of them writing a table whose events it (indirectly) consumes, or map that change to no event`,
+          );
+        }
+        if (!seen.has(n)) {
+          seen.add(n);
+          stack.push([...path, n]);
+        }
+      }
+    }
+  }
+}

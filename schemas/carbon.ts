@@ -1,0 +1,81 @@
+import { z } from "zod";
+import {
+  DecimalSchema,
+  IsoDateSchema,
+  IsoTimestampSchema,
+  KeyStringSchema,
+  NonNegativeDecimalSchema,
+  NonNegativeIntegerSchema,
+  RippleOriginSchema,
+} from "./common.ts";
+
+export const EmissionCategorySchema = z.enum(["transport", "energy", "food", "shopping", "waste", "other"]);
+export type EmissionCategory = z.infer<typeof EmissionCategorySchema>;
+
+/** Aggregated statistics kept on the user's profile item by the carbon-stats consumer. */
+export const UserStatsSchema = z.object({
+  totalKgCO2e: DecimalSchema,
+  entryCount: NonNegativeIntegerSchema,
+  byCategory: z.record(z.string(), DecimalSchema),
+  byDay: z.record(z.string(), DecimalSchema),
+  byMonth: z.record(z.string(), DecimalSchema),
+  currentStreakDays: NonNegativeIntegerSchema,
+  longestStreakDays: NonNegativeIntegerSchema,
+  lastEntryDate: IsoDateSchema.optional(),
+  updatedAt: IsoTimestampSchema,
+});
+export type UserStats = z.infer<typeof UserStatsSchema>;
+
+/** carbontrack-users: profile plus aggregated statistics, keyed by `userId`. */
+export const UserSchema = z.object({
+  userId: KeyStringSchema,
+  name: z.string().min(1).max(200),
+  email: z.email().max(320).optional(),
+  createdAt: IsoTimestampSchema,
+  stats: UserStatsSchema.optional(),
+  rippleOrigin: RippleOriginSchema.optional(),
+});
+export type User = z.infer<typeof UserSchema>;
+/** The profile part of a user, as published in `UserRegistered`. */
+export const UserProfileSchema = UserSchema.omit({ stats: true, rippleOrigin: true });
+
+/** carbontrack-entries: one footprint entry, keyed by `userId` + `timestamp`. */
+export const CarbonEntrySchema = z.object({
+  userId: KeyStringSchema,
+  timestamp: IsoTimestampSchema,
+  category: EmissionCategorySchema,
+  activity: z.string().min(1).max(200),
+  kgCO2e: NonNegativeDecimalSchema,
+  note: z.string().max(1000).optional(),
+  ttl: NonNegativeIntegerSchema.optional(),
+});
+export type CarbonEntry = z.infer<typeof CarbonEntrySchema>;
+export const CarbonEntryKeySchema = CarbonEntrySchema.pick({ userId: true, timestamp: true });
+
+export const GoalPeriodSchema = z.enum(["daily", "monthly"]);
+export const GoalStatusSchema = z.enum(["active", "achieved", "cancelled"]);
+
+/** carbontrack-goals: a reduction goal, keyed by `userId` + `goalId`: stay at or under a budget per period. */
+export const GoalSchema = z.object({
+  userId: KeyStringSchema,
+  goalId: KeyStringSchema,
+  title: z.string().min(1).max(200),
+  period: GoalPeriodSchema,
+  targetKgCO2e: NonNegativeDecimalSchema,
+  category: EmissionCategorySchema.optional(),
+  status: GoalStatusSchema,
+  createdAt: IsoTimestampSchema,
+});
+export type Goal = z.infer<typeof GoalSchema>;
+export const GoalKeySchema = GoalSchema.pick({ userId: true, goalId: true });
+
+/** carbontrack-achievements: an unlocked achievement, keyed by `userId` + `achievementId`. */
+export const AchievementSchema = z.object({
+  userId: KeyStringSchema,
+  achievementId: KeyStringSchema,
+  title: z.string().min(1).max(200),
+  unlockedAt: IsoTimestampSchema,
+  rippleOrigin: RippleOriginSchema.optional(),
+});
+export type Achievement = z.infer<typeof AchievementSchema>;
+export const AchievementKeySchema = AchievementSchema.pick({ userId: true, achievementId: true });

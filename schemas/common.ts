@@ -1,0 +1,75 @@
+import { z } from "zod";
+
+const DECIMAL = /^-?(0|[1-9]\d*)(\.\d+)?$/;
+
+/**
+ * An exact decimal, carried as its canonical string ("249.99", "0.5", "-3").
+ *
+ * DynamoDB stores numbers as decimal strings of up to 38 digits; ripple keeps them that way end to
+ * end so no binary float ever rounds a price or a total. Accepts a string, or a JSON number whose
+ * shortest representation is the decimal the producer wrote; exponents are refused.
+ */
+export const DecimalSchema = z
+  .union([z.string(), z.number()])
+  .transform((value, ctx) => {
+    const text = typeof value === "number" ? String(value) : value.trim();
+    if (!DECIMAL.test(text)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `expected a decimal number such as "12.50" (given ${JSON.stringify(value)})`,
+      });
+      return z.NEVER;
+    }
+    return canonicalDecimal(text);
+  })
+  .pipe(z.string().regex(DECIMAL));
+
+/** A non-negative {@link DecimalSchema}. */
+export const NonNegativeDecimalSchema = DecimalSchema.pipe(
+  z.string().refine((value) => !value.startsWith("-"), { message: "expected a decimal of 0 or more" }),
+);
+
+/** Removes trailing fractional zeros so that equal amounts compare equal ("1.50" → "1.5"). */
+export function canonicalDecimal(text: string): string {
+  if (!text.includes(".")) return text === "-0" ? "0" : text;
+  const trimmed = text.replace(/0+$/, "").replace(/\.$/, "");
+  return trimmed === "-0" ? "0" : trimmed;
+}
+
+/**
+ * A whole number. DynamoDB delivers numbers as strings in stream records; this accepts either
+ * and yields a safe integer.
+ */
+export const IntegerSchema = z
+  .union([z.number(), z.string().regex(/^-?\d+$/, "expected a whole number")])
+  .transform((value) => Number(value))
+  .pipe(z.number().int().safe());
+
+export const NonNegativeIntegerSchema = IntegerSchema.pipe(z.number().min(0));
+
+/** An ISO-8601 instant with a zone, e.g. "2025-11-30T16:05:12.923Z". */
+export const IsoTimestampSchema = z.iso.datetime({ offset: true });
+
+/** A calendar day, e.g. "2025-11-30". */
+export const IsoDateSchema = z.iso.date();
+
+/** Epoch seconds, as DynamoDB's TTL expects. */
+export const EpochSecondsSchema = NonNegativeIntegerSchema;
+
+/** A key string: printable, no control characters, at most 256 characters. */
+export const KeyStringSchema = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[^\p{Cc}]+$/u, "must not contain control characters");
+
+/**
+ * Stamp that consumers put on the items they write, so a change made by the pipeline itself can
+ * be recognised when it comes back through a stream.
+ */
+export const RippleOriginSchema = z.object({
+  consumer: z.string(),
+  eventId: z.string(),
+  depth: NonNegativeIntegerSchema,
+});
+export type RippleOrigin = z.infer<typeof RippleOriginSchema>;

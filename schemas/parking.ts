@@ -1,0 +1,32 @@
+import { z } from "zod";
+import {
+  IsoTimestampSchema,
+  KeyStringSchema,
+  NonNegativeDecimalSchema,
+  NonNegativeIntegerSchema,
+} from "./common.ts";
+
+/** Traffic-light colour of a car park's occupancy (thresholds live in the pipeline declaration). */
+export const CarParkStatusSchema = z.enum(["green", "amber", "red"]);
+export type CarParkStatus = z.infer<typeof CarParkStatusSchema>;
+
+/** One car park as stored in the parking-data table (seed 000), keyed by `carParkId`. */
+export const CarParkSchema = z
+  .object({
+    carParkId: KeyStringSchema,
+    name: z.string().min(1).max(200),
+    capacity: NonNegativeIntegerSchema,
+    occupied: NonNegativeIntegerSchema,
+    available: NonNegativeIntegerSchema,
+    percentFull: NonNegativeDecimalSchema,
+    status: CarParkStatusSchema,
+    hourlyRate: NonNegativeDecimalSchema,
+    lastUpdated: IsoTimestampSchema,
+  })
+  .refine((park) => park.occupied <= park.capacity, {
+    message: "occupied must not exceed capacity",
+    path: ["occupied"],
+  });
+export type CarPark = z.infer<typeof CarParkSchema>;
+
+export const CarParkKeySchema = z.object({ carParkId: KeyStringSchema });
