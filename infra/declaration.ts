@@ -143,6 +143,19 @@ export interface PipelineDeclaration {
   };
   readonly sources: readonly StreamSourceDeclaration[];
   readonly consumers: readonly ConsumerDeclaration[];
+  readonly api: {
+    readonly handler: string;
+    /** Keys of the tables the API reads and writes. */
+    readonly tables: readonly string[];
+    /** Requests with a larger body are refused with 413. */
+    readonly maxBodyBytes: number;
+    /** API Gateway stage throttling. */
+    readonly throttling: { readonly rateLimit: number; readonly burstLimit: number };
+    /** How long an Idempotency-Key is remembered, seconds. */
+    readonly idempotencyTtlSeconds: number;
+    readonly timeoutSeconds: number;
+    readonly memorySize: number;
+  };
   readonly parking: {
     /** percentFull at or above which a car park is amber. */
     readonly amberAtPercent: number;

@@ -116,6 +116,7 @@ export function validatePipeline<P extends PipelineDeclaration>(p: P): P {
     checkRange(`consumers[${c.name}]: retry.maximumRetryAttempts`, c.retry.maximumRetryAttempts, 0, 185);
   }
 
+  for (const t of p.api.tables) requireTable("api.tables", t);
   const { amberAtPercent: amber, redAtPercent: red } = p.parking;
   if (!(amber > 0 && amber < red && red <= 100)) {
     throw new DeclarationError(
