@@ -46,8 +46,8 @@ export function dynamoDbLocalHome(): string {
 }
 
 /** Throws {@link JavaMissingError} unless a Java 17+ runtime is on the PATH. */
-export function assertJava(): void {
-  const probe = spawnSync("java", ["-version"], { encoding: "utf8" });
+export function assertJava(env: NodeJS.ProcessEnv = process.env): void {
+  const probe = spawnSync("java", ["-version"], { encoding: "utf8", env });
   if (probe.error !== undefined) {
     throw new JavaMissingError(
       "java was not found on the PATH: DynamoDB Local needs Java 17 or newer; install it (Debian/Ubuntu: `apt-get install openjdk-17-jre-headless`, macOS: `brew install openjdk@17`) and run again",

@@ -1,0 +1,118 @@
+import { LocalRuntimeError } from "./errors.ts";
+
+/** How `npm start` is asked to run. */
+export interface RuntimeOptions {
+  /** API and dashboard port. @default 3000 */
+  readonly apiPort: number;
+  /** DynamoDB Local port. @default 8000 */
+  readonly dynamodbPort: number;
+  /** Local EventBridge port. @default 8010 */
+  readonly eventbridgePort: number;
+  /** Folder that keeps tables and stream checkpoints across restarts. @default in memory */
+  readonly dataDir?: string;
+  /** Seed the seeds' data (4 car parks, 15 pets). @default true */
+  readonly seed: boolean;
+}
+
+/** Bad command-line input: the message says which flag, the value and the fix. */
+export class UsageError extends LocalRuntimeError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "UsageError";
+  }
+}
+
+export const USAGE = `Usage: npm start -- [options]
+
+Runs the whole ripple pipeline on this machine: DynamoDB Local, the stream pollers,
+the local EventBridge endpoint, the consumers and the HTTP API with its dashboard.
+
+Options:
+  --api-port N           API and dashboard port (default 3000, env RIPPLE_API_PORT)
+  --dynamodb-port N      DynamoDB Local port (default 8000, env RIPPLE_DYNAMODB_PORT)
+  --eventbridge-port N   local EventBridge port (default 8010, env RIPPLE_EVENTBRIDGE_PORT)
+  --data DIR             keep tables and stream checkpoints in DIR across restarts
+                         (default: in memory, gone on exit)
+  --no-seed              do not seed the 4 car parks and 15 pets
+  -h, --help             show this help
+`;
+
+const PORT_FLAGS = {
+  "--api-port": { key: "apiPort", env: "RIPPLE_API_PORT", fallback: 3000 },
+  "--dynamodb-port": { key: "dynamodbPort", env: "RIPPLE_DYNAMODB_PORT", fallback: 8000 },
+  "--eventbridge-port": { key: "eventbridgePort", env: "RIPPLE_EVENTBRIDGE_PORT", fallback: 8010 },
+} as const;
+
+function parsePort(flag: string, text: string): number {
+  const port = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!(port >= 1 && port <= 65_535)) {
+    throw new UsageError(`${flag} must be a port number between 1 and 65535 (given ${JSON.stringify(text)})`);
+  }
+  return port;
+}
+
+/**
+ * Parses `npm start` arguments; returns `"help"` for `--help`.
+ *
+ * @example
+ * parseRuntimeOptions(["--api-port", "3100", "--data", ".data"], process.env)
+ */
+export function parseRuntimeOptions(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): RuntimeOptions | "help" {
+  const ports: Record<string, number> = {};
+  for (const spec of Object.values(PORT_FLAGS)) {
+    const fromEnv = env[spec.env];
+    ports[spec.key] = fromEnv === undefined || fromEnv === "" ? spec.fallback : parsePort(spec.env, fromEnv);
+  }
+  let dataDir: string | undefined;
+  let seed = true;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] =
+      arg.startsWith("--") && arg.includes("=")
+        ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+        : [arg, undefined];
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || (inline === undefined && v.startsWith("--"))) {
+        throw new UsageError(`${flag} needs a value (e.g. ${flag} ${flag === "--data" ? ".data" : "3000"})`);
+      }
+      return v;
+    };
+    if (flag === "-h" || flag === "--help") return "help";
+    if (flag in PORT_FLAGS) {
+      const spec = PORT_FLAGS[flag as keyof typeof PORT_FLAGS];
+      ports[spec.key] = parsePort(flag, value());
+    } else if (flag === "--data") {
+      dataDir = value();
+      if (dataDir.trim() === "") throw new UsageError('--data needs a folder path (given "")');
+    } else if (flag === "--no-seed") {
+      seed = false;
+    } else {
+      throw new UsageError(
+        `unknown option ${JSON.stringify(arg)}; run \`npm start -- --help\` for the options`,
+      );
+    }
+  }
+  const options: RuntimeOptions = {
+    apiPort: ports.apiPort!,
+    dynamodbPort: ports.dynamodbPort!,
+    eventbridgePort: ports.eventbridgePort!,
+    seed,
+    ...(dataDir === undefined ? {} : { dataDir }),
+  };
+  const used = new Map<number, string>();
+  for (const [name, port] of [
+    ["API", options.apiPort],
+    ["DynamoDB Local", options.dynamodbPort],
+    ["EventBridge", options.eventbridgePort],
+  ] as const) {
+    const other = used.get(port);
+    if (other !== undefined)
+      throw new UsageError(`${other} and ${name} both asked for port ${port}; give each its own port`);
+    used.set(port, name);
+  }
+  return options;
+}

@@ -1,0 +1,117 @@
+import { describe, expect, it } from "vitest";
+import type { PipelineDeclaration } from "#infra/declaration.ts";
+import { DeclarationError, FeedbackLoopError } from "#infra/errors.ts";
+import { pipeline } from "#infra/pipeline.ts";
+import { validatePipeline } from "#infra/validate.ts";
+import { DomainEvents as E } from "#schemas/domain-events.ts";
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+function withSource(change: Partial<PipelineDeclaration["sources"][number]>): PipelineDeclaration {
+  const [first, ...rest] = pipeline.sources;
+  return { ...pipeline, sources: [{ ...first!, ...change }, ...rest] };
+}
+
+describe("validatePipeline", () => {
+  it("accepts ripple's own declaration", () => {
+    expect(validatePipeline(pipeline)).toBe(pipeline);
+  });
+
+  it.each([
+    {
+      description: "a batch size of 0",
+      change: { batchSize: 0 },
+      message: "batchSize must be an integer between 1 and 10000 inclusive (given 0)",
+    },
+    { description: "a batch size over 10,000", change: { batchSize: 10_001 }, message: "(given 10001)" },
+    {
+      description: "a batching window over 300 s",
+      change: { maximumBatchingWindowInSeconds: 301 },
+      message: "maximumBatchingWindowInSeconds",
+    },
+    { description: "retries of -2", change: { maximumRetryAttempts: -2 }, message: "(or -1) (given -2)" },
+    {
+      description: "a record age of 59 s",
+      change: { maximumRecordAgeInSeconds: 59 },
+      message: "maximumRecordAgeInSeconds",
+    },
+    {
+      description: "an empty filter pattern",
+      change: { filterPatterns: [{}] },
+      message: "an empty pattern would match nothing",
+    },
+    {
+      description: "an unknown table",
+      change: { table: "nope" },
+      message: 'names table "nope", which is not declared',
+    },
+  ])("refuses a source with $description, naming the value", ({ change, message }) => {
+    // Act
+    const act = () => validatePipeline(withSource(change as Partial<PipelineDeclaration["sources"][number]>));
+    // Assert
+    expect(act).toThrow(DeclarationError);
+    expect(act).toThrow(message);
+  });
+
+  it("refuses a source table without a NEW_IMAGE stream", () => {
+    // Arrange
+    const tables: Mutable<PipelineDeclaration["tables"]> = { ...pipeline.tables };
+    tables.parkingData = { ...tables.parkingData!, stream: undefined };
+    // Act
+    const act = () => validatePipeline({ ...pipeline, tables });
+    // Assert
+    expect(act).toThrow('table "parkingData" has no NEW_IMAGE stream');
+  });
+
+  it("refuses a change kind mapped to two events", () => {
+    const act = () =>
+      validatePipeline(
+        withSource({
+          changes: [
+            { on: ["INSERT"], event: E.CarParkOccupancyChanged },
+            { on: ["INSERT"], event: E.CarParkRemoved },
+          ],
+        }),
+      );
+    expect(act).toThrow("change INSERT is mapped twice");
+  });
+
+  it("refuses parking thresholds out of order", () => {
+    const act = () => validatePipeline({ ...pipeline, parking: { amberAtPercent: 90, redAtPercent: 70 } });
+    expect(act).toThrow("(given amber 90, red 70)");
+  });
+
+  it("refuses a consumer that would consume its own writes through a stream", () => {
+    // Arrange: achievements writes carbontrack-achievements, whose INSERTs become AchievementUnlocked.
+    const consumers = pipeline.consumers.map((c) =>
+      c.name === "achievements" ? { ...c, events: [...c.events, E.AchievementUnlocked] } : c,
+    );
+    // Act
+    const act = () => validatePipeline({ ...pipeline, consumers });
+    // Assert
+    expect(act).toThrow(FeedbackLoopError);
+    expect(act).toThrow("achievements → achievements");
+  });
+
+  it("refuses a loop through two consumers", () => {
+    // Arrange: parking-totals writes pets (PetListed), store-stats consumes PetListed and writes parking data.
+    const consumers = pipeline.consumers.map((c) => {
+      if (c.name === "parking-totals") return { ...c, writes: [...c.writes, "pets"] };
+      if (c.name === "store-stats") return { ...c, writes: [...c.writes, "parkingData"] };
+      return c;
+    });
+    // Act
+    const act = () => validatePipeline({ ...pipeline, consumers });
+    // Assert
+    expect(act).toThrow(
+      /feedback loop: (parking-totals → store-stats → parking-totals|store-stats → parking-totals → store-stats)/,
+    );
+  });
+
+  it("refuses a consumer name that is not kebab-case", () => {
+    const consumers = [{ ...pipeline.consumers[0]!, name: "ParkingTotals" }];
+    expect(() => validatePipeline({ ...pipeline, consumers })).toThrow(
+      'name "ParkingTotals" must be kebab-case',
+    );
+  });
+});

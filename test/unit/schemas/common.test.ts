@@ -1,0 +1,122 @@
+import { describe, expect, it } from "vitest";
+import { CartItemSchema } from "#schemas/cart.ts";
+import { DecimalSchema, IntegerSchema, NonNegativeDecimalSchema } from "#schemas/common.ts";
+import { CarParkSchema } from "#schemas/parking.ts";
+import { PetSchema } from "#schemas/pets.ts";
+
+describe("DecimalSchema", () => {
+  it.each([
+    { description: "a price string", input: "249.99", expected: "249.99" },
+    { description: "trailing zeros", input: "1.50", expected: "1.5" },
+    { description: "a whole number", input: "20", expected: "20" },
+    { description: "a JSON number", input: 0.1, expected: "0.1" },
+    { description: "negative zero", input: "-0.00", expected: "0" },
+    {
+      description: "38 significant digits",
+      input: "1234567890123456789012345678.0123456789",
+      expected: "1234567890123456789012345678.0123456789",
+    },
+  ])("keeps $description exact", ({ input, expected }) => {
+    // Act
+    const parsed = DecimalSchema.parse(input);
+    // Assert
+    expect(parsed).toBe(expected);
+  });
+
+  it.each([
+    { description: "an exponent", input: "1e3" },
+    { description: "a leading zero", input: "01.5" },
+    { description: "text", input: "£1.50" },
+    { description: "an empty string", input: "" },
+    { description: "a thousands separator", input: "1,000" },
+  ])("refuses $description and names the value", ({ input }) => {
+    // Act
+    const result = DecimalSchema.safeParse(input);
+    // Assert
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.message).toContain(JSON.stringify(input) ?? String(input));
+  });
+
+  it("refuses a negative amount where money must not be negative", () => {
+    expect(NonNegativeDecimalSchema.safeParse("-0.01").success).toBe(false);
+  });
+});
+
+describe("IntegerSchema", () => {
+  it.each([
+    { description: "a DynamoDB number string", input: "450", expected: 450 },
+    { description: "a JSON number", input: 7, expected: 7 },
+  ])("accepts $description", ({ input, expected }) => {
+    expect(IntegerSchema.parse(input)).toBe(expected);
+  });
+
+  it.each([
+    { description: "a fraction", input: "1.5" },
+    { description: "an unsafe integer", input: "9007199254740993" },
+    { description: "a boolean", input: true },
+  ])("refuses $description", ({ input }) => {
+    expect(IntegerSchema.safeParse(input).success).toBe(false);
+  });
+});
+
+describe("seed item schemas", () => {
+  it("parses a car park as the seed stores it, with decimals kept as strings", () => {
+    // Arrange
+    const item = {
+      carParkId: "CP001",
+      name: "Town Centre Multi-Storey",
+      capacity: "450",
+      occupied: "245",
+      available: "205",
+      percentFull: "54.7",
+      status: "green",
+      hourlyRate: "1.50",
+      lastUpdated: "2025-11-30T16:05:12.923Z",
+    };
+    // Act
+    const park = CarParkSchema.parse(item);
+    // Assert
+    expect(park).toMatchObject({ capacity: 450, occupied: 245, percentFull: "54.7", hourlyRate: "1.5" });
+  });
+
+  it("refuses a car park more than full", () => {
+    const result = CarParkSchema.safeParse({
+      carParkId: "CP001",
+      name: "x",
+      capacity: 10,
+      occupied: 11,
+      available: 0,
+      percentFull: "110",
+      status: "red",
+      hourlyRate: "1",
+      lastUpdated: "2025-11-30T16:05:12Z",
+    });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.path).toEqual(["occupied"]);
+  });
+
+  it("gives pets numeric ids from DynamoDB number strings", () => {
+    expect(PetSchema.parse({ id: "16", name: "Sweety", type: "frog", price: 20 })).toEqual({
+      id: 16,
+      name: "Sweety",
+      type: "frog",
+      price: "20",
+    });
+  });
+
+  it.each([
+    { description: "zero quantity", quantity: 0 },
+    { description: "an absurd quantity", quantity: 1_000_000 },
+    { description: "a fractional quantity", quantity: 1.5 },
+  ])("refuses a cart line with $description", ({ quantity }) => {
+    const result = CartItemSchema.safeParse({
+      bookId: "book001",
+      title: "The Great Gatsby",
+      author: "F. Scott Fitzgerald",
+      price: "15.99",
+      quantity,
+      addedAt: "2025-09-03T10:30:00Z",
+    });
+    expect(result.success).toBe(false);
+  });
+});
