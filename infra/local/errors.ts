@@ -13,3 +13,11 @@ export class JavaMissingError extends LocalRuntimeError {
     this.name = "JavaMissingError";
   }
 }
+
+/** A handler run in-process did not finish within its function's timeout, as Lambda would time it out. */
+export class LambdaTimeoutError extends LocalRuntimeError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "LambdaTimeoutError";
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * What a handler's return value means to a stream event source mapping with
+ * `ReportBatchItemFailures` on, as Lambda reads it.
+ *
+ * Success: `undefined`, `null`, `{}`, or `batchItemFailures` that is `null` or empty.
+ * Partial failure: every entry names a sequence number of the batch; processing resumes from the
+ * lowest one, so it and every later record come again.
+ * Whole-batch failure: an entry whose `itemIdentifier` is missing, empty, not a string or not in
+ * the batch; `batchItemFailures` that is not a list; a response that is not an object.
+ */
+export type BatchOutcome =
+  | { readonly kind: "success" }
+  | { readonly kind: "partial"; readonly failedIndex: number; readonly sequenceNumber: string }
+  | { readonly kind: "failure"; readonly reason: string };
+
+const SUCCESS: BatchOutcome = { kind: "success" };
+
+/** Reads a handler's response against the sequence numbers of the batch it was given. */
+export function interpretBatchResponse(response: unknown, sequenceNumbers: readonly string[]): BatchOutcome {
+  if (response === undefined || response === null) return SUCCESS;
+  if (typeof response !== "object" || Array.isArray(response)) {
+    return {
+      kind: "failure",
+      reason: `the response ${JSON.stringify(response)} is not an object; return { batchItemFailures: [...] } or nothing`,
+    };
+  }
+  const failures = (response as { batchItemFailures?: unknown }).batchItemFailures;
+  if (failures === undefined || failures === null) return SUCCESS;
+  if (!Array.isArray(failures)) {
+    return {
+      kind: "failure",
+      reason: `batchItemFailures is ${JSON.stringify(failures)}, not a list; return a list of { itemIdentifier: SequenceNumber }`,
+    };
+  }
+  if (failures.length === 0) return SUCCESS;
+  const index = new Map(sequenceNumbers.map((s, i) => [s, i]));
+  let lowest = Number.POSITIVE_INFINITY;
+  for (const entry of failures) {
+    const id =
+      typeof entry === "object" && entry !== null
+        ? (entry as { itemIdentifier?: unknown }).itemIdentifier
+        : entry;
+    if (typeof id !== "string" || id === "") {
+      return {
+        kind: "failure",
+        reason: `batchItemFailures entry ${JSON.stringify(entry) ?? "undefined"} has no itemIdentifier string; name the failed record's dynamodb.SequenceNumber`,
+      };
+    }
+    const at = index.get(id);
+    if (at === undefined) {
+      return {
+        kind: "failure",
+        reason: `batchItemFailures names itemIdentifier "${id}", which is not a sequence number of this batch; name the failed record's dynamodb.SequenceNumber`,
+      };
+    }
+    lowest = Math.min(lowest, at);
+  }
+  return { kind: "partial", failedIndex: lowest, sequenceNumber: sequenceNumbers[lowest] as string };
+}

@@ -1,0 +1,305 @@
+import type { DynamoDBStreamEvent } from "aws-lambda";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestDynamoDb, type TestDynamoDb } from "../../helpers/dynamodb.ts";
+import {
+  createStreamTable,
+  idOf,
+  onFailureRecords,
+  putItems,
+  recordingHandler,
+  sequenceOf,
+  startTestMapping,
+} from "./harness.ts";
+
+let db: TestDynamoDb;
+
+beforeAll(async () => {
+  db = await startTestDynamoDb();
+});
+
+afterAll(async () => {
+  await db?.stop();
+});
+
+const FIVE = ["r0", "r1", "r2", "r3", "r4"];
+
+/** A table holding r0..r4 and a mapping reading it in one batch of five, without bisect. */
+async function fiveRecords(respond: Parameters<typeof recordingHandler>[0], bisect = false) {
+  const table = await createStreamTable(db.client);
+  await putItems(db.client, table, FIVE);
+  const recorder = recordingHandler(respond);
+  const mapping = await startTestMapping(
+    db,
+    table,
+    { batchSize: 5, bisectBatchOnFunctionError: bisect, maximumRetryAttempts: 3 },
+    recorder.handler,
+  );
+  return { table, recorder, mapping };
+}
+
+const sequenceAt = (event: DynamoDBStreamEvent, i: number) => sequenceOf(event.Records[i] ?? {});
+
+describe("ReportBatchItemFailures", () => {
+  it("retries from the reported record, delivering exactly the later records again", async () => {
+    // Arrange
+    const { recorder, mapping } = await fiveRecords((event, n) =>
+      n === 1 ? { batchItemFailures: [{ itemIdentifier: sequenceAt(event, 2) }] } : undefined,
+    );
+
+    // Act
+    await mapping.idle();
+    await mapping.stop();
+
+    // Assert
+    expect(recorder.batches()).toEqual([FIVE, ["r2", "r3", "r4"]]);
+    expect(mapping.stats()).toMatchObject({
+      recordsDelivered: 5,
+      batches: 2,
+      failures: 1,
+      batchesGivenUp: 0,
+    });
+  });
+
+  it("resumes from the lowest of several reported records", async () => {
+    // Arrange
+    const { recorder, mapping } = await fiveRecords((event, n) =>
+      n === 1
+        ? {
+            batchItemFailures: [
+              { itemIdentifier: sequenceAt(event, 3) },
+              { itemIdentifier: sequenceAt(event, 1) },
+            ],
+          }
+        : undefined,
+    );
+
+    // Act
+    await mapping.idle();
+    await mapping.stop();
+
+    // Assert
+    expect(recorder.batches()).toEqual([FIVE, ["r1", "r2", "r3", "r4"]]);
+  });
+
+  it.each([
+    {
+      description: "an itemIdentifier not in the batch",
+      response: { batchItemFailures: [{ itemIdentifier: "999" }] },
+    },
+    { description: "an empty itemIdentifier", response: { batchItemFailures: [{ itemIdentifier: "" }] } },
+    { description: "a number as itemIdentifier", response: { batchItemFailures: [{ itemIdentifier: 42 }] } },
+    { description: "a null itemIdentifier", response: { batchItemFailures: [{ itemIdentifier: null }] } },
+    { description: "an entry without itemIdentifier", response: { batchItemFailures: [{}] } },
+    { description: "a misspelt key", response: { batchItemFailures: [{ itemIdentifer: "1" }] } },
+    { description: "batchItemFailures that is not a list", response: { batchItemFailures: "r2" } },
+  ])("fails the whole batch on $description", async ({ response }) => {
+    // Arrange
+    const { recorder, mapping } = await fiveRecords((_, n) => (n === 1 ? response : undefined));
+
+    // Act
+    await mapping.idle();
+    await mapping.stop();
+
+    // Assert
+    expect(recorder.batches()).toEqual([FIVE, FIVE]);
+    expect(mapping.stats()).toMatchObject({ recordsDelivered: 5, failures: 1 });
+  });
+
+  it.each([
+    { description: "undefined", response: undefined },
+    { description: "null", response: null },
+    { description: "{}", response: {} },
+    { description: "an empty list", response: { batchItemFailures: [] } },
+    { description: "a null list", response: { batchItemFailures: null } },
+  ])("treats $description as success", async ({ response }) => {
+    // Arrange
+    const { recorder, mapping } = await fiveRecords(() => response);
+
+    // Act
+    await mapping.idle();
+    await mapping.stop();
+
+    // Assert
+    expect(recorder.batches()).toEqual([FIVE]);
+    expect(mapping.stats()).toMatchObject({ recordsDelivered: 5, failures: 0 });
+  });
+
+  it.each([
+    {
+      description: "a thrown error",
+      respond: (n: number) => {
+        if (n === 1) throw new Error("boom");
+      },
+    },
+    {
+      description: "a rejected promise",
+      respond: (n: number) => (n === 1 ? Promise.reject(new Error("boom")) : undefined),
+    },
+  ])("retries the whole batch after $description", async ({ respond }) => {
+    // Arrange
+    const { recorder, mapping } = await fiveRecords((_, n) => respond(n));
+
+    // Act
+    await mapping.idle();
+    await mapping.stop();
+
+    // Assert
+    expect(recorder.batches()).toEqual([FIVE, FIVE]);
+    expect(mapping.stats().lastError).toMatch(/streams-test failed: Error: boom/);
+  });
+
+  it("retries a batch whose handler outlives its timeout", async () => {
+    // Arrange
+    const table = await createStreamTable(db.client);
+    await putItems(db.client, table, ["t0", "t1"]);
+    const recorder = recordingHandler((_, n) => (n === 1 ? new Promise(() => {}) : undefined));
+    const mapping = await startTestMapping(
+      db,
+      table,
+      { bisectBatchOnFunctionError: false },
+      recorder.handler,
+      {
+        timeoutSeconds: 0.3,
+      },
+    );
+
+    // Act
+    await mapping.idle();
+    await mapping.stop();
+
+    // Assert
+    expect(recorder.batches()).toEqual([
+      ["t0", "t1"],
+      ["t0", "t1"],
+    ]);
+    expect(mapping.stats().lastError).toMatch(/LambdaTimeoutError: streams-test timed out after 0.3 s/);
+  });
+});
+
+describe("giving up", () => {
+  it("bisects a failing batch until the poison record is alone, delivering every good record", async () => {
+    // Arrange
+    const table = await createStreamTable(db.client);
+    const ids = ["g0", "g1", "g2", "g3", "g4", "POISON", "g6", "g7"];
+    await putItems(db.client, table, ids);
+    const recorder = recordingHandler((event) => {
+      if (event.Records.some((r) => idOf(r) === "POISON")) throw new Error("cannot process POISON");
+    });
+    const mapping = await startTestMapping(
+      db,
+      table,
+      { batchSize: 8, bisectBatchOnFunctionError: true, maximumRetryAttempts: 2 },
+      recorder.handler,
+    );
+
+    // Act
+    await mapping.idle();
+    await mapping.stop();
+    const failures = await onFailureRecords(db.client, table);
+
+    // Assert
+    const succeeded = recorder.invocations.filter((e) => !e.Records.some((r) => idOf(r) === "POISON"));
+    expect(succeeded.flatMap((e) => e.Records.map(idOf))).toEqual(ids.filter((id) => id !== "POISON"));
+    expect(recorder.batches().filter((b) => b.length === 1 && b[0] === "POISON")).toHaveLength(3);
+    expect(failures).toHaveLength(1);
+    const poison = recorder.invocations.find(
+      (e) => e.Records.length === 1 && idOf(e.Records[0] ?? {}) === "POISON",
+    );
+    expect(failures[0]?.DDBStreamBatchInfo).toMatchObject({
+      startSequenceNumber: sequenceAt(poison as DynamoDBStreamEvent, 0),
+      endSequenceNumber: sequenceAt(poison as DynamoDBStreamEvent, 0),
+      batchSize: 1,
+    });
+    expect(failures[0]?.requestContext.condition).toBe("RetryAttemptsExhausted");
+    expect(mapping.stats()).toMatchObject({ recordsDelivered: 7, batchesGivenUp: 1, recordsGivenUp: 1 });
+  });
+
+  it("describes a batch that ran out of retries to the on-failure destination as AWS does, then moves on", async () => {
+    // Arrange
+    const table = await createStreamTable(db.client);
+    await putItems(db.client, table, ["bad-0", "bad-1", "bad-2"]);
+    const recorder = recordingHandler((event) => {
+      if (event.Records.some((r) => idOf(r).startsWith("bad"))) throw new Error("always fails");
+    });
+    const mapping = await startTestMapping(
+      db,
+      table,
+      { batchSize: 10, bisectBatchOnFunctionError: false, maximumRetryAttempts: 2 },
+      recorder.handler,
+    );
+
+    // Act
+    await mapping.idle();
+    await putItems(db.client, table, ["good"]);
+    await mapping.idle();
+    await mapping.stop();
+    const failures = await onFailureRecords(db.client, table);
+
+    // Assert
+    const bad = recorder.invocations[0] as DynamoDBStreamEvent;
+    expect(recorder.batches()).toEqual([
+      ["bad-0", "bad-1", "bad-2"],
+      ["bad-0", "bad-1", "bad-2"],
+      ["bad-0", "bad-1", "bad-2"],
+      ["good"],
+    ]);
+    const arrival = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(failures).toEqual([
+      {
+        requestContext: {
+          requestId: recorder.contexts[2]?.awsRequestId,
+          functionArn: recorder.contexts[2]?.invokedFunctionArn,
+          condition: "RetryAttemptsExhausted",
+          approximateInvokeCount: 3,
+        },
+        responseContext: { statusCode: 200, executedVersion: "$LATEST", functionError: "Unhandled" },
+        version: "1.0",
+        timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+        DDBStreamBatchInfo: {
+          shardId: expect.stringMatching(/^shardId-/),
+          startSequenceNumber: sequenceAt(bad, 0),
+          endSequenceNumber: sequenceAt(bad, 2),
+          approximateArrivalOfFirstRecord: arrival,
+          approximateArrivalOfLastRecord: arrival,
+          batchSize: 3,
+          streamArn: mapping.streamArn,
+        },
+      },
+    ]);
+    expect(JSON.stringify(failures[0])).not.toContain("bad-0");
+  });
+
+  it("gives up the records that outlive maximumRecordAgeInSeconds", async () => {
+    // Arrange
+    let clock = Date.now();
+    const table = await createStreamTable(db.client);
+    await putItems(db.client, table, ["aged"]);
+    const recorder = recordingHandler((event) => {
+      if (event.Records.some((r) => idOf(r) === "aged")) throw new Error("not yet");
+    });
+    const mapping = await startTestMapping(
+      db,
+      table,
+      { maximumRetryAttempts: -1, maximumRecordAgeInSeconds: 60, bisectBatchOnFunctionError: false },
+      recorder.handler,
+      { now: () => clock },
+    );
+    await expect.poll(() => recorder.invocations.length, { timeout: 10_000 }).toBeGreaterThan(1);
+
+    // Act
+    clock += 120_000;
+    await expect.poll(() => mapping.stats().batchesGivenUp, { timeout: 10_000 }).toBe(1);
+    clock = Date.now();
+    await putItems(db.client, table, ["fresh"]);
+    await mapping.idle();
+    await mapping.stop();
+    const failures = await onFailureRecords(db.client, table);
+
+    // Assert
+    expect(failures).toHaveLength(1);
+    expect(failures[0]?.requestContext.condition).toBe("RecordAgeExceeded");
+    expect(failures[0]?.DDBStreamBatchInfo.batchSize).toBe(1);
+    expect(recorder.batches().at(-1)).toEqual(["fresh"]);
+    expect(recorder.batches().filter((b) => b.includes("fresh"))).toEqual([["fresh"]]);
+  });
+});
