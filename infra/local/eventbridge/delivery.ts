@@ -1,0 +1,289 @@
+import { randomUUID } from "node:crypto";
+import { type DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { marshall } from "@aws-sdk/util-dynamodb";
+import { TargetInvocationError } from "./errors.ts";
+
+/** The event a target receives: EventBridge's envelope. */
+export interface EventBridgeEvent {
+  readonly version: "0";
+  readonly id: string;
+  readonly "detail-type": string;
+  readonly source: string;
+  readonly account: string;
+  /** ISO 8601, seconds precision (`2026-01-02T03:04:05Z`). */
+  readonly time: string;
+  readonly region: string;
+  /** Mutable so the event is assignable to `aws-lambda`'s `EventBridgeEvent`. */
+  readonly resources: string[];
+  readonly detail: Record<string, unknown>;
+}
+
+/** An in-process target: the local stand-in for a Lambda function the runtime runs itself. */
+export type FunctionInvoker = (event: EventBridgeEvent) => Promise<void>;
+
+/** A target's RetryPolicy, as PutTargets takes it. */
+export interface RetryPolicy {
+  /** 0–185. @default 185 */
+  readonly maximumRetryAttempts: number;
+  /** 60–86,400 s. @default 86400 */
+  readonly maximumEventAgeInSeconds: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maximumRetryAttempts: 185,
+  maximumEventAgeInSeconds: 86_400,
+};
+
+/** What delivery needs to know about one target of one rule. */
+export interface DeliveryTarget {
+  readonly ruleName: string;
+  readonly ruleArn: string;
+  readonly eventBusName: string;
+  readonly targetId: string;
+  readonly targetArn: string;
+  readonly retryPolicy: RetryPolicy;
+  /** ARN of the DeadLetterConfig; locally every dead letter goes to the set-aside table. */
+  readonly deadLetterArn?: string;
+  /** What the target receives instead of the whole event (`Input` / `InputPath`). */
+  readonly transform?: (event: EventBridgeEvent) => unknown;
+}
+
+/** Counters of what delivery did, for tests, logs and the dashboard. */
+export interface DeliveryStats {
+  delivered: number;
+  retried: number;
+  deadLettered: number;
+  /** Given up with no dead-letter queue (or the dead letter could not be written). */
+  dropped: number;
+  /** Accepted for a bus that does not exist: EventBridge accepts these and does nothing. */
+  unknownBus: number;
+}
+
+export interface DeliveryProps {
+  readonly dynamodb?: DynamoDBClient;
+  /** Physical name of the table dead letters are written to. */
+  readonly deadLetterTable?: string;
+  /** Base of the exponential backoff between attempts. */
+  readonly retryBaseDelayMs: number;
+  /** Cap of one backoff delay. */
+  readonly retryMaxDelayMs: number;
+  readonly now: () => number;
+  readonly logger: Pick<Console, "info" | "warn" | "error">;
+  readonly functionFor: (
+    ruleName: string,
+    targetId: string,
+    targetArn: string,
+  ) => FunctionInvoker | undefined;
+}
+
+/** HTTP statuses after which EventBridge retries an HTTP (API destination) target. */
+const RETRYABLE_HTTP = (status: number) =>
+  status === 401 || status === 407 || status === 409 || status === 429 || status >= 500;
+
+/**
+ * Delivers matched events to targets the way EventBridge does: asynchronously (PutEvents has
+ * already answered), at least once, each target on its own, retrying failures with exponential
+ * backoff and full jitter until the target's RetryPolicy is spent (attempts or event age), then
+ * writing a dead letter when the target has a DeadLetterConfig, else dropping the event (counted
+ * and logged).
+ */
+export class Delivery {
+  readonly stats: DeliveryStats = { delivered: 0, retried: 0, deadLettered: 0, dropped: 0, unknownBus: 0 };
+  private inFlight = 0;
+  private waiters: (() => void)[] = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
+
+  constructor(private readonly props: DeliveryProps) {}
+
+  /** Queues one event for one target; returns at once. */
+  enqueue(target: DeliveryTarget, event: EventBridgeEvent, receivedAt: number): void {
+    if (this.stopped) return;
+    this.inFlight++;
+    setImmediate(() => {
+      void this.attempt(target, event, receivedAt, 0);
+    });
+  }
+
+  /** Resolves once no event is waiting for, or in, delivery. */
+  drained(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Cancels pending retries (logged as dropped) and waits for running invocations. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers) {
+      clearTimeout(timer);
+      this.stats.dropped++;
+      this.done();
+    }
+    if (this.timers.size > 0) {
+      this.props.logger.warn(
+        `local EventBridge stopped with ${this.timers.size} deliveries waiting to retry; they are dropped`,
+      );
+    }
+    this.timers.clear();
+    await this.drained();
+  }
+
+  private done(): void {
+    this.inFlight--;
+    if (this.inFlight === 0) {
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  private async attempt(
+    target: DeliveryTarget,
+    event: EventBridgeEvent,
+    receivedAt: number,
+    retries: number,
+  ) {
+    try {
+      await this.invoke(target, event);
+      this.stats.delivered++;
+      this.done();
+      return;
+    } catch (error) {
+      const failure =
+        error instanceof TargetInvocationError
+          ? error
+          : new TargetInvocationError(
+              "SDK_CLIENT_ERROR",
+              error instanceof Error ? error.message : String(error),
+              {
+                cause: error,
+              },
+            );
+      const retryable = !(
+        error instanceof TargetInvocationError && error.code === "NON_RETRYABLE_HTTP_ERROR"
+      );
+      const { maximumRetryAttempts, maximumEventAgeInSeconds } = target.retryPolicy;
+      const ageExceeded = this.props.now() - receivedAt >= maximumEventAgeInSeconds * 1000;
+      const exhausted = retries >= maximumRetryAttempts;
+      if (!this.stopped && retryable && !ageExceeded && !exhausted) {
+        this.stats.retried++;
+        const ceiling = Math.min(this.props.retryMaxDelayMs, this.props.retryBaseDelayMs * 2 ** retries);
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          void this.attempt(target, event, receivedAt, retries + 1);
+        }, Math.random() * ceiling);
+        this.timers.add(timer);
+        return;
+      }
+      const condition = !retryable
+        ? "NonRetryableError"
+        : ageExceeded
+          ? "MaximumEventAgeInSeconds"
+          : "MaximumRetryAttempts";
+      await this.giveUp(target, event, failure, retries, condition);
+      this.done();
+    }
+  }
+
+  private async invoke(target: DeliveryTarget, event: EventBridgeEvent): Promise<void> {
+    const payload = target.transform === undefined ? event : target.transform(event);
+    if (/^https?:\/\//.test(target.targetArn)) {
+      let response: Response;
+      try {
+        response = await fetch(target.targetArn, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(payload),
+        });
+        await response.arrayBuffer();
+      } catch (error) {
+        throw new TargetInvocationError(
+          "SDK_CLIENT_ERROR",
+          `POST ${target.targetArn} failed: ${String(error)}`,
+          {
+            cause: error,
+          },
+        );
+      }
+      if (response.ok) return;
+      const code =
+        response.status === 429
+          ? "THROTTLING"
+          : RETRYABLE_HTTP(response.status)
+            ? "SDK_CLIENT_ERROR"
+            : "NON_RETRYABLE_HTTP_ERROR";
+      throw new TargetInvocationError(code, `POST ${target.targetArn} answered HTTP ${response.status}`);
+    }
+    const invoke = this.props.functionFor(target.ruleName, target.targetId, target.targetArn);
+    if (invoke === undefined) {
+      throw new TargetInvocationError(
+        "RESOURCE_NOT_FOUND",
+        `no function is registered for target "${target.targetId}" of rule "${target.ruleName}" (${target.targetArn}); call registerFunctionTarget before events arrive`,
+      );
+    }
+    await invoke(payload as EventBridgeEvent);
+  }
+
+  private async giveUp(
+    target: DeliveryTarget,
+    event: EventBridgeEvent,
+    failure: TargetInvocationError,
+    retries: number,
+    condition: string,
+  ): Promise<void> {
+    const where = `rule "${target.ruleName}" target "${target.targetId}"`;
+    const { dynamodb, deadLetterTable } = this.props;
+    if (target.deadLetterArn === undefined || dynamodb === undefined || deadLetterTable === undefined) {
+      this.stats.dropped++;
+      this.props.logger.warn(
+        `local EventBridge dropped event ${event.id} for ${where} after ${retries + 1} attempts (${condition}): ${failure.message}` +
+          (target.deadLetterArn === undefined
+            ? "; set a DeadLetterConfig on the target to keep such events"
+            : ""),
+      );
+      return;
+    }
+    const metadata = (event.detail.metadata ?? {}) as Record<string, unknown>;
+    const setAt = new Date(this.props.now()).toISOString();
+    const attempts = retries + 1;
+    const item = {
+      id: `dead-letter#${randomUUID()}`,
+      kind: "dead-letter",
+      rule: target.ruleName,
+      target: target.targetId,
+      eventBusName: target.eventBusName,
+      event: JSON.stringify(event),
+      eventId: event.id,
+      detailType: event["detail-type"],
+      error: failure.message,
+      attempts,
+      time: setAt,
+      deadLetterArn: target.deadLetterArn,
+      // The fields every set-aside item carries (functions/commons/set-aside.ts), so operators and
+      // tools that list the table see why this one is there.
+      reasonCode: "DeadLetter",
+      reason: `delivery of event ${event.id} (${event["detail-type"]}) to target "${target.targetId}" of rule "${target.ruleName}" failed ${attempts} time(s) and gave up (${condition}): ${failure.message}; fix the target, then redrive the event kept in the "event" attribute (redriveDeadLetters)`,
+      table: typeof metadata.table === "string" ? metadata.table : "unknown",
+      sequenceNumber: typeof metadata.sequenceNumber === "string" ? metadata.sequenceNumber : "",
+      setAsideAt: setAt,
+      RULE_ARN: target.ruleArn,
+      TARGET_ARN: target.targetArn,
+      ERROR_CODE: failure.code === "NON_RETRYABLE_HTTP_ERROR" ? "SDK_CLIENT_ERROR" : failure.code,
+      ERROR_MESSAGE: failure.message,
+      EXHAUSTED_RETRY_CONDITION: condition,
+      RETRY_ATTEMPTS: retries,
+    };
+    try {
+      await dynamodb.send(new PutItemCommand({ TableName: deadLetterTable, Item: marshall(item) }));
+      this.stats.deadLettered++;
+      this.props.logger.warn(
+        `local EventBridge dead-lettered event ${event.id} for ${where} into ${deadLetterTable}: ${failure.message}`,
+      );
+    } catch (error) {
+      this.stats.dropped++;
+      this.props.logger.error(
+        `local EventBridge could not write the dead letter of event ${event.id} for ${where} to ${deadLetterTable}: ${String(error)}`,
+      );
+    }
+  }
+}

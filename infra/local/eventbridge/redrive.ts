@@ -1,0 +1,133 @@
+import {
+  type AttributeValue,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  ScanCommand,
+} from "@aws-sdk/client-dynamodb";
+import {
+  type EventBridgeClient,
+  PutEventsCommand,
+  type PutEventsRequestEntry,
+} from "@aws-sdk/client-eventbridge";
+import { entrySize, MAX_PUT_EVENTS_BYTES, MAX_PUT_EVENTS_ENTRIES } from "./api.ts";
+import type { EventBridgeEvent } from "./delivery.ts";
+
+/** What a dead-letter redrive did. */
+export interface RedriveDeadLettersResult {
+  /** Ids of dead letters whose event was put on its bus again (items deleted). */
+  readonly redriven: string[];
+  /** Dead letters left in place, with why. */
+  readonly failed: { readonly id: string; readonly reason: string }[];
+}
+
+interface DeadLetter {
+  readonly id: string;
+  readonly entry: PutEventsRequestEntry;
+}
+
+/**
+ * Puts the events of the local dead letters (set-aside items with `kind: "dead-letter"`) back on
+ * their bus with PutEvents and deletes each item whose entry was accepted.
+ *
+ * Like redriving an EventBridge dead-letter queue, the event goes to every rule that matches it,
+ * not only the target that failed; consumers deduplicate on `detail.metadata.eventId`. An entry
+ * PutEvents fails stays in the table with the error.
+ *
+ * @example
+ * await redriveDeadLetters({ dynamodb, eventBridge, tableName: "ripple-set-aside" });
+ */
+export async function redriveDeadLetters(deps: {
+  readonly dynamodb: DynamoDBClient;
+  readonly eventBridge: EventBridgeClient;
+  /** Physical name of the set-aside table. */
+  readonly tableName: string;
+  /** Which dead letters to redrive, e.g. one rule's. @default all */
+  readonly select?: (item: {
+    readonly rule: string;
+    readonly target: string;
+    readonly eventId: string;
+  }) => boolean;
+}): Promise<RedriveDeadLettersResult> {
+  const letters: DeadLetter[] = [];
+  const failed: { id: string; reason: string }[] = [];
+  let startKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await deps.dynamodb.send(
+      new ScanCommand({
+        TableName: deps.tableName,
+        FilterExpression: "#kind = :deadLetter",
+        ExpressionAttributeNames: { "#kind": "kind" },
+        ExpressionAttributeValues: { ":deadLetter": { S: "dead-letter" } },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const id = item.id?.S ?? "";
+      const selected = {
+        rule: item.rule?.S ?? "",
+        target: item.target?.S ?? "",
+        eventId: item.eventId?.S ?? "",
+      };
+      if (deps.select !== undefined && !deps.select(selected)) continue;
+      try {
+        const event = JSON.parse(item.event?.S ?? "") as EventBridgeEvent;
+        letters.push({
+          id,
+          entry: {
+            EventBusName: item.eventBusName?.S,
+            Source: event.source,
+            DetailType: event["detail-type"],
+            Detail: JSON.stringify(event.detail),
+            Resources: event.resources,
+            Time: new Date(event.time),
+          },
+        });
+      } catch (error) {
+        failed.push({ id, reason: `the item's "event" attribute is not the event's JSON: ${String(error)}` });
+      }
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey !== undefined);
+
+  const redriven: string[] = [];
+  for (const batch of batches(letters)) {
+    const result = await deps.eventBridge.send(new PutEventsCommand({ Entries: batch.map((l) => l.entry) }));
+    for (const [index, letter] of batch.entries()) {
+      const answer = result.Entries?.[index];
+      if (answer?.EventId === undefined) {
+        failed.push({
+          id: letter.id,
+          reason: `PutEvents refused it: ${answer?.ErrorCode} ${answer?.ErrorMessage}`,
+        });
+        continue;
+      }
+      await deps.dynamodb.send(
+        new DeleteItemCommand({ TableName: deps.tableName, Key: { id: { S: letter.id } } }),
+      );
+      redriven.push(letter.id);
+    }
+  }
+  return { redriven, failed };
+}
+
+/** Groups dead letters into PutEvents requests within EventBridge's 10 entries and 256 KB. */
+function batches(letters: readonly DeadLetter[]): DeadLetter[][] {
+  const result: DeadLetter[][] = [];
+  let current: DeadLetter[] = [];
+  let bytes = 0;
+  for (const letter of letters) {
+    const size = entrySize(letter.entry as Record<string, unknown>);
+    if (
+      current.length === MAX_PUT_EVENTS_ENTRIES ||
+      (current.length > 0 && bytes + size > MAX_PUT_EVENTS_BYTES)
+    ) {
+      result.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(letter);
+    bytes += size;
+  }
+  if (current.length > 0) result.push(current);
+  return result;
+}
