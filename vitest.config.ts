@@ -10,7 +10,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     env: {
       // Handlers read their configuration at module load; tests set what they need per suite.
-      AWS_SDK_JS_SUPPRESS_NODE_VERSION_WARNING: "true",
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
       POWERTOOLS_DEV: "false",
     },
   },

@@ -1,0 +1,70 @@
+import { pipeline } from "../pipeline.ts";
+import { LocalRuntimeError } from "./errors.ts";
+import { parseRuntimeOptions, USAGE, UsageError } from "./options.ts";
+import { startRuntime } from "./runtime.ts";
+
+/**
+ * `npm start`: the whole ripple pipeline on this machine, until Ctrl-C or SIGTERM.
+ * Exit codes: 0 after a clean stop, 1 when something failed to start, 2 for bad options.
+ */
+async function main(): Promise<number> {
+  let options: ReturnType<typeof parseRuntimeOptions>;
+  try {
+    options = parseRuntimeOptions(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`ripple: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+  if (options === "help") {
+    console.log(USAGE);
+    return 0;
+  }
+
+  console.log("ripple: starting DynamoDB Local, the tables, the bus, the stream pollers and the API…");
+  let runtime: Awaited<ReturnType<typeof startRuntime>>;
+  try {
+    runtime = await startRuntime({ ...options, pipeline });
+  } catch (error) {
+    console.error(
+      `ripple: ${error instanceof LocalRuntimeError ? error.message : String(error instanceof Error ? (error.stack ?? error.message) : error)}`,
+    );
+    return 1;
+  }
+  const e = runtime.endpoints;
+  console.log(
+    [
+      "ripple is running:",
+      `  dashboard     ${e.dashboard}`,
+      `  API           ${e.api}   (Authorization: Bearer ${runtime.apiToken})`,
+      `  OpenAPI       ${e.api}/openapi.json`,
+      `  health        ${e.api}/health`,
+      `  DynamoDB      ${e.dynamodb}   (AWS_ENDPOINT_URL_DYNAMODB=${e.dynamodb}; any credentials, region us-east-1)`,
+      `  EventBridge   ${e.eventbridge}   (AWS_ENDPOINT_URL_EVENTBRIDGE=${e.eventbridge}; bus "${runtime.busName}")`,
+      `  storage       ${options.dataDir === undefined ? "in memory (gone on exit; --data DIR keeps it)" : options.dataDir}`,
+      "Press Ctrl-C to stop.",
+    ].join("\n"),
+  );
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      console.log(`\nripple: ${signal} received, stopping…`);
+      resolve();
+    };
+    process.once("SIGINT", () => stop("SIGINT"));
+    process.once("SIGTERM", () => stop("SIGTERM"));
+  });
+  await runtime.stop();
+  console.log("ripple: stopped.");
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

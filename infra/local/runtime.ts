@@ -1,0 +1,318 @@
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import { mkdirSync, readFileSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, DynamoDBStreamHandler } from "aws-lambda";
+import type { PipelineDeclaration } from "../declaration.ts";
+import { resolveMappingSettings, tableEnvVar, tableOf } from "../topology.ts";
+import { type ApiServer, startApiServer } from "./api-server.ts";
+import { type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb/dynamodb-local.ts";
+import { type EventBridgeEvent, type LocalEventBridge, startLocalEventBridge } from "./eventbridge/server.ts";
+import { createLambdaContext, invokeHandler } from "./lambda-context.ts";
+import type { RuntimeOptions } from "./options.ts";
+import { type EventSourceMapping, startEventSourceMapping } from "./streams/event-source-mapping.ts";
+import { createTables } from "./tables.ts";
+
+const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const REGION = "us-east-1";
+const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" } as const;
+
+export interface StartRuntimeProps extends RuntimeOptions {
+  readonly pipeline: PipelineDeclaration;
+  /**
+   * Bearer token the API requires.
+   * @default RIPPLE_API_TOKEN, else a random one (printed at start)
+   */
+  readonly apiToken?: string;
+  /** Base of EventBridge's delivery backoff. @default 1000 */
+  readonly retryBaseDelayMs?: number;
+  /** Stream polling interval per shard. @default 250 (Lambda's 4 per second) */
+  readonly pollIntervalMs?: number;
+  /** Base of a failed stream batch's retry backoff. @default 500 */
+  readonly streamRetryBaseMs?: number;
+  /** @default console */
+  readonly logger?: Pick<Console, "info" | "warn" | "error">;
+}
+
+export interface RuntimeEndpoints {
+  readonly api: string;
+  readonly dashboard: string;
+  readonly dynamodb: string;
+  readonly eventbridge: string;
+}
+
+export interface Runtime {
+  readonly endpoints: RuntimeEndpoints;
+  readonly apiToken: string;
+  readonly busName: string;
+  /** A client of the runtime's DynamoDB Local. */
+  readonly dynamodb: DynamoDBClient;
+  readonly eventBridge: LocalEventBridge;
+  readonly mappings: readonly EventSourceMapping[];
+  /**
+   * Resolves once every change written so far has gone all the way through: every stream read
+   * to its end with nothing in flight and the bus drained — repeated until a full pass finds
+   * nothing new (a consumer's write can start another round, e.g. AchievementUnlocked).
+   */
+  settled(options?: { readonly timeoutMs?: number }): Promise<void>;
+  /** Pipeline counters for the dashboard. */
+  stats(): { readonly storage: string; readonly rows: readonly { name: string; value: number }[] };
+  /** Stops everything it started, DynamoDB Local last. */
+  stop(): Promise<void>;
+}
+
+/** What the runtime sets in `process.env` so every handler's SDK clients reach the local endpoints. */
+export function localEnvironment(
+  pipeline: PipelineDeclaration,
+  endpoints: { dynamodb: string; eventbridge: string },
+  apiToken: string,
+): Record<string, string> {
+  const env: Record<string, string> = {
+    AWS_REGION: REGION,
+    AWS_DEFAULT_REGION: REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    AWS_ENDPOINT_URL_DYNAMODB_STREAMS: endpoints.dynamodb,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventbridge,
+    EVENT_BUS_NAME: pipeline.bus.name,
+    RIPPLE_API_TOKEN: apiToken,
+  };
+  for (const [key, table] of Object.entries(pipeline.tables)) env[tableEnvVar(key)] = table.tableName;
+  return env;
+}
+
+async function importHandler<T>(path: string): Promise<T> {
+  const module = (await import(pathToFileURL(join(projectRoot, path)).href)) as { handler?: T };
+  if (module.handler === undefined) {
+    throw new Error(`${path} exports no \`handler\`; export the Lambda handler under that name`);
+  }
+  return module.handler;
+}
+
+const dashboardHtml = () => readFileSync(join(projectRoot, "infra/local/dashboard/index.html"), "utf8");
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(header?.replace(/^Bearer\s+/i, "") ?? "");
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/**
+ * Starts the whole pipeline on this machine from the declaration: DynamoDB Local, the declared
+ * tables, the local EventBridge endpoint with one rule per consumer, a stream poller per source
+ * feeding the fan-out, and the HTTP API with the dashboard; seeds the seeds' data through the API.
+ *
+ * Handlers are the same modules Lambda runs, imported after the SDK's standard endpoint variables
+ * point at the local endpoints; they run in-process with a Lambda-shaped context.
+ */
+export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
+  const { pipeline } = props;
+  const logger = props.logger ?? console;
+  const apiToken = props.apiToken ?? process.env.RIPPLE_API_TOKEN ?? randomBytes(18).toString("base64url");
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        logger.error(`while stopping: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    stops.length = 0;
+  };
+
+  try {
+    const dynamoDir = props.dataDir === undefined ? undefined : resolve(props.dataDir, "dynamodb");
+    if (dynamoDir !== undefined) mkdirSync(dynamoDir, { recursive: true });
+    const db: DynamoDbLocal = await startDynamoDbLocal({
+      port: props.dynamodbPort,
+      ...(dynamoDir === undefined ? {} : { dataDir: dynamoDir }),
+    });
+    stops.push(() => db.stop());
+
+    const eventbridgeEndpoint = `http://127.0.0.1:${props.eventbridgePort}`;
+    Object.assign(process.env, {
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? "WARN",
+      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? "true",
+      ...localEnvironment(pipeline, { dynamodb: db.endpoint, eventbridge: eventbridgeEndpoint }, apiToken),
+    });
+
+    const dynamodb = new DynamoDBClient({
+      region: REGION,
+      credentials: LOCAL_CREDENTIALS,
+      endpoint: db.endpoint,
+    });
+    stops.push(async () => dynamodb.destroy());
+    await createTables(dynamodb, pipeline);
+
+    const eventBridge = await startLocalEventBridge({
+      port: props.eventbridgePort,
+      pipeline,
+      dynamodb,
+      region: REGION,
+      logger,
+      ...(props.retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs: props.retryBaseDelayMs }),
+    });
+    stops.push(() => eventBridge.stop());
+
+    for (const consumer of pipeline.consumers) {
+      const handler = await importHandler<(event: EventBridgeEvent, context: unknown) => Promise<unknown>>(
+        consumer.handler,
+      );
+      const timeoutSeconds = consumer.timeoutSeconds ?? 30;
+      eventBridge.registerConsumer(consumer.name, async (event) => {
+        const context = createLambdaContext({
+          functionName: `${pipeline.name}-${consumer.name}`,
+          timeoutSeconds,
+          memorySizeMB: consumer.memorySize ?? 256,
+          region: REGION,
+        });
+        await invokeHandler(handler, event, context, { timeoutSeconds });
+      });
+    }
+
+    const fanOut = await importHandler<DynamoDBStreamHandler>(pipeline.fanOut.handler);
+    const streamsClient = new DynamoDBStreamsClient({
+      region: REGION,
+      credentials: LOCAL_CREDENTIALS,
+      endpoint: db.endpoint,
+    });
+    stops.push(async () => streamsClient.destroy());
+    const setAside = tableOf(pipeline, pipeline.fanOut.setAsideTable).tableName;
+    const mappings: EventSourceMapping[] = [];
+    for (const source of pipeline.sources) {
+      const tableName = tableOf(pipeline, source.table).tableName;
+      const mapping = await startEventSourceMapping({
+        streamsClient,
+        dynamodbClient: dynamodb,
+        tableName,
+        settings: resolveMappingSettings(source),
+        handler: fanOut,
+        functionName: `${pipeline.name}-fan-out`,
+        timeoutSeconds: pipeline.fanOut.timeoutSeconds,
+        memorySizeMB: pipeline.fanOut.memorySize,
+        onFailureTable: setAside,
+        region: REGION,
+        ...(props.pollIntervalMs === undefined ? {} : { pollIntervalMs: props.pollIntervalMs }),
+        ...(props.streamRetryBaseMs === undefined
+          ? {}
+          : { retryBackoff: { baseMs: props.streamRetryBaseMs } }),
+        ...(props.dataDir === undefined
+          ? {}
+          : { checkpointFile: join(resolve(props.dataDir), "checkpoints", `${tableName}.json`) }),
+      });
+      mappings.push(mapping);
+      stops.push(() => mapping.stop());
+    }
+
+    const apiHandler = await importHandler<
+      (event: APIGatewayProxyEventV2, context: unknown) => Promise<APIGatewayProxyResultV2>
+    >(pipeline.api.handler);
+    const stats = () => {
+      const delivery = eventBridge.stats() as unknown as Record<string, unknown>;
+      const rows: { name: string; value: number }[] = [];
+      for (const m of mappings) {
+        const s = m.stats();
+        rows.push({ name: `${s.tableName}: records delivered to fan-out`, value: s.recordsDelivered });
+        if (s.failures > 0) rows.push({ name: `${s.tableName}: failed batches`, value: s.failures });
+      }
+      for (const [name, value] of Object.entries(delivery)) {
+        if (typeof value === "number") rows.push({ name: `bus: ${name}`, value });
+      }
+      return { storage: `DynamoDB Local at ${db.endpoint}`, rows };
+    };
+    const dashboard = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+      const path = (req.url ?? "/").split("?")[0];
+      if (req.method === "GET" && (path === "/" || path === "/index.html")) {
+        const html = dashboardHtml().replace(
+          "<head>",
+          `<head>\n<meta name="ripple-token" content="${apiToken}">`,
+        );
+        res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
+        res.end(html);
+        return true;
+      }
+      if (req.method === "GET" && path === "/local/stats") {
+        if (!tokenMatches(req.headers.authorization, apiToken)) {
+          res.writeHead(401, { "content-type": "application/json" });
+          res.end(
+            JSON.stringify({
+              error: {
+                code: "Unauthorized",
+                message: "send Authorization: Bearer <token printed by npm start>",
+              },
+            }),
+          );
+          return true;
+        }
+        res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
+        res.end(JSON.stringify(stats()));
+        return true;
+      }
+      return false;
+    };
+    const api: ApiServer = await startApiServer({
+      port: props.apiPort,
+      token: apiToken,
+      fallback: dashboard,
+      handler: async (event) => {
+        const context = createLambdaContext({
+          functionName: `${pipeline.name}-api`,
+          timeoutSeconds: pipeline.api.timeoutSeconds,
+          memorySizeMB: pipeline.api.memorySize,
+          region: REGION,
+        });
+        const result = await invokeHandler(apiHandler, event, context, {
+          timeoutSeconds: pipeline.api.timeoutSeconds,
+        });
+        return result ?? { statusCode: 500, body: "" };
+      },
+    });
+    stops.push(() => api.stop());
+
+    // The seeds' data: car parks and pets are initialised on first use, through the API itself.
+    for (const path of ["/car-parks", "/pets"]) {
+      const response = await fetch(`${api.url}${path}`, { headers: { authorization: `Bearer ${apiToken}` } });
+      if (!response.ok)
+        throw new Error(`seeding through GET ${path} answered ${response.status}: ${await response.text()}`);
+    }
+
+    const settled = async (options: { timeoutMs?: number } = {}) => {
+      const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+      let quietPasses = 0;
+      while (quietPasses < 2) {
+        const before = JSON.stringify(stats().rows);
+        const timeoutMs = Math.max(1, deadline - Date.now());
+        await Promise.all(mappings.map((m) => m.idle({ timeoutMs })));
+        await eventBridge.drained();
+        quietPasses = JSON.stringify(stats().rows) === before ? quietPasses + 1 : 0;
+        if (Date.now() > deadline)
+          throw new Error(`the pipeline did not settle within ${options.timeoutMs ?? 60_000} ms`);
+      }
+    };
+
+    return {
+      endpoints: {
+        api: api.url,
+        dashboard: `${api.url}/`,
+        dynamodb: db.endpoint,
+        eventbridge: eventBridge.endpoint,
+      },
+      apiToken,
+      busName: eventBridge.busName,
+      dynamodb,
+      eventBridge,
+      mappings,
+      settled,
+      stats,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,157 @@
+import { createServer, type Server } from "node:http";
+import { PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "#infra/local/ports.ts";
+import { type Runtime, startRuntime } from "#infra/local/runtime.ts";
+import { pipeline } from "#infra/pipeline.ts";
+
+interface ReceivedEvent {
+  readonly source: string;
+  readonly "detail-type": string;
+  readonly detail: { metadata: Record<string, unknown>; data: Record<string, unknown> };
+}
+
+/** A run-time subscriber: an HTTP endpoint attached to the bus with PutRule/PutTargets. */
+async function startSubscriber(): Promise<{ server: Server; url: string; events: ReceivedEvent[] }> {
+  const events: ReceivedEvent[] = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk: Buffer) => {
+      body += chunk.toString();
+    });
+    req.on("end", () => {
+      events.push(JSON.parse(body) as ReceivedEvent);
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address !== null ? address.port : 0;
+  return { server, url: `http://127.0.0.1:${port}/events`, events };
+}
+
+async function eventually<T>(probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`nothing arrived within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe("the local pipeline, from a DynamoDB write to a rule target", () => {
+  let runtime: Runtime;
+  let subscriber: Awaited<ReturnType<typeof startSubscriber>>;
+
+  beforeAll(async () => {
+    runtime = await startRuntime({
+      pipeline,
+      apiPort: await freePort(),
+      dynamodbPort: await freePort(),
+      eventbridgePort: await freePort(),
+      retryBaseDelayMs: 50,
+      pollIntervalMs: 50,
+      streamRetryBaseMs: 50,
+      logger: { info: () => {}, warn: () => {}, error: console.error },
+    });
+    subscriber = await startSubscriber();
+    const eventBridge = new EventBridgeClient({
+      endpoint: runtime.endpoints.eventbridge,
+      region: "us-east-1",
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    });
+    await eventBridge.send(
+      new PutRuleCommand({
+        Name: "e2e-subscriber",
+        EventBusName: runtime.busName,
+        EventPattern: JSON.stringify({ source: [{ prefix: "ripple." }] }),
+      }),
+    );
+    await eventBridge.send(
+      new PutTargetsCommand({
+        Rule: "e2e-subscriber",
+        EventBusName: runtime.busName,
+        Targets: [{ Id: "http", Arn: subscriber.url }],
+      }),
+    );
+    eventBridge.destroy();
+  });
+
+  afterAll(async () => {
+    await runtime?.stop();
+    subscriber?.server.close();
+  });
+
+  it("delivers a pet put with the SDK as PetListed, its price exact", async () => {
+    // Act
+    await runtime.dynamodb.send(
+      new PutItemCommand({
+        TableName: "PetStore",
+        Item: { id: { N: "901" }, name: { S: "Sweety" }, type: { S: "frog" }, price: { N: "20.10" } },
+      }),
+    );
+    const event = await eventually(() =>
+      subscriber.events.find((e) => e["detail-type"] === "PetListed" && e.detail.data.id === 901),
+    );
+
+    // Assert
+    expect(event.source).toBe("ripple.petstore");
+    expect(event.detail.data).toEqual({ id: 901, name: "Sweety", type: "frog", price: "20.1" });
+    expect(event.detail.metadata).toMatchObject({
+      table: "PetStore",
+      change: "INSERT",
+      keys: { id: "901" },
+      depth: 0,
+    });
+  });
+
+  it("sets aside a record that breaks its table's schema and still delivers the one after it", async () => {
+    // Arrange
+    const bad = { id: { N: "902" }, name: { S: "Nobody" }, type: { S: "ghost" }, price: { S: "free" } };
+    const good = { id: { N: "903" }, name: { S: "Rex" }, type: { S: "dog" }, price: { N: "199.99" } };
+
+    // Act
+    await runtime.dynamodb.send(new PutItemCommand({ TableName: "PetStore", Item: bad }));
+    await runtime.dynamodb.send(new PutItemCommand({ TableName: "PetStore", Item: good }));
+    await eventually(() => subscriber.events.find((e) => e.detail.data.id === 903));
+    const setAside = await runtime.dynamodb.send(new ScanCommand({ TableName: "ripple-set-aside" }));
+
+    // Assert
+    const items = (setAside.Items ?? []).map((item) => unmarshall(item));
+    expect(items).toContainEqual(
+      expect.objectContaining({
+        table: "PetStore",
+        reasonCode: "SchemaViolationError",
+        reason: expect.stringContaining("price"),
+      }),
+    );
+    expect(subscriber.events.some((e) => e.detail.data.id === 902)).toBe(false);
+  });
+
+  it("publishes a car park's occupancy written through the API, and the seeded car parks before it", async () => {
+    // Act
+    const response = await fetch(`${runtime.endpoints.api}/car-parks/CP002/occupancy`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${runtime.apiToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ occupied: 299 }),
+    });
+    const event = await eventually(() =>
+      subscriber.events.find(
+        (e) => e["detail-type"] === "CarParkOccupancyChanged" && e.detail.data.occupied === 299,
+      ),
+    );
+
+    // Assert
+    expect(response.status).toBe(200);
+    expect(event.detail.data).toMatchObject({ carParkId: "CP002", status: "red" });
+    const seeded = new Set(
+      subscriber.events
+        .filter((e) => e["detail-type"] === "CarParkOccupancyChanged")
+        .map((e) => e.detail.data.carParkId),
+    );
+    expect(seeded.size).toBe(4);
+  });
+});
