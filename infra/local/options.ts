@@ -10,8 +10,6 @@ export interface RuntimeOptions {
   readonly eventbridgePort: number;
   /** Folder that keeps tables and stream checkpoints across restarts. @default in memory */
   readonly dataDir?: string;
-  /** Seed the seeds' data (4 car parks, 15 pets). @default true */
-  readonly seed: boolean;
 }
 
 /** Bad command-line input: the message says which flag, the value and the fix. */
@@ -33,7 +31,6 @@ Options:
   --eventbridge-port N   local EventBridge port (default 8010, env RIPPLE_EVENTBRIDGE_PORT)
   --data DIR             keep tables and stream checkpoints in DIR across restarts
                          (default: in memory, gone on exit)
-  --no-seed              do not seed the 4 car parks and 15 pets
   -h, --help             show this help
 `;
 
@@ -67,7 +64,6 @@ export function parseRuntimeOptions(
     ports[spec.key] = fromEnv === undefined || fromEnv === "" ? spec.fallback : parsePort(spec.env, fromEnv);
   }
   let dataDir: string | undefined;
-  let seed = true;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [flag, inline] =
@@ -88,8 +84,6 @@ export function parseRuntimeOptions(
     } else if (flag === "--data") {
       dataDir = value();
       if (dataDir.trim() === "") throw new UsageError('--data needs a folder path (given "")');
-    } else if (flag === "--no-seed") {
-      seed = false;
     } else {
       throw new UsageError(
         `unknown option ${JSON.stringify(arg)}; run \`npm start -- --help\` for the options`,
@@ -100,7 +94,6 @@ export function parseRuntimeOptions(
     apiPort: ports.apiPort!,
     dynamodbPort: ports.dynamodbPort!,
     eventbridgePort: ports.eventbridgePort!,
-    seed,
     ...(dataDir === undefined ? {} : { dataDir }),
   };
   const used = new Map<number, string>();

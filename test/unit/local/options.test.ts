@@ -2,13 +2,8 @@ import { describe, expect, it } from "vitest";
 import { parseRuntimeOptions, UsageError } from "#infra/local/options.ts";
 
 describe("parseRuntimeOptions", () => {
-  it("uses the documented default ports, in memory, seeded", () => {
-    expect(parseRuntimeOptions([])).toEqual({
-      apiPort: 3000,
-      dynamodbPort: 8000,
-      eventbridgePort: 8010,
-      seed: true,
-    });
+  it("uses the documented default ports, in memory", () => {
+    expect(parseRuntimeOptions([])).toEqual({ apiPort: 3000, dynamodbPort: 8000, eventbridgePort: 8010 });
   });
 
   it.each([
@@ -23,10 +18,6 @@ describe("parseRuntimeOptions", () => {
     expect(parseRuntimeOptions(["--dynamodb-port", "8100"], { RIPPLE_DYNAMODB_PORT: "8200" })).toMatchObject({
       dynamodbPort: 8100,
     });
-  });
-
-  it("turns seeding off", () => {
-    expect(parseRuntimeOptions(["--no-seed"])).toMatchObject({ seed: false });
   });
 
   it("answers help", () => {
@@ -56,7 +47,7 @@ describe("parseRuntimeOptions", () => {
     { description: "a flag without its value", argv: ["--data"], env: {}, message: "--data needs a value" },
     {
       description: "a flag followed by another flag",
-      argv: ["--api-port", "--no-seed"],
+      argv: ["--api-port", "--data", ".data"],
       env: {},
       message: "--api-port needs a value",
     },
