@@ -13,3 +13,38 @@ export class MissingConfigurationError extends RippleError {
     this.name = "MissingConfigurationError";
   }
 }
+
+/** A value given to the exact decimal helpers is not a decimal string. */
+export class InvalidDecimalError extends RippleError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "InvalidDecimalError";
+  }
+}
+
+/** A stream sequence number is not a string of 1–40 digits. */
+export class InvalidSequenceNumberError extends RippleError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "InvalidSequenceNumberError";
+  }
+}
+
+/**
+ * An aggregate kept changing under a consumer between its read and its conditional write, more
+ * times than it retries. Thrown so that EventBridge delivers the event again later.
+ */
+export class AggregateContentionError extends RippleError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "AggregateContentionError";
+  }
+}
+
+/** A DynamoDB attribute value has none of DynamoDB's type keys (S N B SS NS BS M L NULL BOOL). */
+export class InvalidAttributeValueError extends RippleError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "InvalidAttributeValueError";
+  }
+}

@@ -1,0 +1,38 @@
+import { benchConsumers } from "./consumers.ts";
+import { benchEventBridge } from "./eventbridge.ts";
+import { benchFanOut, type Row } from "./fan-out.ts";
+
+/**
+ * Runs every benchmark module once and prints one table: value, baseline and target per row.
+ * Add a module by adding its function to `benches`.
+ */
+const benches: Record<string, () => Promise<Row[]>> = {
+  "fan-out": benchFanOut,
+  eventbridge: benchEventBridge,
+  consumers: benchConsumers,
+};
+
+const lines: string[][] = [["bench", "measure", "value", "baseline", "target"]];
+for (const [bench, run] of Object.entries(benches)) {
+  let rows: Row[];
+  try {
+    rows = await run();
+  } catch (error) {
+    lines.push([bench, "failed", String(error), "", ""]);
+    continue;
+  }
+  for (const row of rows) {
+    lines.push([
+      bench,
+      row.name,
+      `${row.value} ${row.unit}`,
+      row.baseline === undefined ? "" : `${row.baseline.value} (${row.baseline.name})`,
+      row.target ?? "",
+    ]);
+  }
+}
+const widths = lines[0]!.map((_, column) => Math.max(...lines.map((line) => line[column]!.length)));
+for (const [index, line] of lines.entries()) {
+  console.log(line.map((cell, column) => cell.padEnd(widths[column]!)).join("  "));
+  if (index === 0) console.log(widths.map((w) => "-".repeat(w)).join("  "));
+}

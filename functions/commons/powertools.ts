@@ -1,0 +1,21 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics } from "@aws-lambda-powertools/metrics";
+
+/** CloudWatch namespace of every ripple metric. */
+export const METRICS_NAMESPACE = "ripple";
+
+/**
+ * A Powertools logger for one function (service). Log level from `POWERTOOLS_LOG_LEVEL`,
+ * default INFO.
+ */
+export function createLogger(serviceName: string): Logger {
+  return new Logger({ serviceName });
+}
+
+/**
+ * A Powertools EMF metrics instance for one function (service) in the "ripple" namespace.
+ * Call `publishStoredMetrics()` once per invocation.
+ */
+export function createMetrics(serviceName: string): Metrics {
+  return new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
+}

@@ -1,0 +1,183 @@
+import {
+  type EventBridgeClient,
+  PutEventsCommand,
+  type PutEventsRequestEntry,
+} from "@aws-sdk/client-eventbridge";
+
+/**
+ * Publishing to EventBridge within PutEvents' limits, retrying exactly the entries that failed.
+ *
+ * PutEvents takes at most 10 entries and 256 KB per request, and can answer 200 with
+ * `FailedEntryCount > 0`: each failed entry carries an `ErrorCode` and is retried here, alone,
+ * with capped, jittered exponential backoff, for as long as the caller's time allows. What is
+ * still undelivered is reported per entry, never dropped silently.
+ */
+
+/** Most entries one PutEvents request may carry. */
+export const MAX_ENTRIES_PER_REQUEST = 10;
+
+/** Most bytes one PutEvents request (and so one entry) may carry, counted by {@link entrySize}. */
+export const MAX_REQUEST_BYTES = 256 * 1024;
+
+/** Bytes in the UTF-8 form of a string. */
+export function utf8Bytes(text: string): number {
+  return Buffer.byteLength(text, "utf8");
+}
+
+/**
+ * Size of a PutEvents entry as EventBridge counts it: Time is 14 bytes if set; Source,
+ * DetailType, Detail and each Resources string count their UTF-8 bytes. EventBusName is not
+ * counted.
+ */
+export function entrySize(entry: PutEventsRequestEntry): number {
+  let size = entry.Time === undefined ? 0 : 14;
+  if (entry.Source !== undefined) size += utf8Bytes(entry.Source);
+  if (entry.DetailType !== undefined) size += utf8Bytes(entry.DetailType);
+  if (entry.Detail !== undefined) size += utf8Bytes(entry.Detail);
+  for (const resource of entry.Resources ?? []) size += utf8Bytes(resource);
+  return size;
+}
+
+/**
+ * Packs items greedily into requests of at most {@link MAX_ENTRIES_PER_REQUEST} entries and
+ * {@link MAX_REQUEST_BYTES} bytes, keeping their order. An item larger than the byte limit gets
+ * a request of its own (callers set such items aside before sending).
+ */
+export function packBySize<T>(items: readonly T[], sizeOf: (item: T) => number): T[][] {
+  const requests: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = sizeOf(item);
+    if (
+      current.length > 0 &&
+      (current.length === MAX_ENTRIES_PER_REQUEST || bytes + size > MAX_REQUEST_BYTES)
+    ) {
+      requests.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += size;
+  }
+  if (current.length > 0) requests.push(current);
+  return requests;
+}
+
+/** How long to keep retrying, and how to wait. */
+export interface PublishOptions {
+  /** Milliseconds the invocation has left (Lambda's `context.getRemainingTimeInMillis`). */
+  readonly remainingTimeMs: () => number;
+  /** Time kept in reserve for answering before the invocation times out. @default 5000 */
+  readonly safetyMarginMs?: number;
+  /** First backoff delay; doubles per attempt. @default 50 */
+  readonly baseDelayMs?: number;
+  /** Largest backoff delay. @default 2000 */
+  readonly maxDelayMs?: number;
+  /** Most attempts per entry, first one included. @default 10 */
+  readonly maxAttempts?: number;
+  /** Requests in flight at once. @default 4 */
+  readonly concurrency?: number;
+  /** @default setTimeout-based sleep */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Source of jitter in [0, 1). @default Math.random */
+  readonly random?: () => number;
+}
+
+/** What happened to each entry handed to {@link publishEntries}. */
+export interface PublishOutcome {
+  /** `delivered[i]` is true when entry `i` was accepted by EventBridge. */
+  readonly delivered: boolean[];
+  /** Last error seen for each undelivered entry (ErrorCode: ErrorMessage, or the thrown error). */
+  readonly lastError: (string | undefined)[];
+  /** Entry failures seen over all attempts, retried ones included (the FailedEntries metric). */
+  readonly failedEntries: number;
+  /** PutEvents requests sent. */
+  readonly requests: number;
+  /** Rounds of sending: 1 when everything succeeded at once. */
+  readonly attempts: number;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Publishes entries with PutEvents, packed into as few requests as the limits allow, retrying
+ * only failed entries (partial failures and thrown requests alike) with capped, jittered
+ * exponential backoff while `remainingTimeMs() - safetyMarginMs` allows.
+ *
+ * @param sizes - Precomputed {@link entrySize} of each entry, to avoid counting twice.
+ */
+export async function publishEntries(
+  client: EventBridgeClient,
+  entries: readonly PutEventsRequestEntry[],
+  options: PublishOptions,
+  sizes: readonly number[] = entries.map(entrySize),
+): Promise<PublishOutcome> {
+  const safetyMarginMs = options.safetyMarginMs ?? 5000;
+  const baseDelayMs = options.baseDelayMs ?? 50;
+  const maxDelayMs = options.maxDelayMs ?? 2000;
+  const maxAttempts = options.maxAttempts ?? 10;
+  const concurrency = Math.max(1, options.concurrency ?? 4);
+  const sleep = options.sleep ?? defaultSleep;
+  const random = options.random ?? Math.random;
+
+  const delivered: boolean[] = new Array(entries.length).fill(false);
+  const lastError: (string | undefined)[] = new Array(entries.length).fill(undefined);
+  let failedEntries = 0;
+  let requestCount = 0;
+  let attempts = 0;
+  let pending: number[] = [];
+  for (let i = 0; i < entries.length; i++) {
+    if ((sizes[i] as number) > MAX_REQUEST_BYTES) {
+      lastError[i] = `entry is ${sizes[i]} bytes, over the ${MAX_REQUEST_BYTES}-byte PutEvents limit`;
+    } else {
+      pending.push(i);
+    }
+  }
+
+  while (pending.length > 0) {
+    attempts++;
+    const requests = packBySize(pending, (i) => sizes[i] as number);
+    const failed: number[] = [];
+    const sendOne = async (indices: number[]) => {
+      requestCount++;
+      try {
+        const response = await client.send(
+          new PutEventsCommand({ Entries: indices.map((i) => entries[i] as PutEventsRequestEntry) }),
+        );
+        const results = response.Entries ?? [];
+        for (let k = 0; k < indices.length; k++) {
+          const index = indices[k] as number;
+          const result = results[k];
+          if (result !== undefined && result.ErrorCode === undefined && result.EventId !== undefined) {
+            delivered[index] = true;
+            lastError[index] = undefined;
+          } else {
+            failed.push(index);
+            failedEntries++;
+            lastError[index] =
+              result?.ErrorCode === undefined
+                ? "PutEvents returned no result for this entry"
+                : `${result.ErrorCode}: ${result.ErrorMessage ?? ""}`;
+          }
+        }
+      } catch (error) {
+        const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        for (const index of indices) {
+          failed.push(index);
+          lastError[index] = message;
+        }
+        failedEntries += indices.length;
+      }
+    };
+    for (let start = 0; start < requests.length; start += concurrency) {
+      await Promise.all(requests.slice(start, start + concurrency).map(sendOne));
+    }
+    if (failed.length === 0 || attempts >= maxAttempts) break;
+    const delay = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempts - 1)) * random();
+    if (options.remainingTimeMs() - safetyMarginMs <= delay) break;
+    await sleep(delay);
+    pending = failed.sort((a, b) => a - b);
+  }
+  return { delivered, lastError, failedEntries, requests: requestCount, attempts };
+}

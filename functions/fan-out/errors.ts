@@ -1,0 +1,54 @@
+/**
+ * Why the fan-out sets a stream record or one of its events aside. Each message says what went
+ * wrong, the value, and the fix; the class name is stored as the set-aside item's `reasonCode`.
+ */
+
+import { RippleError } from "#commons/errors.ts";
+
+/** Base class of fan-out errors. */
+export class FanOutError extends RippleError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "FanOutError";
+  }
+}
+
+/** The stream record lacks something Lambda always delivers (sequence number, keys, image, …). */
+export class MalformedRecordError extends FanOutError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "MalformedRecordError";
+  }
+}
+
+/** The record comes from a table that is not a declared stream source. */
+export class UnknownSourceTableError extends FanOutError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "UnknownSourceTableError";
+  }
+}
+
+/** The image (or keys) does not satisfy the event's data schema. */
+export class SchemaViolationError extends FanOutError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "SchemaViolationError";
+  }
+}
+
+/** The change was made this many pipeline hops deep: publishing it would feed a loop. */
+export class LoopDepthExceededError extends FanOutError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "LoopDepthExceededError";
+  }
+}
+
+/** The event is larger than one PutEvents entry may be. */
+export class OversizedEventError extends FanOutError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "OversizedEventError";
+  }
+}

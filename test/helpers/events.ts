@@ -1,0 +1,40 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
+
+const EVENTS_DIR = fileURLToPath(new URL("../../events/", import.meta.url));
+const cache = new Map<string, string>();
+
+function text(path: string): string {
+  let body = cache.get(path);
+  if (body === undefined) {
+    body = readFileSync(`${EVENTS_DIR}${path}`, "utf8");
+    cache.set(path, body);
+  }
+  return body;
+}
+
+/**
+ * Loads a recorded DynamoDB stream event from `events/<source>/<name>.json`, as a fresh deep
+ * clone each call so a test may change it freely.
+ *
+ * @example
+ * const event = loadStreamEvent("parking-data/insert.json");
+ */
+export function loadStreamEvent(path: string): DynamoDBStreamEvent {
+  return JSON.parse(text(path)) as DynamoDBStreamEvent;
+}
+
+/** The records of several recorded events, in the order given, as one fresh list. */
+export function loadStreamRecords(...paths: string[]): DynamoDBRecord[] {
+  return paths.flatMap((path) => loadStreamEvent(path).Records);
+}
+
+/** The single record of a recorded event. */
+export function loadStreamRecord(path: string): DynamoDBRecord {
+  const [record, ...rest] = loadStreamEvent(path).Records;
+  if (record === undefined || rest.length > 0) {
+    throw new Error(`events/${path} holds ${rest.length + (record ? 1 : 0)} records; expected exactly one`);
+  }
+  return record;
+}

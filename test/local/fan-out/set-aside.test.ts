@@ -1,0 +1,110 @@
+import { EventBridgeClient, type PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import type { Context } from "aws-lambda";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { readSetAside } from "#commons/set-aside.ts";
+import { pipeline } from "#infra/pipeline.ts";
+import { tableEnvVar } from "#infra/topology.ts";
+import { resolveFanOutConfig } from "../../../functions/fan-out/config.ts";
+import { redrive } from "../../../functions/fan-out/redrive.ts";
+import { startTestDynamoDb, type TestDynamoDb } from "../../helpers/dynamodb.ts";
+import { loadStreamEvent, loadStreamRecords } from "../../helpers/events.ts";
+
+const context = { getRemainingTimeInMillis: () => 60_000 } as Context;
+
+describe("fan-out against DynamoDB Local", () => {
+  let dynamo: TestDynamoDb;
+  const published: string[] = [];
+
+  beforeAll(async () => {
+    dynamo = await startTestDynamoDb();
+    vi.stubEnv("AWS_ENDPOINT_URL_DYNAMODB", dynamo.endpoint);
+    vi.stubEnv("AWS_REGION", "us-east-1");
+    vi.stubEnv("AWS_ACCESS_KEY_ID", "local");
+    vi.stubEnv("AWS_SECRET_ACCESS_KEY", "local");
+    vi.stubEnv("EVENT_BUS_NAME", "ripple");
+    vi.stubEnv("POWERTOOLS_LOG_LEVEL", "SILENT");
+    for (const key of Object.keys(pipeline.tables))
+      vi.stubEnv(tableEnvVar(key), pipeline.tables[key]!.tableName);
+    vi.spyOn(EventBridgeClient.prototype, "send").mockImplementation((async (command: PutEventsCommand) => {
+      const entries = command.input.Entries ?? [];
+      published.push(...entries.map((e) => JSON.parse(e.Detail!).metadata.sequenceNumber));
+      return { FailedEntryCount: 0, Entries: entries.map(() => ({ EventId: "ok" })) };
+    }) as never);
+  });
+
+  afterAll(async () => {
+    vi.restoreAllMocks();
+    vi.unstubAllEnvs();
+    await dynamo?.stop();
+  });
+
+  it("sets unmappable records aside in the set-aside table once, however often the batch comes, and redrives what now maps", async () => {
+    // Arrange
+    const { handler } = await import("../../../functions/fan-out/handler.ts");
+    const event = {
+      Records: loadStreamRecords(
+        "parking-data/insert.json",
+        "PetStore/schema-violation.json",
+        "events/large-over-limit.json",
+        "carbontrack-achievements/insert-loop.json",
+        "parking-data/modify.json",
+      ),
+    };
+    const [, violation, oversized, loop] = event.Records;
+
+    // Act
+    const first = await handler(event, context);
+    const second = await handler(structuredClone(event), context);
+    const setAside = await readSetAside(dynamo.client, "ripple-set-aside");
+
+    // Assert
+    expect(first).toEqual({ batchItemFailures: [] });
+    expect(second).toEqual({ batchItemFailures: [] });
+    expect(setAside.map((i) => [i.reasonCode, i.sequenceNumber]).sort()).toEqual(
+      [
+        ["LoopDepthExceededError", loop!.dynamodb!.SequenceNumber],
+        ["OversizedEventError", oversized!.dynamodb!.SequenceNumber],
+        ["SchemaViolationError", violation!.dynamodb!.SequenceNumber],
+      ].sort(),
+    );
+    expect(setAside.find((i) => i.reasonCode === "OversizedEventError")!.record).toEqual(oversized);
+    expect(setAside.find((i) => i.reasonCode === "SchemaViolationError")!.record).toEqual(violation);
+
+    // Act: an operator raises maxDepth, then redrives.
+    published.length = 0;
+    const config = resolveFanOutConfig({
+      busName: "ripple",
+      pipeline: { ...pipeline, fanOut: { ...pipeline.fanOut, maxDepth: 5 } },
+    });
+    const result = await redrive({
+      eventBridge: new EventBridgeClient({}),
+      dynamodb: dynamo.client,
+      config,
+      publish: { sleep: async () => {} },
+    });
+    const left = await readSetAside(dynamo.client, "ripple-set-aside");
+
+    // Assert
+    expect(result.redriven).toEqual([`carbontrack-achievements#${loop!.dynamodb!.SequenceNumber}`]);
+    expect(published).toEqual([loop!.dynamodb!.SequenceNumber]);
+    expect(left.map((i) => i.reasonCode).sort()).toEqual(["OversizedEventError", "SchemaViolationError"]);
+    expect(result.remaining.map((r) => r.reason).join("\n")).toMatch(/262145 bytes/);
+  });
+
+  it("resumes from a record whose set-aside write fails when the set-aside table is missing", async () => {
+    // Arrange
+    const { handler } = await import("../../../functions/fan-out/handler.ts");
+    const { DeleteTableCommand } = await import("@aws-sdk/client-dynamodb");
+    const event = loadStreamEvent("PetStore/schema-violation.json");
+    event.Records.unshift(...loadStreamRecords("parking-data/insert.json"));
+    await dynamo.client.send(new DeleteTableCommand({ TableName: "ripple-set-aside" }));
+
+    // Act
+    const response = await handler(event, context);
+
+    // Assert
+    expect(response).toEqual({
+      batchItemFailures: [{ itemIdentifier: event.Records[1]!.dynamodb!.SequenceNumber }],
+    });
+  });
+});

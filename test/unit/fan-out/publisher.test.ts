@@ -1,0 +1,174 @@
+import type { PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
+import { describe, expect, it } from "vitest";
+import { entrySize, MAX_REQUEST_BYTES, packBySize, publishEntries } from "#commons/publisher.ts";
+import { stubEventBridge } from "./stubs.ts";
+
+const entry = (n: number, detailBytes = 10): PutEventsRequestEntry => ({
+  Source: "ripple.test",
+  DetailType: `T${n}`,
+  Detail: JSON.stringify({ n, pad: "x".repeat(Math.max(0, detailBytes - 15 - String(n).length)) }),
+  EventBusName: "a-very-long-bus-name-that-is-not-counted",
+});
+
+const fastRetry = { sleep: async () => {}, random: () => 0.5, remainingTimeMs: () => 60_000 };
+
+describe("entrySize", () => {
+  it.each([
+    {
+      description: "counts Source, DetailType and Detail as UTF-8 bytes, not EventBusName",
+      entry: { Source: "src", DetailType: "dt", Detail: "{}", EventBusName: "bus-name" },
+      expected: 3 + 2 + 2,
+    },
+    {
+      description: "counts Time as 14 bytes when set",
+      entry: { Time: new Date(0), Source: "src", DetailType: "dt", Detail: "{}" },
+      expected: 14 + 7,
+    },
+    {
+      description: "counts multi-byte characters by their UTF-8 length",
+      entry: { Source: "s", DetailType: "d", Detail: '{"v":"€😀"}' },
+      expected: 1 + 1 + 8 + 3 + 4,
+    },
+    {
+      description: "counts each Resources string",
+      entry: { Source: "s", DetailType: "d", Resources: ["arn:a", "arn:bb"] },
+      expected: 1 + 1 + 5 + 6,
+    },
+  ] as { description: string; entry: PutEventsRequestEntry; expected: number }[])(
+    "$description",
+    ({ entry, expected }) => {
+      // Act
+      const size = entrySize(entry);
+
+      // Assert
+      expect(size).toBe(expected);
+    },
+  );
+});
+
+describe("packBySize", () => {
+  it("fills requests with 10 entries each, keeping order", () => {
+    // Arrange
+    const items = Array.from({ length: 23 }, (_, i) => i);
+
+    // Act
+    const requests = packBySize(items, () => 100);
+
+    // Assert
+    expect(requests.map((r) => r.length)).toEqual([10, 10, 3]);
+    expect(requests.flat()).toEqual(items);
+  });
+
+  it("starts a new request when the next entry would pass 256 KB", () => {
+    // Arrange
+    const sizes = [100_000, 100_000, 62_144, 1, 262_144, 5];
+
+    // Act
+    const requests = packBySize(sizes, (s) => s);
+
+    // Assert
+    expect(requests).toEqual([[100_000, 100_000, 62_144], [1], [262_144], [5]]);
+    for (const request of requests)
+      expect(request.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(MAX_REQUEST_BYTES);
+  });
+});
+
+describe("publishEntries", () => {
+  it("retries only the entries that failed, in the next request", async () => {
+    // Arrange
+    const eventBridge = stubEventBridge((entries, call) =>
+      call === 1
+        ? entries.map((e, i) =>
+            i === 1 || i === 3
+              ? { ErrorCode: "ThrottlingException", ErrorMessage: "Rate exceeded" }
+              : { EventId: `ok-${e.DetailType}` },
+          )
+        : undefined,
+    );
+    const entries = [0, 1, 2, 3, 4].map((n) => entry(n));
+
+    // Act
+    const outcome = await publishEntries(eventBridge.client, entries, fastRetry);
+
+    // Assert
+    expect(eventBridge.requests.map((r) => r.map((e) => e.DetailType))).toEqual([
+      ["T0", "T1", "T2", "T3", "T4"],
+      ["T1", "T3"],
+    ]);
+    expect(outcome.delivered).toEqual([true, true, true, true, true]);
+    expect(outcome.failedEntries).toBe(2);
+  });
+
+  it("retries a request that throws", async () => {
+    // Arrange
+    const eventBridge = stubEventBridge((_, call) => (call === 1 ? new Error("socket hang up") : undefined));
+
+    // Act
+    const outcome = await publishEntries(eventBridge.client, [entry(0), entry(1)], fastRetry);
+
+    // Assert
+    expect(eventBridge.requests).toHaveLength(2);
+    expect(outcome.delivered).toEqual([true, true]);
+  });
+
+  it("stops retrying when the remaining time, less the safety margin, is used up", async () => {
+    // Arrange
+    const eventBridge = stubEventBridge(() => new Error("ServiceUnavailable"));
+    let remaining = 8_000;
+    const waits: number[] = [];
+
+    // Act
+    const outcome = await publishEntries(eventBridge.client, [entry(0)], {
+      remainingTimeMs: () => remaining,
+      safetyMarginMs: 5_000,
+      baseDelayMs: 1_000,
+      maxDelayMs: 10_000,
+      random: () => 0.99,
+      sleep: async (ms) => {
+        waits.push(ms);
+        remaining -= ms;
+      },
+    });
+
+    // Assert
+    expect(outcome.delivered).toEqual([false]);
+    expect(outcome.lastError[0]).toBe("Error: ServiceUnavailable");
+    expect(waits).toEqual([990, 1980]);
+    expect(eventBridge.requests).toHaveLength(3);
+  });
+
+  it("caps the backoff delay and jitters it", async () => {
+    // Arrange
+    const eventBridge = stubEventBridge(() => new Error("ServiceUnavailable"));
+    const waits: number[] = [];
+
+    // Act
+    await publishEntries(eventBridge.client, [entry(0)], {
+      remainingTimeMs: () => 600_000,
+      baseDelayMs: 100,
+      maxDelayMs: 500,
+      maxAttempts: 6,
+      random: () => 0.5,
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+    });
+
+    // Assert
+    expect(waits).toEqual([50, 100, 200, 250, 250]);
+  });
+
+  it("never sends an entry over 256 KB and reports it undelivered", async () => {
+    // Arrange
+    const eventBridge = stubEventBridge();
+    const big = entry(1, MAX_REQUEST_BYTES);
+
+    // Act
+    const outcome = await publishEntries(eventBridge.client, [entry(0), big], fastRetry);
+
+    // Assert
+    expect(eventBridge.requests.map((r) => r.map((e) => e.DetailType))).toEqual([["T0"]]);
+    expect(outcome.delivered).toEqual([true, false]);
+    expect(outcome.lastError[1]).toMatch(/over the 262144-byte PutEvents limit/);
+  });
+});
