@@ -64,6 +64,13 @@ export function packBySize<T>(items: readonly T[], sizeOf: (item: T) => number):
   return requests;
 }
 
+/**
+ * Per-entry error codes that no retry can fix: the entry itself is wrong. Such entries are not
+ * retried; the caller sets them aside. Every other code (InternalFailure, ThrottlingException,
+ * access or missing-bus errors a deployment fix cures) is retried.
+ */
+export const PERMANENT_ENTRY_ERRORS: ReadonlySet<string> = new Set(["InvalidArgument", "MalformedDetail"]);
+
 /** How long to keep retrying, and how to wait. */
 export interface PublishOptions {
   /** Milliseconds the invocation has left (Lambda's `context.getRemainingTimeInMillis`). */
@@ -88,6 +95,8 @@ export interface PublishOptions {
 export interface PublishOutcome {
   /** `delivered[i]` is true when entry `i` was accepted by EventBridge. */
   readonly delivered: boolean[];
+  /** `rejected[i]` is true when EventBridge refused entry `i` with a {@link PERMANENT_ENTRY_ERRORS} code. */
+  readonly rejected: boolean[];
   /** Last error seen for each undelivered entry (ErrorCode: ErrorMessage, or the thrown error). */
   readonly lastError: (string | undefined)[];
   /** Entry failures seen over all attempts, retried ones included (the FailedEntries metric). */
@@ -122,6 +131,7 @@ export async function publishEntries(
   const random = options.random ?? Math.random;
 
   const delivered: boolean[] = new Array(entries.length).fill(false);
+  const rejected: boolean[] = new Array(entries.length).fill(false);
   const lastError: (string | undefined)[] = new Array(entries.length).fill(undefined);
   let failedEntries = 0;
   let requestCount = 0;
@@ -153,12 +163,16 @@ export async function publishEntries(
             delivered[index] = true;
             lastError[index] = undefined;
           } else {
-            failed.push(index);
             failedEntries++;
             lastError[index] =
               result?.ErrorCode === undefined
                 ? "PutEvents returned no result for this entry"
                 : `${result.ErrorCode}: ${result.ErrorMessage ?? ""}`;
+            if (result?.ErrorCode !== undefined && PERMANENT_ENTRY_ERRORS.has(result.ErrorCode)) {
+              rejected[index] = true;
+            } else {
+              failed.push(index);
+            }
           }
         }
       } catch (error) {
@@ -179,5 +193,5 @@ export async function publishEntries(
     await sleep(delay);
     pending = failed.sort((a, b) => a - b);
   }
-  return { delivered, lastError, failedEntries, requests: requestCount, attempts };
+  return { delivered, rejected, lastError, failedEntries, requests: requestCount, attempts };
 }

@@ -4,7 +4,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { EventBridgeClient, PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import type { DynamoDBBatchItemFailure, DynamoDBRecord } from "aws-lambda";
 import { type PublishOptions, publishEntries } from "#commons/publisher.ts";
-import { type SetAsideEntry, writeSetAside } from "#commons/set-aside.ts";
+import { type SetAsideEntry, setAsideId, writeSetAside } from "#commons/set-aside.ts";
 import type { FanOutConfig } from "./config.ts";
 import { FanOutError } from "./errors.ts";
 import { type PreparedEvent, planRecord } from "./map-record.ts";
@@ -65,6 +65,7 @@ export async function fanOut(records: readonly DynamoDBRecord[], deps: FanOutDep
   const entries: PutEventsRequestEntry[] = [];
   const sizes: number[] = [];
   const owners: number[] = [];
+  const prepared: PreparedEvent[] = [];
   const setAside: { entry: SetAsideEntry; owner: number }[] = [];
   let oldestSeconds = Number.POSITIVE_INFINITY;
   for (let i = 0; i < records.length; i++) {
@@ -74,6 +75,7 @@ export async function fanOut(records: readonly DynamoDBRecord[], deps: FanOutDep
     const plan = planRecord(record, config);
     for (const event of plan.events as PreparedEvent[]) {
       entries.push(event.entry);
+      prepared.push(event);
       sizes.push(event.size);
       owners.push(i);
     }
@@ -95,12 +97,32 @@ export async function fanOut(records: readonly DynamoDBRecord[], deps: FanOutDep
     ),
   ]);
 
+  // Entries EventBridge refused for good are set aside like unmappable records: retrying them
+  // would only hold the shard until its retries run out.
+  const rejected: { entry: SetAsideEntry; owner: number }[] = [];
   let eventsOut = 0;
   if (published !== undefined) {
     for (let k = 0; k < entries.length; k++) {
+      const owner = owners[k] as number;
       if (published.delivered[k]) eventsOut++;
-      else undelivered[owners[k] as number] = 1;
+      else if (published.rejected[k])
+        rejected.push({
+          entry: rejectedEntry(
+            records[owner] as DynamoDBRecord,
+            prepared[k] as PreparedEvent,
+            published.lastError[k],
+          ),
+          owner,
+        });
+      else undelivered[owner] = 1;
     }
+  }
+  if (rejected.length > 0) {
+    const results = await Promise.allSettled(
+      rejected.map(({ entry }) => writeSetAside(deps.dynamodb, config.setAsideTableName, entry, setAsideAt)),
+    );
+    setAside.push(...rejected);
+    setAsideResults.push(...results);
   }
   let setAsideRecords = 0;
   for (let k = 0; k < setAside.length; k++) {
@@ -162,6 +184,27 @@ export async function fanOut(records: readonly DynamoDBRecord[], deps: FanOutDep
       batchAgeMs: Number.isFinite(oldestSeconds) ? Math.max(0, now() - oldestSeconds * 1000) : 0,
       undeliveredRecords,
     },
+  };
+}
+
+function rejectedEntry(
+  record: DynamoDBRecord,
+  event: PreparedEvent,
+  error: string | undefined,
+): SetAsideEntry {
+  const table =
+    (JSON.parse(event.entry.Detail ?? "{}") as { metadata?: { table?: string } }).metadata?.table ??
+    "unknown";
+  const sequenceNumber = record.dynamodb?.SequenceNumber ?? "unknown";
+  return {
+    id: setAsideId(table, sequenceNumber, event.detailType),
+    reasonCode: "RejectedByEventBridge",
+    reason: `EventBridge refused event ${event.eventId} (${event.detailType}) of record ${sequenceNumber} of ${table} with ${error ?? "an error"}; it cannot succeed as it is: fix its declaration or schema and redrive`,
+    table,
+    sequenceNumber,
+    eventId: event.eventId,
+    detailType: event.detailType,
+    record,
   };
 }
 

@@ -226,6 +226,65 @@ describe("fanOut", () => {
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: seq("PetStore/insert.json") }]);
   });
 
+  it("sets aside an event EventBridge refuses for good instead of retrying it, and goes on", async () => {
+    // Arrange
+    const eventBridge = stubEventBridge((entries) =>
+      entries.map((e) =>
+        e.DetailType === "PetListed"
+          ? { ErrorCode: "MalformedDetail", ErrorMessage: "Detail is malformed." }
+          : { EventId: "ok" },
+      ),
+    );
+    const dynamodb = stubDynamoDb();
+    const records = loadStreamRecords(
+      "parking-data/insert.json",
+      "PetStore/insert.json",
+      "parking-data/modify.json",
+    );
+
+    // Act
+    const result = await fanOut(
+      records,
+      testDeps({ eventBridge: eventBridge.client, dynamodb: dynamodb.client }),
+    );
+
+    // Assert
+    expect(eventBridge.requests).toHaveLength(1);
+    expect(result.batchItemFailures).toEqual([]);
+    expect(dynamodb.puts).toHaveLength(1);
+    expect(dynamodb.puts[0]!.Item).toMatchObject({
+      id: { S: `PetStore#${seq("PetStore/insert.json")}#PetListed` },
+      reasonCode: { S: "RejectedByEventBridge" },
+      detailType: { S: "PetListed" },
+    });
+    expect(dynamodb.puts[0]!.Item!.reason!.S).toContain("MalformedDetail: Detail is malformed.");
+    expect(result.stats).toMatchObject({ eventsOut: 2, setAsideRecords: 1 });
+  });
+
+  it("reports a refused event's record as undelivered when it cannot be set aside either", async () => {
+    // Arrange
+    const eventBridge = stubEventBridge((entries) =>
+      entries.map((e) =>
+        e.DetailType === "PetListed" ? { ErrorCode: "InvalidArgument" } : { EventId: "ok" },
+      ),
+    );
+    const dynamodb = stubDynamoDb(() => new Error("ProvisionedThroughputExceededException"));
+    const records = loadStreamRecords(
+      "parking-data/insert.json",
+      "PetStore/insert.json",
+      "parking-data/modify.json",
+    );
+
+    // Act
+    const result = await fanOut(
+      records,
+      testDeps({ eventBridge: eventBridge.client, dynamodb: dynamodb.client }),
+    );
+
+    // Assert
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: seq("PetStore/insert.json") }]);
+  });
+
   it("sets an unmappable record aside with its reason and goes on with the batch", async () => {
     // Arrange
     const eventBridge = stubEventBridge();
