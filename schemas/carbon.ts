@@ -22,6 +22,8 @@ export const UserStatsSchema = z.object({
   currentStreakDays: NonNegativeIntegerSchema,
   longestStreakDays: NonNegativeIntegerSchema,
   lastEntryDate: IsoDateSchema.optional(),
+  /** Progress towards each goal that is not cancelled (see {@link GoalProgressSchema}). */
+  goals: z.lazy(() => z.array(GoalProgressSchema)).optional(),
   updatedAt: IsoTimestampSchema,
 });
 export type UserStats = z.infer<typeof UserStatsSchema>;
@@ -68,6 +70,30 @@ export const GoalSchema = z.object({
 });
 export type Goal = z.infer<typeof GoalSchema>;
 export const GoalKeySchema = GoalSchema.pick({ userId: true, goalId: true });
+
+/**
+ * Where a user stands against one goal, kept in `stats.goals` by the carbon-stats consumer.
+ * Periods are those of the user's entries: the current period is the one of the latest entry;
+ * a past period since the goal was created counts as met when it had entries and stayed within
+ * the budget.
+ */
+export const GoalProgressSchema = GoalSchema.pick({
+  goalId: true,
+  title: true,
+  period: true,
+  targetKgCO2e: true,
+  category: true,
+  status: true,
+}).extend({
+  /** Day ("2025-11-30") or month ("2025-11") of the latest entry; absent before any entry. */
+  currentPeriod: z.string().optional(),
+  usedKgCO2e: DecimalSchema,
+  /** Budget left in the current period; negative when over. */
+  remainingKgCO2e: DecimalSchema,
+  withinBudget: z.boolean(),
+  metPeriods: NonNegativeIntegerSchema,
+});
+export type GoalProgress = z.infer<typeof GoalProgressSchema>;
 
 /** carbontrack-achievements: an unlocked achievement, keyed by `userId` + `achievementId`. */
 export const AchievementSchema = z.object({

@@ -1,0 +1,99 @@
+import { type ParkingTotals, ParkingTotalsSchema } from "#commons/aggregates.ts";
+import { compareSequenceNumbers } from "#commons/consumer.ts";
+import type { CarPark, CarParkStatus } from "#schemas/parking.ts";
+
+/**
+ * The pure math of parking-totals: percent full, status colour, and applying one car park event
+ * to the totals item so that duplicates and stale events change nothing.
+ */
+
+/** Thresholds of the status colour (`pipeline.parking`). */
+export interface StatusThresholds {
+  readonly amberAtPercent: number;
+  readonly redAtPercent: number;
+}
+
+/**
+ * Occupied share of capacity in percent, rounded half up to one decimal, as a canonical decimal
+ * ("54.7"). A car park with no capacity has no space: "100".
+ */
+export function percentFull(occupied: number, capacity: number): string {
+  if (capacity <= 0) return "100";
+  const doubledTenths = (BigInt(occupied) * 2000n) / BigInt(capacity);
+  const tenths = (doubledTenths + 1n) / 2n;
+  const whole = tenths / 10n;
+  const fraction = tenths % 10n;
+  return fraction === 0n ? whole.toString() : `${whole}.${fraction}`;
+}
+
+/** Red at or above `redAtPercent`, amber at or above `amberAtPercent`, green below. */
+export function statusColour(percent: string, thresholds: StatusThresholds): CarParkStatus {
+  const value = Number(percent);
+  if (value >= thresholds.redAtPercent) return "red";
+  if (value >= thresholds.amberAtPercent) return "amber";
+  return "green";
+}
+
+/** A car park's state as parking-totals keeps it: available, percent and status derived. */
+export function carParkState(park: CarPark, thresholds: StatusThresholds): CarPark {
+  const percent = percentFull(park.occupied, park.capacity);
+  return {
+    ...park,
+    available: park.capacity - park.occupied,
+    percentFull: percent,
+    status: statusColour(percent, thresholds),
+  };
+}
+
+/** Totals item with no car park. */
+export function emptyParkingTotals(): ParkingTotals {
+  return ParkingTotalsSchema.parse({
+    carParks: {},
+    totalCapacity: 0,
+    totalOccupied: 0,
+    totalAvailable: 0,
+    carParkCount: 0,
+    positions: {},
+  });
+}
+
+/** Totals across the given car parks. */
+export function withTotals(
+  carParks: Record<string, CarPark>,
+  positions: Record<string, string>,
+): ParkingTotals {
+  const parks = Object.values(carParks);
+  return {
+    carParks,
+    positions,
+    totalCapacity: parks.reduce((sum, p) => sum + p.capacity, 0),
+    totalOccupied: parks.reduce((sum, p) => sum + p.occupied, 0),
+    totalAvailable: parks.reduce((sum, p) => sum + p.available, 0),
+    carParkCount: parks.length,
+  };
+}
+
+/** One car park change, as the event says it. */
+export type ParkingChange =
+  | { readonly kind: "occupancy"; readonly sequenceNumber: string; readonly park: CarPark }
+  | { readonly kind: "removed"; readonly sequenceNumber: string; readonly carParkId: string };
+
+/**
+ * The totals after a change, or `undefined` when the change is a duplicate or older than what
+ * was applied for that car park (its sequence number is not greater than the stored position).
+ * A removal keeps its position, so a stale reading that arrives later cannot bring it back.
+ */
+export function applyParkingChange(
+  current: ParkingTotals | undefined,
+  change: ParkingChange,
+  thresholds: StatusThresholds,
+): ParkingTotals | undefined {
+  const totals = current ?? emptyParkingTotals();
+  const id = change.kind === "occupancy" ? change.park.carParkId : change.carParkId;
+  const applied = totals.positions[id];
+  if (applied !== undefined && compareSequenceNumbers(change.sequenceNumber, applied) <= 0) return undefined;
+  const carParks = { ...totals.carParks };
+  if (change.kind === "occupancy") carParks[id] = carParkState(change.park, thresholds);
+  else delete carParks[id];
+  return withTotals(carParks, { ...totals.positions, [id]: change.sequenceNumber });
+}

@@ -1,0 +1,71 @@
+import { parseArgs } from "node:util";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { auditAll, auditTableNames, formatDifference } from "./audit.ts";
+import { AuditUsageError } from "./errors.ts";
+
+/**
+ * The audit CLI (`npm run audit`, entry `main.ts`): recomputes every aggregate from its source tables and prints each difference.
+ * Exit 0 with a one-line summary when all agree, 1 on any difference, 2 on bad flags.
+ * The DynamoDB client uses the SDK's standard configuration: `AWS_ENDPOINT_URL_DYNAMODB` points it
+ * at the local runtime; `TABLE_<KEY>` variables override declared table names.
+ */
+
+const USAGE =
+  "usage: npm run audit [-- --json]\n  --json   print the differences as one JSON array\n  --help   show this text";
+
+export interface AuditIo {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+  /** @default a client from the SDK's standard configuration */
+  readonly client?: DynamoDBClient;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** Parses the audit's flags; throws {@link AuditUsageError} on anything else. */
+export function parseAuditArgs(argv: readonly string[]): { json: boolean; help: boolean } {
+  try {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: { json: { type: "boolean", default: false }, help: { type: "boolean", default: false } },
+      strict: true,
+      allowPositionals: false,
+    });
+    return { json: values.json, help: values.help };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new AuditUsageError(`${message} (given ${JSON.stringify(argv.join(" "))}); ${USAGE}`, {
+      cause: error,
+    });
+  }
+}
+
+/** Runs the audit as the CLI does and returns the exit code. */
+export async function runAudit(argv: readonly string[], io: AuditIo): Promise<number> {
+  let flags: { json: boolean; help: boolean };
+  try {
+    flags = parseAuditArgs(argv);
+  } catch (error) {
+    if (!(error instanceof AuditUsageError)) throw error;
+    io.err(error.message);
+    return 2;
+  }
+  if (flags.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  const client = io.client ?? new DynamoDBClient({});
+  try {
+    const tables = auditTableNames(undefined, io.env ?? process.env);
+    const differences = await auditAll(client, tables);
+    if (flags.json) io.out(JSON.stringify(differences, null, 2));
+    else for (const d of differences) io.out(formatDifference(d));
+    if (differences.length > 0) {
+      io.err(`audit: ${differences.length} difference(s) between the aggregates and their source tables`);
+      return 1;
+    }
+    if (!flags.json) io.out("audit: no differences — every aggregate matches its source tables");
+    return 0;
+  } finally {
+    if (io.client === undefined) client.destroy();
+  }
+}

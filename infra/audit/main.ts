@@ -1,0 +1,7 @@
+import { runAudit } from "./cli.ts";
+
+/** Entry of `npm run audit`; see `cli.ts`. */
+process.exitCode = await runAudit(process.argv.slice(2), {
+  out: (line) => console.log(line),
+  err: (line) => console.error(line),
+});

@@ -1,0 +1,120 @@
+import type { z } from "zod";
+import { deterministicEventId } from "#commons/event-id.ts";
+import { pipeline } from "#infra/pipeline.ts";
+import { tableOf } from "#infra/topology.ts";
+import {
+  type ChangeKind,
+  type DomainEventName,
+  DomainEvents,
+  type EventMetadata,
+} from "#schemas/domain-events.ts";
+
+/**
+ * Builds the EventBridge events consumers receive (the Lambda EventBridge target shape), from the
+ * domain-event schemas and the pipeline declaration, so tests deliver exactly what the bus would.
+ */
+
+/** The event a consumer's Lambda receives from an EventBridge rule. */
+export interface EventBridgeTargetEvent<Detail = unknown> {
+  version: "0";
+  id: string;
+  "detail-type": string;
+  source: string;
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: Detail;
+}
+
+export interface DomainEventOptions {
+  /** Stream sequence number of the change (a decimal string up to 40 digits). */
+  readonly sequenceNumber: string;
+  /** @default INSERT, or REMOVE for a *Removed event */
+  readonly change?: ChangeKind;
+  /** @default "2025-11-30T16:05:12.000Z" */
+  readonly changedAt?: string;
+  /** @default 0 */
+  readonly depth?: number;
+}
+
+/** Declared source table of a domain event. */
+function sourceTableKey(name: DomainEventName): string {
+  const source = pipeline.sources.find((s) => s.changes.some((c) => c.event.detailType === name));
+  if (source === undefined) throw new Error(`no source in infra/pipeline.ts publishes ${name}`);
+  return source.table;
+}
+
+/**
+ * An EventBridge event for a domain event, with deterministic ids: the same name and sequence
+ * number always give the same event (as a redelivery would).
+ *
+ * @example
+ * domainEvent("CarParkRemoved", { carParkId: "CP001" }, { sequenceNumber: "300000000000000000002" });
+ */
+export function domainEvent<Name extends DomainEventName>(
+  name: Name,
+  data: z.input<(typeof DomainEvents)[Name]["dataSchema"]>,
+  options: DomainEventOptions,
+): EventBridgeTargetEvent<{ metadata: EventMetadata; data: typeof data }> {
+  const event = DomainEvents[name];
+  const table = tableOf(pipeline, sourceTableKey(name));
+  const record = data as Record<string, string | number>;
+  const keyNames = [table.partitionKey.name, ...(table.sortKey === undefined ? [] : [table.sortKey.name])];
+  const changedAt = options.changedAt ?? "2025-11-30T16:05:12.000Z";
+  const eventId = deterministicEventId(table.tableName, options.sequenceNumber, event.detailType);
+  return {
+    version: "0",
+    id: eventId,
+    "detail-type": event.detailType,
+    source: event.source,
+    account: "000000000000",
+    time: changedAt.replace(/\.\d+Z$/, "Z"),
+    region: "us-east-1",
+    resources: [],
+    detail: {
+      metadata: {
+        eventId,
+        version: event.version,
+        table: table.tableName,
+        change: options.change ?? (name.endsWith("Removed") ? "REMOVE" : "INSERT"),
+        sequenceNumber: options.sequenceNumber,
+        changedAt,
+        keys: Object.fromEntries(keyNames.map((k) => [k, record[k] as string | number])),
+        depth: options.depth ?? 0,
+      },
+      data,
+    },
+  };
+}
+
+/**
+ * Stream-like sequence numbers: 21 digits and more, increasing, and crossing a power of ten so
+ * that comparing them as text or as floats would give the wrong order.
+ */
+export function sequenceNumbers(count: number, start = 99_999_999_999_999_999_990n): string[] {
+  return Array.from({ length: count }, (_, i) => (start + BigInt(i) * 7n).toString());
+}
+
+/** A deterministic pseudo-random generator (mulberry32), for seeded shuffles. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** A copy of `items` shuffled by a seeded Fisher–Yates, the same for the same seed. */
+export function seededShuffle<T>(items: readonly T[], seed: number): T[] {
+  const random = seededRandom(seed);
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}

@@ -1,0 +1,191 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AggregateKeys } from "#commons/aggregates.ts";
+import { auditAll } from "#infra/audit/audit.ts";
+import type { CarbonEntry, Goal } from "#schemas/carbon.ts";
+import {
+  domainEvent,
+  type EventBridgeTargetEvent,
+  seededShuffle,
+  sequenceNumbers,
+} from "../../helpers/domain-events.ts";
+import { type ConsumerRuntime, putItems, readStream, scanItems, startConsumerRuntime } from "./runtime.ts";
+
+let runtime: ConsumerRuntime;
+let carbonStats: (event: unknown) => Promise<string>;
+let achievements: (event: unknown) => Promise<string>;
+
+/**
+ * One user's history: entries on eight consecutive days (one of them later deleted, one
+ * corrected), a daily goal, and the events those writes became. Amounts are chosen so that float
+ * addition would not give the exact total.
+ */
+function userHistory(userId: string) {
+  const seqs = sequenceNumbers(20, 99_999_999_999_999_999_000n);
+  let next = 0;
+  const seq = () => seqs[next++]!;
+  const events: EventBridgeTargetEvent[] = [];
+  const entries: CarbonEntry[] = [];
+  for (let day = 1; day <= 8; day++) {
+    const entry: CarbonEntry = {
+      userId,
+      timestamp: `2025-11-${String(day).padStart(2, "0")}T08:00:00.000Z`,
+      category: day % 2 === 0 ? "energy" : "transport",
+      activity: "commute",
+      kgCO2e: "0.1",
+    };
+    entries.push(entry);
+    events.push(domainEvent("CarbonEntryRecorded", entry, { sequenceNumber: seq() }));
+  }
+  const corrected = { ...entries[0]!, kgCO2e: "0.2" };
+  events.push(domainEvent("CarbonEntryRecorded", corrected, { sequenceNumber: seq(), change: "MODIFY" }));
+  const extra: CarbonEntry = { ...entries[1]!, timestamp: "2025-11-02T20:00:00.000Z", kgCO2e: "7.7" };
+  events.push(domainEvent("CarbonEntryRecorded", extra, { sequenceNumber: seq() }));
+  events.push(
+    domainEvent("CarbonEntryRemoved", { userId, timestamp: extra.timestamp }, { sequenceNumber: seq() }),
+  );
+  const goal: Goal = {
+    userId,
+    goalId: "g1",
+    title: "Under 1 kg a day",
+    period: "daily",
+    targetKgCO2e: "1",
+    status: "active",
+    createdAt: "2025-10-30T00:00:00.000Z",
+  };
+  events.push(domainEvent("GoalSet", goal, { sequenceNumber: seq() }));
+  const finalEntries = [corrected, ...entries.slice(1)];
+  return { events, entries: finalEntries, goal };
+}
+
+async function seedUser(userId: string, withProfile: boolean) {
+  const history = userHistory(userId);
+  await putItems(runtime.client, runtime.tables.carbonEntries, history.entries);
+  await putItems(runtime.client, runtime.tables.carbonGoals, [history.goal]);
+  if (withProfile) {
+    await putItems(runtime.client, runtime.tables.carbonUsers, [
+      { userId, name: `User ${userId}`, createdAt: "2025-10-01T00:00:00.000Z" },
+    ]);
+  }
+  return history;
+}
+
+async function deliver(events: readonly EventBridgeTargetEvent[]): Promise<void> {
+  for (const event of events) {
+    await carbonStats(event);
+    await achievements(event);
+  }
+}
+
+beforeAll(async () => {
+  runtime = await startConsumerRuntime();
+  ({ handler: carbonStats } = await import("../../../functions/carbon-stats/handler.ts"));
+  ({ handler: achievements } = await import("../../../functions/achievements/handler.ts"));
+});
+
+afterAll(async () => {
+  await runtime?.stop();
+});
+
+const EXPECTED_ACHIEVEMENTS = ["first-entry", "goal-met", "streak-7-days"];
+
+describe.each([
+  {
+    description: "delivered once, in order",
+    userId: "in-order",
+    deliveries: (e: EventBridgeTargetEvent[]) => e,
+  },
+  {
+    description: "every event delivered twice",
+    userId: "twice",
+    deliveries: (e: EventBridgeTargetEvent[]) => e.flatMap((x) => [x, x]),
+  },
+  {
+    description: "deliveries shuffled",
+    userId: "shuffled",
+    deliveries: (e: EventBridgeTargetEvent[]) => seededShuffle(e, 42),
+  },
+  {
+    description: "stale events after newer ones",
+    userId: "stale",
+    deliveries: (e: EventBridgeTargetEvent[]) => [...e, ...[...e].reverse()],
+  },
+])("carbon-stats and achievements with $description", ({ userId, deliveries }) => {
+  it("keeps exact statistics on the profile and unlocks each achievement once", async () => {
+    // Arrange
+    const history = await seedUser(userId, true);
+
+    // Act
+    await deliver(deliveries(history.events));
+
+    // Assert
+    const profile = (await scanItems(runtime.client, runtime.tables.carbonUsers)).find(
+      (u) => u.userId === userId,
+    );
+    expect(profile?.stats).toMatchObject({
+      totalKgCO2e: "0.9",
+      entryCount: 8,
+      byCategory: { transport: "0.5", energy: "0.4" },
+      currentStreakDays: 8,
+      longestStreakDays: 8,
+      lastEntryDate: "2025-11-08",
+      goals: [{ goalId: "g1", usedKgCO2e: "0.1", metPeriods: 7 }],
+    });
+    expect(profile?.rippleOrigin).toMatchObject({ consumer: "carbon-stats", depth: 0 });
+    const unlocked = (await scanItems(runtime.client, runtime.tables.carbonAchievements)).filter(
+      (a) => a.userId === userId,
+    );
+    expect(unlocked.map((a) => a.achievementId).sort()).toEqual(EXPECTED_ACHIEVEMENTS);
+    expect(unlocked.every((a) => (a.rippleOrigin as { consumer: string }).consumer === "achievements")).toBe(
+      true,
+    );
+    expect(await auditAll(runtime.client, runtime.tables)).toEqual([]);
+  });
+});
+
+describe("carbon-stats without a profile", () => {
+  it("keeps the statistics in the aggregates table and the audit agrees", async () => {
+    // Arrange
+    const history = await seedUser("no-profile", false);
+
+    // Act
+    await deliver(seededShuffle(history.events, 3));
+
+    // Assert
+    const stored = (await scanItems(runtime.client, runtime.tables.aggregates)).find(
+      (i) => i.pk === AggregateKeys.carbonStats("no-profile").pk && i.sk === "no-profile",
+    );
+    expect(stored?.stats).toMatchObject({ totalKgCO2e: "0.9", entryCount: 8 });
+    expect(await auditAll(runtime.client, runtime.tables)).toEqual([]);
+  });
+});
+
+describe("achievements on the bus", () => {
+  it("publishes exactly one AchievementUnlocked INSERT per achievement when deliveries race and repeat", async () => {
+    // Arrange
+    const history = await seedUser("racing", true);
+    const first = history.events[0]!;
+
+    // Act
+    await Promise.all([first, first, first, first].map((event) => achievements(event)));
+    await deliver([...history.events, ...history.events]);
+
+    // Assert
+    const inserts = (await readStream(runtime, runtime.tables.carbonAchievements)).filter(
+      (r) => r.eventName === "INSERT" && r.dynamodb?.Keys?.userId?.S === "racing",
+    );
+    const ids = inserts.map((r) => r.dynamodb?.Keys?.achievementId?.S).sort();
+    expect(ids).toEqual(EXPECTED_ACHIEVEMENTS);
+  });
+
+  it("writes nothing when a duplicate arrives after everything is unlocked and counted", async () => {
+    // Arrange
+    const history = await seedUser("settled", true);
+    await deliver(history.events);
+
+    // Act
+    const outcomes = [await carbonStats(history.events[3]), await achievements(history.events[3])];
+
+    // Assert
+    expect(outcomes).toEqual(["unchanged", "unchanged"]);
+  });
+});

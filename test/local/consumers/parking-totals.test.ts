@@ -1,0 +1,213 @@
+import { spawnSync } from "node:child_process";
+import { DeleteItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { marshall } from "@aws-sdk/util-dynamodb";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { AggregateKeys, ParkingTotalsSchema, readAggregate } from "#commons/aggregates.ts";
+import { auditAll } from "#infra/audit/audit.ts";
+import type { CarPark } from "#schemas/parking.ts";
+import {
+  domainEvent,
+  type EventBridgeTargetEvent,
+  seededShuffle,
+  sequenceNumbers,
+} from "../../helpers/domain-events.ts";
+import { type ConsumerRuntime, putItems, startConsumerRuntime } from "./runtime.ts";
+
+let runtime: ConsumerRuntime;
+let handler: (event: unknown) => Promise<string>;
+
+const capacities = { CP001: 450, CP002: 300, CP003: 200, CP004: 100 } as const;
+type CarParkId = keyof typeof capacities;
+
+function reading(carParkId: CarParkId, occupied: number, minute: number): CarPark {
+  const capacity = capacities[carParkId];
+  return {
+    carParkId,
+    name: `Car park ${carParkId}`,
+    capacity,
+    occupied,
+    available: capacity - occupied,
+    percentFull: "0",
+    status: "green",
+    hourlyRate: "1.50",
+    lastUpdated: `2025-11-30T16:${String(minute).padStart(2, "0")}:00.000Z`,
+  };
+}
+
+/** Each car park's readings in write order (with its stream sequence numbers); CP004 is removed last. */
+function history() {
+  const events: EventBridgeTargetEvent[] = [];
+  const finals: CarPark[] = [];
+  (Object.keys(capacities) as CarParkId[]).forEach((id, parkIndex) => {
+    const seqs = sequenceNumbers(6, 99_999_999_999_999_999_990n + BigInt(parkIndex) * 1000n);
+    let last: CarPark | undefined;
+    for (let i = 0; i < 5; i++) {
+      last = reading(id, Math.min(capacities[id], 40 * (i + 1) + parkIndex * 7), i);
+      events.push(
+        domainEvent("CarParkOccupancyChanged", last, {
+          sequenceNumber: seqs[i]!,
+          change: i === 0 ? "INSERT" : "MODIFY",
+        }),
+      );
+    }
+    if (id === "CP004")
+      events.push(domainEvent("CarParkRemoved", { carParkId: id }, { sequenceNumber: seqs[5]! }));
+    else finals.push(last!);
+  });
+  return { events, finals };
+}
+
+beforeAll(async () => {
+  runtime = await startConsumerRuntime();
+  ({ handler } = await import("../../../functions/parking-totals/handler.ts"));
+  await putItems(runtime.client, runtime.tables.parkingData, history().finals);
+});
+
+afterAll(async () => {
+  await runtime?.stop();
+});
+
+beforeEach(async () => {
+  await runtime.client.send(
+    new DeleteItemCommand({
+      TableName: runtime.tables.aggregates,
+      Key: marshall(AggregateKeys.parkingTotals),
+    }),
+  );
+});
+
+describe.each([
+  { description: "delivered once, in order", deliveries: (e: EventBridgeTargetEvent[]) => e },
+  {
+    description: "every event delivered twice",
+    deliveries: (e: EventBridgeTargetEvent[]) => e.flatMap((x) => [x, x]),
+  },
+  { description: "deliveries shuffled", deliveries: (e: EventBridgeTargetEvent[]) => seededShuffle(e, 7) },
+  {
+    description: "duplicated and shuffled",
+    deliveries: (e: EventBridgeTargetEvent[]) => seededShuffle([...e, ...e], 2025),
+  },
+  {
+    description: "stale events after newer ones",
+    deliveries: (e: EventBridgeTargetEvent[]) => [...e, ...[...e].reverse()],
+  },
+])("parking-totals with $description", ({ deliveries }) => {
+  it("keeps each car park's latest reading and exact totals, and the audit finds no difference", async () => {
+    // Arrange
+    const { events, finals } = history();
+
+    // Act
+    for (const event of deliveries(events)) await handler(event);
+
+    // Assert
+    const totals = await readAggregate(
+      runtime.client,
+      runtime.tables.aggregates,
+      AggregateKeys.parkingTotals,
+      ParkingTotalsSchema,
+    );
+    expect(Object.keys(totals?.carParks ?? {}).sort()).toEqual(["CP001", "CP002", "CP003"]);
+    expect(totals).toMatchObject({
+      totalCapacity: 950,
+      totalOccupied: finals.reduce((sum, p) => sum + p.occupied, 0),
+      totalAvailable: finals.reduce((sum, p) => sum + p.available, 0),
+      carParkCount: 3,
+    });
+    expect(totals?.carParks.CP003).toMatchObject({ occupied: 200, percentFull: "100", status: "red" });
+    expect(totals?.carParks.CP001).toMatchObject({ occupied: 200, percentFull: "44.4", status: "green" });
+    expect(await auditAll(runtime.client, runtime.tables)).toEqual([]);
+  });
+});
+
+describe("parking-totals under concurrent deliveries", () => {
+  it("loses no update when invocations race on the totals item", async () => {
+    // Arrange
+    const { events, finals } = history();
+    const deliveries = seededShuffle([...events, ...events], 99);
+
+    // Act
+    let pending = deliveries;
+    while (pending.length > 0) {
+      // What lost every race is delivered again, as EventBridge's target retry would.
+      const results = await Promise.allSettled(pending.map((event) => handler(event)));
+      pending = pending.filter((_, i) => results[i]?.status === "rejected");
+    }
+
+    // Assert
+    const totals = await readAggregate(
+      runtime.client,
+      runtime.tables.aggregates,
+      AggregateKeys.parkingTotals,
+      ParkingTotalsSchema,
+    );
+    expect(totals?.totalOccupied).toBe(finals.reduce((sum, p) => sum + p.occupied, 0));
+    expect(await auditAll(runtime.client, runtime.tables)).toEqual([]);
+  });
+});
+
+describe("parking-totals costs", () => {
+  it("writes nothing for a duplicate or a stale event", async () => {
+    // Arrange
+    const { events } = history();
+    for (const event of events) await handler(event);
+
+    // Act
+    const outcomes = await Promise.all([events[4], events[0]].map((e) => handler(e)));
+
+    // Assert
+    expect(outcomes).toEqual(["unchanged", "unchanged"]);
+  });
+});
+
+describe("npm run audit against DynamoDB Local", () => {
+  const runCli = (...args: string[]) =>
+    spawnSync(process.execPath, ["--import", "tsx", "infra/audit/main.ts", ...args], {
+      env: { ...process.env, ...runtime.env },
+      encoding: "utf8",
+    });
+
+  it("exits 0 with a one-line summary when the aggregates match", async () => {
+    // Arrange
+    for (const event of history().events) await handler(event);
+
+    // Act
+    const result = runCli();
+
+    // Assert
+    expect(result.stdout.trim()).toMatch(/^audit: no differences/);
+    expect(result.status).toBe(0);
+  });
+
+  it("prints the difference and exits 1 when an aggregate drifted", async () => {
+    // Arrange
+    for (const event of history().events) await handler(event);
+    const totals = await readAggregate(
+      runtime.client,
+      runtime.tables.aggregates,
+      AggregateKeys.parkingTotals,
+      ParkingTotalsSchema,
+    );
+    await runtime.client.send(
+      new PutItemCommand({
+        TableName: runtime.tables.aggregates,
+        Item: marshall({ ...totals, ...AggregateKeys.parkingTotals, totalOccupied: 1 }),
+      }),
+    );
+
+    // Act
+    const result = runCli();
+
+    // Assert
+    expect(result.stdout).toMatch(/parking-totals summary totalOccupied: expected \d+, found 1/);
+    expect(result.status).toBe(1);
+  });
+
+  it("exits 2 with the usage on an unknown flag", () => {
+    // Arrange, Act
+    const result = runCli("--repair");
+
+    // Assert
+    expect(result.stderr).toMatch(/Unknown option '--repair'/);
+    expect(result.status).toBe(2);
+  });
+});

@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import type { Cart } from "#schemas/cart.ts";
+import {
+  applyCartChange,
+  applyPetChange,
+  applyStoredEventChange,
+  cartContribution,
+} from "../../../functions/store-stats/stats.ts";
+
+describe("store-stats", () => {
+  it("moves a pet between types when it is updated and drops it when removed", () => {
+    // Arrange
+    let stats = applyPetChange(undefined, { id: "1", sequenceNumber: "10", value: "dog" });
+    stats = applyPetChange(stats, { id: "2", sequenceNumber: "20", value: "dog" });
+
+    // Act
+    const updated = applyPetChange(stats, { id: "1", sequenceNumber: "11", value: "cat" });
+    const removed = applyPetChange(updated, { id: "2", sequenceNumber: "21", value: undefined });
+
+    // Assert
+    expect(updated).toMatchObject({ petCount: 2, byType: { dog: 1, cat: 1 } });
+    expect(removed).toMatchObject({ petCount: 1, byType: { cat: 1 } });
+  });
+
+  it("ignores a stale pet update that arrives after a newer one", () => {
+    // Arrange
+    const stats = applyPetChange(undefined, {
+      id: "1",
+      sequenceNumber: "100000000000000000000",
+      value: "cat",
+    });
+
+    // Act
+    const stale = applyPetChange(stats, { id: "1", sequenceNumber: "99999999999999999999", value: "dog" });
+
+    // Assert
+    expect(stale).toBeUndefined();
+  });
+
+  it("values a cart exactly from its lines and does not count an empty cart as open", () => {
+    // Arrange
+    const line = { author: "A", title: "T", addedAt: "2025-11-30T16:05:12.923Z" };
+    const cart: Cart = {
+      userId: "u1",
+      cartItems: [
+        { ...line, bookId: "b1", price: "0.1", quantity: 3 },
+        { ...line, bookId: "b2", price: "19.99", quantity: 1 },
+      ],
+      totalItems: 4,
+      totalPrice: "20.29",
+      lastUpdated: "2025-11-30T16:05:12.923Z",
+    };
+
+    // Act
+    const open = applyCartChange(undefined, { id: "u1", sequenceNumber: "1", value: cartContribution(cart) });
+    const emptied = applyCartChange(open, {
+      id: "u1",
+      sequenceNumber: "2",
+      value: cartContribution({ ...cart, cartItems: [] }),
+    });
+
+    // Assert
+    expect(open).toMatchObject({ openCarts: 1, totalItems: 4, totalValue: "20.29" });
+    expect(emptied).toMatchObject({ openCarts: 0, totalItems: 0, totalValue: "0" });
+  });
+
+  it("counts a user's stored events by their latest status", () => {
+    // Arrange
+    let stats = applyStoredEventChange("u1", undefined, {
+      id: "t1#e1",
+      sequenceNumber: "1",
+      value: "pending",
+    });
+    stats = applyStoredEventChange("u1", stats, { id: "t2#e2", sequenceNumber: "2", value: "pending" });
+
+    // Act
+    stats = applyStoredEventChange("u1", stats, { id: "t1#e1", sequenceNumber: "3", value: "delivered" });
+
+    // Assert
+    expect(stats).toMatchObject({ eventCount: 2, byStatus: { pending: 1, delivered: 1 } });
+  });
+});
