@@ -1,0 +1,109 @@
+/**
+ * Errors the producer API answers with. Each carries the HTTP status and a stable `code`; the
+ * message says what went wrong, the value received and what to change.
+ */
+
+/** One bad field of a request: where it is, what was given, what is expected. */
+export interface FieldProblem {
+  /** Dotted location, prefixed with its part of the request: `body.price`, `query.limit`, `path.userId`. */
+  readonly path: string;
+  readonly value: unknown;
+  readonly expected: string;
+}
+
+/** Base class of every error the API turns into a response. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly fields: readonly FieldProblem[] | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    options?: ErrorOptions & { fields?: readonly FieldProblem[]; headers?: Record<string, string> },
+  ) {
+    super(message, options);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+    this.fields = options?.fields;
+    this.headers = options?.headers ?? {};
+  }
+}
+
+/** A path, query or body field failed its schema (400). */
+export class ValidationError extends ApiError {
+  constructor(message: string, fields: readonly FieldProblem[], options?: ErrorOptions) {
+    super(400, "validation_failed", message, { ...options, fields });
+    this.name = "ValidationError";
+  }
+}
+
+/** The body is not parseable JSON (400). */
+export class MalformedJsonError extends ApiError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(400, "malformed_json", message, options);
+    this.name = "MalformedJsonError";
+  }
+}
+
+/** No or a wrong bearer token (401). */
+export class UnauthorizedError extends ApiError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(401, "unauthorized", message, {
+      ...options,
+      headers: { "www-authenticate": 'Bearer realm="ripple"' },
+    });
+    this.name = "UnauthorizedError";
+  }
+}
+
+/** No route has this path, or the item named by the path does not exist (404). */
+export class NotFoundError extends ApiError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(404, "not_found", message, options);
+    this.name = "NotFoundError";
+  }
+}
+
+/** The path exists but not with this method (405, with an `Allow` header). */
+export class MethodNotAllowedError extends ApiError {
+  constructor(message: string, allow: readonly string[], options?: ErrorOptions) {
+    super(405, "method_not_allowed", message, { ...options, headers: { allow: allow.join(", ") } });
+    this.name = "MethodNotAllowedError";
+  }
+}
+
+/** The request conflicts with the stored state or lost a race it could not win by retrying (409). */
+export class ConflictError extends ApiError {
+  constructor(message: string, options?: ErrorOptions & { headers?: Record<string, string> }) {
+    super(409, "conflict", message, options);
+    this.name = "ConflictError";
+  }
+}
+
+/** The body is larger than `pipeline.api.maxBodyBytes` (413). */
+export class PayloadTooLargeError extends ApiError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(413, "payload_too_large", message, options);
+    this.name = "PayloadTooLargeError";
+  }
+}
+
+/** The body is not `application/json` (415). */
+export class UnsupportedMediaTypeError extends ApiError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(415, "unsupported_media_type", message, options);
+    this.name = "UnsupportedMediaTypeError";
+  }
+}
+
+/** An Idempotency-Key was reused for a different request (422). */
+export class IdempotencyKeyReusedError extends ApiError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(422, "idempotency_key_reused", message, options);
+    this.name = "IdempotencyKeyReusedError";
+  }
+}

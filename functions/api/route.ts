@@ -1,0 +1,92 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { z } from "zod";
+
+/** Physical table names the API uses, by their key in `pipeline.tables`. */
+export interface ApiTables {
+  readonly parkingData: string;
+  readonly carbonUsers: string;
+  readonly carbonEntries: string;
+  readonly carbonGoals: string;
+  readonly carbonAchievements: string;
+  readonly pets: string;
+  readonly storedEvents: string;
+  readonly carts: string;
+  readonly counters: string;
+  readonly idempotency: string;
+}
+
+/** What every route works with: one DynamoDB client, the table names, a clock and the logger. */
+export interface ApiDeps {
+  readonly client: DynamoDBClient;
+  readonly tables: ApiTables;
+  readonly logger: Logger;
+  /** Clock; tests and benchmarks may pin it. */
+  readonly now: () => Date;
+}
+
+/** Methods the API routes on. */
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+/** What a route's handler is given: its parsed, validated inputs and the shared dependencies. */
+export interface RouteContext<Params, Query, Body> {
+  readonly params: Params;
+  readonly query: Query;
+  readonly body: Body;
+  readonly deps: ApiDeps;
+  readonly requestId: string;
+}
+
+/** What a route's handler returns; the body is written by `stringifyJson` (exact decimals). */
+export interface RouteResult {
+  readonly status: number;
+  readonly body: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** One documented response of a route, for the OpenAPI document. */
+export interface RouteResponse {
+  readonly description: string;
+  readonly schema?: z.ZodType;
+}
+
+/** A route: method, path template, the schemas its inputs must pass, and the function that serves it. */
+export interface RouteDefinition<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
+  readonly method: HttpMethod;
+  /** Path template with `{name}` segments, as OpenAPI writes it. */
+  readonly path: string;
+  readonly operationId: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly tag: string;
+  /** Path parameters; a strict object whose keys are the template's `{name}`s. */
+  readonly params?: P;
+  /** Query parameters (strings in); a strict object, so unknown parameters are refused. */
+  readonly query?: Q;
+  /** JSON body; absent means the route takes no body. */
+  readonly body?: B;
+  /** Whether the body may be left out entirely. @default false */
+  readonly bodyOptional?: boolean;
+  /** Serve without a token (health, OpenAPI document). @default false */
+  readonly public?: boolean;
+  readonly responses: Readonly<Record<number, RouteResponse>>;
+  handle(ctx: RouteContext<z.output<P>, z.output<Q>, z.output<B>>): Promise<RouteResult>;
+}
+
+/** A route with its types erased, as the router holds it. */
+export type AnyRoute = RouteDefinition<z.ZodType, z.ZodType, z.ZodType>;
+
+const NO_PARAMS = z.strictObject({});
+
+/** Declares a route, keeping its handler's parameter types tied to its schemas. */
+export function defineRoute<
+  P extends z.ZodType = typeof NO_PARAMS,
+  Q extends z.ZodType = typeof NO_PARAMS,
+  B extends z.ZodType = z.ZodUndefined,
+>(route: RouteDefinition<P, Q, B>): AnyRoute {
+  return {
+    ...route,
+    params: route.params ?? NO_PARAMS,
+    query: route.query ?? NO_PARAMS,
+  } as unknown as AnyRoute;
+}

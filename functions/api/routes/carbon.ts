@@ -1,0 +1,401 @@
+import { randomUUID } from "node:crypto";
+import { DeleteItemCommand, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { z } from "zod";
+import {
+  type Achievement,
+  AchievementSchema,
+  type CarbonEntry,
+  CarbonEntrySchema,
+  type Goal,
+  GoalSchema,
+  type User,
+  UserSchema,
+  type UserStats,
+  UserStatsSchema,
+} from "#schemas/carbon.ts";
+import { fromItem, isConditionFailed, num, queryItems, toAttr, toItem } from "../dynamo.ts";
+import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
+import { type ExactNumber, exact } from "../json.ts";
+import type { ApiDeps } from "../route.ts";
+import { defineRoute } from "../route.ts";
+import {
+  boundedDecimal,
+  FromBoundSchema,
+  InstantSchema,
+  LimitSchema,
+  PathIdSchema,
+  STORAGE,
+  ToBoundSchema,
+} from "../schemas.ts";
+
+const TAG = "CarbonTrack";
+const UserParamsSchema = z.strictObject({ userId: PathIdSchema });
+const KgSchema = boundedDecimal(3, "100000");
+
+function exactRecord(record: Record<string, string>): Record<string, ExactNumber> {
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, exact(v)]));
+}
+
+function statsView(stats: UserStats) {
+  return {
+    ...stats,
+    totalKgCO2e: exact(stats.totalKgCO2e),
+    byCategory: exactRecord(stats.byCategory),
+    byDay: exactRecord(stats.byDay),
+    byMonth: exactRecord(stats.byMonth),
+    goals: stats.goals?.map((goal) => ({
+      ...goal,
+      targetKgCO2e: exact(goal.targetKgCO2e),
+      usedKgCO2e: exact(goal.usedKgCO2e),
+      remainingKgCO2e: exact(goal.remainingKgCO2e),
+    })),
+  };
+}
+
+const ProfileSchema = UserSchema.omit({ stats: true, rippleOrigin: true });
+const StatsHolderSchema = z.object({ stats: UserStatsSchema });
+
+function userView(user: z.output<typeof ProfileSchema>, stats: UserStats | undefined) {
+  return { ...user, ...(stats === undefined ? {} : { stats: statsView(stats) }) };
+}
+
+function entryView(entry: CarbonEntry) {
+  const { ttl: _ttl, ...rest } = entry;
+  return { ...rest, kgCO2e: exact(entry.kgCO2e) };
+}
+
+function goalView(goal: Goal) {
+  return { ...goal, targetKgCO2e: exact(goal.targetKgCO2e) };
+}
+
+function achievementView(achievement: Achievement) {
+  const { rippleOrigin: _origin, ...rest } = achievement;
+  return rest;
+}
+
+async function requireUser(deps: ApiDeps, userId: string): Promise<void> {
+  const got = await deps.client.send(
+    new GetItemCommand({
+      TableName: deps.tables.carbonUsers,
+      Key: { userId: { S: userId } },
+      ProjectionExpression: "userId",
+      ConsistentRead: true,
+    }),
+  );
+  if (got.Item === undefined) {
+    throw new NotFoundError(`user ${userId} does not exist; create it with POST /users first`);
+  }
+}
+
+// Response schemas for the OpenAPI document (decimals are written as exact JSON numbers).
+const UserResponseSchema = UserSchema.omit({ rippleOrigin: true }).extend({ storage: z.literal(STORAGE) });
+const EntryOutSchema = CarbonEntrySchema.omit({ ttl: true });
+const ListOf = <S extends z.ZodType>(key: string, item: S) =>
+  z.object({
+    userId: z.string(),
+    [key]: z.array(item),
+    count: z.number().int(),
+    storage: z.literal(STORAGE),
+  });
+
+/** CarbonTrack (seed 001): users, entries, goals, achievements. */
+export const carbonRoutes = [
+  defineRoute({
+    method: "POST",
+    path: "/users",
+    operationId: "createUser",
+    tag: TAG,
+    summary: "Create a CarbonTrack user",
+    description: "userId is generated (a UUID) when not given; an existing userId is refused with 409.",
+    body: UserSchema.pick({ name: true, email: true }).extend({ userId: PathIdSchema.optional() }).strict(),
+    responses: { 201: { description: "The new user", schema: UserResponseSchema } },
+    async handle({ deps, body }) {
+      const user: User = {
+        userId: body.userId ?? randomUUID(),
+        name: body.name,
+        ...(body.email === undefined ? {} : { email: body.email }),
+        createdAt: deps.now().toISOString(),
+      };
+      try {
+        await deps.client.send(
+          new PutItemCommand({
+            TableName: deps.tables.carbonUsers,
+            Item: toItem({ ...user }),
+            ConditionExpression: "attribute_not_exists(userId)",
+          }),
+        );
+      } catch (error) {
+        if (isConditionFailed(error)) {
+          throw new ConflictError(
+            `user ${user.userId} already exists; choose another userId or leave it out`,
+            {
+              cause: error,
+            },
+          );
+        }
+        throw error;
+      }
+      return { status: 201, body: { ...userView(user, undefined), storage: STORAGE } };
+    },
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/users/{userId}",
+    operationId: "getUser",
+    tag: TAG,
+    summary: "A user's profile and statistics",
+    description: "stats is written by the carbon-stats consumer and is absent before the first entry.",
+    params: UserParamsSchema,
+    responses: { 200: { description: "The user", schema: UserResponseSchema } },
+    async handle({ deps, params, requestId }) {
+      const got = await deps.client.send(
+        new GetItemCommand({
+          TableName: deps.tables.carbonUsers,
+          Key: { userId: { S: params.userId } },
+          ConsistentRead: true,
+        }),
+      );
+      if (got.Item === undefined) throw new NotFoundError(`user ${params.userId} does not exist`);
+      const { stats: rawStats, ...profileItem } = got.Item;
+      const profile = fromItem(ProfileSchema, profileItem);
+      let stats: UserStats | undefined;
+      if (rawStats !== undefined) {
+        try {
+          stats = fromItem(StatsHolderSchema, { stats: rawStats }).stats;
+        } catch (error) {
+          deps.logger.warn("user statistics do not match UserStatsSchema; left out of the response", {
+            userId: params.userId,
+            requestId,
+            error,
+          });
+        }
+      }
+      return { status: 200, body: { ...userView(profile, stats), storage: STORAGE } };
+    },
+  }),
+  defineRoute({
+    method: "POST",
+    path: "/users/{userId}/entries",
+    operationId: "recordEntry",
+    tag: TAG,
+    summary: "Record a carbon footprint entry",
+    description:
+      "timestamp (the sort key) defaults to now and is stored as UTC with milliseconds; an entry at an existing timestamp is refused with 409.",
+    params: UserParamsSchema,
+    body: CarbonEntrySchema.pick({ category: true, activity: true, note: true })
+      .extend({ kgCO2e: KgSchema, timestamp: InstantSchema.optional() })
+      .strict(),
+    responses: {
+      201: { description: "The entry", schema: EntryOutSchema.extend({ storage: z.literal(STORAGE) }) },
+    },
+    async handle({ deps, params, body }) {
+      await requireUser(deps, params.userId);
+      const given = body.timestamp !== undefined;
+      let at = given ? new Date(body.timestamp!) : deps.now();
+      // A generated timestamp that collides with another entry moves on by a millisecond.
+      for (let attempt = 0; ; attempt++) {
+        const entry: CarbonEntry = {
+          userId: params.userId,
+          timestamp: at.toISOString(),
+          category: body.category,
+          activity: body.activity,
+          kgCO2e: body.kgCO2e,
+          ...(body.note === undefined ? {} : { note: body.note }),
+        };
+        try {
+          await deps.client.send(
+            new PutItemCommand({
+              TableName: deps.tables.carbonEntries,
+              Item: toItem({ ...entry, kgCO2e: num(entry.kgCO2e) }),
+              ConditionExpression: "attribute_not_exists(userId)",
+            }),
+          );
+          return { status: 201, body: { ...entryView(entry), storage: STORAGE } };
+        } catch (error) {
+          if (!isConditionFailed(error)) throw error;
+          if (given || attempt >= 20) {
+            throw new ConflictError(
+              `user ${params.userId} already has an entry at ${entry.timestamp}; send another timestamp or leave it out`,
+              { cause: error },
+            );
+          }
+          at = new Date(at.getTime() + 1);
+        }
+      }
+    },
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/users/{userId}/entries",
+    operationId: "listEntries",
+    tag: TAG,
+    summary: "A user's entries, latest first",
+    description:
+      "from/to take a date (the whole day) or an instant and select by KeyCondition BETWEEN on timestamp; limit 1–100, default 20.",
+    params: UserParamsSchema,
+    query: z.strictObject({
+      limit: LimitSchema,
+      from: FromBoundSchema.optional(),
+      to: ToBoundSchema.optional(),
+    }),
+    responses: { 200: { description: "The entries", schema: ListOf("entries", EntryOutSchema) } },
+    async handle({ deps, params, query }) {
+      const from = query.from ?? "0000";
+      const to = query.to ?? "9999";
+      if (from > to) {
+        throw new ValidationError(
+          `query.from (given ${query.from}) is after query.to (${query.to}); swap them`,
+          [{ path: "query.from", value: query.from, expected: `an instant no later than to (${query.to})` }],
+        );
+      }
+      const [items] = await Promise.all([
+        queryItems(
+          deps.client,
+          {
+            TableName: deps.tables.carbonEntries,
+            KeyConditionExpression: "userId = :userId AND #ts BETWEEN :from AND :to",
+            ExpressionAttributeNames: { "#ts": "timestamp" },
+            ExpressionAttributeValues: {
+              ":userId": toAttr(params.userId),
+              ":from": toAttr(from),
+              ":to": toAttr(to),
+            },
+            ScanIndexForward: false,
+          },
+          query.limit,
+        ),
+        requireUser(deps, params.userId),
+      ]);
+      const entries = items.map((item) => entryView(fromItem(CarbonEntrySchema, item)));
+      return {
+        status: 200,
+        body: { userId: params.userId, entries, count: entries.length, storage: STORAGE },
+      };
+    },
+  }),
+  defineRoute({
+    method: "DELETE",
+    path: "/users/{userId}/entries/{timestamp}",
+    operationId: "deleteEntry",
+    tag: TAG,
+    summary: "Delete one entry",
+    params: z.strictObject({ userId: PathIdSchema, timestamp: InstantSchema }),
+    responses: {
+      200: {
+        description: "The deleted entry",
+        schema: z.object({ deleted: EntryOutSchema, storage: z.literal(STORAGE) }),
+      },
+    },
+    async handle({ deps, params }) {
+      try {
+        const result = await deps.client.send(
+          new DeleteItemCommand({
+            TableName: deps.tables.carbonEntries,
+            Key: { userId: { S: params.userId }, timestamp: { S: params.timestamp } },
+            ConditionExpression: "attribute_exists(userId)",
+            ReturnValues: "ALL_OLD",
+          }),
+        );
+        return {
+          status: 200,
+          body: {
+            deleted: entryView(fromItem(CarbonEntrySchema, result.Attributes ?? {})),
+            storage: STORAGE,
+          },
+        };
+      } catch (error) {
+        if (isConditionFailed(error)) {
+          throw new NotFoundError(`user ${params.userId} has no entry at ${params.timestamp}`, {
+            cause: error,
+          });
+        }
+        throw error;
+      }
+    },
+  }),
+  defineRoute({
+    method: "POST",
+    path: "/users/{userId}/goals",
+    operationId: "setGoal",
+    tag: TAG,
+    summary: "Set a reduction goal: stay at or under a budget per day or month",
+    params: UserParamsSchema,
+    body: GoalSchema.pick({ title: true, period: true, category: true })
+      .extend({ targetKgCO2e: boundedDecimal(3, "1000000") })
+      .strict(),
+    responses: {
+      201: { description: "The goal", schema: GoalSchema.extend({ storage: z.literal(STORAGE) }) },
+    },
+    async handle({ deps, params, body }) {
+      await requireUser(deps, params.userId);
+      const goal: Goal = {
+        userId: params.userId,
+        goalId: randomUUID(),
+        title: body.title,
+        period: body.period,
+        targetKgCO2e: body.targetKgCO2e,
+        ...(body.category === undefined ? {} : { category: body.category }),
+        status: "active",
+        createdAt: deps.now().toISOString(),
+      };
+      await deps.client.send(
+        new PutItemCommand({
+          TableName: deps.tables.carbonGoals,
+          Item: toItem({ ...goal, targetKgCO2e: num(goal.targetKgCO2e) }),
+          ConditionExpression: "attribute_not_exists(goalId)",
+        }),
+      );
+      return { status: 201, body: { ...goalView(goal), storage: STORAGE } };
+    },
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/users/{userId}/goals",
+    operationId: "listGoals",
+    tag: TAG,
+    summary: "A user's goals",
+    params: UserParamsSchema,
+    responses: { 200: { description: "The goals", schema: ListOf("goals", GoalSchema) } },
+    async handle({ deps, params }) {
+      const [items] = await Promise.all([
+        queryItems(deps.client, {
+          TableName: deps.tables.carbonGoals,
+          KeyConditionExpression: "userId = :userId",
+          ExpressionAttributeValues: { ":userId": toAttr(params.userId) },
+        }),
+        requireUser(deps, params.userId),
+      ]);
+      const goals = items.map((item) => goalView(fromItem(GoalSchema, item)));
+      return { status: 200, body: { userId: params.userId, goals, count: goals.length, storage: STORAGE } };
+    },
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/users/{userId}/achievements",
+    operationId: "listAchievements",
+    tag: TAG,
+    summary: "A user's unlocked achievements",
+    params: UserParamsSchema,
+    responses: {
+      200: {
+        description: "The achievements",
+        schema: ListOf("achievements", AchievementSchema.omit({ rippleOrigin: true })),
+      },
+    },
+    async handle({ deps, params }) {
+      const [items] = await Promise.all([
+        queryItems(deps.client, {
+          TableName: deps.tables.carbonAchievements,
+          KeyConditionExpression: "userId = :userId",
+          ExpressionAttributeValues: { ":userId": toAttr(params.userId) },
+        }),
+        requireUser(deps, params.userId),
+      ]);
+      const achievements = items.map((item) => achievementView(fromItem(AchievementSchema, item)));
+      return {
+        status: 200,
+        body: { userId: params.userId, achievements, count: achievements.length, storage: STORAGE },
+      };
+    },
+  }),
+];

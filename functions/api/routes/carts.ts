@@ -1,0 +1,259 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { DeleteItemCommand, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { z } from "zod";
+import { addDecimals, multiplyDecimal } from "#commons/decimal.ts";
+import { CART_TTL_SECONDS, type Cart, type CartItem, CartItemSchema, CartSchema } from "#schemas/cart.ts";
+import { NonNegativeIntegerSchema } from "#schemas/common.ts";
+import { fromItem, isConditionFailed, num, toItem } from "../dynamo.ts";
+import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
+import { exact } from "../json.ts";
+import type { ApiDeps } from "../route.ts";
+import { defineRoute } from "../route.ts";
+import { PathIdSchema, PriceSchema, STORAGE } from "../schemas.ts";
+
+const TAG = "CloudShelf cart";
+const MAX_LINES = 100;
+const MAX_QUANTITY = 999;
+const MAX_ATTEMPTS = 40;
+
+/** A cart as stored: the seed's fields plus `version`, which every write checks and bumps. */
+const StoredCartSchema = CartSchema.extend({ version: NonNegativeIntegerSchema.optional() });
+type StoredCart = z.output<typeof StoredCartSchema>;
+
+function cartView(cart: Cart) {
+  return {
+    userId: cart.userId,
+    cartItems: cart.cartItems.map((line) => ({ ...line, price: exact(line.price) })),
+    totalItems: cart.totalItems,
+    totalPrice: exact(cart.totalPrice),
+    lastUpdated: cart.lastUpdated,
+    ...(cart.ttl === undefined ? {} : { ttl: cart.ttl }),
+  };
+}
+
+async function readCart(deps: ApiDeps, userId: string): Promise<StoredCart | undefined> {
+  const got = await deps.client.send(
+    new GetItemCommand({
+      TableName: deps.tables.carts,
+      Key: { userId: { S: userId } },
+      ConsistentRead: true,
+    }),
+  );
+  return got.Item === undefined ? undefined : fromItem(StoredCartSchema, got.Item);
+}
+
+/**
+ * Applies a change to a user's cart with optimistic concurrency: read the cart, compute the new
+ * lines and their totals, write conditionally on the version read; a lost race re-reads and tries
+ * again (with jittered backoff), so totals always match the lines, whatever runs at the same time.
+ */
+async function changeCart(
+  deps: ApiDeps,
+  userId: string,
+  change: (lines: readonly CartItem[], cart: StoredCart | undefined, at: string) => CartItem[],
+): Promise<Cart> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const cart = await readCart(deps, userId);
+    const now = deps.now();
+    const at = now.toISOString();
+    const lines = change(cart?.cartItems ?? [], cart, at);
+    const next: Cart = {
+      userId,
+      cartItems: lines,
+      totalItems: lines.reduce((sum, line) => sum + line.quantity, 0),
+      totalPrice: addDecimals("0", ...lines.map((line) => multiplyDecimal(line.price, line.quantity))),
+      lastUpdated: at,
+      ttl: Math.floor(now.getTime() / 1000) + CART_TTL_SECONDS,
+    };
+    const version = cart?.version ?? 0;
+    try {
+      await deps.client.send(
+        new PutItemCommand({
+          TableName: deps.tables.carts,
+          Item: toItem({
+            ...next,
+            cartItems: lines.map((line) => ({ ...line, price: num(line.price) })),
+            totalPrice: num(next.totalPrice),
+            version: version + 1,
+          }),
+          ...(cart === undefined
+            ? { ConditionExpression: "attribute_not_exists(userId)" }
+            : {
+                ConditionExpression: "version = :version",
+                ExpressionAttributeValues: { ":version": { N: String(version) } },
+              }),
+        }),
+      );
+      return next;
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+      await sleep(Math.random() * Math.min(50, 2 ** attempt));
+    }
+  }
+  throw new ConflictError(`cart of ${userId} is changing too often to update; retry the request`, {
+    headers: { "retry-after": "1" },
+  });
+}
+
+function requireLine(
+  lines: readonly CartItem[],
+  cart: StoredCart | undefined,
+  userId: string,
+  bookId: string,
+) {
+  if (cart === undefined) throw new NotFoundError(`user ${userId} has no cart`);
+  const index = lines.findIndex((line) => line.bookId === bookId);
+  if (index === -1) throw new NotFoundError(`cart of ${userId} holds no book ${bookId}`);
+  return index;
+}
+
+const UserParamsSchema = z.strictObject({ userId: PathIdSchema });
+const LineParamsSchema = z.strictObject({ userId: PathIdSchema, bookId: PathIdSchema });
+const QuantitySchema = z.number().int().min(1).max(MAX_QUANTITY);
+const CartOutSchema = CartSchema.extend({ storage: z.literal(STORAGE) });
+const cartResponse = (cart: Cart) => ({ status: 200, body: { ...cartView(cart), storage: STORAGE } });
+
+/** CloudShelf (seed 004): one cart per user, totals kept exact under concurrent changes. */
+export const cartRoutes = [
+  defineRoute({
+    method: "GET",
+    path: "/carts/{userId}",
+    operationId: "getCart",
+    tag: TAG,
+    summary: "A user's cart",
+    params: UserParamsSchema,
+    responses: { 200: { description: "The cart", schema: CartOutSchema } },
+    async handle({ deps, params }) {
+      const cart = await readCart(deps, params.userId);
+      if (cart === undefined)
+        throw new NotFoundError(`user ${params.userId} has no cart; add an item to start one`);
+      return cartResponse(cart);
+    },
+  }),
+  defineRoute({
+    method: "POST",
+    path: "/carts/{userId}/items",
+    operationId: "addCartItem",
+    tag: TAG,
+    summary: "Add a book to a cart (adds to the quantity when it is there already)",
+    description: `price is an exact decimal (0–1,000,000, at most 2 decimals); a line holds at most ${MAX_QUANTITY}, a cart at most ${MAX_LINES} lines. The latest price is used for the whole line.`,
+    params: UserParamsSchema,
+    body: CartItemSchema.pick({ title: true, author: true })
+      .extend({ bookId: PathIdSchema, price: PriceSchema, quantity: QuantitySchema })
+      .strict(),
+    responses: { 200: { description: "The cart after the change", schema: CartOutSchema } },
+    async handle({ deps, params, body }) {
+      const cart = await changeCart(deps, params.userId, (lines, _cart, at) => {
+        const index = lines.findIndex((line) => line.bookId === body.bookId);
+        if (index === -1) {
+          if (lines.length >= MAX_LINES) {
+            throw new ValidationError(
+              `body.bookId (given ${body.bookId}) would be line ${MAX_LINES + 1} of the cart of ${params.userId}; a cart holds at most ${MAX_LINES} books, remove one first`,
+              [
+                {
+                  path: "body.bookId",
+                  value: body.bookId,
+                  expected: `a book already in the cart (it is full)`,
+                },
+              ],
+            );
+          }
+          return [
+            ...lines,
+            {
+              bookId: body.bookId,
+              title: body.title,
+              author: body.author,
+              price: body.price,
+              quantity: body.quantity,
+              addedAt: at,
+            },
+          ];
+        }
+        const line = lines[index]!;
+        const quantity = line.quantity + body.quantity;
+        if (quantity > MAX_QUANTITY) {
+          throw new ValidationError(
+            `body.quantity (given ${body.quantity}) would bring book ${body.bookId} to ${quantity}; a line holds at most ${MAX_QUANTITY}`,
+            [
+              {
+                path: "body.quantity",
+                value: body.quantity,
+                expected: `at most ${MAX_QUANTITY - line.quantity}`,
+              },
+            ],
+          );
+        }
+        const updated = [...lines];
+        updated[index] = { ...line, title: body.title, author: body.author, price: body.price, quantity };
+        return updated;
+      });
+      return cartResponse(cart);
+    },
+  }),
+  defineRoute({
+    method: "PATCH",
+    path: "/carts/{userId}/items/{bookId}",
+    operationId: "setCartItemQuantity",
+    tag: TAG,
+    summary: "Set the quantity of a book in a cart",
+    params: LineParamsSchema,
+    body: z.strictObject({ quantity: QuantitySchema }),
+    responses: { 200: { description: "The cart after the change", schema: CartOutSchema } },
+    async handle({ deps, params, body }) {
+      const cart = await changeCart(deps, params.userId, (lines, stored) => {
+        const index = requireLine(lines, stored, params.userId, params.bookId);
+        const updated = [...lines];
+        updated[index] = { ...lines[index]!, quantity: body.quantity };
+        return updated;
+      });
+      return cartResponse(cart);
+    },
+  }),
+  defineRoute({
+    method: "DELETE",
+    path: "/carts/{userId}/items/{bookId}",
+    operationId: "removeCartItem",
+    tag: TAG,
+    summary: "Remove a book from a cart",
+    params: LineParamsSchema,
+    responses: { 200: { description: "The cart after the change", schema: CartOutSchema } },
+    async handle({ deps, params }) {
+      const cart = await changeCart(deps, params.userId, (lines, stored) => {
+        const index = requireLine(lines, stored, params.userId, params.bookId);
+        return lines.filter((_, i) => i !== index);
+      });
+      return cartResponse(cart);
+    },
+  }),
+  defineRoute({
+    method: "DELETE",
+    path: "/carts/{userId}",
+    operationId: "clearCart",
+    tag: TAG,
+    summary: "Clear (delete) a user's cart",
+    params: UserParamsSchema,
+    responses: {
+      200: {
+        description: "The cart was deleted",
+        schema: z.object({ userId: z.string(), cleared: z.literal(true), storage: z.literal(STORAGE) }),
+      },
+    },
+    async handle({ deps, params }) {
+      try {
+        await deps.client.send(
+          new DeleteItemCommand({
+            TableName: deps.tables.carts,
+            Key: { userId: { S: params.userId } },
+            ConditionExpression: "attribute_exists(userId)",
+          }),
+        );
+      } catch (error) {
+        if (isConditionFailed(error))
+          throw new NotFoundError(`user ${params.userId} has no cart`, { cause: error });
+        throw error;
+      }
+      return { status: 200, body: { userId: params.userId, cleared: true, storage: STORAGE } };
+    },
+  }),
+];

@@ -1,0 +1,289 @@
+import { GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { z } from "zod";
+import { SEED_CAR_PARKS } from "#commons/seed-data.ts";
+import { pipeline } from "#infra/pipeline.ts";
+import { type CarPark, CarParkSchema, CarParkStatusSchema } from "#schemas/parking.ts";
+import { fromItem, type Item, isConditionFailed, num, scanAll, toAttr, toItem } from "../dynamo.ts";
+import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
+import { exact, fixedDecimal } from "../json.ts";
+import type { ApiDeps } from "../route.ts";
+import { defineRoute } from "../route.ts";
+import { PathIdSchema, STORAGE } from "../schemas.ts";
+
+const NOTE = "Data persists in DynamoDB; every reading flows through DynamoDB Streams to EventBridge";
+
+/** Occupancy figures derived from a reading: available spaces, percentFull to one decimal, colour. */
+export function occupancyOf(
+  capacity: number,
+  occupied: number,
+): { available: number; percentFull: string; status: CarPark["status"] } {
+  // percentFull = occupied / capacity × 100, rounded half up to one decimal, in integers (tenths).
+  const tenths = capacity === 0 ? 0 : Math.floor((occupied * 2000 + capacity) / (2 * capacity));
+  const percentFull = `${Math.floor(tenths / 10)}.${tenths % 10}`;
+  const status =
+    tenths >= pipeline.parking.redAtPercent * 10
+      ? "red"
+      : tenths >= pipeline.parking.amberAtPercent * 10
+        ? "amber"
+        : "green";
+  return { available: capacity - occupied, percentFull, status };
+}
+
+/** "1.5" → "£1.50", as the seed's status response shows the hourly rate. */
+export function displayRate(rate: string): string {
+  return `£${fixedDecimal(rate, 2)}`;
+}
+
+/** A car park as the status response lists it (seed 000). */
+export function carParkView(park: CarPark) {
+  return {
+    id: park.carParkId,
+    name: park.name,
+    capacity: park.capacity,
+    occupied: park.occupied,
+    available: park.available,
+    percentFull: exact(fixedDecimal(park.percentFull, 1)),
+    status: park.status,
+    hourlyRate: displayRate(park.hourlyRate),
+    lastUpdated: park.lastUpdated,
+  };
+}
+
+const CarParkViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  capacity: z.number().int(),
+  occupied: z.number().int(),
+  available: z.number().int(),
+  percentFull: z.number().meta({ description: "Exact, one decimal (54.7)" }),
+  status: CarParkStatusSchema,
+  hourlyRate: z.string().meta({ description: 'Display form, e.g. "£1.50"' }),
+  lastUpdated: z.string(),
+});
+
+function readingItem(
+  park: { carParkId: string; name: string; capacity: number; hourlyRate: string },
+  occupied: number,
+  at: string,
+): Item {
+  const o = occupancyOf(park.capacity, occupied);
+  return toItem({
+    carParkId: park.carParkId,
+    name: park.name,
+    capacity: park.capacity,
+    occupied,
+    available: o.available,
+    percentFull: num(o.percentFull),
+    status: o.status,
+    hourlyRate: num(park.hourlyRate),
+    lastUpdated: at,
+  });
+}
+
+/**
+ * Every car park, sorted by id; installs the 4 seed car parks when the table is empty. Each seed
+ * put is conditional, so concurrent first calls never overwrite a reading.
+ */
+export async function loadCarParks(deps: ApiDeps): Promise<CarPark[]> {
+  let items = await scanAll(deps.client, deps.tables.parkingData);
+  if (items.length === 0) {
+    const at = deps.now().toISOString();
+    await Promise.all(
+      SEED_CAR_PARKS.map(async (seed) => {
+        try {
+          await deps.client.send(
+            new PutItemCommand({
+              TableName: deps.tables.parkingData,
+              Item: readingItem(seed, seed.initialOccupied, at),
+              ConditionExpression: "attribute_not_exists(carParkId)",
+            }),
+          );
+        } catch (error) {
+          if (!isConditionFailed(error)) throw error;
+        }
+      }),
+    );
+    items = await scanAll(deps.client, deps.tables.parkingData);
+  }
+  return items
+    .map((item) => fromItem(CarParkSchema, item))
+    .sort((a, b) => (a.carParkId < b.carParkId ? -1 : a.carParkId > b.carParkId ? 1 : 0));
+}
+
+/** Writes one reading, guarded so a car park that vanished or changed capacity is not overwritten. */
+async function writeReading(deps: ApiDeps, park: CarPark, occupied: number, at: string): Promise<CarPark> {
+  const o = occupancyOf(park.capacity, occupied);
+  const result = await deps.client.send(
+    new UpdateItemCommand({
+      TableName: deps.tables.parkingData,
+      Key: { carParkId: { S: park.carParkId } },
+      UpdateExpression:
+        "SET #occupied = :occupied, #available = :available, #percentFull = :percentFull, #status = :status, #lastUpdated = :at",
+      ConditionExpression: "attribute_exists(#carParkId) AND #capacity = :capacity",
+      ExpressionAttributeNames: {
+        "#carParkId": "carParkId",
+        "#occupied": "occupied",
+        "#available": "available",
+        "#percentFull": "percentFull",
+        "#status": "status",
+        "#lastUpdated": "lastUpdated",
+        "#capacity": "capacity",
+      },
+      ExpressionAttributeValues: {
+        ":occupied": toAttr(occupied),
+        ":available": toAttr(o.available),
+        ":percentFull": toAttr(num(o.percentFull)),
+        ":status": toAttr(o.status),
+        ":at": toAttr(at),
+        ":capacity": toAttr(park.capacity),
+      },
+      ReturnValues: "ALL_NEW",
+    }),
+  );
+  return fromItem(CarParkSchema, result.Attributes ?? {});
+}
+
+const StatusResponseSchema = z.object({
+  success: z.literal(true),
+  timestamp: z.string(),
+  carParks: z.array(CarParkViewSchema),
+  totalCapacity: z.number().int(),
+  totalAvailable: z.number().int(),
+  storage: z.literal(STORAGE),
+  note: z.string(),
+});
+
+/** Smart Car Park (seed 000): status, simulate, one sensor reading. */
+export const parkingRoutes = [
+  defineRoute({
+    method: "GET",
+    path: "/car-parks",
+    operationId: "getCarParkStatus",
+    tag: "Smart Car Park",
+    summary: "Status of every car park, with totals",
+    description: "Installs the 4 car parks on first use when the table is empty.",
+    responses: { 200: { description: "Car park status", schema: StatusResponseSchema } },
+    async handle({ deps }) {
+      const parks = await loadCarParks(deps);
+      return {
+        status: 200,
+        body: {
+          success: true,
+          timestamp: deps.now().toISOString(),
+          carParks: parks.map(carParkView),
+          totalCapacity: parks.reduce((sum, p) => sum + p.capacity, 0),
+          totalAvailable: parks.reduce((sum, p) => sum + p.available, 0),
+          storage: STORAGE,
+          note: NOTE,
+        },
+      };
+    },
+  }),
+  defineRoute({
+    method: "POST",
+    path: "/car-parks/simulate",
+    operationId: "simulateSensors",
+    tag: "Smart Car Park",
+    summary: "Write a simulated sensor reading for every car park",
+    body: z.strictObject({}),
+    bodyOptional: true,
+    responses: {
+      200: {
+        description: "Readings written",
+        schema: z.object({
+          success: z.literal(true),
+          message: z.string(),
+          timestamp: z.string(),
+          storage: z.literal(STORAGE),
+        }),
+      },
+    },
+    async handle({ deps }) {
+      const parks = await loadCarParks(deps);
+      const at = deps.now().toISOString();
+      await Promise.all(
+        parks.map(async (park) => {
+          // Drift by up to ±15% of capacity from the last reading, as a busy day would.
+          const swing = Math.round((Math.random() * 2 - 1) * 0.15 * park.capacity);
+          const occupied = Math.min(park.capacity, Math.max(0, park.occupied + swing));
+          try {
+            await writeReading(deps, park, occupied, at);
+          } catch (error) {
+            // A car park removed or re-sized meanwhile keeps its newer state.
+            if (!isConditionFailed(error)) throw error;
+          }
+        }),
+      );
+      return {
+        status: 200,
+        body: {
+          success: true,
+          message: `Simulated sensor data written to DynamoDB for ${parks.length} car parks`,
+          timestamp: at,
+          storage: STORAGE,
+        },
+      };
+    },
+  }),
+  defineRoute({
+    method: "PUT",
+    path: "/car-parks/{carParkId}/occupancy",
+    operationId: "putOccupancy",
+    tag: "Smart Car Park",
+    summary: "Record one sensor reading",
+    description: "percentFull is computed to one decimal; the colour follows pipeline.parking thresholds.",
+    params: z.strictObject({ carParkId: PathIdSchema }),
+    body: z.strictObject({
+      occupied: z.number().int().min(0).max(1_000_000),
+    }),
+    responses: {
+      200: {
+        description: "The car park after the reading",
+        schema: CarParkViewSchema.extend({ storage: z.literal(STORAGE) }),
+      },
+    },
+    async handle({ deps, params, body }) {
+      const read = () =>
+        deps.client.send(
+          new GetItemCommand({
+            TableName: deps.tables.parkingData,
+            Key: { carParkId: { S: params.carParkId } },
+            ConsistentRead: true,
+          }),
+        );
+      for (let attempt = 0; attempt < 3; attempt++) {
+        let got = await read();
+        if (got.Item === undefined && attempt === 0) {
+          // The first reading on a new installation finds the car parks installed.
+          await loadCarParks(deps);
+          got = await read();
+        }
+        if (got.Item === undefined) {
+          throw new NotFoundError(`car park ${params.carParkId} does not exist; GET /car-parks lists them`);
+        }
+        const park = fromItem(CarParkSchema, got.Item);
+        if (body.occupied > park.capacity) {
+          throw new ValidationError(
+            `body.occupied (given ${body.occupied}) exceeds car park ${park.carParkId}'s capacity of ${park.capacity}; send 0 to ${park.capacity}`,
+            [
+              {
+                path: "body.occupied",
+                value: body.occupied,
+                expected: `a whole number from 0 to ${park.capacity}`,
+              },
+            ],
+          );
+        }
+        try {
+          const written = await writeReading(deps, park, body.occupied, deps.now().toISOString());
+          return { status: 200, body: { ...carParkView(written), storage: STORAGE } };
+        } catch (error) {
+          if (!isConditionFailed(error)) throw error;
+        }
+      }
+      throw new ConflictError(
+        `car park ${params.carParkId} changed while the reading was written; retry the request`,
+      );
+    },
+  }),
+];

@@ -1,0 +1,283 @@
+import { randomUUID } from "node:crypto";
+import { GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { z } from "zod";
+import {
+  STORED_EVENT_TRANSITIONS,
+  STORED_EVENT_TTL_SECONDS,
+  type StoredEvent,
+  StoredEventSchema,
+  StoredEventStatusSchema,
+} from "#schemas/stored-events.ts";
+import {
+  fromFreeForm,
+  fromItem,
+  type Item,
+  isConditionFailed,
+  queryItems,
+  toAttr,
+  toItem,
+} from "../dynamo.ts";
+import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
+import type { ApiDeps } from "../route.ts";
+import { defineRoute } from "../route.ts";
+import { FromBoundSchema, LimitSchema, PathIdSchema, STORAGE, ToBoundSchema } from "../schemas.ts";
+
+const TAG = "Event storage";
+
+/**
+ * An event id carries its creation instant: `<epoch milliseconds, 13 digits>-<32 hex>`. The sort
+ * key is `timestamp#event_id`, so a PATCH by event id rebuilds the full key from the id alone and
+ * reads the item with one GetItem, no query.
+ */
+const EVENT_ID = /^(\d{13})-[0-9a-f]{32}$/;
+
+/** A new event id for an instant. */
+export function newEventId(at: Date): string {
+  return `${String(at.getTime()).padStart(13, "0")}-${randomUUID().replaceAll("-", "")}`;
+}
+
+/** The creation instant an event id carries. */
+export function instantOfEventId(eventId: string): string | undefined {
+  const match = EVENT_ID.exec(eventId);
+  return match === null ? undefined : new Date(Number(match[1])).toISOString();
+}
+
+const EventIdSchema = z
+  .string()
+  .regex(EVENT_ID, "an event id as returned by POST /users/{userId}/events (13 digits, '-', 32 hex digits)")
+  .transform((eventId) => ({ eventId, timestamp: instantOfEventId(eventId)! }));
+
+/** Event types end up in GSI sort keys (`event_type#timestamp`), so '#' and the like are refused. */
+const EventTypeSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/, "an event type of letters, digits and _ . : - (at most 100)");
+
+/** Where a payload first breaks what DynamoDB can store, or undefined when it is fine. */
+function payloadProblem(value: unknown, path: string, depth: number): string | undefined {
+  if (depth > 16) return `${path}: nested deeper than 16 levels`;
+  if (typeof value === "number") {
+    return Number.isFinite(value) && Math.abs(value) < 1e100 ? undefined : `${path}: number out of range`;
+  }
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) {
+      const problem = payloadProblem(v, `${path}[${i}]`, depth + 1);
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  }
+  if (value !== null && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) {
+      if (k.length === 0) return `${path}: empty key`;
+      const problem = payloadProblem(v, `${path}.${k}`, depth + 1);
+      if (problem !== undefined) return problem;
+    }
+  }
+  return undefined;
+}
+
+const PayloadSchema = z.record(z.string(), z.unknown()).superRefine((payload, ctx) => {
+  const problem = payloadProblem(payload, "payload", 0);
+  if (problem !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      message: `a JSON object DynamoDB can store (${problem}; keys non-empty, numbers below 1e100, at most 16 levels)`,
+    });
+  }
+});
+
+const StoredEventWithoutPayloadSchema = StoredEventSchema.omit({ payload: true });
+
+function eventView(item: Item) {
+  const { payload, ...rest } = item;
+  const event = fromItem(StoredEventWithoutPayloadSchema, rest);
+  return { ...event, ...(payload === undefined ? {} : { payload: fromFreeForm(payload) }) };
+}
+
+async function getEvent(deps: ApiDeps, userId: string, sortKey: string): Promise<Item | undefined> {
+  const got = await deps.client.send(
+    new GetItemCommand({
+      TableName: deps.tables.storedEvents,
+      Key: { user_id: { S: userId }, "timestamp#event_id": { S: sortKey } },
+      ConsistentRead: true,
+    }),
+  );
+  return got.Item;
+}
+
+const EventOutSchema = StoredEventSchema;
+const UserParamsSchema = z.strictObject({ userId: PathIdSchema });
+
+/** Event storage (seed 003): store, list through the GSIs, move between statuses. */
+export const storedEventRoutes = [
+  defineRoute({
+    method: "POST",
+    path: "/users/{userId}/events",
+    operationId: "storeEvent",
+    tag: TAG,
+    summary: "Store an event for a user",
+    description:
+      "Starts pending with retry_count 0 and a ttl 30 days ahead. event_id is `<epoch ms>-<32 hex>`: it carries the creation instant, so the item's key (timestamp#event_id) is known from the id alone.",
+    params: UserParamsSchema,
+    body: z.strictObject({ event_type: EventTypeSchema, payload: PayloadSchema.optional() }),
+    responses: {
+      201: {
+        description: "The stored event",
+        schema: EventOutSchema.extend({ storage: z.literal(STORAGE) }),
+      },
+    },
+    async handle({ deps, params, body }) {
+      const now = deps.now();
+      const timestamp = now.toISOString();
+      const eventId = newEventId(now);
+      const event: StoredEvent = {
+        user_id: params.userId,
+        "timestamp#event_id": `${timestamp}#${eventId}`,
+        event_id: eventId,
+        event_type: body.event_type,
+        status: "pending",
+        timestamp,
+        "event_type#timestamp": `${body.event_type}#${timestamp}`,
+        "status#timestamp": `pending#${timestamp}`,
+        ...(body.payload === undefined ? {} : { payload: body.payload }),
+        retry_count: 0,
+        created_at: timestamp,
+        updated_at: timestamp,
+        ttl: Math.floor(now.getTime() / 1000) + STORED_EVENT_TTL_SECONDS,
+      };
+      const item = toItem({ ...event });
+      await deps.client.send(
+        new PutItemCommand({
+          TableName: deps.tables.storedEvents,
+          Item: item,
+          ConditionExpression: "attribute_not_exists(user_id)",
+        }),
+      );
+      return { status: 201, body: { ...eventView(item), storage: STORAGE } };
+    },
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/users/{userId}/events",
+    operationId: "listEvents",
+    tag: TAG,
+    summary: "A user's events, latest first, by type and/or status",
+    description:
+      "type uses EventTypeIndex, status (alone) uses StatusIndex, type and status use EventTypeIndex with a status filter; from/to bound the creation instant; limit 1–100, default 20.",
+    params: UserParamsSchema,
+    query: z.strictObject({
+      type: EventTypeSchema.optional(),
+      status: StoredEventStatusSchema.optional(),
+      from: FromBoundSchema.optional(),
+      to: ToBoundSchema.optional(),
+      limit: LimitSchema,
+    }),
+    responses: {
+      200: {
+        description: "The events",
+        schema: z.object({
+          userId: z.string(),
+          events: z.array(EventOutSchema),
+          count: z.number().int(),
+          storage: z.literal(STORAGE),
+        }),
+      },
+    },
+    async handle({ deps, params, query }) {
+      if (query.from !== undefined && query.to !== undefined && query.from > query.to) {
+        throw new ValidationError(
+          `query.from (given ${query.from}) is after query.to (${query.to}); swap them`,
+          [{ path: "query.from", value: query.from, expected: `an instant no later than to (${query.to})` }],
+        );
+      }
+      const [indexName, sortKey, prefix] =
+        query.type !== undefined
+          ? ["EventTypeIndex", "event_type#timestamp", `${query.type}#`]
+          : query.status !== undefined
+            ? ["StatusIndex", "status#timestamp", `${query.status}#`]
+            : [undefined, "timestamp#event_id", ""];
+      // "~" sorts after every character of an instant and an event id, so it closes the range.
+      const low = `${prefix}${query.from ?? "0000"}`;
+      const high = `${prefix}${query.to ?? "9999"}${indexName === undefined ? "#~" : "~"}`;
+      const filterStatus = query.type !== undefined && query.status !== undefined;
+      const items = await queryItems(
+        deps.client,
+        {
+          TableName: deps.tables.storedEvents,
+          ...(indexName === undefined ? {} : { IndexName: indexName }),
+          KeyConditionExpression: "user_id = :userId AND #sk BETWEEN :low AND :high",
+          ...(filterStatus ? { FilterExpression: "#status = :status" } : {}),
+          ExpressionAttributeNames: { "#sk": sortKey, ...(filterStatus ? { "#status": "status" } : {}) },
+          ExpressionAttributeValues: {
+            ":userId": toAttr(params.userId),
+            ":low": toAttr(low),
+            ":high": toAttr(high),
+            ...(filterStatus ? { ":status": toAttr(query.status) } : {}),
+          },
+          ScanIndexForward: false,
+        },
+        query.limit,
+      );
+      const events = items.map(eventView);
+      return { status: 200, body: { userId: params.userId, events, count: events.length, storage: STORAGE } };
+    },
+  }),
+  defineRoute({
+    method: "PATCH",
+    path: "/users/{userId}/events/{eventId}",
+    operationId: "updateEventStatus",
+    tag: TAG,
+    summary: "Move an event to another status",
+    description:
+      "Allowed: pending → processing|failed, processing → delivered|failed|pending, failed → pending; delivered is final. Moving back to pending is a retry and adds 1 to retry_count. The write is conditional on the status read, so concurrent transitions never both apply.",
+    params: z.strictObject({ userId: PathIdSchema, eventId: EventIdSchema }),
+    body: z.strictObject({ status: StoredEventStatusSchema }),
+    responses: {
+      200: {
+        description: "The event after the change",
+        schema: EventOutSchema.extend({ storage: z.literal(STORAGE) }),
+      },
+    },
+    async handle({ deps, params, body }) {
+      const { eventId, timestamp } = params.eventId;
+      const sortKey = `${timestamp}#${eventId}`;
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const item = await getEvent(deps, params.userId, sortKey);
+        if (item === undefined) {
+          throw new NotFoundError(`user ${params.userId} has no event ${eventId} (it may have expired)`);
+        }
+        const current = StoredEventStatusSchema.parse(item.status?.S);
+        const allowed = STORED_EVENT_TRANSITIONS[current];
+        if (!allowed.includes(body.status)) {
+          throw new ConflictError(
+            `event ${eventId} is ${current} and cannot move to ${body.status}; from ${current} it may move to ${allowed.length === 0 ? "nothing (final)" : allowed.join(" or ")}`,
+          );
+        }
+        const at = deps.now().toISOString();
+        try {
+          const result = await deps.client.send(
+            new UpdateItemCommand({
+              TableName: deps.tables.storedEvents,
+              Key: { user_id: { S: params.userId }, "timestamp#event_id": { S: sortKey } },
+              UpdateExpression:
+                "SET #status = :next, #statusTs = :statusTs, updated_at = :at, retry_count = retry_count + :retry",
+              ConditionExpression: "#status = :current",
+              ExpressionAttributeNames: { "#status": "status", "#statusTs": "status#timestamp" },
+              ExpressionAttributeValues: {
+                ":next": toAttr(body.status),
+                ":statusTs": toAttr(`${body.status}#${timestamp}`),
+                ":at": toAttr(at),
+                ":retry": toAttr(body.status === "pending" ? 1 : 0),
+                ":current": toAttr(current),
+              },
+              ReturnValues: "ALL_NEW",
+            }),
+          );
+          return { status: 200, body: { ...eventView(result.Attributes ?? {}), storage: STORAGE } };
+        } catch (error) {
+          if (!isConditionFailed(error)) throw error;
+        }
+      }
+      throw new ConflictError(`event ${eventId} kept changing while it was updated; read it and retry`);
+    },
+  }),
+];

@@ -1,0 +1,217 @@
+import { type AttributeValue, DeleteItemCommand, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SEED_PETS } from "#commons/seed-data.ts";
+import { pipeline } from "#infra/pipeline.ts";
+import { type ApiHarness, startApiHarness } from "./harness.ts";
+
+let api: ApiHarness;
+
+beforeAll(async () => {
+  api = await startApiHarness();
+});
+
+afterAll(async () => {
+  await api?.stop();
+});
+
+describe("Smart Car Park routes", () => {
+  it("installs the 4 car parks on the first status call and answers the seed's status shape", async () => {
+    // Act
+    const response = await api.request("GET", "/car-parks");
+
+    // Assert
+    expect(response.status).toBe(200);
+    expect(response.json).toMatchObject({
+      success: true,
+      totalCapacity: 1050,
+      storage: "Amazon DynamoDB",
+      note: expect.any(String),
+      timestamp: expect.any(String),
+    });
+    expect(response.json.carParks.map((p: { id: string }) => p.id)).toEqual([
+      "CP001",
+      "CP002",
+      "CP003",
+      "CP004",
+    ]);
+    expect(response.json.carParks[0]).toMatchObject({
+      id: "CP001",
+      name: "Town Centre Multi-Storey",
+      capacity: 450,
+      hourlyRate: "£1.50",
+      lastUpdated: expect.any(String),
+    });
+    const available = response.json.carParks.reduce(
+      (s: number, p: { available: number }) => s + p.available,
+      0,
+    );
+    expect(response.json.totalAvailable).toBe(available);
+    expect(await api.items("parkingData")).toHaveLength(4);
+  });
+
+  it("records a sensor reading with percentFull to one decimal and the threshold colour", async () => {
+    // Act
+    const response = await api.request("PUT", "/car-parks/CP002/occupancy", { body: { occupied: 271 } });
+
+    // Assert
+    expect(response.status).toBe(200);
+    expect(response.text).toContain('"percentFull":90.3');
+    expect(response.json).toMatchObject({ id: "CP002", occupied: 271, available: 29, status: "red" });
+    const stored = await api.dynamo.client.send(
+      new GetItemCommand({
+        TableName: pipeline.tables.parkingData!.tableName,
+        Key: { carParkId: { S: "CP002" } },
+      }),
+    );
+    expect(stored.Item).toMatchObject({
+      occupied: { N: "271" },
+      percentFull: { N: "90.3" },
+      status: { S: "red" },
+    });
+  });
+
+  it("keeps a reading after the next status call (data persists)", async () => {
+    // Act
+    const response = await api.request("GET", "/car-parks");
+
+    // Assert
+    expect(response.json.carParks[1]).toMatchObject({ id: "CP002", occupied: 271 });
+  });
+
+  it("refuses a reading for a car park that does not exist with 404", async () => {
+    // Act
+    const response = await api.request("PUT", "/car-parks/CP999/occupancy", { body: { occupied: 1 } });
+
+    // Assert
+    expect(response.status).toBe(404);
+    expect(response.json.error.message).toContain("CP999");
+    expect(await api.items("parkingData")).toHaveLength(4);
+  });
+
+  it("writes a simulated reading for every car park and answers the seed's simulate shape", async () => {
+    // Arrange
+    const before = (await api.items("parkingData")).map((i) => (i.lastUpdated as { S: string }).S);
+
+    // Act
+    const response = await api.request("POST", "/car-parks/simulate");
+
+    // Assert
+    expect(response.status).toBe(200);
+    expect(response.json).toEqual({
+      success: true,
+      message: "Simulated sensor data written to DynamoDB for 4 car parks",
+      timestamp: expect.any(String),
+      storage: "Amazon DynamoDB",
+    });
+    const after = await api.items("parkingData");
+    expect(after.map((i) => (i.lastUpdated as { S: string }).S)).not.toContain(before[0]);
+    for (const item of after) {
+      expect((item.lastUpdated as { S: string }).S).toBe(response.json.timestamp);
+    }
+  });
+});
+
+describe("Smart Car Park on an emptied table", () => {
+  it("installs the car parks again when the first call is a reading", async () => {
+    // Arrange
+    for (const item of await api.items("parkingData")) {
+      await api.dynamo.client.send(
+        new DeleteItemCommand({
+          TableName: pipeline.tables.parkingData!.tableName,
+          Key: { carParkId: item.carParkId as AttributeValue },
+        }),
+      );
+    }
+
+    // Act
+    const response = await api.request("PUT", "/car-parks/CP004/occupancy", { body: { occupied: 95 } });
+
+    // Assert
+    expect(response.status).toBe(200);
+    expect(response.json).toMatchObject({ id: "CP004", occupied: 95, percentFull: 95, status: "red" });
+    expect(await api.items("parkingData")).toHaveLength(4);
+  });
+});
+
+describe("PetStore routes", () => {
+  it("lists the 15 seed pets sorted by id with exact prices on a new installation", async () => {
+    // Act
+    const response = await api.request("GET", "/pets");
+
+    // Assert
+    expect(response.status).toBe(200);
+    expect(response.json).toEqual(SEED_PETS.map((p) => ({ ...p, price: Number(p.price) })));
+    expect(response.text).toContain('"price":249.99');
+    expect(response.text).toContain('"price":0.99');
+  });
+
+  it("creates a pet with the next id from the counter and answers 201", async () => {
+    // Act
+    const response = await api.request("POST", "/pets", {
+      body: { name: "Sweety", type: "frog", price: 20 },
+    });
+
+    // Assert
+    expect(response.status).toBe(201);
+    expect(response.json).toEqual({
+      id: 16,
+      name: "Sweety",
+      type: "frog",
+      price: 20,
+      storage: "Amazon DynamoDB",
+    });
+    const counter = await api.dynamo.client.send(
+      new GetItemCommand({ TableName: pipeline.tables.counters!.tableName, Key: { name: { S: "pets" } } }),
+    );
+    expect(counter.Item?.value).toEqual({ N: "16" });
+  });
+
+  it("stores a price given as a string exactly and reads it back", async () => {
+    // Act
+    const created = await api.request("POST", "/pets", {
+      body: { name: "Penny", type: "parrot", price: "1234.50" },
+    });
+    const read = await api.request("GET", `/pets/${created.json.id}`);
+
+    // Assert
+    expect(read.status).toBe(200);
+    expect(read.text).toContain('"price":1234.5');
+    const item = await api.dynamo.client.send(
+      new GetItemCommand({
+        TableName: pipeline.tables.pets!.tableName,
+        Key: { id: { N: String(created.json.id) } },
+      }),
+    );
+    expect(item.Item?.price).toEqual({ N: "1234.5" });
+  });
+
+  it("answers an unknown pet id with 404", async () => {
+    // Act
+    const response = await api.request("GET", "/pets/9999");
+
+    // Assert
+    expect(response.status).toBe(404);
+    expect(response.json.error).toMatchObject({
+      code: "not_found",
+      requestId: response.headers.get("x-request-id"),
+    });
+  });
+
+  it("gives concurrent creations distinct ids, all of them stored", async () => {
+    // Arrange
+    const before = (await api.items("pets")).length;
+
+    // Act
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        api.request("POST", "/pets", { body: { name: `Racer ${i}`, type: "snail", price: "3.10" } }),
+      ),
+    );
+
+    // Assert
+    expect(responses.map((r) => r.status)).toEqual(Array(20).fill(201));
+    const ids = responses.map((r) => r.json.id as number);
+    expect(new Set(ids).size).toBe(20);
+    expect(await api.items("pets")).toHaveLength(before + 20);
+  });
+});

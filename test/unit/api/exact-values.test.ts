@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import { ExactNumber, exact, fixedDecimal, stringifyJson } from "../../../functions/api/json.ts";
+import { displayRate, occupancyOf } from "../../../functions/api/routes/parking.ts";
+import { instantOfEventId, newEventId } from "../../../functions/api/routes/stored-events.ts";
+
+describe("stringifyJson", () => {
+  it.each([
+    { description: "a price", value: { price: exact("249.99") }, expected: '{"price":249.99}' },
+    {
+      description: "a total past double precision",
+      value: [exact("12345678901234567890.01")],
+      expected: "[12345678901234567890.01]",
+    },
+    { description: "a one-decimal percentage", value: { p: exact("70.0") }, expected: '{"p":70.0}' },
+    { description: "undefined properties left out", value: { a: 1, b: undefined }, expected: '{"a":1}' },
+    {
+      description: "strings escaped as JSON does",
+      value: { s: 'a"\n\u2028' },
+      expected: JSON.stringify({ s: 'a"\n\u2028' }),
+    },
+  ])("writes $description exactly", ({ value, expected }) => {
+    // Act
+    const text = stringifyJson(value);
+
+    // Assert
+    expect(text).toBe(expected);
+  });
+
+  it("refuses a number token that is not a plain decimal", () => {
+    // Act / Assert
+    expect(() => new ExactNumber("1e5")).toThrow(/plain decimal/);
+  });
+});
+
+describe("decimal display", () => {
+  it.each([
+    { description: "fixed one decimal of 100", actual: () => fixedDecimal("100", 1), expected: "100.0" },
+    { description: "fixed two decimals of 0.5", actual: () => fixedDecimal("0.5", 2), expected: "0.50" },
+    { description: "a rate shown in pounds", actual: () => displayRate("1.5"), expected: "£1.50" },
+  ])("writes $description", ({ actual, expected }) => {
+    // Act / Assert
+    expect(actual()).toBe(expected);
+  });
+});
+
+describe("occupancyOf", () => {
+  it.each([
+    { description: "green below amber", capacity: 450, occupied: 245, percentFull: "54.4", status: "green" },
+    {
+      description: "amber at exactly 70%",
+      capacity: 300,
+      occupied: 210,
+      percentFull: "70.0",
+      status: "amber",
+    },
+    { description: "red at 90% and over", capacity: 200, occupied: 187, percentFull: "93.5", status: "red" },
+    { description: "rounding half up", capacity: 8, occupied: 1, percentFull: "12.5", status: "green" },
+    { description: "a full car park", capacity: 100, occupied: 100, percentFull: "100.0", status: "red" },
+    { description: "an empty car park", capacity: 100, occupied: 0, percentFull: "0.0", status: "green" },
+  ])("gives $description", ({ capacity, occupied, percentFull, status }) => {
+    // Act
+    const reading = occupancyOf(capacity, occupied);
+
+    // Assert
+    expect(reading).toEqual({ available: capacity - occupied, percentFull, status });
+  });
+});
+
+describe("stored event ids", () => {
+  it("carry the instant they were created at", () => {
+    // Arrange
+    const at = new Date("2025-11-30T16:05:12.923Z");
+
+    // Act
+    const id = newEventId(at);
+
+    // Assert
+    expect(id).toMatch(/^\d{13}-[0-9a-f]{32}$/);
+    expect(instantOfEventId(id)).toBe("2025-11-30T16:05:12.923Z");
+  });
+
+  it("decode to nothing when tampered with", () => {
+    // Act / Assert
+    expect(instantOfEventId("1764518712923-XYZ")).toBeUndefined();
+  });
+});
