@@ -10,7 +10,8 @@ import { validatePipeline } from "./validate.ts";
 /** Settings every stream source shares unless it says otherwise. */
 const streamDefaults = {
   batchSize: 100,
-  maximumBatchingWindowInSeconds: 1,
+  // Lambda polls each shard 4 times a second anyway, so a window would only add latency.
+  maximumBatchingWindowInSeconds: 0,
   bisectBatchOnFunctionError: true,
   maximumRetryAttempts: 100,
   maximumRecordAgeInSeconds: 21_600,

@@ -1,0 +1,116 @@
+import { type AttributeValue, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
+import { freePort } from "#infra/local/ports.ts";
+import { startRuntime } from "#infra/local/runtime.ts";
+import { pipeline } from "#infra/pipeline.ts";
+import type { Row } from "./fan-out.ts";
+
+const ITEMS = 2_000;
+const CONCURRENCY = 16;
+const FIRST_ID = 100_000;
+
+function percentile(sorted: readonly number[], p: number): number {
+  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, index)]!;
+}
+
+/** Runs `count` puts with `CONCURRENCY` in flight; returns when each finished (epoch ms). */
+async function putAll(count: number, put: (i: number) => Promise<void>): Promise<{ startedAt: number; doneAt: number[] }> {
+  const doneAt: number[] = new Array(count);
+  const startedAt = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      for (let i = next++; i < count; i = next++) {
+        await put(i);
+        doneAt[i] = performance.now();
+      }
+    }),
+  );
+  return { startedAt, doneAt };
+}
+
+const user = (id: number): Record<string, AttributeValue> => ({
+  userId: { S: `bench-${id}` },
+  name: { S: `Bench user ${id}` },
+  email: { S: `user${id}@example.com` },
+  createdAt: { S: "2025-11-30T16:05:12.923Z" },
+});
+
+/**
+ * End-to-end local throughput: PutItem into a source table (carbontrack-users, whose
+ * UserRegistered events no consumer writes aggregates for, so DynamoDB Local serves only the
+ * producer and the stream) → stream poller → fan-out → local
+ * EventBridge → a rule target, beside the raw DynamoDB Local PutItem rate measured in the same
+ * run with the same concurrency, plus the delivery latency from PutItem's answer to the target.
+ */
+export async function benchPipeline(): Promise<Row[]> {
+  const runtime = await startRuntime({
+    pipeline,
+    apiPort: await freePort(),
+    dynamodbPort: await freePort(),
+    eventbridgePort: await freePort(),
+    logger: { info: () => {}, warn: () => {}, error: () => {} },
+  });
+  try {
+    // Raw rate: the same items into a table with no stream, nothing downstream.
+    const raw = await putAll(ITEMS, async (i) => {
+      await runtime.dynamodb.send(
+        new PutItemCommand({ TableName: "ripple-counters", Item: { name: { S: `bench-${i}` }, ...user(i) } }),
+      );
+    });
+    const rawRate = ITEMS / ((raw.doneAt.reduce((a, b) => Math.max(a, b), 0) - raw.startedAt) / 1000);
+
+    // The pipeline: a target bound to a rule that matches the bench pets' PetListed events.
+    const arrivedAt = new Map<number, number>();
+    const eventBridge = new EventBridgeClient({
+      endpoint: runtime.endpoints.eventbridge,
+      region: "us-east-1",
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    });
+    await eventBridge.send(
+      new PutRuleCommand({
+        Name: "bench-target",
+        EventBusName: runtime.busName,
+        EventPattern: JSON.stringify({ "detail-type": ["UserRegistered"], detail: { data: { userId: [{ prefix: "bench-" }] } } }),
+      }),
+    );
+    await eventBridge.send(
+      new PutTargetsCommand({
+        Rule: "bench-target",
+        EventBusName: runtime.busName,
+        Targets: [{ Id: "bench", Arn: "arn:aws:lambda:us-east-1:000000000000:function:bench-target" }],
+      }),
+    );
+    eventBridge.destroy();
+    runtime.eventBridge.registerFunctionTarget("bench-target", "bench", async (event) => {
+      const id = Number((event.detail as { data: { userId: string } }).data.userId.slice("bench-".length));
+      if (!arrivedAt.has(id)) arrivedAt.set(id, performance.now());
+    });
+
+    const piped = await putAll(ITEMS, async (i) => {
+      await runtime.dynamodb.send(new PutItemCommand({ TableName: "carbontrack-users", Item: user(FIRST_ID + i) }));
+    });
+    const deadline = Date.now() + 120_000;
+    while (arrivedAt.size < ITEMS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    if (arrivedAt.size < ITEMS) throw new Error(`only ${arrivedAt.size} of ${ITEMS} events arrived within 120 s`);
+    const lastArrival = Math.max(...arrivedAt.values());
+    const pipelineRate = ITEMS / ((lastArrival - piped.startedAt) / 1000);
+    const latencies = piped.doneAt.map((done, i) => arrivedAt.get(FIRST_ID + i)! - done).sort((a, b) => a - b);
+    const round = (n: number) => Math.round(n * 10) / 10;
+    return [
+      {
+        name: `end-to-end records/s (PutItem → target, ${ITEMS} items, ${CONCURRENCY} in flight)`,
+        value: Math.round(pipelineRate),
+        unit: "records/s",
+        baseline: { name: "raw DynamoDB Local PutItem/s", value: Math.round(rawRate) },
+        target: `>= 90% of raw (${Math.round((pipelineRate / rawRate) * 100)}%)`,
+      },
+      { name: "delivery latency p50", value: round(percentile(latencies, 50)), unit: "ms" },
+      { name: "delivery latency p95", value: round(percentile(latencies, 95)), unit: "ms" },
+      { name: "delivery latency p99", value: round(percentile(latencies, 99)), unit: "ms", target: "< 1000 ms" },
+    ];
+  } finally {
+    await runtime.stop();
+  }
+}
