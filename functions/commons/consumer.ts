@@ -21,7 +21,7 @@ import {
 import { createDynamoDbClient } from "./clients.ts";
 import { tableNameFromEnv } from "./env.ts";
 import { AggregateContentionError, InvalidSequenceNumberError, MissingConfigurationError } from "./errors.ts";
-import { createLogger, createMetrics } from "./powertools.ts";
+import { createLogger, createMetrics, flushMetrics } from "./powertools.ts";
 import { setAsideItem } from "./set-aside.ts";
 
 /**
@@ -318,7 +318,7 @@ export function createConsumerHandler(
       else logger.debug("event consumed", { outcome });
       return outcome;
     } finally {
-      metrics.publishStoredMetrics();
+      flushMetrics(metrics);
     }
   };
 }

@@ -19,3 +19,11 @@ export function createLogger(serviceName: string): Logger {
 export function createMetrics(serviceName: string): Metrics {
   return new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
 }
+
+/**
+ * Publishes what the invocation recorded; an invocation that recorded nothing (it failed before
+ * counting, or metrics are disabled, as in the local runtime) publishes nothing and says nothing.
+ */
+export function flushMetrics(metrics: Metrics): void {
+  if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+}

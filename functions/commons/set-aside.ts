@@ -43,6 +43,11 @@ export interface SetAsideEntry {
 /** A set-aside item as read back. */
 export interface SetAsideItem extends Omit<SetAsideEntry, "record"> {
   readonly setAsideAt: string;
+  /**
+   * Who set it aside when not the fan-out: "dead-letter" (local EventBridge), "consumer-rejected",
+   * "stream-batch-failure" (the local on-failure destination). Absent for the fan-out's records.
+   */
+  readonly kind?: string;
   /** The stream record, or undefined when it was too large to keep. */
   readonly record: unknown;
 }
@@ -103,6 +108,7 @@ export function fromSetAsideItem(item: Record<string, AttributeValue>): SetAside
     setAsideAt: item.setAsideAt?.S ?? "",
     ...(item.eventId?.S === undefined ? {} : { eventId: item.eventId.S }),
     ...(item.detailType?.S === undefined ? {} : { detailType: item.detailType.S }),
+    ...(item.kind?.S === undefined ? {} : { kind: item.kind.S }),
     record,
   };
 }

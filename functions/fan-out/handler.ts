@@ -1,6 +1,6 @@
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
 import { createDynamoDbClient, createEventBridgeClient } from "#commons/clients.ts";
-import { createLogger, createMetrics } from "#commons/powertools.ts";
+import { createLogger, createMetrics, flushMetrics } from "#commons/powertools.ts";
 import { loadFanOutConfig } from "./config.ts";
 import { fanOut, recordFanOutMetrics } from "./fan-out.ts";
 
@@ -26,6 +26,6 @@ export async function handler(event: DynamoDBStreamEvent, context: Context): Pro
     recordFanOutMetrics(metrics, result.stats);
     return { batchItemFailures: result.batchItemFailures };
   } finally {
-    metrics.publishStoredMetrics();
+    flushMetrics(metrics);
   }
 }

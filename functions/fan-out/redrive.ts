@@ -15,7 +15,7 @@ export interface RedriveResult {
 }
 
 /**
- * Re-reads the set-aside table and republishes the records that now map (after an operator fixed
+ * Re-reads the set-aside table and republishes the stream records (items without a `kind`) that now map (after an operator fixed
  * the item, the producer, or the declaration), deleting their items; the rest stay, each with its
  * current reason. Event ids are deterministic, so a redriven event carries the id consumers
  * deduplicate on.
@@ -33,6 +33,8 @@ export async function redrive(deps: {
   const redriven: string[] = [];
   const remaining: { id: string; reason: string }[] = [];
   for (const item of await readSetAside(deps.dynamodb, deps.config.setAsideTableName)) {
+    // Dead letters, rejected events and batch descriptions share the table; they are not records.
+    if (item.kind !== undefined) continue;
     if (item.record === undefined) {
       remaining.push({ id: item.id, reason: `record was too large to keep; ${item.reason}` });
       continue;
