@@ -10,6 +10,7 @@ import type { PipelineDeclaration } from "../declaration.ts";
 import { resolveMappingSettings, tableEnvVar, tableOf } from "../topology.ts";
 import { type ApiServer, startApiServer } from "./api-server.ts";
 import { type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb/dynamodb-local.ts";
+import { LocalRuntimeError } from "./errors.ts";
 import { type EventBridgeEvent, type LocalEventBridge, startLocalEventBridge } from "./eventbridge/server.ts";
 import { createLambdaContext, invokeHandler } from "./lambda-context.ts";
 import type { RuntimeOptions } from "./options.ts";
@@ -33,6 +34,14 @@ export interface StartRuntimeProps extends RuntimeOptions {
   readonly pollIntervalMs?: number;
   /** Base of a failed stream batch's retry backoff. @default 500 */
   readonly streamRetryBaseMs?: number;
+  /**
+   * Makes the bus's at-least-once, unordered delivery to consumers happen on purpose, to show
+   * that aggregates stay exact: `duplicate` delivers every event to each consumer twice (the
+   * second time after a random delay), `maxDelayMs` holds each delivery back a random time so
+   * they arrive shuffled.
+   * @default every event once, as soon as it matches
+   */
+  readonly chaos?: { readonly duplicate?: boolean; readonly maxDelayMs?: number };
   /** @default console */
   readonly logger?: Pick<Console, "info" | "warn" | "error">;
 }
@@ -93,6 +102,9 @@ async function importHandler<T>(path: string): Promise<T> {
   return module.handler;
 }
 
+/** Endpoints the handler modules of this process were loaded with (they read them once). */
+let handlersLoadedFor: string | undefined;
+
 const dashboardHtml = () => readFileSync(join(projectRoot, "infra/local/dashboard/index.html"), "utf8");
 
 function tokenMatches(header: string | undefined, token: string): boolean {
@@ -112,6 +124,13 @@ function tokenMatches(header: string | undefined, token: string): boolean {
 export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
   const { pipeline } = props;
   const logger = props.logger ?? console;
+  const endpointsKey = `DynamoDB Local on port ${props.dynamodbPort}, EventBridge on port ${props.eventbridgePort}`;
+  if (handlersLoadedFor !== undefined && handlersLoadedFor !== endpointsKey) {
+    throw new LocalRuntimeError(
+      `this process already loaded the handlers for ${handlersLoadedFor}; handlers read their endpoints once, at load, so start one runtime per process (in tests, one per test file) or reuse the same ports`,
+    );
+  }
+  handlersLoadedFor = endpointsKey;
   const apiToken = props.apiToken ?? process.env.RIPPLE_API_TOKEN ?? randomBytes(18).toString("base64url");
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -164,7 +183,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
         consumer.handler,
       );
       const timeoutSeconds = consumer.timeoutSeconds ?? 30;
-      eventBridge.registerConsumer(consumer.name, async (event) => {
+      const invoke = async (event: EventBridgeEvent) => {
         const context = createLambdaContext({
           functionName: `${pipeline.name}-${consumer.name}`,
           timeoutSeconds,
@@ -172,7 +191,22 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
           region: REGION,
         });
         await invokeHandler(handler, event, context, { timeoutSeconds });
-      });
+      };
+      const maxDelayMs = props.chaos?.maxDelayMs ?? 0;
+      const later = async (event: EventBridgeEvent) => {
+        await new Promise((r) => setTimeout(r, Math.random() * maxDelayMs));
+        await invoke(event);
+      };
+      eventBridge.registerConsumer(
+        consumer.name,
+        props.chaos?.duplicate === true
+          ? async (event) => {
+              await Promise.all([later(event), later(event)]);
+            }
+          : maxDelayMs > 0
+            ? later
+            : invoke,
+      );
     }
 
     const fanOut = await importHandler<DynamoDBStreamHandler>(pipeline.fanOut.handler);

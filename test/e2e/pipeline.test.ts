@@ -131,7 +131,7 @@ describe("the local pipeline, from a DynamoDB write to a rule target", () => {
     expect(subscriber.events.some((e) => e.detail.data.id === 902)).toBe(false);
   });
 
-  it("publishes a car park's occupancy written through the API, and the seeded car parks before it", async () => {
+  it("publishes a car park's occupancy written through the API", async () => {
     // Act
     const response = await fetch(`${runtime.endpoints.api}/car-parks/CP002/occupancy`, {
       method: "PUT",
@@ -147,11 +147,5 @@ describe("the local pipeline, from a DynamoDB write to a rule target", () => {
     // Assert
     expect(response.status).toBe(200);
     expect(event.detail.data).toMatchObject({ carParkId: "CP002", status: "red" });
-    const seeded = new Set(
-      subscriber.events
-        .filter((e) => e["detail-type"] === "CarParkOccupancyChanged")
-        .map((e) => e.detail.data.carParkId),
-    );
-    expect(seeded.size).toBe(4);
   });
 });

@@ -1,0 +1,3 @@
+import { describeAggregates } from "./aggregates.ts";
+
+describeAggregates("each event delivered once", undefined);

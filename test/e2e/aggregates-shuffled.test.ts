@@ -1,0 +1,3 @@
+import { describeAggregates } from "./aggregates.ts";
+
+describeAggregates("deliveries shuffled", { maxDelayMs: 500 });
