@@ -15,7 +15,10 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 /** Runs `count` puts with `CONCURRENCY` in flight; returns when each finished (epoch ms). */
-async function putAll(count: number, put: (i: number) => Promise<void>): Promise<{ startedAt: number; doneAt: number[] }> {
+async function putAll(
+  count: number,
+  put: (i: number) => Promise<void>,
+): Promise<{ startedAt: number; doneAt: number[] }> {
   const doneAt: number[] = new Array(count);
   const startedAt = performance.now();
   let next = 0;
@@ -72,7 +75,10 @@ export async function benchPipeline(): Promise<Row[]> {
       new PutRuleCommand({
         Name: "bench-target",
         EventBusName: runtime.busName,
-        EventPattern: JSON.stringify({ "detail-type": ["UserRegistered"], detail: { data: { userId: [{ prefix: "bench-" }] } } }),
+        EventPattern: JSON.stringify({
+          "detail-type": ["UserRegistered"],
+          detail: { data: { userId: [{ prefix: "bench-" }] } },
+        }),
       }),
     );
     await eventBridge.send(
@@ -89,14 +95,19 @@ export async function benchPipeline(): Promise<Row[]> {
     });
 
     const piped = await putAll(ITEMS, async (i) => {
-      await runtime.dynamodb.send(new PutItemCommand({ TableName: "carbontrack-users", Item: user(FIRST_ID + i) }));
+      await runtime.dynamodb.send(
+        new PutItemCommand({ TableName: "carbontrack-users", Item: user(FIRST_ID + i) }),
+      );
     });
     const deadline = Date.now() + 120_000;
     while (arrivedAt.size < ITEMS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    if (arrivedAt.size < ITEMS) throw new Error(`only ${arrivedAt.size} of ${ITEMS} events arrived within 120 s`);
+    if (arrivedAt.size < ITEMS)
+      throw new Error(`only ${arrivedAt.size} of ${ITEMS} events arrived within 120 s`);
     const lastArrival = Math.max(...arrivedAt.values());
     const pipelineRate = ITEMS / ((lastArrival - piped.startedAt) / 1000);
-    const latencies = piped.doneAt.map((done, i) => arrivedAt.get(FIRST_ID + i)! - done).sort((a, b) => a - b);
+    const latencies = piped.doneAt
+      .map((done, i) => arrivedAt.get(FIRST_ID + i)! - done)
+      .sort((a, b) => a - b);
     const round = (n: number) => Math.round(n * 10) / 10;
     return [
       {
@@ -108,7 +119,12 @@ export async function benchPipeline(): Promise<Row[]> {
       },
       { name: "delivery latency p50", value: round(percentile(latencies, 50)), unit: "ms" },
       { name: "delivery latency p95", value: round(percentile(latencies, 95)), unit: "ms" },
-      { name: "delivery latency p99", value: round(percentile(latencies, 99)), unit: "ms", target: "< 1000 ms" },
+      {
+        name: "delivery latency p99",
+        value: round(percentile(latencies, 99)),
+        unit: "ms",
+        target: "< 1000 ms",
+      },
     ];
   } finally {
     await runtime.stop();

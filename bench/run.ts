@@ -1,6 +1,10 @@
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+import { benchApi } from "./api.ts";
 import { benchConsumers } from "./consumers.ts";
 import { benchEventBridge } from "./eventbridge.ts";
 import { benchFanOut, type Row } from "./fan-out.ts";
+import { benchPipeline } from "./pipeline.ts";
 
 /**
  * Runs every benchmark module once and prints one table: value, baseline and target per row.
@@ -10,6 +14,8 @@ const benches: Record<string, () => Promise<Row[]>> = {
   "fan-out": benchFanOut,
   eventbridge: benchEventBridge,
   consumers: benchConsumers,
+  pipeline: benchPipeline,
+  api: () => benchApi(),
 };
 
 const lines: string[][] = [["bench", "measure", "value", "baseline", "target"]];
