@@ -16,7 +16,7 @@ export const DecimalSchema = z
     if (!DECIMAL.test(text)) {
       ctx.addIssue({
         code: "custom",
-        message: `expected a decimal number such as "12.50" (given ${JSON.stringify(value)})`,
+        message: `expected a decimal number such as "12.50", without exponent or separators`,
       });
       return z.NEVER;
     }

@@ -148,4 +148,25 @@ describe("the local pipeline, from a DynamoDB write to a rule target", () => {
     expect(response.status).toBe(200);
     expect(event.detail.data).toMatchObject({ carParkId: "CP002", status: "red" });
   });
+
+  it("serves the dashboard with the storage banner, the simulate button and live pipeline counters", async () => {
+    // Act
+    const page = await fetch(`${runtime.endpoints.dashboard}`);
+    const html = await page.text();
+    const withoutToken = await fetch(`${runtime.endpoints.api}/local/stats`);
+    const stats = await fetch(`${runtime.endpoints.api}/local/stats`, {
+      headers: { authorization: `Bearer ${runtime.apiToken}` },
+    });
+    const body = (await stats.json()) as { rows: { name: string; value: number }[] };
+
+    // Assert
+    expect(page.status).toBe(200);
+    expect(html).toContain("Powered by Amazon DynamoDB");
+    expect(html).toContain("Loading car park data from DynamoDB");
+    expect(html).toContain("Writing to DynamoDB");
+    expect(withoutToken.status).toBe(401);
+    expect(body.rows.find((r) => r.name === "PetStore: records delivered to fan-out")?.value).toBeGreaterThan(
+      0,
+    );
+  });
 });
