@@ -1,10 +1,5 @@
 import { PutItemCommand } from "@aws-sdk/client-dynamodb";
-import {
-  CreateEventBusCommand,
-  EventBridgeClient,
-  PutRuleCommand,
-  PutTargetsCommand,
-} from "@aws-sdk/client-eventbridge";
+import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readSetAside, setAsideItem } from "#commons/set-aside.ts";
 import {
