@@ -247,16 +247,14 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
       (event: APIGatewayProxyEventV2, context: unknown) => Promise<APIGatewayProxyResultV2>
     >(pipeline.api.handler);
     const stats = () => {
-      const delivery = eventBridge.stats() as unknown as Record<string, unknown>;
       const rows: { name: string; value: number }[] = [];
       for (const m of mappings) {
         const s = m.stats();
         rows.push({ name: `${s.tableName}: records delivered to fan-out`, value: s.recordsDelivered });
         if (s.failures > 0) rows.push({ name: `${s.tableName}: failed batches`, value: s.failures });
       }
-      for (const [name, value] of Object.entries(delivery)) {
-        if (typeof value === "number") rows.push({ name: `bus: ${name}`, value });
-      }
+      for (const [name, value] of Object.entries(eventBridge.stats()))
+        rows.push({ name: `bus: ${name}`, value });
       return { storage: `DynamoDB Local at ${db.endpoint}`, rows };
     };
     const dashboard = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
