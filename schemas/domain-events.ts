@@ -156,12 +156,17 @@ export const DomainEvents = {
 export type DomainEventName = keyof typeof DomainEvents;
 export type DetailOf<Name extends DomainEventName> = z.infer<(typeof DomainEvents)[Name]["detailSchema"]>;
 
-/** JSON Schema (draft 2020-12) of each event's detail, generated from its zod schema. */
-export function detailJsonSchemas(): Record<DomainEventName, object> {
+/**
+ * JSON Schema of each event's detail, generated from its zod schema: draft 2020-12 by default;
+ * `"draft-04"` for the EventBridge schema registry, which accepts only JSONSchemaDraft4 and OpenApi3.
+ */
+export function detailJsonSchemas(
+  target: "draft-2020-12" | "draft-04" = "draft-2020-12",
+): Record<DomainEventName, object> {
   const out = {} as Record<DomainEventName, object>;
   for (const [name, event] of Object.entries(DomainEvents) as [DomainEventName, DomainEvent][]) {
     out[name] = {
-      ...z.toJSONSchema(event.detailSchema, { io: "output", unrepresentable: "any" }),
+      ...z.toJSONSchema(event.detailSchema, { io: "output", unrepresentable: "any", target }),
       title: `${event.source} ${event.detailType} v${event.version}`,
       description: event.description,
     };
