@@ -1,0 +1,91 @@
+import { Duration } from "aws-cdk-lib";
+import { type EventPattern, Rule } from "aws-cdk-lib/aws-events";
+import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
+import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import type { ConsumerDeclaration, PipelineDeclaration } from "#infra/declaration.ts";
+import { ruleName, rulePattern } from "#infra/topology.ts";
+import type { DomainEventBus } from "./bus.ts";
+import { RippleFunction } from "./function.ts";
+import type { StageSettings } from "./stage.ts";
+import type { PipelineTables } from "./tables.ts";
+
+export interface ConsumerProps {
+  readonly pipeline: PipelineDeclaration;
+  readonly consumer: ConsumerDeclaration;
+  readonly stage: StageSettings;
+  readonly tables: PipelineTables;
+  readonly bus: DomainEventBus;
+  readonly projectRoot: string;
+}
+
+/** The CDK form of an EventBridge pattern (`detail-type` is spelt `detailType` there). */
+export function cdkEventPattern(pattern: Record<string, unknown>): EventPattern {
+  const { "detail-type": detailType, ...rest } = pattern;
+  return { ...rest, ...(detailType === undefined ? {} : { detailType: detailType as string[] }) };
+}
+
+/**
+ * One consumer: its function, the rule that subscribes it to its events (pattern and name derived
+ * from the declaration), the target's retry policy, and an encrypted dead-letter queue for events
+ * EventBridge gives up on.
+ *
+ * The function may read the tables it declares as reads, write those it declares as writes, and add
+ * items to the set-aside table (where it puts events it rejects as invalid).
+ */
+export class Consumer extends Construct {
+  readonly fn: RippleFunction;
+  readonly rule: Rule;
+  /**
+   * Name of the rule, as a literal. `rule.ruleName` resolves to the rule's `Ref`, which for a rule
+   * on a custom bus is `bus|rule`, not the `RuleName` dimension of its metrics.
+   */
+  readonly ruleName: string;
+  readonly deadLetterQueue: Queue;
+
+  constructor(scope: Construct, id: string, props: ConsumerProps) {
+    super(scope, id);
+    const { pipeline, consumer, tables } = props;
+    const setAside = pipeline.fanOut.setAsideTable;
+    const used = [...new Set([...consumer.reads, ...consumer.writes, setAside])];
+    this.fn = new RippleFunction(this, "Handler", {
+      handler: consumer.handler,
+      serviceName: consumer.name,
+      description: consumer.description,
+      timeoutSeconds: consumer.timeoutSeconds ?? 30,
+      memorySize: consumer.memorySize ?? 256,
+      stage: props.stage,
+      projectRoot: props.projectRoot,
+      environment: tables.environment(used),
+    });
+    for (const key of consumer.reads) {
+      if (!consumer.writes.includes(key)) tables.grant(this.fn.function, key, "read", pipeline);
+    }
+    for (const key of consumer.writes) {
+      // A consumer writing a table also reads it: its conditional writes compare against the item.
+      tables.grant(this.fn.function, key, "read", pipeline);
+      tables.grant(this.fn.function, key, "write", pipeline);
+    }
+    if (!consumer.writes.includes(setAside)) tables.grant(this.fn.function, setAside, "put", pipeline);
+
+    this.deadLetterQueue = new Queue(this, "DeadLetterQueue", {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.ruleName = ruleName(pipeline, consumer);
+    this.rule = new Rule(this, "Rule", {
+      eventBus: props.bus.bus,
+      ruleName: this.ruleName,
+      description: `${consumer.name}: ${consumer.description}`,
+      eventPattern: cdkEventPattern(rulePattern(consumer)),
+    });
+    this.rule.addTarget(
+      new LambdaFunction(this.fn.function, {
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: consumer.retry.maximumRetryAttempts ?? 185,
+        maxEventAge: Duration.seconds(consumer.retry.maximumEventAgeInSeconds ?? 86_400),
+      }),
+    );
+  }
+}

@@ -1,0 +1,113 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { Duration } from "aws-cdk-lib";
+import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { Architecture, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
+import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import { LogGroup } from "aws-cdk-lib/aws-logs";
+import { Construct } from "constructs";
+import { InvalidPropsError, MissingHandlerError } from "./errors.ts";
+import type { StageSettings } from "./stage.ts";
+
+/** Lambda runtime of every ripple function; the bundles target the same Node.js version. */
+export const FUNCTION_RUNTIME = Runtime.NODEJS_22_X;
+/** Namespace of ripple's own (EMF) metrics. */
+export const METRICS_NAMESPACE = "ripple";
+
+/** Makes `require` available inside the ESM bundle for dependencies that still call it. */
+const REQUIRE_SHIM =
+  "import { createRequire as __rippleCreateRequire } from 'node:module'; const require = __rippleCreateRequire(import.meta.url);";
+
+export interface RippleFunctionProps {
+  /** Handler module, relative to the project root, as the declaration names it. */
+  readonly handler: string;
+  /** Powertools service name: the dimension `service` of its metrics and the logger's service. */
+  readonly serviceName: string;
+  readonly description: string;
+  readonly timeoutSeconds: number;
+  readonly memorySize: number;
+  readonly stage: StageSettings;
+  /** Absolute path of the project root (where package.json and package-lock.json are). */
+  readonly projectRoot: string;
+  /** @default no variables beyond Powertools' and NODE_OPTIONS */
+  readonly environment?: Readonly<Record<string, string>>;
+}
+
+/**
+ * A ripple Lambda function with the defaults every function shares, set here once: Node.js 22 on
+ * arm64, an ESM bundle built by the local esbuild (no Docker), active tracing, its own log group
+ * with the stage's retention, and its own role that may write only to that log group.
+ *
+ * Permissions beyond logging are granted by the construct that wires the function.
+ */
+export class RippleFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: Role;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: RippleFunctionProps) {
+    super(scope, id);
+    const entry = join(props.projectRoot, props.handler);
+    if (!existsSync(entry)) {
+      throw new MissingHandlerError(
+        `handler "${props.handler}" of ${props.serviceName} does not exist (looked for ${entry}); write it or correct the path in infra/pipeline.ts`,
+      );
+    }
+    if (!Number.isInteger(props.timeoutSeconds) || props.timeoutSeconds < 1 || props.timeoutSeconds > 900) {
+      throw new InvalidPropsError(
+        `${props.serviceName}: timeoutSeconds must be an integer between 1 and 900 inclusive (given ${props.timeoutSeconds})`,
+      );
+    }
+    if (!Number.isInteger(props.memorySize) || props.memorySize < 128 || props.memorySize > 10_240) {
+      throw new InvalidPropsError(
+        `${props.serviceName}: memorySize must be an integer between 128 and 10240 inclusive (given ${props.memorySize})`,
+      );
+    }
+
+    this.logGroup = new LogGroup(this, "LogGroup", {
+      retention: props.stage.logRetention,
+      removalPolicy: props.stage.removalPolicy,
+    });
+    this.role = new Role(this, "Role", {
+      assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
+      description: `${props.serviceName}: writes its own logs; other permissions are granted per resource`,
+    });
+    this.role.addToPolicy(
+      new PolicyStatement({
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+
+    this.function = new NodejsFunction(this, "Function", {
+      entry,
+      handler: "handler",
+      projectRoot: props.projectRoot,
+      depsLockFilePath: join(props.projectRoot, "package-lock.json"),
+      description: props.description,
+      runtime: FUNCTION_RUNTIME,
+      architecture: Architecture.ARM_64,
+      timeout: Duration.seconds(props.timeoutSeconds),
+      memorySize: props.memorySize,
+      tracing: Tracing.ACTIVE,
+      logGroup: this.logGroup,
+      role: this.role,
+      environment: {
+        NODE_OPTIONS: "--enable-source-maps",
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: "INFO",
+        ...props.environment,
+      },
+      bundling: {
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        target: "node22",
+        minify: true,
+        sourceMap: true,
+        mainFields: ["module", "main"],
+        banner: REQUIRE_SHIM,
+      },
+    });
+  }
+}

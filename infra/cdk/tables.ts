@@ -1,0 +1,175 @@
+import { Tags } from "aws-cdk-lib";
+import {
+  type Attribute,
+  AttributeType,
+  BillingMode,
+  ProjectionType,
+  StreamViewType,
+  Table,
+  TableEncryption,
+} from "aws-cdk-lib/aws-dynamodb";
+import { type IGrantable, PolicyStatement } from "aws-cdk-lib/aws-iam";
+import { Key } from "aws-cdk-lib/aws-kms";
+import { Construct } from "constructs";
+import type { KeyAttribute, PipelineDeclaration, TableDeclaration } from "#infra/declaration.ts";
+import { tableEnvVar, tableOf } from "#infra/topology.ts";
+import { InvalidPropsError } from "./errors.ts";
+import { type StageSettings, stageName } from "./stage.ts";
+
+/** What a function may do with a table; each names exactly the DynamoDB actions it allows. */
+export const TABLE_ACCESS = {
+  /** Point reads and queries (on the table and its indexes). */
+  read: ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"],
+  /** Reads plus full scans, for listings. */
+  readScan: [
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:ConditionCheckItem",
+  ],
+  /** Item writes, conditional or in transactions. */
+  write: [
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+  ],
+  /** Adding whole items only (the set-aside table: an item per record, idempotent by key). */
+  put: ["dynamodb:PutItem"],
+} as const satisfies Record<string, readonly string[]>;
+export type TableAccess = keyof typeof TABLE_ACCESS;
+
+/** KMS actions DynamoDB needs of a caller when the table is encrypted with a customer managed key. */
+const KEY_ACTIONS = {
+  read: ["kms:Decrypt"],
+  readScan: ["kms:Decrypt"],
+  write: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+  put: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+} as const satisfies Record<TableAccess, readonly string[]>;
+
+export interface PipelineTablesProps {
+  readonly pipeline: PipelineDeclaration;
+  readonly stage: StageSettings;
+}
+
+const attributeType = (a: KeyAttribute): Attribute => ({
+  name: a.name,
+  type: { S: AttributeType.STRING, N: AttributeType.NUMBER, B: AttributeType.BINARY }[a.type],
+});
+
+/** Tag values allow letters, digits, spaces and `_ . : / = + - @`; anything else becomes a space. */
+const tagValue = (text: string): string =>
+  text
+    .replace(/[^\p{L}\p{N}\s_.:/=+\-@]/gu, " ")
+    .replace(/\s+/g, " ")
+    .trim()
+    .slice(0, 256);
+
+/**
+ * Every declared table, on demand, with its keys, indexes, TTL and stream as declared; point-in-time
+ * recovery, encryption at rest, deletion protection and removal policy as the stage says.
+ *
+ * Construct ids are the declaration's table keys (renaming a key replaces the table).
+ */
+export class PipelineTables extends Construct {
+  /** Customer managed key of the tables, when the stage encrypts with one. */
+  readonly encryptionKey?: Key;
+  private readonly byKey = new Map<string, Table>();
+  private readonly names = new Map<string, string>();
+
+  constructor(scope: Construct, id: string, props: PipelineTablesProps) {
+    super(scope, id);
+    const { pipeline, stage } = props;
+    if (stage.tableEncryption === TableEncryption.CUSTOMER_MANAGED) {
+      this.encryptionKey = new Key(this, "Key", {
+        description: `${pipeline.name} ${stage.stage}: encryption at rest of the DynamoDB tables`,
+        enableKeyRotation: true,
+        removalPolicy: stage.removalPolicy,
+      });
+    }
+    for (const [key, declared] of Object.entries(pipeline.tables)) {
+      this.byKey.set(key, this.createTable(key, declared, props));
+      this.names.set(key, stageName(stage.stage, declared.tableName));
+    }
+  }
+
+  private createTable(key: string, declared: TableDeclaration, props: PipelineTablesProps): Table {
+    const { pipeline, stage } = props;
+    const table = new Table(this, key, {
+      tableName: stageName(stage.stage, declared.tableName),
+      partitionKey: attributeType(declared.partitionKey),
+      ...(declared.sortKey === undefined ? {} : { sortKey: attributeType(declared.sortKey) }),
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      ...(declared.stream === undefined ? {} : { stream: StreamViewType.NEW_IMAGE }),
+      ...(declared.timeToLiveAttribute === undefined
+        ? {}
+        : { timeToLiveAttribute: declared.timeToLiveAttribute }),
+      pointInTimeRecoverySpecification: {
+        pointInTimeRecoveryEnabled: declared.pointInTimeRecovery ?? true,
+      },
+      deletionProtection: stage.deletionProtection,
+      removalPolicy: stage.removalPolicy,
+      encryption: stage.tableEncryption,
+      ...(this.encryptionKey === undefined ? {} : { encryptionKey: this.encryptionKey }),
+    });
+    for (const index of declared.globalSecondaryIndexes ?? []) {
+      table.addGlobalSecondaryIndex({
+        indexName: index.indexName,
+        partitionKey: attributeType(index.partitionKey),
+        ...(index.sortKey === undefined ? {} : { sortKey: attributeType(index.sortKey) }),
+        projectionType: index.projection === "KEYS_ONLY" ? ProjectionType.KEYS_ONLY : ProjectionType.ALL,
+      });
+    }
+    Tags.of(table).add("project", pipeline.name);
+    Tags.of(table).add("stage", stage.stage);
+    Tags.of(table).add("purpose", tagValue(declared.purpose));
+    const seed = /seed (\d{3})/.exec(declared.purpose)?.[1];
+    Tags.of(table).add("seed", seed ?? "pipeline");
+    return table;
+  }
+
+  /** The table of a declaration key; throws naming the declared keys when there is none. */
+  table(key: string): Table {
+    const table = this.byKey.get(key);
+    if (table === undefined) {
+      throw new InvalidPropsError(
+        `no table "${key}" is declared; use one of: ${[...this.byKey.keys()].join(", ")}`,
+      );
+    }
+    return table;
+  }
+
+  /** Every table, by declaration key. */
+  entries(): [string, Table][] {
+    return [...this.byKey.entries()];
+  }
+
+  /**
+   * Grants exactly the actions of `access` on one table and each of its indexes by name (no
+   * wildcard), plus the key actions DynamoDB needs when the table has a customer managed key.
+   */
+  grant(grantee: IGrantable, key: string, access: TableAccess, pipeline: PipelineDeclaration): void {
+    const table = this.table(key);
+    const indexes = (tableOf(pipeline, key).globalSecondaryIndexes ?? []).map(
+      (index) => `${table.tableArn}/index/${index.indexName}`,
+    );
+    const onIndexes = access === "read" || access === "readScan" ? indexes : [];
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({ actions: [...TABLE_ACCESS[access]], resources: [table.tableArn, ...onIndexes] }),
+    );
+    this.encryptionKey?.grant(grantee, ...KEY_ACTIONS[access]);
+  }
+
+  /** `TABLE_<KEY>` variables carrying the physical names of the given tables. */
+  environment(keys: readonly string[]): Record<string, string> {
+    return Object.fromEntries(keys.map((key) => [tableEnvVar(key), this.physicalName(key)]));
+  }
+
+  /** Physical name of a declared table in this stage, e.g. `prod-PetStore`. */
+  physicalName(key: string): string {
+    this.table(key);
+    return this.names.get(key)!;
+  }
+}
