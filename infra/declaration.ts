@@ -100,12 +100,29 @@ export interface ConsumerDeclaration {
   readonly reads: readonly string[];
   /** Keys of the tables it writes. Checked for feedback loops through source tables. */
   readonly writes: readonly string[];
-  /** EventBridge target retry policy. */
+  /**
+   * EventBridge target retry policy: how long EventBridge keeps trying to hand the event to Lambda
+   * (throttled or refused Invoke calls). Once Lambda has accepted the event, a function error is
+   * retried under {@link ConsumerDeclaration.asyncInvoke} instead.
+   */
   readonly retry: {
     /** 60–86,400 s. @default 86400 */
     readonly maximumEventAgeInSeconds?: number;
     /** 0–185. @default 185 */
     readonly maximumRetryAttempts?: number;
+  };
+  /**
+   * Lambda's asynchronous-invocation settings of the consumer's function (EventBridge invokes
+   * Lambda targets asynchronously): how often Lambda runs the function again after it fails, and
+   * how long an event may wait, before the event goes to the consumer's dead-letter queue.
+   * Lambda waits 1 minute before the first retry and 2 minutes before the second.
+   * @default Lambda's: 2 retries, 21,600 s
+   */
+  readonly asyncInvoke?: {
+    /** 0–2. @default 2 */
+    readonly maximumRetryAttempts?: number;
+    /** 60–21,600 s. @default 21600 */
+    readonly maximumEventAgeInSeconds?: number;
   };
   /** @default 30 */
   readonly timeoutSeconds?: number;

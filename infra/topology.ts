@@ -30,6 +30,17 @@ export function resolveMappingSettings(s: EventSourceMappingSettings): ResolvedM
   };
 }
 
+/** A consumer's asynchronous-invocation settings with Lambda's defaults filled in. */
+export function resolveAsyncInvoke(consumer: ConsumerDeclaration): {
+  readonly maximumRetryAttempts: number;
+  readonly maximumEventAgeInSeconds: number;
+} {
+  return {
+    maximumRetryAttempts: consumer.asyncInvoke?.maximumRetryAttempts ?? 2,
+    maximumEventAgeInSeconds: consumer.asyncInvoke?.maximumEventAgeInSeconds ?? 21_600,
+  };
+}
+
 export function tableOf(p: PipelineDeclaration, key: string): TableDeclaration {
   const table = p.tables[key];
   if (table === undefined) throw new DeclarationError(`no table "${key}" is declared`);

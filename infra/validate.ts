@@ -114,6 +114,18 @@ export function validatePipeline<P extends PipelineDeclaration>(p: P): P {
       86_400,
     );
     checkRange(`consumers[${c.name}]: retry.maximumRetryAttempts`, c.retry.maximumRetryAttempts, 0, 185);
+    checkRange(
+      `consumers[${c.name}]: asyncInvoke.maximumRetryAttempts`,
+      c.asyncInvoke?.maximumRetryAttempts,
+      0,
+      2,
+    );
+    checkRange(
+      `consumers[${c.name}]: asyncInvoke.maximumEventAgeInSeconds`,
+      c.asyncInvoke?.maximumEventAgeInSeconds,
+      60,
+      21_600,
+    );
   }
 
   for (const t of p.api.tables) requireTable("api.tables", t);

@@ -154,7 +154,7 @@ export async function refreshUserStats(
     await backOff(attempt);
   }
   throw new AggregateContentionError(
-    `statistics of user ${JSON.stringify(userId)} changed under every one of ${maxAttempts} attempts; EventBridge will deliver the event again`,
+    `statistics of user ${JSON.stringify(userId)} changed under every one of ${maxAttempts} attempts; Lambda runs the event again (twice), then keeps it in the dead-letter queue`,
   );
 }
 

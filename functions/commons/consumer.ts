@@ -250,7 +250,7 @@ export async function readModifyWrite<T>(
     }
   }
   throw new AggregateContentionError(
-    `aggregate ${JSON.stringify(options.key)} in ${options.tableName} changed under every one of ${maxAttempts} attempts; EventBridge will deliver the event again — if this persists, shard the aggregate`,
+    `aggregate ${JSON.stringify(options.key)} in ${options.tableName} changed under every one of ${maxAttempts} attempts; Lambda runs the event again (twice), then keeps it in the dead-letter queue — if this persists, shard the aggregate`,
   );
 }
 
@@ -272,7 +272,9 @@ export type ConsumeOutcome = WriteOutcome | "rejected";
  *
  * An invalid event is written to the set-aside table (kind `consumer-rejected`) and the
  * invocation succeeds: retrying cannot make it valid, and the record is visible and redrivable.
- * Failures of the work itself (throttling, contention) are thrown so EventBridge retries them.
+ * Failures of the work itself (throttling, contention) are thrown: Lambda runs the event again
+ * (asynchronous invocation: twice, 1 and 2 minutes later), then sends it to the consumer's
+ * dead-letter queue.
  */
 export async function consumeEvent(
   deps: ConsumerDeps,

@@ -4,7 +4,7 @@ import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { ConsumerDeclaration, PipelineDeclaration } from "#infra/declaration.ts";
-import { ruleName, rulePattern } from "#infra/topology.ts";
+import { resolveAsyncInvoke, ruleName, rulePattern } from "#infra/topology.ts";
 import type { DomainEventBus } from "./bus.ts";
 import { RippleFunction } from "./function.ts";
 import type { StageSettings } from "./stage.ts";
@@ -27,8 +27,9 @@ export function cdkEventPattern(pattern: Record<string, unknown>): EventPattern 
 
 /**
  * One consumer: its function, the rule that subscribes it to its events (pattern and name derived
- * from the declaration), the target's retry policy, and an encrypted dead-letter queue for events
- * EventBridge gives up on.
+ * from the declaration), the target's retry policy, the function's asynchronous-invocation retries,
+ * and one encrypted dead-letter queue for events EventBridge could not hand to Lambda and events
+ * whose every attempt failed in the function.
  *
  * The function may read the tables it declares as reads, write those it declares as writes, and add
  * items to the set-aside table (where it puts events it rejects as invalid).
@@ -48,6 +49,15 @@ export class Consumer extends Construct {
     const { pipeline, consumer, tables } = props;
     const setAside = pipeline.fanOut.setAsideTable;
     const used = [...new Set([...consumer.reads, ...consumer.writes, setAside])];
+    // One dead-letter queue for both ways an event can be given up on: EventBridge failing to
+    // hand it to Lambda, and Lambda's asynchronous retries of a function error running out.
+    // Either way the message body is the event.
+    this.deadLetterQueue = new Queue(this, "DeadLetterQueue", {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    const asyncInvoke = resolveAsyncInvoke(consumer);
     this.fn = new RippleFunction(this, "Handler", {
       handler: consumer.handler,
       serviceName: consumer.name,
@@ -57,6 +67,11 @@ export class Consumer extends Construct {
       stage: props.stage,
       projectRoot: props.projectRoot,
       environment: tables.environment(used),
+      asyncInvoke: {
+        retryAttempts: asyncInvoke.maximumRetryAttempts,
+        maxEventAge: Duration.seconds(asyncInvoke.maximumEventAgeInSeconds),
+        deadLetterQueue: this.deadLetterQueue,
+      },
     });
     for (const key of consumer.reads) {
       if (!consumer.writes.includes(key)) tables.grant(this.fn.function, key, "read", pipeline);
@@ -68,11 +83,6 @@ export class Consumer extends Construct {
     }
     if (!consumer.writes.includes(setAside)) tables.grant(this.fn.function, setAside, "put", pipeline);
 
-    this.deadLetterQueue = new Queue(this, "DeadLetterQueue", {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
     this.ruleName = ruleName(pipeline, consumer);
     this.rule = new Rule(this, "Rule", {
       eventBus: props.bus.bus,

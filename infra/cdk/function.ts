@@ -5,6 +5,7 @@ import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Architecture, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup } from "aws-cdk-lib/aws-logs";
+import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { InvalidPropsError, MissingHandlerError } from "./errors.ts";
 import type { StageSettings } from "./stage.ts";
@@ -31,6 +32,17 @@ export interface RippleFunctionProps {
   readonly projectRoot: string;
   /** @default no variables beyond Powertools' and NODE_OPTIONS */
   readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * How Lambda handles the function's asynchronous invocations (EventBridge targets): retries of
+   * a function error, the longest an event may wait, and the dead-letter queue of events that
+   * fail every attempt.
+   * @default Lambda's defaults (2 retries, 6 h) and no dead-letter queue
+   */
+  readonly asyncInvoke?: {
+    readonly retryAttempts: number;
+    readonly maxEventAge: Duration;
+    readonly deadLetterQueue: IQueue;
+  };
 }
 
 /**
@@ -92,6 +104,13 @@ export class RippleFunction extends Construct {
       tracing: Tracing.ACTIVE,
       logGroup: this.logGroup,
       role: this.role,
+      ...(props.asyncInvoke === undefined
+        ? {}
+        : {
+            retryAttempts: props.asyncInvoke.retryAttempts,
+            maxEventAge: props.asyncInvoke.maxEventAge,
+            deadLetterQueue: props.asyncInvoke.deadLetterQueue,
+          }),
       environment: {
         NODE_OPTIONS: "--enable-source-maps",
         POWERTOOLS_SERVICE_NAME: props.serviceName,

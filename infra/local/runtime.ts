@@ -7,12 +7,13 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, DynamoDBStreamHandler } from "aws-lambda";
 import type { PipelineDeclaration } from "../declaration.ts";
-import { resolveMappingSettings, tableEnvVar, tableOf } from "../topology.ts";
+import { resolveAsyncInvoke, resolveMappingSettings, tableEnvVar, tableOf } from "../topology.ts";
 import { type ApiServer, startApiServer } from "./api-server.ts";
 import { type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb/dynamodb-local.ts";
 import { LocalRuntimeError } from "./errors.ts";
 import { type EventBridgeEvent, type LocalEventBridge, startLocalEventBridge } from "./eventbridge/server.ts";
-import { createLambdaContext, invokeHandler } from "./lambda-context.ts";
+import { AsyncInvocations } from "./lambda-async.ts";
+import { createLambdaContext, invokeHandler, LOCAL_ACCOUNT_ID } from "./lambda-context.ts";
 import type { RuntimeOptions } from "./options.ts";
 import { type EventSourceMapping, startEventSourceMapping } from "./streams/event-source-mapping.ts";
 import { createTables } from "./tables.ts";
@@ -32,6 +33,11 @@ export interface StartRuntimeProps extends RuntimeOptions {
   readonly retryBaseDelayMs?: number;
   /** Stream polling interval per shard. @default 250 (Lambda's 4 per second) */
   readonly pollIntervalMs?: number;
+  /**
+   * Lambda's wait before a consumer's first asynchronous retry after a function error; the second
+   * waits twice as long. @default 60000 (Lambda's 1 minute, then 2)
+   */
+  readonly asyncRetryDelayMs?: number;
   /** Base of a failed stream batch's retry backoff. @default 500 */
   readonly streamRetryBaseMs?: number;
   /**
@@ -178,35 +184,51 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
     });
     stops.push(() => eventBridge.stop());
 
+    const setAside = tableOf(pipeline, pipeline.fanOut.setAsideTable).tableName;
+    const consumerInvocations: { name: string; invocations: AsyncInvocations }[] = [];
     for (const consumer of pipeline.consumers) {
       const handler = await importHandler<(event: EventBridgeEvent, context: unknown) => Promise<unknown>>(
         consumer.handler,
       );
+      const functionName = `${pipeline.name}-${consumer.name}`;
       const timeoutSeconds = consumer.timeoutSeconds ?? 30;
-      const invoke = async (event: EventBridgeEvent) => {
+      const run = async (event: EventBridgeEvent, awsRequestId: string) => {
         const context = createLambdaContext({
-          functionName: `${pipeline.name}-${consumer.name}`,
+          functionName,
           timeoutSeconds,
           memorySizeMB: consumer.memorySize ?? 256,
           region: REGION,
+          awsRequestId,
         });
         await invokeHandler(handler, event, context, { timeoutSeconds });
       };
       const maxDelayMs = props.chaos?.maxDelayMs ?? 0;
-      const later = async (event: EventBridgeEvent) => {
+      const later = async (event: EventBridgeEvent, awsRequestId: string) => {
         await new Promise((r) => setTimeout(r, Math.random() * maxDelayMs));
-        await invoke(event);
+        await run(event, awsRequestId);
       };
-      eventBridge.registerConsumer(
-        consumer.name,
-        props.chaos?.duplicate === true
-          ? async (event) => {
-              await Promise.all([later(event), later(event)]);
-            }
-          : maxDelayMs > 0
-            ? later
-            : invoke,
-      );
+      const asyncRetryDelayMs = props.asyncRetryDelayMs ?? 60_000;
+      const invocations = new AsyncInvocations({
+        functionName,
+        run: maxDelayMs > 0 ? later : run,
+        config: resolveAsyncInvoke(consumer),
+        retryDelayMs: (retry) => asyncRetryDelayMs * retry,
+        deadLetter: {
+          dynamodb,
+          tableName: setAside,
+          arn: `arn:aws:dynamodb:${REGION}:${LOCAL_ACCOUNT_ID}:table/${setAside}`,
+          eventBusName: pipeline.bus.name,
+        },
+        logger,
+      });
+      stops.push(() => invocations.stop());
+      consumerInvocations.push({ name: consumer.name, invocations });
+      // EventBridge invokes Lambda targets asynchronously: its Invoke succeeds once the event is
+      // queued, and function errors are retried by Lambda (see AsyncInvocations).
+      eventBridge.registerConsumer(consumer.name, async (event) => {
+        invocations.invoke(event);
+        if (props.chaos?.duplicate === true) invocations.invoke(event);
+      });
     }
 
     const fanOut = await importHandler<DynamoDBStreamHandler>(pipeline.fanOut.handler);
@@ -216,7 +238,6 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
       endpoint: db.endpoint,
     });
     stops.push(async () => streamsClient.destroy());
-    const setAside = tableOf(pipeline, pipeline.fanOut.setAsideTable).tableName;
     const mappings: EventSourceMapping[] = [];
     for (const source of pipeline.sources) {
       const tableName = tableOf(pipeline, source.table).tableName;
@@ -255,6 +276,13 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
       }
       for (const [name, value] of Object.entries(eventBridge.stats()))
         rows.push({ name: `bus: ${name}`, value });
+      for (const { name, invocations } of consumerInvocations) {
+        const s = invocations.stats;
+        rows.push({ name: `${name}: runs`, value: s.runs });
+        if (s.functionErrors > 0) rows.push({ name: `${name}: function errors`, value: s.functionErrors });
+        if (s.deadLettered > 0) rows.push({ name: `${name}: dead letters`, value: s.deadLettered });
+        if (s.dropped > 0) rows.push({ name: `${name}: discarded`, value: s.dropped });
+      }
       return { storage: `DynamoDB Local at ${db.endpoint}`, rows };
     };
     const dashboard = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
@@ -321,6 +349,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
         const timeoutMs = Math.max(1, deadline - Date.now());
         await Promise.all(mappings.map((m) => m.idle({ timeoutMs })));
         await eventBridge.drained();
+        await Promise.all(consumerInvocations.map(({ invocations }) => invocations.drained()));
         quietPasses = JSON.stringify(stats().rows) === before ? quietPasses + 1 : 0;
         if (Date.now() > deadline)
           throw new Error(`the pipeline did not settle within ${options.timeoutMs ?? 60_000} ms`);

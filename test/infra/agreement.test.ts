@@ -1,8 +1,15 @@
 import { Match } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
+import { declaredRules } from "#infra/local/eventbridge/rules.ts";
 import { createTableInput } from "#infra/local/tables.ts";
 import { pipeline } from "#infra/pipeline.ts";
-import { resolveMappingSettings, ruleName, rulePattern, tableOf } from "#infra/topology.ts";
+import {
+  resolveAsyncInvoke,
+  resolveMappingSettings,
+  ruleName,
+  rulePattern,
+  tableOf,
+} from "#infra/topology.ts";
 import { type Synthesized, synthesize, type TemplateResource } from "./synth.ts";
 
 /**
@@ -140,6 +147,38 @@ describe("template and local runtime", () => {
 
       // Assert
       expect(rule?.Properties.EventPattern).toEqual(rulePattern(consumer));
+    },
+  );
+
+  it.each(pipeline.consumers.map((consumer) => ({ description: consumer.name, consumer })))(
+    "retry events for $description as long, and keep the given-up ones, the same way",
+    ({ consumer }) => {
+      // Arrange
+      const localTarget = declaredRules(pipeline, { region: "us-east-1", accountId: "0" }).find(
+        (r) => r.consumer === consumer.name,
+      )?.target;
+      const localAsync = resolveAsyncInvoke(consumer);
+      const built = dev.stack.consumers.find((c) => c.node.id === consumer.name)!;
+      const functionId = dev.stack.getLogicalId(built.fn.function.node.defaultChild as never);
+      const queueId = dev.stack.getLogicalId(built.deadLetterQueue.node.defaultChild as never);
+
+      // Act
+      const target = resources("AWS::Events::Rule").find(
+        (r) => r.Properties.Name === ruleName(pipeline, consumer),
+      )?.Properties.Targets[0];
+      const invokeConfig = resources("AWS::Lambda::EventInvokeConfig").find(
+        (r) => r.Properties.FunctionName.Ref === functionId,
+      )?.Properties;
+      const fn = dev.json.Resources[functionId]?.Properties;
+
+      // Assert
+      expect(target.RetryPolicy).toEqual(localTarget?.RetryPolicy);
+      expect(target.DeadLetterConfig).toEqual({ Arn: { "Fn::GetAtt": [queueId, "Arn"] } });
+      expect({
+        maximumRetryAttempts: invokeConfig?.MaximumRetryAttempts,
+        maximumEventAgeInSeconds: invokeConfig?.MaximumEventAgeInSeconds,
+      }).toEqual(localAsync);
+      expect(fn?.DeadLetterConfig).toEqual({ TargetArn: { "Fn::GetAtt": [queueId, "Arn"] } });
     },
   );
 

@@ -353,6 +353,33 @@ describe("consumers", () => {
     },
   );
 
+  it.each(consumers)(
+    "keeps events $description fails on every retry in its dead-letter queue",
+    ({ consumer }) => {
+      // Arrange
+      const built = dev.stack.consumers.find((c) => c.node.id === consumer.name)!;
+
+      // Act
+      const template = dev.template;
+
+      // Assert
+      template.hasResourceProperties("AWS::Lambda::EventInvokeConfig", {
+        FunctionName: ref(dev, built.fn.function),
+        Qualifier: "$LATEST",
+        MaximumRetryAttempts: consumer.asyncInvoke?.maximumRetryAttempts ?? 2,
+        MaximumEventAgeInSeconds: consumer.asyncInvoke?.maximumEventAgeInSeconds ?? 21_600,
+      });
+      template.hasResourceProperties("AWS::Lambda::Function", {
+        FunctionName: Match.absent(),
+        Description: consumer.description,
+        DeadLetterConfig: { TargetArn: getAtt(dev, built.deadLetterQueue, "Arn") },
+      });
+      expect(actionsOn(dev, built.fn.role, getAtt(dev, built.deadLetterQueue, "Arn"))).toEqual([
+        "sqs:SendMessage",
+      ]);
+    },
+  );
+
   it.each(consumers)("lets $description write only the tables it declares as writes", ({ consumer }) => {
     // Arrange
     const built = dev.stack.consumers.find((c) => c.node.id === consumer.name)!;

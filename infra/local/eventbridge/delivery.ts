@@ -1,6 +1,6 @@
-import { randomUUID } from "node:crypto";
-import { type DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { marshall } from "@aws-sdk/util-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { writeDeadLetter } from "../dead-letter.ts";
+import { InFlight } from "../in-flight.ts";
 import { TargetInvocationError } from "./errors.ts";
 
 /** The event a target receives: EventBridge's envelope. */
@@ -89,9 +89,7 @@ const RETRYABLE_HTTP = (status: number) =>
  */
 export class Delivery {
   readonly stats: DeliveryStats = { delivered: 0, retried: 0, deadLettered: 0, dropped: 0, unknownBus: 0 };
-  private inFlight = 0;
-  private waiters: (() => void)[] = [];
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly inFlight = new InFlight();
   private stopped = false;
 
   constructor(private readonly props: DeliveryProps) {}
@@ -99,7 +97,7 @@ export class Delivery {
   /** Queues one event for one target; returns at once. */
   enqueue(target: DeliveryTarget, event: EventBridgeEvent, receivedAt: number): void {
     if (this.stopped) return;
-    this.inFlight++;
+    this.inFlight.begin();
     setImmediate(() => {
       void this.attempt(target, event, receivedAt, 0);
     });
@@ -107,34 +105,19 @@ export class Delivery {
 
   /** Resolves once no event is waiting for, or in, delivery. */
   drained(): Promise<void> {
-    if (this.inFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return this.inFlight.drained();
   }
 
   /** Cancels pending retries (logged as dropped) and waits for running invocations. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const timer of this.timers) {
-      clearTimeout(timer);
-      this.stats.dropped++;
-      this.done();
-    }
-    if (this.timers.size > 0) {
+    const cancelled = this.inFlight.cancelWaiting();
+    if (cancelled > 0) {
       this.props.logger.warn(
-        `local EventBridge stopped with ${this.timers.size} deliveries waiting to retry; they are dropped`,
+        `local EventBridge stopped with ${cancelled} deliveries waiting to retry; they are dropped`,
       );
     }
-    this.timers.clear();
     await this.drained();
-  }
-
-  private done(): void {
-    this.inFlight--;
-    if (this.inFlight === 0) {
-      const waiters = this.waiters;
-      this.waiters = [];
-      for (const resolve of waiters) resolve();
-    }
   }
 
   private async attempt(
@@ -146,7 +129,7 @@ export class Delivery {
     try {
       await this.invoke(target, event);
       this.stats.delivered++;
-      this.done();
+      this.inFlight.end();
       return;
     } catch (error) {
       const failure =
@@ -168,11 +151,14 @@ export class Delivery {
       if (!this.stopped && retryable && !ageExceeded && !exhausted) {
         this.stats.retried++;
         const ceiling = Math.min(this.props.retryMaxDelayMs, this.props.retryBaseDelayMs * 2 ** retries);
-        const timer = setTimeout(() => {
-          this.timers.delete(timer);
-          void this.attempt(target, event, receivedAt, retries + 1);
-        }, Math.random() * ceiling);
-        this.timers.add(timer);
+        this.inFlight.wait(
+          Math.random() * ceiling,
+          () => void this.attempt(target, event, receivedAt, retries + 1),
+          () => {
+            this.stats.dropped++;
+            this.inFlight.end();
+          },
+        );
         return;
       }
       const condition = !retryable
@@ -181,7 +167,7 @@ export class Delivery {
           ? "MaximumEventAgeInSeconds"
           : "MaximumRetryAttempts";
       await this.giveUp(target, event, failure, retries, condition);
-      this.done();
+      this.inFlight.end();
     }
   }
 
@@ -243,38 +229,28 @@ export class Delivery {
       );
       return;
     }
-    const metadata = (event.detail.metadata ?? {}) as Record<string, unknown>;
-    const setAt = new Date(this.props.now()).toISOString();
     const attempts = retries + 1;
-    const item = {
-      id: `dead-letter#${randomUUID()}`,
-      kind: "dead-letter",
+    const letter = {
+      event,
       rule: target.ruleName,
       target: target.targetId,
       eventBusName: target.eventBusName,
-      event: JSON.stringify(event),
-      eventId: event.id,
-      detailType: event["detail-type"],
+      deadLetterArn: target.deadLetterArn,
       error: failure.message,
       attempts,
-      time: setAt,
-      deadLetterArn: target.deadLetterArn,
-      // The fields every set-aside item carries (functions/commons/set-aside.ts), so operators and
-      // tools that list the table see why this one is there.
-      reasonCode: "DeadLetter",
-      reason: `delivery of event ${event.id} (${event["detail-type"]}) to target "${target.targetId}" of rule "${target.ruleName}" failed ${attempts} time(s) and gave up (${condition}): ${failure.message}; fix the target, then redrive the event kept in the "event" attribute (redriveDeadLetters)`,
-      table: typeof metadata.table === "string" ? metadata.table : "unknown",
-      sequenceNumber: typeof metadata.sequenceNumber === "string" ? metadata.sequenceNumber : "",
-      setAsideAt: setAt,
-      RULE_ARN: target.ruleArn,
-      TARGET_ARN: target.targetArn,
-      ERROR_CODE: failure.code === "NON_RETRYABLE_HTTP_ERROR" ? "SDK_CLIENT_ERROR" : failure.code,
-      ERROR_MESSAGE: failure.message,
-      EXHAUSTED_RETRY_CONDITION: condition,
-      RETRY_ATTEMPTS: retries,
+      reason: `delivery of event ${event.id} (${event["detail-type"]}) to target "${target.targetId}" of rule "${target.ruleName}" failed ${attempts} time(s) and gave up (${condition}): ${failure.message}; fix the target, then redrive the event kept in the "event" attribute (npm run redrive)`,
+      // The message attributes EventBridge puts on a dead letter.
+      attributes: {
+        RULE_ARN: target.ruleArn,
+        TARGET_ARN: target.targetArn,
+        ERROR_CODE: failure.code === "NON_RETRYABLE_HTTP_ERROR" ? "SDK_CLIENT_ERROR" : failure.code,
+        ERROR_MESSAGE: failure.message,
+        EXHAUSTED_RETRY_CONDITION: condition,
+        RETRY_ATTEMPTS: retries,
+      },
     };
     try {
-      await dynamodb.send(new PutItemCommand({ TableName: deadLetterTable, Item: marshall(item) }));
+      await writeDeadLetter(dynamodb, deadLetterTable, letter, new Date(this.props.now()));
       this.stats.deadLettered++;
       this.props.logger.warn(
         `local EventBridge dead-lettered event ${event.id} for ${where} into ${deadLetterTable}: ${failure.message}`,

@@ -44,8 +44,10 @@ export interface LocalEventBridge {
   /** Name of the declared bus (`default` without a pipeline). */
   readonly busName: string;
   /**
-   * Binds an in-process function to a target: events the rule matches are passed to `invoke`;
-   * a rejection is a failed delivery, retried under the target's RetryPolicy. Creates the target
+   * Binds an in-process function to a target: events the rule matches are passed to `invoke`,
+   * which stands for EventBridge's call to Lambda's Invoke API; a rejection is a failed Invoke,
+   * retried under the target's RetryPolicy. (The runtime's consumers resolve as soon as the event
+   * is queued, as Lambda's asynchronous Invoke does; see `AsyncInvocations`.) Creates the target
    * (default retry policy, no dead-letter queue) when the rule exists but has no such target.
    */
   registerFunctionTarget(ruleName: string, targetId: string, invoke: FunctionInvoker): void;

@@ -108,6 +108,33 @@ describe("validatePipeline", () => {
     );
   });
 
+  it.each([
+    {
+      description: "3 asynchronous retries",
+      asyncInvoke: { maximumRetryAttempts: 3 },
+      message: "asyncInvoke.maximumRetryAttempts must be an integer between 0 and 2 inclusive (given 3)",
+    },
+    {
+      description: "an event age over 6 hours",
+      asyncInvoke: { maximumEventAgeInSeconds: 21_601 },
+      message:
+        "asyncInvoke.maximumEventAgeInSeconds must be an integer between 60 and 21600 inclusive (given 21601)",
+    },
+    {
+      description: "an EventBridge retry count over 185",
+      retry: { maximumRetryAttempts: 186 },
+      message: "retry.maximumRetryAttempts must be an integer between 0 and 185 inclusive (given 186)",
+    },
+  ])("refuses a consumer with $description, naming the value", ({ message, ...change }) => {
+    // Arrange
+    const consumers = [{ ...pipeline.consumers[0]!, ...change }];
+    // Act
+    const act = () => validatePipeline({ ...pipeline, consumers });
+    // Assert
+    expect(act).toThrow(DeclarationError);
+    expect(act).toThrow(message);
+  });
+
   it("refuses a consumer name that is not kebab-case", () => {
     const consumers = [{ ...pipeline.consumers[0]!, name: "ParkingTotals" }];
     expect(() => validatePipeline({ ...pipeline, consumers })).toThrow(

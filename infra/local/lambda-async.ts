@@ -1,0 +1,230 @@
+import { randomUUID } from "node:crypto";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { writeDeadLetter } from "./dead-letter.ts";
+import { LocalRuntimeError } from "./errors.ts";
+import type { EventBridgeEvent } from "./eventbridge/delivery.ts";
+import { InFlight } from "./in-flight.ts";
+
+/** A function's asynchronous-invocation settings, as `PutFunctionEventInvokeConfig` names them. */
+export interface AsyncInvokeConfig {
+  /** 0–2. */
+  readonly maximumRetryAttempts: number;
+  /** 60–21,600 s, counted from when the event was queued. */
+  readonly maximumEventAgeInSeconds: number;
+}
+
+/** Counters of what the function's asynchronous invocations came to. */
+export interface AsyncInvocationStats {
+  /** Events accepted (Invoke with InvocationType Event). */
+  accepted: number;
+  /** Runs of the function, retries included. */
+  runs: number;
+  /** Runs that failed: thrown, rejected or timed out. */
+  functionErrors: number;
+  /** Events sent to the function's dead-letter queue after their last attempt failed. */
+  deadLettered: number;
+  /** Events discarded: no dead-letter queue, or it could not be written, or a shutdown. */
+  dropped: number;
+}
+
+export interface AsyncInvocationsProps {
+  /** Name of the function, in logs and dead letters. */
+  readonly functionName: string;
+  /**
+   * Runs the function once with an event and the invocation's request id (the same on every
+   * retry, as Lambda keeps it); rejects on a function error.
+   */
+  readonly run: (event: EventBridgeEvent, requestId: string) => Promise<void>;
+  readonly config: AsyncInvokeConfig;
+  /**
+   * Wait before retry `n` (1-based). Lambda waits 1 minute before the first retry and 2 minutes
+   * before the second.
+   * @default (n) => 60_000 * n
+   */
+  readonly retryDelayMs?: (retry: number) => number;
+  /**
+   * The function's dead-letter queue; locally, dead letters go to the set-aside table.
+   * @default none — an event whose attempts all failed is discarded (counted and logged)
+   */
+  readonly deadLetter?: {
+    readonly dynamodb: DynamoDBClient;
+    readonly tableName: string;
+    /** ARN of the dead-letter queue as the function's DeadLetterConfig names it. */
+    readonly arn: string;
+    /** Bus a redrive puts the event back on. */
+    readonly eventBusName: string;
+  };
+  /** @default Date.now */
+  readonly now?: () => number;
+  /** @default console */
+  readonly logger?: Pick<Console, "warn" | "error">;
+}
+
+/** One accepted event: what every attempt at it shares. */
+interface Invocation {
+  readonly event: EventBridgeEvent;
+  readonly requestId: string;
+  readonly queuedAt: number;
+}
+
+/** Lambda's ErrorCode attribute on a dead letter: the Invoke's HTTP status (200 for a function error). */
+const FUNCTION_ERROR_STATUS = "200";
+/** Lambda keeps the first kilobyte of the error message on a dead letter. */
+const ERROR_MESSAGE_BYTES = 1024;
+
+/**
+ * Lambda's asynchronous invocation of a function the local runtime runs in-process, as an
+ * EventBridge rule invokes its Lambda target.
+ *
+ * EventBridge's Invoke (InvocationType Event) succeeds once Lambda has queued the event: from then
+ * on EventBridge's retry policy no longer applies. If the function fails, Lambda runs it again up
+ * to `maximumRetryAttempts` times (1 minute, then 2 minutes later) while the event is younger than
+ * `maximumEventAgeInSeconds`, then sends the event to the function's dead-letter queue, or discards
+ * it when there is none. Retries are independent per event, so they also arrive out of order.
+ *
+ * @example
+ * const invocations = new AsyncInvocations({ functionName, run, config: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 21_600 } });
+ * bus.registerFunctionTarget(rule, target, async (event) => invocations.invoke(event));
+ */
+export class AsyncInvocations {
+  readonly stats: AsyncInvocationStats = {
+    accepted: 0,
+    runs: 0,
+    functionErrors: 0,
+    deadLettered: 0,
+    dropped: 0,
+  };
+  private readonly inFlight = new InFlight();
+  private readonly retryDelayMs: (retry: number) => number;
+  private readonly now: () => number;
+  private readonly logger: Pick<Console, "warn" | "error">;
+  private stopped = false;
+
+  constructor(private readonly props: AsyncInvocationsProps) {
+    const { maximumRetryAttempts, maximumEventAgeInSeconds } = props.config;
+    if (!Number.isInteger(maximumRetryAttempts) || maximumRetryAttempts < 0 || maximumRetryAttempts > 2) {
+      throw new LocalRuntimeError(
+        `${props.functionName}: maximumRetryAttempts must be an integer between 0 and 2 inclusive (given ${maximumRetryAttempts})`,
+      );
+    }
+    if (
+      !Number.isInteger(maximumEventAgeInSeconds) ||
+      maximumEventAgeInSeconds < 60 ||
+      maximumEventAgeInSeconds > 21_600
+    ) {
+      throw new LocalRuntimeError(
+        `${props.functionName}: maximumEventAgeInSeconds must be an integer between 60 and 21600 inclusive (given ${maximumEventAgeInSeconds})`,
+      );
+    }
+    this.retryDelayMs = props.retryDelayMs ?? ((retry) => 60_000 * retry);
+    this.now = props.now ?? Date.now;
+    this.logger = props.logger ?? console;
+  }
+
+  /**
+   * Queues one event and returns at once, as Invoke with InvocationType Event does.
+   * @throws {LocalRuntimeError} once stopped (the Invoke call fails, so EventBridge retries it)
+   */
+  invoke(event: EventBridgeEvent): void {
+    if (this.stopped) {
+      throw new LocalRuntimeError(`${this.props.functionName} is stopped and accepts no event`);
+    }
+    this.stats.accepted++;
+    this.inFlight.begin();
+    const queuedAt = this.now();
+    const requestId = randomUUID();
+    setImmediate(() => void this.attempt({ event, requestId, queuedAt }, 0));
+  }
+
+  /** Resolves once no event is queued, running or waiting to retry. */
+  drained(): Promise<void> {
+    return this.inFlight.drained();
+  }
+
+  /** Stops accepting events, discards the ones waiting to retry (logged), waits for running ones. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const cancelled = this.inFlight.cancelWaiting();
+    if (cancelled > 0) {
+      this.logger.warn(
+        `${this.props.functionName} stopped with ${cancelled} event(s) waiting for a retry; they are discarded`,
+      );
+    }
+    await this.drained();
+  }
+
+  private async attempt(invocation: Invocation, retries: number): Promise<void> {
+    const { event, requestId, queuedAt } = invocation;
+    this.stats.runs++;
+    let failure: unknown;
+    try {
+      await this.props.run(event, requestId);
+      this.inFlight.end();
+      return;
+    } catch (error) {
+      failure = error;
+    }
+    this.stats.functionErrors++;
+    const { maximumRetryAttempts, maximumEventAgeInSeconds } = this.props.config;
+    const delay = this.retryDelayMs(retries + 1);
+    const tooOld = this.now() + delay - queuedAt > maximumEventAgeInSeconds * 1000;
+    if (!this.stopped && retries < maximumRetryAttempts && !tooOld) {
+      this.inFlight.wait(
+        delay,
+        () => void this.attempt(invocation, retries + 1),
+        () => {
+          this.stats.dropped++;
+          this.inFlight.end();
+        },
+      );
+      return;
+    }
+    const condition = retries >= maximumRetryAttempts ? "RetryAttemptsExhausted" : "EventAgeExceeded";
+    await this.giveUp(invocation, failure, retries + 1, condition);
+    this.inFlight.end();
+  }
+
+  private async giveUp(
+    { event, requestId }: Invocation,
+    failure: unknown,
+    attempts: number,
+    condition: string,
+  ): Promise<void> {
+    const { functionName, deadLetter } = this.props;
+    const message = failure instanceof Error ? `${failure.name}: ${failure.message}` : String(failure);
+    const summary = `event ${event.id} (${event["detail-type"]}) failed in ${functionName} ${attempts} time(s) (${condition}): ${message}`;
+    if (deadLetter === undefined) {
+      this.stats.dropped++;
+      this.logger.warn(`${summary}; discarded — give the function a dead-letter queue to keep such events`);
+      return;
+    }
+    try {
+      await writeDeadLetter(
+        deadLetter.dynamodb,
+        deadLetter.tableName,
+        {
+          event,
+          rule: "",
+          target: functionName,
+          eventBusName: deadLetter.eventBusName,
+          deadLetterArn: deadLetter.arn,
+          error: message,
+          attempts,
+          reason: `${summary}; fix the cause, then redrive the event kept in the "event" attribute (npm run redrive)`,
+          // The message attributes Lambda puts on a dead letter.
+          attributes: {
+            RequestID: requestId,
+            ErrorCode: FUNCTION_ERROR_STATUS,
+            ErrorMessage: Buffer.from(message, "utf8").subarray(0, ERROR_MESSAGE_BYTES).toString("utf8"),
+          },
+        },
+        new Date(this.now()),
+      );
+      this.stats.deadLettered++;
+      this.logger.warn(`${summary}; sent to its dead-letter queue (${deadLetter.tableName})`);
+    } catch (error) {
+      this.stats.dropped++;
+      this.logger.error(`${summary}; its dead letter could not be written: ${String(error)}`);
+    }
+  }
+}
