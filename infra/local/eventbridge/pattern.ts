@@ -58,7 +58,6 @@ const RESERVED_IN_OR = new Set([
   "wildcard",
   "numeric",
   "cidr",
-  "html",
   "=",
   "<",
   "<=",
@@ -295,7 +294,8 @@ function parseExpression(expression: Record<string, unknown>): Expression {
       return operand === true ? () => true : "absent";
     }
     case "cidr": {
-      if (typeof operand !== "string") fail("cidr match pattern must be a string");
+      // event-ruler reads a cidr operand with its prefix wording.
+      if (typeof operand !== "string") fail("prefix match pattern must be a string");
       const range = compileCidr(operand as string);
       single();
       return (v) => inRange(range, v);
@@ -395,13 +395,15 @@ function parseNumeric(terms: readonly unknown[]): ValueTest {
   if (typeof operator !== "string")
     return fail(`Invalid member in numeric match: ${tokenText(operator ?? "]")}`);
   const operand = (op: string, v: unknown): number =>
-    typeof v === "number" ? numericOperand(v) : fail(`Value of ${op} must be numeric`);
+    typeof v === "number"
+      ? numericOperand(v)
+      : fail(`Value of ${op === "=" ? "equals" : op} must be numeric`);
   const tooMany = () => fail("Too many elements in numeric expression");
   switch (operator) {
     case "=": {
       const value = operand("=", first);
       if (rest.length > 0) tooMany();
-      return range(value, false, value, false);
+      return equalTo(value);
     }
     case "<":
     case "<=": {
@@ -427,9 +429,17 @@ function parseNumeric(terms: readonly unknown[]): ValueTest {
   }
 }
 
+function equalTo(micros: number): ValueTest {
+  return (v) => typeof v === "number" && comparable(v) === micros;
+}
+
+/**
+ * A numeric range. Like event-ruler's Range, the bottom must lie strictly below the top, whatever
+ * the operators: `["<=", -5e9]`, `[">=", 5e9]` and `[">=", 5, "<=", 5]` are refused (write
+ * `["=", 5]` for one value).
+ */
 function range(bottom: number, openBottom: boolean, top: number, openTop: boolean): ValueTest {
-  const equality = bottom === top && !openBottom && !openTop;
-  if (!equality && bottom >= top) fail("Bottom must be less than top");
+  if (bottom >= top) fail("Bottom must be less than top");
   return (v) => {
     if (typeof v !== "number") return false;
     const m = comparable(v);

@@ -232,19 +232,37 @@ describe("TestEventPattern", () => {
     expect(answer.Result).toBe(result);
   });
 
-  it("refuses an invalid pattern with InvalidEventPatternException", async () => {
+  it.each([
+    {
+      description: "a leaf that is no array",
+      pattern: { source: "x" },
+      reason: '"source" must be an object or an array',
+    },
+    {
+      description: "a numeric range with equal bounds",
+      pattern: { detail: { data: { percentFull: [{ numeric: [">=", 90, "<=", 90] }] } } },
+      reason: "Bottom must be less than top",
+    },
+    {
+      description: "an inclusive upper bound at -5e9",
+      pattern: { detail: { data: { percentFull: [{ numeric: ["<=", -5e9] }] } } },
+      reason: "Bottom must be less than top",
+    },
+    {
+      description: "numeric equals with a string",
+      pattern: { detail: { data: { percentFull: [{ numeric: ["=", "90"] }] } } },
+      reason: "Value of equals must be numeric",
+    },
+  ])("refuses $description with InvalidEventPatternException", async ({ pattern, reason }) => {
     // Arrange
-    const command = new TestEventPatternCommand({
-      EventPattern: JSON.stringify({ source: "x" }),
-      Event: event,
-    });
+    const command = new TestEventPatternCommand({ EventPattern: JSON.stringify(pattern), Event: event });
 
     // Act
     const error = await failure(() => client.send(command));
 
     // Assert
     expect(error).toBeInstanceOf(InvalidEventPatternException);
-    expect(error.message).toBe('Event pattern is not valid. Reason: "source" must be an object or an array');
+    expect(error.message).toBe(`Event pattern is not valid. Reason: ${reason}`);
   });
 
   it("refuses a pattern longer than 4096 characters", async () => {

@@ -177,6 +177,16 @@ describe("compilePattern + matches", () => {
       },
     },
     {
+      description: "a numeric equality at the maximum (only = may name one value)",
+      pattern: { detail: { big: [{ numeric: ["=", 5e9] }] } },
+      event: withDetail({ big: 5e9 }),
+    },
+    {
+      description: "a field named html inside $or (event-ruler reserves no such name)",
+      pattern: { $or: [{ detail: { html: ["<p>"] } }, { source: ["aws.s3"] }] },
+      event: withDetail({ html: "<p>" }),
+    },
+    {
       description: "a field list mixing operators",
       pattern: { detail: { state: [{ prefix: "xx" }, "running"] } },
     },
@@ -184,12 +194,12 @@ describe("compilePattern + matches", () => {
       description: "exists false OR a value",
       pattern: { detail: { state: [{ exists: false }, "running"] } },
     },
-  ])("matches $description", ({ pattern }) => {
+  ])("matches $description", ({ pattern, event }) => {
     // Arrange
     const compiled = compilePattern(pattern);
 
     // Act
-    const result = matches(compiled, sample);
+    const result = matches(compiled, event ?? sample);
 
     // Assert
     expect(result).toBe(true);
@@ -489,6 +499,41 @@ describe("compilePattern + matches", () => {
       reason: "Bottom must be less than top",
     },
     {
+      description: "numeric with an inclusive upper bound at the minimum",
+      pattern: { n: [{ numeric: ["<=", -5e9] }] },
+      reason: "Bottom must be less than top",
+    },
+    {
+      description: "numeric with an inclusive lower bound at the maximum",
+      pattern: { n: [{ numeric: [">=", 5e9] }] },
+      reason: "Bottom must be less than top",
+    },
+    {
+      description: "numeric with a lower bound at the maximum",
+      pattern: { n: [{ numeric: [">", 5e9] }] },
+      reason: "Bottom must be less than top",
+    },
+    {
+      description: "numeric with equal inclusive bounds",
+      pattern: { n: [{ numeric: [">=", 5, "<=", 5] }] },
+      reason: "Bottom must be less than top",
+    },
+    {
+      description: "numeric with crossed inclusive bounds",
+      pattern: { n: [{ numeric: [">=", 5, "<=", 4.999999] }] },
+      reason: "Bottom must be less than top",
+    },
+    {
+      description: "numeric equals with a string operand",
+      pattern: { n: [{ numeric: ["=", "5"] }] },
+      reason: "Value of equals must be numeric",
+    },
+    {
+      description: "numeric range with a string upper bound",
+      pattern: { n: [{ numeric: [">", 0, "<=", "5"] }] },
+      reason: "Value of <= must be numeric",
+    },
+    {
       description: "exists with a string",
       pattern: { n: [{ exists: "true" }] },
       reason: "exists match pattern must be either true or false.",
@@ -551,7 +596,7 @@ describe("compilePattern + matches", () => {
     {
       description: "a CIDR that is no string",
       pattern: { ip: [{ cidr: 10 }] },
-      reason: "cidr match pattern must be a string",
+      reason: "Event pattern is not valid. Reason: prefix match pattern must be a string",
     },
     {
       description: "$or that is not an array",
