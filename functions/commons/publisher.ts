@@ -7,7 +7,7 @@ import {
 /**
  * Publishing to EventBridge within PutEvents' limits, retrying exactly the entries that failed.
  *
- * PutEvents takes at most 10 entries and 256 KB per request, and can answer 200 with
+ * PutEvents takes at most 10 entries and less than 256 KB per request, and can answer 200 with
  * `FailedEntryCount > 0`: each failed entry carries an `ErrorCode` and is retried here, alone,
  * with capped, jittered exponential backoff, for as long as the caller's time allows. What is
  * still undelivered is reported per entry, never dropped silently.
@@ -16,8 +16,14 @@ import {
 /** Most entries one PutEvents request may carry. */
 export const MAX_ENTRIES_PER_REQUEST = 10;
 
-/** Most bytes one PutEvents request (and so one entry) may carry, counted by {@link entrySize}. */
-export const MAX_REQUEST_BYTES = 256 * 1024;
+/**
+ * PutEvents' size limit: the entries of one request, counted by {@link entrySize}, must total
+ * less than 256 KB (262,144 bytes), so an entry of exactly 262,144 bytes is refused.
+ */
+export const PUT_EVENTS_SIZE_LIMIT = 256 * 1024;
+
+/** Most bytes one PutEvents request (and so one entry) may carry: one under the limit. */
+export const MAX_REQUEST_BYTES = PUT_EVENTS_SIZE_LIMIT - 1;
 
 /** Bytes in the UTF-8 form of a string. */
 export function utf8Bytes(text: string): number {
@@ -139,7 +145,8 @@ export async function publishEntries(
   let pending: number[] = [];
   for (let i = 0; i < entries.length; i++) {
     if ((sizes[i] as number) > MAX_REQUEST_BYTES) {
-      lastError[i] = `entry is ${sizes[i]} bytes, over the ${MAX_REQUEST_BYTES}-byte PutEvents limit`;
+      lastError[i] =
+        `entry is ${sizes[i]} bytes; a PutEvents entry must be less than ${PUT_EVENTS_SIZE_LIMIT} bytes`;
     } else {
       pending.push(i);
     }

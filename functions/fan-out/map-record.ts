@@ -3,7 +3,7 @@ import type { DynamoDBRecord } from "aws-lambda";
 import type { z } from "zod";
 import { type PlainValue, type StreamAttributeValue, toPlainItem } from "#commons/attribute-values.ts";
 import { deterministicEventId } from "#commons/event-id.ts";
-import { entrySize, MAX_REQUEST_BYTES } from "#commons/publisher.ts";
+import { entrySize, MAX_REQUEST_BYTES, PUT_EVENTS_SIZE_LIMIT } from "#commons/publisher.ts";
 import { type SetAsideEntry, setAsideId } from "#commons/set-aside.ts";
 import type { StreamSourceDeclaration } from "#infra/declaration.ts";
 import { eventsForChange, tableNameFromStreamArn } from "#infra/topology.ts";
@@ -269,7 +269,7 @@ export function planRecord(record: DynamoDBRecord, config: FanOutConfig): Record
     const size = entrySize(entry);
     if (size > MAX_REQUEST_BYTES) {
       const error = new OversizedEventError(
-        `${detailType} of record ${sequenceNumber} of ${table} is ${size} bytes, over the ${MAX_REQUEST_BYTES}-byte PutEvents entry limit; keep large content out of the item (e.g. in S3, referenced by key)`,
+        `${detailType} of record ${sequenceNumber} of ${table} is ${size} bytes; a PutEvents entry must be less than ${PUT_EVENTS_SIZE_LIMIT} bytes (256 KB); keep large content out of the item (e.g. in S3, referenced by key)`,
       );
       plan.setAside.push(setAsideFor(record, table, sequenceNumber, eventId, detailType, error));
       continue;

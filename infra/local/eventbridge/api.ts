@@ -14,7 +14,10 @@ import { type CompiledPattern, compilePattern, flattenEvent, matchesFlat } from 
  * validating every input as EventBridge does. The HTTP server maps `AWSEvents.<Op>` to these.
  */
 
-/** Largest PutEvents request, counted as EventBridge counts entry sizes. */
+/**
+ * PutEvents' size limit: the entries of a request, counted as EventBridge counts entry sizes,
+ * must total less than 256 KB, so 262,144 bytes is already too many.
+ */
 export const MAX_PUT_EVENTS_BYTES = 256 * 1024;
 export const MAX_PUT_EVENTS_ENTRIES = 10;
 export const MAX_EVENT_PATTERN_LENGTH = 4096;
@@ -180,9 +183,9 @@ export class EventBridgeApi {
       );
     }
     const total = entries.reduce<number>((sum, e) => sum + entrySize(e as Json), 0);
-    if (total > MAX_PUT_EVENTS_BYTES) {
+    if (total >= MAX_PUT_EVENTS_BYTES) {
       throw validation(
-        `Total size of the entries in the request is over the limit (${total} bytes given, ${MAX_PUT_EVENTS_BYTES} allowed, counting Time as 14 bytes and Source, DetailType, Detail and Resources as UTF-8); send fewer or smaller entries`,
+        `Total size of the entries in the request is over the limit (${total} bytes given; the total must be less than ${MAX_PUT_EVENTS_BYTES}, counting Time as 14 bytes and Source, DetailType, Detail and Resources as UTF-8); send fewer or smaller entries`,
       );
     }
     const receivedAt = this.props.now();

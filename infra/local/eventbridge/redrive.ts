@@ -110,7 +110,7 @@ export async function redriveDeadLetters(deps: {
   return { redriven, failed };
 }
 
-/** Groups dead letters into PutEvents requests within EventBridge's 10 entries and 256 KB. */
+/** Groups dead letters into PutEvents requests of at most 10 entries and less than 256 KB. */
 function batches(letters: readonly DeadLetter[]): DeadLetter[][] {
   const result: DeadLetter[][] = [];
   let current: DeadLetter[] = [];
@@ -119,7 +119,7 @@ function batches(letters: readonly DeadLetter[]): DeadLetter[][] {
     const size = entrySize(letter.entry as Record<string, unknown>);
     if (
       current.length === MAX_PUT_EVENTS_ENTRIES ||
-      (current.length > 0 && bytes + size > MAX_PUT_EVENTS_BYTES)
+      (current.length > 0 && bytes + size >= MAX_PUT_EVENTS_BYTES)
     ) {
       result.push(current);
       current = [];

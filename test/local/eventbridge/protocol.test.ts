@@ -101,18 +101,19 @@ describe("PutEvents", () => {
   };
 
   it.each([
-    { description: "exactly 256 KB in one entry", entries: [sized(256 * 1024)], accepted: true },
+    { description: "one byte under 256 KB in one entry", entries: [sized(256 * 1024 - 1)], accepted: true },
     {
-      description: "256 KB spread over two entries",
-      entries: [sized(128 * 1024), sized(128 * 1024)],
+      description: "one byte under 256 KB spread over two entries",
+      entries: [sized(128 * 1024), sized(128 * 1024 - 1)],
       accepted: true,
     },
-    { description: "one byte over 256 KB", entries: [sized(256 * 1024 + 1)], accepted: false },
+    { description: "exactly 256 KB in one entry", entries: [sized(256 * 1024)], accepted: false },
     {
-      description: "two entries together over 256 KB",
-      entries: [sized(128 * 1024), sized(128 * 1024 + 1)],
+      description: "exactly 256 KB spread over two entries",
+      entries: [sized(128 * 1024), sized(128 * 1024)],
       accepted: false,
     },
+    { description: "one byte over 256 KB", entries: [sized(256 * 1024 + 1)], accepted: false },
   ])("counts request size as EventBridge does: $description", async ({ entries, accepted }) => {
     // Arrange
     const send = () => client.send(new PutEventsCommand({ Entries: entries }));

@@ -33,6 +33,7 @@ describe("planRecord", () => {
     { file: "events/remove.json", event: "StoredEventRemoved", change: "REMOVE", depth: 0 },
     { file: "events/ttl-expire.json", event: "StoredEventRemoved", change: "EXPIRE", depth: 0 },
     { file: "events/large-under-limit.json", event: "StoredEventCreated", change: "INSERT", depth: 0 },
+    { file: "events/large-below-limit.json", event: "StoredEventCreated", change: "INSERT", depth: 0 },
     { file: "cloudshelf-shopping-cart/insert.json", event: "CartUpdated", change: "INSERT", depth: 0 },
     { file: "cloudshelf-shopping-cart/modify.json", event: "CartUpdated", change: "MODIFY", depth: 0 },
     { file: "cloudshelf-shopping-cart/remove.json", event: "CartRemoved", change: "REMOVE", depth: 0 },
@@ -211,7 +212,14 @@ describe("planRecord", () => {
       description: "an event over 256 KB",
       file: "events/large-over-limit.json",
       reasonCode: "OversizedEventError",
-      reason: /is 262145 bytes, over the 262144-byte PutEvents entry limit/,
+      reason: /is 262145 bytes; a PutEvents entry must be less than 262144 bytes/,
+      detailType: "StoredEventCreated",
+    },
+    {
+      description: "an event of exactly 256 KB",
+      file: "events/large-at-limit.json",
+      reasonCode: "OversizedEventError",
+      reason: /is 262144 bytes; a PutEvents entry must be less than 262144 bytes/,
       detailType: "StoredEventCreated",
     },
   ])(

@@ -1,6 +1,12 @@
 import type { PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import { describe, expect, it } from "vitest";
-import { entrySize, MAX_REQUEST_BYTES, packBySize, publishEntries } from "#commons/publisher.ts";
+import {
+  entrySize,
+  MAX_REQUEST_BYTES,
+  PUT_EVENTS_SIZE_LIMIT,
+  packBySize,
+  publishEntries,
+} from "#commons/publisher.ts";
 import { stubEventBridge } from "./stubs.ts";
 
 const entry = (n: number, detailBytes = 10): PutEventsRequestEntry => ({
@@ -9,6 +15,13 @@ const entry = (n: number, detailBytes = 10): PutEventsRequestEntry => ({
   Detail: JSON.stringify({ n, pad: "x".repeat(Math.max(0, detailBytes - 15 - String(n).length)) }),
   EventBusName: "a-very-long-bus-name-that-is-not-counted",
 });
+
+/** An entry whose size, counted as EventBridge counts it, is exactly `bytes`. */
+const sizedEntry = (n: number, bytes: number): PutEventsRequestEntry => {
+  const base = entry(n, 0);
+  const fixed = entrySize({ ...base, Detail: '{"pad":""}' });
+  return { ...base, Detail: JSON.stringify({ pad: "x".repeat(bytes - fixed) }) };
+};
 
 const fastRetry = { sleep: async () => {}, random: () => 0.5, remainingTimeMs: () => 60_000 };
 
@@ -59,17 +72,33 @@ describe("packBySize", () => {
     expect(requests.flat()).toEqual(items);
   });
 
-  it("starts a new request when the next entry would pass 256 KB", () => {
-    // Arrange
-    const sizes = [100_000, 100_000, 62_144, 1, 262_144, 5];
-
+  it.each([
+    {
+      description: "keeps a request that stays one byte under 256 KB",
+      sizes: [100_000, 100_000, 62_143, 1],
+      expected: [[100_000, 100_000, 62_143], [1]],
+    },
+    {
+      description: "starts a new request when the next entry would make it 256 KB",
+      sizes: [100_000, 100_000, 62_144, 5],
+      expected: [
+        [100_000, 100_000],
+        [62_144, 5],
+      ],
+    },
+    {
+      description: "gives an entry one byte under 256 KB a request of its own",
+      sizes: [1, 262_143, 5],
+      expected: [[1], [262_143], [5]],
+    },
+  ])("$description", ({ sizes, expected }) => {
     // Act
     const requests = packBySize(sizes, (s) => s);
 
     // Assert
-    expect(requests).toEqual([[100_000, 100_000, 62_144], [1], [262_144], [5]]);
+    expect(requests).toEqual(expected);
     for (const request of requests)
-      expect(request.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(MAX_REQUEST_BYTES);
+      expect(request.reduce((a, b) => a + b, 0)).toBeLessThan(PUT_EVENTS_SIZE_LIMIT);
   });
 });
 
@@ -158,17 +187,37 @@ describe("publishEntries", () => {
     expect(waits).toEqual([50, 100, 200, 250, 250]);
   });
 
-  it("never sends an entry over 256 KB and reports it undelivered", async () => {
+  it.each([
+    { description: "over 256 KB", bytes: 262_145 },
+    { description: "of exactly 256 KB", bytes: 262_144 },
+  ])("never sends an entry $description and reports it undelivered", async ({ bytes }) => {
     // Arrange
     const eventBridge = stubEventBridge();
-    const big = entry(1, MAX_REQUEST_BYTES);
+    const big = sizedEntry(1, bytes);
 
     // Act
     const outcome = await publishEntries(eventBridge.client, [entry(0), big], fastRetry);
 
     // Assert
+    expect(entrySize(big)).toBe(bytes);
     expect(eventBridge.requests.map((r) => r.map((e) => e.DetailType))).toEqual([["T0"]]);
     expect(outcome.delivered).toEqual([true, false]);
-    expect(outcome.lastError[1]).toMatch(/over the 262144-byte PutEvents limit/);
+    expect(outcome.lastError[1]).toBe(
+      `entry is ${bytes} bytes; a PutEvents entry must be less than 262144 bytes`,
+    );
+  });
+
+  it("sends an entry one byte under 256 KB alone", async () => {
+    // Arrange
+    const eventBridge = stubEventBridge();
+    const big = sizedEntry(1, MAX_REQUEST_BYTES);
+
+    // Act
+    const outcome = await publishEntries(eventBridge.client, [entry(0), big, entry(2)], fastRetry);
+
+    // Assert
+    expect(entrySize(big)).toBe(262_143);
+    expect(eventBridge.requests.map((r) => r.map((e) => e.DetailType))).toEqual([["T0"], ["T1"], ["T2"]]);
+    expect(outcome.delivered).toEqual([true, true, true]);
   });
 });
