@@ -160,6 +160,14 @@ export interface PipelineDeclaration {
   };
   readonly sources: readonly StreamSourceDeclaration[];
   readonly consumers: readonly ConsumerDeclaration[];
+  /**
+   * How long, in seconds, a consumer's aggregate remembers a removed source item (its tombstone),
+   * so that a stale event about it arriving later changes nothing. Must exceed the longest
+   * automatic redelivery (stream record age + EventBridge event age + Lambda's asynchronous event
+   * age); older tombstones are dropped so aggregate items stay small, and an event older than a
+   * dropped one, about an item the aggregate does not know, is set aside instead of applied.
+   */
+  readonly tombstoneRetentionSeconds: number;
   readonly api: {
     readonly handler: string;
     /** Keys of the tables the API reads and writes. */

@@ -248,6 +248,9 @@ export const pipeline: PipelineDeclaration = validatePipeline({
       retry: { maximumEventAgeInSeconds: 86_400, maximumRetryAttempts: 185 },
     },
   ],
+  // A week: longer than any automatic redelivery (6 h on the stream + 24 h on the bus + 6 h in
+  // Lambda's queue), and time for an operator to redrive dead letters.
+  tombstoneRetentionSeconds: 7 * 24 * 60 * 60,
   api: {
     handler: "functions/api/handler.ts",
     tables: [

@@ -128,6 +128,13 @@ export function validatePipeline<P extends PipelineDeclaration>(p: P): P {
     );
   }
 
+  const redelivery = longestRedeliverySeconds(p);
+  if (!(Number.isInteger(p.tombstoneRetentionSeconds) && p.tombstoneRetentionSeconds > redelivery)) {
+    throw new DeclarationError(
+      `tombstoneRetentionSeconds must be a whole number of seconds longer than the longest automatic redelivery, ${redelivery} s (stream record age + EventBridge event age + Lambda's asynchronous event age) (given ${p.tombstoneRetentionSeconds}); raise it, or shorten those ages`,
+    );
+  }
+
   for (const t of p.api.tables) requireTable("api.tables", t);
   const { amberAtPercent: amber, redAtPercent: red } = p.parking;
   if (!(amber > 0 && amber < red && red <= 100)) {
@@ -137,6 +144,27 @@ export function validatePipeline<P extends PipelineDeclaration>(p: P): P {
   }
   assertNoFeedbackLoop(p);
   return p;
+}
+
+/** Stream records live 24 h: an unlimited record age means at most that. */
+const STREAM_RETENTION_SECONDS = 86_400;
+
+/**
+ * The longest an event can take to reach a consumer without an operator: the oldest record a
+ * mapping still delivers, plus the longest EventBridge keeps retrying, plus the longest Lambda
+ * keeps it queued for asynchronous retries.
+ */
+export function longestRedeliverySeconds(p: PipelineDeclaration): number {
+  const recordAge = Math.max(
+    0,
+    ...p.sources.map((s) => {
+      const age = s.maximumRecordAgeInSeconds ?? 3600;
+      return age === -1 ? STREAM_RETENTION_SECONDS : Math.min(age, STREAM_RETENTION_SECONDS);
+    }),
+  );
+  const eventAge = Math.max(0, ...p.consumers.map((c) => c.retry.maximumEventAgeInSeconds ?? 86_400));
+  const asyncAge = Math.max(0, ...p.consumers.map((c) => c.asyncInvoke?.maximumEventAgeInSeconds ?? 21_600));
+  return recordAge + eventAge + asyncAge;
 }
 
 /**

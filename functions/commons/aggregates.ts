@@ -11,14 +11,16 @@ import { DecimalSchema, IsoTimestampSchema, NonNegativeIntegerSchema } from "#sc
 import { CarParkSchema } from "#schemas/parking.ts";
 import { type StoredEventStatus, StoredEventStatusSchema } from "#schemas/stored-events.ts";
 import { addDecimals } from "./decimal.ts";
+import { PositionStateSchema } from "./positions.ts";
 
 /**
  * The items consumers keep in the aggregates table (`pk`/`sk`), their keys and schemas, and
  * readers for whoever shows them (the API, the dashboard, the audit).
  *
  * Every aggregate item also carries `positions`: the last applied stream sequence number per
- * source item (removed items keep theirs as a tombstone), which is what lets a consumer recognise
- * a duplicate or a stale event by reading, without writing an idempotency record.
+ * source item (removed items keep theirs as a tombstone for a while, see `positions.ts`), which is
+ * what lets a consumer recognise a duplicate or a stale event by reading, without writing an
+ * idempotency record.
  */
 
 /**
@@ -50,55 +52,47 @@ export const AggregateKeys = {
   carbonStatsPartition: "carbon-stats",
 } as const;
 
-/** Last applied sequence number per source item, as decimal strings (compare as big integers). */
-export const PositionsSchema = z.record(z.string(), z.string().regex(/^\d{1,40}$/));
-export type Positions = z.infer<typeof PositionsSchema>;
-
 /** One car park as parking-totals keeps it: the latest reading, status from the declared thresholds. */
 export const CarParkStateSchema = CarParkSchema;
 export type CarParkState = z.infer<typeof CarParkStateSchema>;
 
 /** parking-totals: every car park's latest state and the totals across them. */
-export const ParkingTotalsSchema = z.object({
+export const ParkingTotalsSchema = PositionStateSchema.extend({
   carParks: z.record(z.string(), CarParkStateSchema),
   totalCapacity: NonNegativeIntegerSchema,
   totalOccupied: NonNegativeIntegerSchema,
   totalAvailable: NonNegativeIntegerSchema,
   carParkCount: NonNegativeIntegerSchema,
-  positions: PositionsSchema,
   updatedAt: IsoTimestampSchema.optional(),
 });
 export type ParkingTotals = z.infer<typeof ParkingTotalsSchema>;
 
 /** store-stats pets: how many pets of each type are listed. */
-export const PetStatsSchema = z.object({
+export const PetStatsSchema = PositionStateSchema.extend({
   petCount: NonNegativeIntegerSchema,
   byType: z.record(z.string(), NonNegativeIntegerSchema),
   /** Type of each listed pet by id, so an update or removal moves the right count. */
   pets: z.record(z.string(), z.string()),
-  positions: PositionsSchema,
 });
 export type PetStats = z.infer<typeof PetStatsSchema>;
 
 /** store-stats carts: open (non-empty) carts, their items and value. */
-export const CartStatsSchema = z.object({
+export const CartStatsSchema = PositionStateSchema.extend({
   openCarts: NonNegativeIntegerSchema,
   totalItems: NonNegativeIntegerSchema,
   totalValue: DecimalSchema,
   /** Each open cart's item count and value by userId. */
   carts: z.record(z.string(), z.object({ items: NonNegativeIntegerSchema, value: DecimalSchema })),
-  positions: PositionsSchema,
 });
 export type CartStats = z.infer<typeof CartStatsSchema>;
 
 /** store-stats stored events of one user: counts by status. */
-export const StoredEventStatsSchema = z.object({
+export const StoredEventStatsSchema = PositionStateSchema.extend({
   userId: z.string(),
   eventCount: NonNegativeIntegerSchema,
   byStatus: z.partialRecord(StoredEventStatusSchema, NonNegativeIntegerSchema),
   /** Status of each live stored event by its sort key. */
   events: z.record(z.string(), StoredEventStatusSchema),
-  positions: PositionsSchema,
 });
 export type StoredEventStats = z.infer<typeof StoredEventStatsSchema>;
 

@@ -20,7 +20,13 @@ import {
 } from "#schemas/domain-events.ts";
 import { createDynamoDbClient } from "./clients.ts";
 import { tableNameFromEnv } from "./env.ts";
-import { AggregateContentionError, InvalidSequenceNumberError, MissingConfigurationError } from "./errors.ts";
+import {
+  AggregateContentionError,
+  BeyondTombstoneRetentionError,
+  InvalidSequenceNumberError,
+  MissingConfigurationError,
+} from "./errors.ts";
+import type { TombstonePolicy } from "./positions.ts";
 import { createLogger, createMetrics, flushMetrics } from "./powertools.ts";
 import { setAsideItem } from "./set-aside.ts";
 
@@ -113,6 +119,7 @@ export async function setAsideEvent(
   consumer: string,
   raw: unknown,
   reason: string,
+  reasonCode: string = CONSUMER_REJECTED_REASON_CODE,
 ): Promise<string> {
   const json = JSON.stringify(raw) ?? "undefined";
   const envelope = isObject(raw) ? raw : {};
@@ -126,7 +133,7 @@ export async function setAsideEvent(
   const detailType = text(envelope, "detail-type");
   const item = setAsideItem({
     id,
-    reasonCode: CONSUMER_REJECTED_REASON_CODE,
+    reasonCode,
     reason,
     table: text(metadata, "table") ?? "unknown",
     sequenceNumber: text(metadata, "sequenceNumber") ?? "",
@@ -264,6 +271,11 @@ export interface ConsumerDeps {
 /** The work of a consumer: apply one validated event, say whether anything was written. */
 export type ApplyEvent = (deps: ConsumerDeps, event: ConsumedEvent) => Promise<WriteOutcome>;
 
+/** How long aggregates keep tombstones (the declaration's), and the clock. */
+export function tombstonePolicy(now: Date = new Date()): TombstonePolicy {
+  return { retentionSeconds: pipeline.tombstoneRetentionSeconds, now };
+}
+
 /** What one delivery came to. */
 export type ConsumeOutcome = WriteOutcome | "rejected";
 
@@ -272,6 +284,7 @@ export type ConsumeOutcome = WriteOutcome | "rejected";
  *
  * An invalid event is written to the set-aside table (kind `consumer-rejected`) and the
  * invocation succeeds: retrying cannot make it valid, and the record is visible and redrivable.
+ * So is a valid event the aggregate cannot safely apply ({@link BeyondTombstoneRetentionError}).
  * Failures of the work itself (throttling, contention) are thrown: Lambda runs the event again
  * (asynchronous invocation: twice, 1 and 2 minutes later), then sends it to the consumer's
  * dead-letter queue.
@@ -282,18 +295,24 @@ export async function consumeEvent(
   raw: unknown,
   apply: ApplyEvent,
 ): Promise<ConsumeOutcome> {
-  const parsed = parseConsumedEvent(raw, consumer.events);
-  if (!parsed.success) {
+  const setAside = async (reason: string, reasonCode?: string): Promise<"rejected"> => {
     const setAsideTable = deps.tables[pipeline.fanOut.setAsideTable];
     if (setAsideTable === undefined) {
       throw new MissingConfigurationError(
         `consumer ${consumer.name} has no set-aside table name; pass tables.${pipeline.fanOut.setAsideTable}`,
       );
     }
-    await setAsideEvent(deps.client, setAsideTable, consumer.name, raw, parsed.error);
+    await setAsideEvent(deps.client, setAsideTable, consumer.name, raw, reason, reasonCode);
     return "rejected";
+  };
+  const parsed = parseConsumedEvent(raw, consumer.events);
+  if (!parsed.success) return setAside(parsed.error);
+  try {
+    return await apply(deps, parsed.data);
+  } catch (error) {
+    if (error instanceof BeyondTombstoneRetentionError) return setAside(error.message, error.name);
+    throw error;
   }
-  return apply(deps, parsed.data);
 }
 
 /**

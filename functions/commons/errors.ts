@@ -32,7 +32,7 @@ export class InvalidSequenceNumberError extends RippleError {
 
 /**
  * An aggregate kept changing under a consumer between its read and its conditional write, more
- * times than it retries. Thrown so that EventBridge delivers the event again later.
+ * times than it retries. Thrown so that Lambda runs the event again later.
  */
 export class AggregateContentionError extends RippleError {
   constructor(message: string, options?: ErrorOptions) {
@@ -46,5 +46,16 @@ export class InvalidAttributeValueError extends RippleError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "InvalidAttributeValueError";
+  }
+}
+
+/**
+ * An event concerns a source item an aggregate does not know and is no newer than removals whose
+ * tombstones the aggregate has dropped: it may be stale, so it is set aside rather than applied.
+ */
+export class BeyondTombstoneRetentionError extends RippleError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "BeyondTombstoneRetentionError";
   }
 }

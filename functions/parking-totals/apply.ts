@@ -1,33 +1,25 @@
 import { AggregateKeys, ParkingTotalsSchema } from "#commons/aggregates.ts";
-import { type ApplyEvent, readModifyWrite } from "#commons/consumer.ts";
+import { type ApplyEvent, readModifyWrite, tombstonePolicy } from "#commons/consumer.ts";
 import { pipeline } from "#infra/pipeline.ts";
 import { applyParkingChange, type ParkingChange } from "./totals.ts";
 
 /** Applies a car park event to the totals item in the aggregates table (at most one write). */
 export const applyParkingEvent: ApplyEvent = async (deps, event) => {
   let change: ParkingChange;
+  const { sequenceNumber, changedAt } = event.detail.metadata;
   if (event.detailType === "CarParkOccupancyChanged") {
-    change = {
-      kind: "occupancy",
-      sequenceNumber: event.detail.metadata.sequenceNumber,
-      park: event.detail.data,
-    };
+    change = { kind: "occupancy", sequenceNumber, changedAt, park: event.detail.data };
   } else if (event.detailType === "CarParkRemoved") {
-    change = {
-      kind: "removed",
-      sequenceNumber: event.detail.metadata.sequenceNumber,
-      carParkId: event.detail.data.carParkId,
-    };
+    change = { kind: "removed", sequenceNumber, changedAt, carParkId: event.detail.data.carParkId };
   } else {
     return "unchanged";
   }
-  const changedAt = event.detail.metadata.changedAt;
   return readModifyWrite(deps.client, {
     tableName: deps.tables.aggregates!,
     key: AggregateKeys.parkingTotals,
     decode: (item) => ParkingTotalsSchema.parse(item),
     apply: (current) => {
-      const next = applyParkingChange(current, change, pipeline.parking);
+      const next = applyParkingChange(current, change, pipeline.parking, tombstonePolicy());
       if (next === undefined) return undefined;
       // The latest change applied so far, whatever order the events came in.
       const updatedAt =

@@ -1,5 +1,5 @@
 import { type ParkingTotals, ParkingTotalsSchema } from "#commons/aggregates.ts";
-import { compareSequenceNumbers } from "#commons/consumer.ts";
+import { isNewChange, type PositionState, recordChange, type TombstonePolicy } from "#commons/positions.ts";
 import type { CarPark, CarParkStatus } from "#schemas/parking.ts";
 
 /**
@@ -60,12 +60,12 @@ export function emptyParkingTotals(): ParkingTotals {
 /** Totals across the given car parks. */
 export function withTotals(
   carParks: Record<string, CarPark>,
-  positions: Record<string, string>,
+  state: PositionState = { positions: {} },
 ): ParkingTotals {
   const parks = Object.values(carParks);
   return {
+    ...state,
     carParks,
-    positions,
     totalCapacity: parks.reduce((sum, p) => sum + p.capacity, 0),
     totalOccupied: parks.reduce((sum, p) => sum + p.occupied, 0),
     totalAvailable: parks.reduce((sum, p) => sum + p.available, 0),
@@ -74,26 +74,35 @@ export function withTotals(
 }
 
 /** One car park change, as the event says it. */
-export type ParkingChange =
-  | { readonly kind: "occupancy"; readonly sequenceNumber: string; readonly park: CarPark }
-  | { readonly kind: "removed"; readonly sequenceNumber: string; readonly carParkId: string };
+export type ParkingChange = { readonly sequenceNumber: string; readonly changedAt: string } & (
+  | { readonly kind: "occupancy"; readonly park: CarPark }
+  | { readonly kind: "removed"; readonly carParkId: string }
+);
 
 /**
  * The totals after a change, or `undefined` when the change is a duplicate or older than what
  * was applied for that car park (its sequence number is not greater than the stored position).
- * A removal keeps its position, so a stale reading that arrives later cannot bring it back.
+ * A removal keeps its position as a tombstone (see `positions.ts`), so a stale reading that
+ * arrives later cannot bring it back.
  */
 export function applyParkingChange(
   current: ParkingTotals | undefined,
   change: ParkingChange,
   thresholds: StatusThresholds,
+  policy: TombstonePolicy,
 ): ParkingTotals | undefined {
   const totals = current ?? emptyParkingTotals();
-  const id = change.kind === "occupancy" ? change.park.carParkId : change.carParkId;
-  const applied = totals.positions[id];
-  if (applied !== undefined && compareSequenceNumbers(change.sequenceNumber, applied) <= 0) return undefined;
+  const source = {
+    id: change.kind === "occupancy" ? change.park.carParkId : change.carParkId,
+    sequenceNumber: change.sequenceNumber,
+    changedAt: change.changedAt,
+    removed: change.kind === "removed",
+  };
+  if (!isNewChange(totals, source)) return undefined;
   const carParks = { ...totals.carParks };
-  if (change.kind === "occupancy") carParks[id] = carParkState(change.park, thresholds);
-  else delete carParks[id];
-  return withTotals(carParks, { ...totals.positions, [id]: change.sequenceNumber });
+  if (change.kind === "occupancy") carParks[source.id] = carParkState(change.park, thresholds);
+  else delete carParks[source.id];
+  const { positions, removedAt, forgottenBefore } = totals;
+  const state = recordChange({ positions, removedAt, forgottenBefore }, source, policy);
+  return withTotals(carParks, state);
 }

@@ -4,13 +4,13 @@ import {
   PetStatsSchema,
   StoredEventStatsSchema,
 } from "#commons/aggregates.ts";
-import { type ApplyEvent, readModifyWrite } from "#commons/consumer.ts";
+import { type ApplyEvent, readModifyWrite, tombstonePolicy } from "#commons/consumer.ts";
 import { applyCartChange, applyPetChange, applyStoredEventChange, cartContribution } from "./stats.ts";
 
 /** Applies a pet, stored-event or cart event to its aggregate item (at most one write). */
 export const applyStoreEvent: ApplyEvent = async (deps, event) => {
   const tableName = deps.tables.aggregates!;
-  const sequenceNumber = event.detail.metadata.sequenceNumber;
+  const { sequenceNumber, changedAt } = event.detail.metadata;
   switch (event.detailType) {
     case "PetListed":
     case "PetUpdated":
@@ -19,13 +19,14 @@ export const applyStoreEvent: ApplyEvent = async (deps, event) => {
       const change = {
         id: String(data.id),
         sequenceNumber,
+        changedAt,
         value: "type" in data ? data.type : undefined,
       };
       return readModifyWrite(deps.client, {
         tableName,
         key: AggregateKeys.pets(change.id),
         decode: (item) => PetStatsSchema.parse(item),
-        apply: (current) => applyPetChange(current, change),
+        apply: (current) => applyPetChange(current, change, tombstonePolicy()),
         encode: (stats) => stats,
       });
     }
@@ -35,13 +36,14 @@ export const applyStoreEvent: ApplyEvent = async (deps, event) => {
       const change = {
         id: data.userId,
         sequenceNumber,
+        changedAt,
         value: "cartItems" in data ? cartContribution(data) : undefined,
       };
       return readModifyWrite(deps.client, {
         tableName,
         key: AggregateKeys.carts(change.id),
         decode: (item) => CartStatsSchema.parse(item),
-        apply: (current) => applyCartChange(current, change),
+        apply: (current) => applyCartChange(current, change, tombstonePolicy()),
         encode: (stats) => stats,
       });
     }
@@ -53,13 +55,14 @@ export const applyStoreEvent: ApplyEvent = async (deps, event) => {
       const change = {
         id: data["timestamp#event_id"],
         sequenceNumber,
+        changedAt,
         value: "status" in data ? data.status : undefined,
       };
       return readModifyWrite(deps.client, {
         tableName,
         key: AggregateKeys.storedEvents(userId),
         decode: (item) => StoredEventStatsSchema.parse(item),
-        apply: (current) => applyStoredEventChange(userId, current, change),
+        apply: (current) => applyStoredEventChange(userId, current, change, tombstonePolicy()),
         encode: (stats) => stats,
       });
     }

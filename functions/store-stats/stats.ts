@@ -1,6 +1,6 @@
-import type { CartStats, PetStats, Positions, StoredEventStats } from "#commons/aggregates.ts";
-import { compareSequenceNumbers } from "#commons/consumer.ts";
+import type { CartStats, PetStats, StoredEventStats } from "#commons/aggregates.ts";
 import { addDecimals, multiplyDecimal } from "#commons/decimal.ts";
+import { isNewChange, type PositionState, recordChange, type TombstonePolicy } from "#commons/positions.ts";
 import type { Cart } from "#schemas/cart.ts";
 import type { StoredEventStatus } from "#schemas/stored-events.ts";
 
@@ -10,11 +10,7 @@ import type { StoredEventStatus } from "#schemas/stored-events.ts";
  * removal takes them back, and a duplicate or stale event changes nothing.
  */
 
-/** True when `sequenceNumber` is newer than what `positions` recorded for `id`. */
-export function isNewer(positions: Positions, id: string, sequenceNumber: string): boolean {
-  const applied = positions[id];
-  return applied === undefined || compareSequenceNumbers(sequenceNumber, applied) > 0;
-}
+const NO_POSITIONS: PositionState = { positions: {} };
 
 function countBy<K extends string>(values: Iterable<K>): Partial<Record<K, number>> {
   const out: Partial<Record<K, number>> = {};
@@ -26,28 +22,43 @@ function countBy<K extends string>(values: Iterable<K>): Partial<Record<K, numbe
 export interface KeyedChange<T> {
   readonly id: string;
   readonly sequenceNumber: string;
+  /** The stream record's change time (`metadata.changedAt`). */
+  readonly changedAt: string;
   readonly value: T | undefined;
 }
 
 function applyKeyed<T>(
   entries: Readonly<Record<string, T>>,
-  positions: Positions,
+  state: PositionState | undefined,
   change: KeyedChange<T>,
-): { entries: Record<string, T>; positions: Positions } | undefined {
-  if (!isNewer(positions, change.id, change.sequenceNumber)) return undefined;
+  policy: TombstonePolicy,
+): { entries: Record<string, T>; state: PositionState } | undefined {
+  const source = { ...change, removed: change.value === undefined };
+  if (!isNewChange(state, source)) return undefined;
   const next = { ...entries };
   if (change.value === undefined) delete next[change.id];
   else next[change.id] = change.value;
-  return { entries: next, positions: { ...positions, [change.id]: change.sequenceNumber } };
+  return { entries: next, state: recordChange(state, source, policy) };
+}
+
+/** A position state without the aggregate's other fields. */
+function positionsOf(current: PositionState | undefined): PositionState | undefined {
+  if (current === undefined) return undefined;
+  const { positions, removedAt, forgottenBefore } = current;
+  return {
+    positions,
+    ...(removedAt === undefined ? {} : { removedAt }),
+    ...(forgottenBefore === undefined ? {} : { forgottenBefore }),
+  };
 }
 
 /** Pet counts from each listed pet's type. */
-export function petStatsOf(pets: Record<string, string>, positions: Positions): PetStats {
+export function petStatsOf(pets: Record<string, string>, state: PositionState = NO_POSITIONS): PetStats {
   return {
+    ...state,
     petCount: Object.keys(pets).length,
     byType: countBy(Object.values(pets)) as Record<string, number>,
     pets,
-    positions,
   };
 }
 
@@ -55,9 +66,10 @@ export function petStatsOf(pets: Record<string, string>, positions: Positions): 
 export function applyPetChange(
   current: PetStats | undefined,
   change: KeyedChange<string>,
+  policy: TombstonePolicy,
 ): PetStats | undefined {
-  const next = applyKeyed(current?.pets ?? {}, current?.positions ?? {}, change);
-  return next === undefined ? undefined : petStatsOf(next.entries, next.positions);
+  const next = applyKeyed(current?.pets ?? {}, positionsOf(current), change, policy);
+  return next === undefined ? undefined : petStatsOf(next.entries, next.state);
 }
 
 /** A cart's contribution: its item count and exact value (Σ price × quantity); empty carts are not open. */
@@ -70,14 +82,14 @@ export function cartContribution(cart: Cart): { items: number; value: string } |
 }
 
 /** Open-cart totals from each open cart's contribution. */
-export function cartStatsOf(carts: CartStats["carts"], positions: Positions): CartStats {
+export function cartStatsOf(carts: CartStats["carts"], state: PositionState = NO_POSITIONS): CartStats {
   const open = Object.values(carts);
   return {
+    ...state,
     openCarts: open.length,
     totalItems: open.reduce((sum, c) => sum + c.items, 0),
     totalValue: addDecimals(...open.map((c) => c.value)),
     carts,
-    positions,
   };
 }
 
@@ -85,23 +97,24 @@ export function cartStatsOf(carts: CartStats["carts"], positions: Positions): Ca
 export function applyCartChange(
   current: CartStats | undefined,
   change: KeyedChange<{ items: number; value: string }>,
+  policy: TombstonePolicy,
 ): CartStats | undefined {
-  const next = applyKeyed(current?.carts ?? {}, current?.positions ?? {}, change);
-  return next === undefined ? undefined : cartStatsOf(next.entries, next.positions);
+  const next = applyKeyed(current?.carts ?? {}, positionsOf(current), change, policy);
+  return next === undefined ? undefined : cartStatsOf(next.entries, next.state);
 }
 
 /** One user's stored-event counts from each live event's status. */
 export function storedEventStatsOf(
   userId: string,
   events: Record<string, StoredEventStatus>,
-  positions: Positions,
+  state: PositionState = NO_POSITIONS,
 ): StoredEventStats {
   return {
+    ...state,
     userId,
     eventCount: Object.keys(events).length,
     byStatus: countBy(Object.values(events)),
     events,
-    positions,
   };
 }
 
@@ -110,7 +123,8 @@ export function applyStoredEventChange(
   userId: string,
   current: StoredEventStats | undefined,
   change: KeyedChange<StoredEventStatus>,
+  policy: TombstonePolicy,
 ): StoredEventStats | undefined {
-  const next = applyKeyed(current?.events ?? {}, current?.positions ?? {}, change);
-  return next === undefined ? undefined : storedEventStatsOf(userId, next.entries, next.positions);
+  const next = applyKeyed(current?.events ?? {}, positionsOf(current), change, policy);
+  return next === undefined ? undefined : storedEventStatsOf(userId, next.entries, next.state);
 }

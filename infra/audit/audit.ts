@@ -119,7 +119,6 @@ export async function auditParkingTotals(
   const parks = (await scanAll(client, tables.parkingData)).map((item) => CarParkSchema.parse(item));
   const expected = withTotals(
     Object.fromEntries(parks.map((p) => [p.carParkId, carParkState(p, pipeline.parking)])),
-    {},
   );
   const stored = await readAggregate(
     client,
@@ -152,7 +151,7 @@ export async function auditStoreStats(
 ): Promise<Difference[]> {
   const differences: Difference[] = [];
   const pets = (await scanAll(client, tables.pets)).map((item) => PetSchema.parse(item));
-  const petStats = petStatsOf(Object.fromEntries(pets.map((p) => [String(p.id), p.type])), {});
+  const petStats = petStatsOf(Object.fromEntries(pets.map((p) => [String(p.id), p.type])));
   const storedPets = await readPetStats(client, tables.aggregates);
   if (storedPets.petCount > 0 || Object.keys(storedPets.positions).length > 0 || pets.length > 0) {
     differences.push(
@@ -164,7 +163,7 @@ export async function auditStoreStats(
     const contribution = cartContribution(c);
     return contribution === undefined ? [] : [[c.userId, contribution] as const];
   });
-  const cartStats = cartStatsOf(Object.fromEntries(open), {});
+  const cartStats = cartStatsOf(Object.fromEntries(open));
   const storedCarts = await readCartStats(client, tables.aggregates);
   if (storedCarts.openCarts > 0 || Object.keys(storedCarts.positions).length > 0 || open.length > 0) {
     differences.push(
@@ -190,7 +189,7 @@ export async function auditStoreStats(
     }),
   );
   for (const userId of [...new Set([...byUser.keys(), ...storedByUser.keys()])].sort()) {
-    const expected = storedEventStatsOf(userId, byUser.get(userId) ?? {}, {});
+    const expected = storedEventStatsOf(userId, byUser.get(userId) ?? {});
     differences.push(
       ...compareFields("store-stats/stored-events", userId, expected, storedByUser.get(userId), [
         "eventCount",

@@ -32,7 +32,10 @@ export interface DomainEventOptions {
   readonly sequenceNumber: string;
   /** @default INSERT, or REMOVE for a *Removed event */
   readonly change?: ChangeKind;
-  /** @default "2025-11-30T16:05:12.000Z" */
+  /**
+   * When the change happened (the stream record's ApproximateCreationDateTime, to the second).
+   * @default a minute ago: as recent as events that reach consumers are, within every retention
+   */
   readonly changedAt?: string;
   /** @default 0 */
   readonly depth?: number;
@@ -61,7 +64,8 @@ export function domainEvent<Name extends DomainEventName>(
   const table = tableOf(pipeline, sourceTableKey(name));
   const record = data as Record<string, string | number>;
   const keyNames = [table.partitionKey.name, ...(table.sortKey === undefined ? [] : [table.sortKey.name])];
-  const changedAt = options.changedAt ?? "2025-11-30T16:05:12.000Z";
+  const changedAt =
+    options.changedAt ?? new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000).toISOString();
   const eventId = deterministicEventId(table.tableName, options.sequenceNumber, event.detailType);
   return {
     version: "0",

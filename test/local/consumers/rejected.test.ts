@@ -1,5 +1,9 @@
+import { PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { marshall } from "@aws-sdk/util-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AggregateKeys } from "#commons/aggregates.ts";
 import { readSetAside } from "#commons/set-aside.ts";
+import { petStatsOf } from "../../../functions/store-stats/stats.ts";
 import { domainEvent } from "../../helpers/domain-events.ts";
 import { type ConsumerRuntime, scanItems, startConsumerRuntime } from "./runtime.ts";
 
@@ -87,5 +91,37 @@ describe.each([
     expect(raw).toMatchObject({ kind: "consumer-rejected", consumer });
     expect(await scanItems(runtime.client, runtime.tables.aggregates)).toEqual([]);
     expect(await scanItems(runtime.client, runtime.tables.carbonAchievements)).toEqual([]);
+  });
+});
+
+describe("store-stats given a pet event older than the removals its aggregate has forgotten", () => {
+  it("sets the event aside instead of counting a pet that may have been removed", async () => {
+    // Arrange: the shard forgot a removal from an hour ago; the event is from two hours ago.
+    const hour = 3600 * 1000;
+    const key = AggregateKeys.pets("41");
+    const stored = { ...key, ...petStatsOf({}), forgottenBefore: new Date(Date.now() - hour).toISOString() };
+    await runtime.client.send(
+      new PutItemCommand({ TableName: runtime.tables.aggregates, Item: marshall({ ...stored, version: 1 }) }),
+    );
+    const old = domainEvent(
+      "PetListed",
+      { id: 41, name: "Rex", type: "dog", price: "249.99" },
+      { sequenceNumber: "100000000000000000041", changedAt: new Date(Date.now() - 2 * hour).toISOString() },
+    );
+
+    // Act
+    const outcome = await handlers["store-stats"]!(old);
+
+    // Assert
+    expect(outcome).toBe("rejected");
+    const setAside = (await readSetAside(runtime.client, runtime.setAsideTable)).find(
+      (item) => item.id === `consumer-rejected#store-stats#${old.id}`,
+    );
+    expect(setAside).toMatchObject({ reasonCode: "BeyondTombstoneRetentionError", record: old });
+    expect(setAside?.reason).toMatch(/may describe an item since removed; check with npm run audit/);
+    const shard = (await scanItems(runtime.client, runtime.tables.aggregates)).find(
+      (i) => i.pk === key.pk && i.sk === key.sk,
+    );
+    expect(shard).toMatchObject({ petCount: 0, version: 1 });
   });
 });

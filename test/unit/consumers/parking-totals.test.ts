@@ -9,6 +9,8 @@ import {
 } from "../../../functions/parking-totals/totals.ts";
 
 const thresholds = { amberAtPercent: 70, redAtPercent: 90 };
+const policy = { retentionSeconds: 7 * 24 * 3600, now: new Date("2025-12-01T00:00:00.000Z") };
+const changedAt = "2025-11-30T16:05:12.000Z";
 
 function park(id: string, occupied: number, capacity = 200): CarPark {
   return {
@@ -27,6 +29,7 @@ function park(id: string, occupied: number, capacity = 200): CarPark {
 const reading = (id: string, occupied: number, sequenceNumber: string): ParkingChange => ({
   kind: "occupancy",
   sequenceNumber,
+  changedAt,
   park: park(id, occupied),
 });
 
@@ -69,10 +72,10 @@ describe("statusColour", () => {
 describe("applyParkingChange", () => {
   it("totals the latest reading of every car park", () => {
     // Arrange
-    let totals = applyParkingChange(undefined, reading("CP1", 150, "100"), thresholds);
+    let totals = applyParkingChange(undefined, reading("CP1", 150, "100"), thresholds, policy);
 
     // Act
-    totals = applyParkingChange(totals, reading("CP2", 190, "200"), thresholds);
+    totals = applyParkingChange(totals, reading("CP2", 190, "200"), thresholds, policy);
 
     // Assert
     expect(totals).toMatchObject({
@@ -93,10 +96,15 @@ describe("applyParkingChange", () => {
     },
   ])("$description", ({ sequenceNumber }) => {
     // Arrange
-    const totals = applyParkingChange(undefined, reading("CP1", 150, "100000000000000000010"), thresholds);
+    const totals = applyParkingChange(
+      undefined,
+      reading("CP1", 150, "100000000000000000010"),
+      thresholds,
+      policy,
+    );
 
     // Act
-    const next = applyParkingChange(totals, reading("CP1", 10, sequenceNumber), thresholds);
+    const next = applyParkingChange(totals, reading("CP1", 10, sequenceNumber), thresholds, policy);
 
     // Assert
     expect(next).toBeUndefined();
@@ -104,15 +112,16 @@ describe("applyParkingChange", () => {
 
   it("keeps a removed car park removed when an older reading arrives later", () => {
     // Arrange
-    const added = applyParkingChange(undefined, reading("CP1", 150, "5"), thresholds);
+    const added = applyParkingChange(undefined, reading("CP1", 150, "5"), thresholds, policy);
     const removed = applyParkingChange(
       added,
-      { kind: "removed", carParkId: "CP1", sequenceNumber: "9" },
+      { kind: "removed", carParkId: "CP1", sequenceNumber: "9", changedAt },
       thresholds,
+      policy,
     );
 
     // Act
-    const stale = applyParkingChange(removed, reading("CP1", 150, "7"), thresholds);
+    const stale = applyParkingChange(removed, reading("CP1", 150, "7"), thresholds, policy);
 
     // Assert
     expect(removed).toMatchObject({ carParkCount: 0, totalCapacity: 0 });

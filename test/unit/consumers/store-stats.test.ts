@@ -7,15 +7,22 @@ import {
   cartContribution,
 } from "../../../functions/store-stats/stats.ts";
 
+const policy = { retentionSeconds: 7 * 24 * 3600, now: new Date("2025-12-01T00:00:00.000Z") };
+const changedAt = "2025-11-30T16:05:12.000Z";
+
 describe("store-stats", () => {
   it("moves a pet between types when it is updated and drops it when removed", () => {
     // Arrange
-    let stats = applyPetChange(undefined, { id: "1", sequenceNumber: "10", value: "dog" });
-    stats = applyPetChange(stats, { id: "2", sequenceNumber: "20", value: "dog" });
+    let stats = applyPetChange(undefined, { id: "1", sequenceNumber: "10", changedAt, value: "dog" }, policy);
+    stats = applyPetChange(stats, { id: "2", sequenceNumber: "20", changedAt, value: "dog" }, policy);
 
     // Act
-    const updated = applyPetChange(stats, { id: "1", sequenceNumber: "11", value: "cat" });
-    const removed = applyPetChange(updated, { id: "2", sequenceNumber: "21", value: undefined });
+    const updated = applyPetChange(stats, { id: "1", sequenceNumber: "11", changedAt, value: "cat" }, policy);
+    const removed = applyPetChange(
+      updated,
+      { id: "2", sequenceNumber: "21", changedAt, value: undefined },
+      policy,
+    );
 
     // Assert
     expect(updated).toMatchObject({ petCount: 2, byType: { dog: 1, cat: 1 } });
@@ -24,14 +31,18 @@ describe("store-stats", () => {
 
   it("ignores a stale pet update that arrives after a newer one", () => {
     // Arrange
-    const stats = applyPetChange(undefined, {
-      id: "1",
-      sequenceNumber: "100000000000000000000",
-      value: "cat",
-    });
+    const stats = applyPetChange(
+      undefined,
+      { id: "1", sequenceNumber: "100000000000000000000", changedAt, value: "cat" },
+      policy,
+    );
 
     // Act
-    const stale = applyPetChange(stats, { id: "1", sequenceNumber: "99999999999999999999", value: "dog" });
+    const stale = applyPetChange(
+      stats,
+      { id: "1", sequenceNumber: "99999999999999999999", changedAt, value: "dog" },
+      policy,
+    );
 
     // Assert
     expect(stale).toBeUndefined();
@@ -52,12 +63,16 @@ describe("store-stats", () => {
     };
 
     // Act
-    const open = applyCartChange(undefined, { id: "u1", sequenceNumber: "1", value: cartContribution(cart) });
-    const emptied = applyCartChange(open, {
-      id: "u1",
-      sequenceNumber: "2",
-      value: cartContribution({ ...cart, cartItems: [] }),
-    });
+    const open = applyCartChange(
+      undefined,
+      { id: "u1", sequenceNumber: "1", changedAt, value: cartContribution(cart) },
+      policy,
+    );
+    const emptied = applyCartChange(
+      open,
+      { id: "u1", sequenceNumber: "2", changedAt, value: cartContribution({ ...cart, cartItems: [] }) },
+      policy,
+    );
 
     // Assert
     expect(open).toMatchObject({ openCarts: 1, totalItems: 4, totalValue: "20.29" });
@@ -66,15 +81,26 @@ describe("store-stats", () => {
 
   it("counts a user's stored events by their latest status", () => {
     // Arrange
-    let stats = applyStoredEventChange("u1", undefined, {
-      id: "t1#e1",
-      sequenceNumber: "1",
-      value: "pending",
-    });
-    stats = applyStoredEventChange("u1", stats, { id: "t2#e2", sequenceNumber: "2", value: "pending" });
+    let stats = applyStoredEventChange(
+      "u1",
+      undefined,
+      { id: "t1#e1", sequenceNumber: "1", changedAt, value: "pending" },
+      policy,
+    );
+    stats = applyStoredEventChange(
+      "u1",
+      stats,
+      { id: "t2#e2", sequenceNumber: "2", changedAt, value: "pending" },
+      policy,
+    );
 
     // Act
-    stats = applyStoredEventChange("u1", stats, { id: "t1#e1", sequenceNumber: "3", value: "delivered" });
+    stats = applyStoredEventChange(
+      "u1",
+      stats,
+      { id: "t1#e1", sequenceNumber: "3", changedAt, value: "delivered" },
+      policy,
+    );
 
     // Assert
     expect(stats).toMatchObject({ eventCount: 2, byStatus: { pending: 1, delivered: 1 } });

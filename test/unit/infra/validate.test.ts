@@ -135,6 +135,19 @@ describe("validatePipeline", () => {
     expect(act).toThrow(message);
   });
 
+  it("refuses a tombstone retention shorter than the longest automatic redelivery, naming both", () => {
+    // Arrange: 6 h on the stream + 24 h on the bus + 6 h in Lambda's queue = 129,600 s.
+    const declaration = { ...pipeline, tombstoneRetentionSeconds: 129_600 };
+
+    // Act
+    const act = () => validatePipeline(declaration);
+
+    // Assert
+    expect(act).toThrow(DeclarationError);
+    expect(act).toThrow("longer than the longest automatic redelivery, 129600 s");
+    expect(act).toThrow("(given 129600)");
+  });
+
   it("refuses a consumer name that is not kebab-case", () => {
     const consumers = [{ ...pipeline.consumers[0]!, name: "ParkingTotals" }];
     expect(() => validatePipeline({ ...pipeline, consumers })).toThrow(
