@@ -1,7 +1,15 @@
 import type { PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import type { DynamoDBRecord } from "aws-lambda";
 import type { z } from "zod";
-import { type PlainValue, type StreamAttributeValue, toPlainItem } from "#commons/attribute-values.ts";
+import {
+  type ConversionNotes,
+  disguiseProtoKeys,
+  type PlainValue,
+  PROTO_STAND_IN,
+  revealProtoKeys,
+  type StreamAttributeValue,
+  toPlainItem,
+} from "#commons/attribute-values.ts";
 import { deterministicEventId } from "#commons/event-id.ts";
 import { entrySize, MAX_REQUEST_BYTES, PUT_EVENTS_SIZE_LIMIT } from "#commons/publisher.ts";
 import { type SetAsideEntry, setAsideId } from "#commons/set-aside.ts";
@@ -95,7 +103,8 @@ function describeIssues(error: z.ZodError, data: unknown): string {
       let value: unknown = data;
       for (const key of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[key];
       const given = value === undefined ? "missing" : JSON.stringify(value).slice(0, 100);
-      return `${issue.path.join(".") || "(root)"}: ${issue.message} (given ${given})`;
+      const path = issue.path.map((key) => (key === PROTO_STAND_IN ? "__proto__" : String(key)));
+      return `${path.join(".") || "(root)"}: ${issue.message} (given ${given})`;
     })
     .join("; ");
 }
@@ -185,6 +194,7 @@ export function planRecord(record: DynamoDBRecord, config: FanOutConfig): Record
 
   let keys: { [key: string]: PlainValue };
   let image: { [key: string]: PlainValue } | undefined;
+  const notes: ConversionNotes = { protoKeys: 0 };
   try {
     if (stream?.Keys === undefined) throw new Error("dynamodb.Keys is missing");
     keys = toPlainItem(stream.Keys as Record<string, StreamAttributeValue>);
@@ -194,7 +204,7 @@ export function planRecord(record: DynamoDBRecord, config: FanOutConfig): Record
           `dynamodb.NewImage is missing on this ${kind} record; set the table's stream view type to NEW_IMAGE`,
         );
       }
-      image = toPlainItem(stream.NewImage as Record<string, StreamAttributeValue>);
+      image = toPlainItem(stream.NewImage as Record<string, StreamAttributeValue>, "$", notes);
     }
   } catch (cause) {
     return recordLevel(
@@ -235,7 +245,9 @@ export function planRecord(record: DynamoDBRecord, config: FanOutConfig): Record
     );
   }
 
-  const input = image ?? keys;
+  // Schemas strip a key named __proto__ like no other; under a stand-in name it is validated and
+  // kept (or stripped) by the same rules as any other key, then named __proto__ again.
+  const input = notes.protoKeys > 0 && image !== undefined ? disguiseProtoKeys(image) : (image ?? keys);
   const plan: RecordPlan = { events: [], setAside: [] };
   for (const event of events) {
     const detailType = event.detailType;
@@ -263,7 +275,10 @@ export function planRecord(record: DynamoDBRecord, config: FanOutConfig): Record
       Time: new Date(seconds * 1000),
       Source: event.source,
       DetailType: detailType,
-      Detail: JSON.stringify({ metadata, data: parsed.data }),
+      Detail: JSON.stringify({
+        metadata,
+        data: notes.protoKeys > 0 ? revealProtoKeys(parsed.data) : parsed.data,
+      }),
       EventBusName: config.busName,
     };
     const size = entrySize(entry);

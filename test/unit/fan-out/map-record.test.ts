@@ -111,6 +111,23 @@ describe("planRecord", () => {
     });
   });
 
+  it("publishes map keys named __proto__ as data in the event's Detail", () => {
+    // Arrange
+    const record = loadStreamRecord("events/insert-proto-keys.json");
+
+    // Act
+    const plan = planRecord(record, testConfig);
+
+    // Assert
+    expect(plan.setAside).toEqual([]);
+    const detail = plan.events[0]!.entry.Detail!;
+    expect(detail).toContain(
+      '"payload":{"__proto__":{"polluted":true},"order":{"__proto__":"kept as data","id":"ord-1002"},"lines":[{"__proto__":"2"}]}',
+    );
+    expect(detail).not.toContain("top-level attribute");
+    expect(detail).not.toContain("\\u0000");
+  });
+
   it("publishes the data its schema yields: integers as numbers, prices as exact strings", () => {
     // Arrange
     const record = loadStreamRecord("PetStore/insert.json");
