@@ -101,6 +101,13 @@ export interface ConsumerDeclaration {
   /** Keys of the tables it writes. Checked for feedback loops through source tables. */
   readonly writes: readonly string[];
   /**
+   * The change kinds its writes can cause, for tables where that is fewer than all (a consumer
+   * that only updates items it did not create causes MODIFYs only). The feedback-loop check
+   * follows only the events those kinds become.
+   * @default every kind, for every table in `writes`
+   */
+  readonly writeChanges?: Readonly<Record<string, readonly ChangeKind[]>>;
+  /**
    * EventBridge target retry policy: how long EventBridge keeps trying to hand the event to Lambda
    * (throttled or refused Invoke calls). Once Lambda has accepted the event, a function error is
    * retried under {@link ConsumerDeclaration.asyncInvoke} instead.

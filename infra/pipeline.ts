@@ -215,9 +215,12 @@ export const pipeline: PipelineDeclaration = validatePipeline({
       description:
         "Keeps each CarbonTrack user's totals, categories, days, months, streaks and goal progress",
       handler: "functions/carbon-stats/handler.ts",
-      events: [E.CarbonEntryRecorded, E.CarbonEntryRemoved, E.GoalSet, E.GoalRemoved],
+      // UserRegistered: statistics kept for a user with no profile yet move onto the new profile.
+      events: [E.CarbonEntryRecorded, E.CarbonEntryRemoved, E.GoalSet, E.GoalRemoved, E.UserRegistered],
       reads: ["aggregates", "carbonEntries", "carbonGoals"],
       writes: ["aggregates", "carbonUsers"],
+      // It only updates profiles that exist: MODIFYs, which become no event.
+      writeChanges: { carbonUsers: ["MODIFY"] },
       retry: { maximumEventAgeInSeconds: 86_400, maximumRetryAttempts: 185 },
     },
     {

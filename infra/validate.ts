@@ -1,6 +1,7 @@
 import type { ChangeKind } from "#schemas/domain-events.ts";
 import type { EventSourceMappingSettings, PipelineDeclaration } from "./declaration.ts";
 import { DeclarationError, FeedbackLoopError } from "./errors.ts";
+import { eventsForChange } from "./topology.ts";
 
 function checkRange(
   what: string,
@@ -107,6 +108,13 @@ export function validatePipeline<P extends PipelineDeclaration>(p: P): P {
         `consumers[${c.name}]: events is empty; subscribe it to at least one domain event`,
       );
     for (const t of [...c.reads, ...c.writes]) requireTable(`consumers[${c.name}]`, t);
+    for (const t of Object.keys(c.writeChanges ?? {})) {
+      if (!c.writes.includes(t)) {
+        throw new DeclarationError(
+          `consumers[${c.name}]: writeChanges names table "${t}", which is not in its writes; add it to writes or drop it from writeChanges`,
+        );
+      }
+    }
     checkRange(
       `consumers[${c.name}]: retry.maximumEventAgeInSeconds`,
       c.retry.maximumEventAgeInSeconds,
@@ -172,14 +180,18 @@ export function longestRedeliverySeconds(p: PipelineDeclaration): number {
  * writes → events that table's changes become → consumers subscribed to them → … .
  */
 export function assertNoFeedbackLoop(p: PipelineDeclaration): void {
-  const eventsOfTable = new Map<string, Set<string>>();
-  for (const s of p.sources) {
-    eventsOfTable.set(s.table, new Set(s.changes.map((c) => `${c.event.source}/${c.event.detailType}`)));
-  }
+  const ALL_KINDS: readonly ChangeKind[] = ["INSERT", "MODIFY", "REMOVE", "EXPIRE"];
+  const eventsOf = (table: string, kinds: readonly ChangeKind[]): string[] => {
+    const source = p.sources.find((s) => s.table === table);
+    if (source === undefined) return [];
+    return kinds.flatMap((kind) => eventsForChange(source, kind).map((e) => `${e.source}/${e.detailType}`));
+  };
   const next = (consumerName: string): string[] => {
     const consumer = p.consumers.find((c) => c.name === consumerName);
     if (consumer === undefined) return [];
-    const produced = new Set(consumer.writes.flatMap((t) => [...(eventsOfTable.get(t) ?? [])]));
+    const produced = new Set(
+      consumer.writes.flatMap((t) => eventsOf(t, consumer.writeChanges?.[t] ?? ALL_KINDS)),
+    );
     return p.consumers
       .filter((c) => c.events.some((e) => produced.has(`${e.source}/${e.detailType}`)))
       .map((c) => c.name);

@@ -1,5 +1,6 @@
 import {
   ConditionalCheckFailedException,
+  DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
@@ -158,7 +159,49 @@ export async function refreshUserStats(
   );
 }
 
-/** Applies a CarbonTrack entry or goal event to the user's statistics. */
+/**
+ * Moves the statistics of a user who had entries or goals before their profile existed onto the
+ * new profile, and deletes the stand-in item in the aggregates table.
+ *
+ * Without a stand-in item there is nothing to move (events still to come write the profile
+ * directly), so a registration usually costs one read. The deletion is conditional on the version
+ * read: if a late writer updated the stand-in meanwhile, the move is repeated.
+ */
+export async function moveStatsToProfile(
+  deps: ConsumerDeps,
+  userId: string,
+  origin: RippleOrigin,
+  maxAttempts = 8,
+): Promise<WriteOutcome> {
+  const key = marshall(AggregateKeys.carbonStats(userId));
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const standIn = await deps.client.send(
+      new GetItemCommand({ TableName: deps.tables.aggregates!, Key: key, ConsistentRead: true }),
+    );
+    if (standIn.Item === undefined) return "unchanged";
+    const version = unmarshall(standIn.Item).version as number | undefined;
+    await refreshUserStats(deps, userId, origin);
+    try {
+      await deps.client.send(
+        new DeleteItemCommand({
+          TableName: deps.tables.aggregates!,
+          Key: key,
+          ConditionExpression: version === undefined ? "attribute_not_exists(version)" : "version = :v",
+          ...(version === undefined ? {} : { ExpressionAttributeValues: marshall({ ":v": version }) }),
+        }),
+      );
+      return "written";
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      await backOff(attempt);
+    }
+  }
+  throw new AggregateContentionError(
+    `the statistics kept for user ${JSON.stringify(userId)} before they registered changed under every one of ${maxAttempts} attempts to move them; Lambda runs the event again (twice), then keeps it in the dead-letter queue`,
+  );
+}
+
+/** Applies a CarbonTrack entry, goal or registration event to the user's statistics. */
 export const applyCarbonEvent: ApplyEvent = async (deps, event) => {
   switch (event.detailType) {
     case "CarbonEntryRecorded":
@@ -166,6 +209,8 @@ export const applyCarbonEvent: ApplyEvent = async (deps, event) => {
     case "GoalSet":
     case "GoalRemoved":
       return refreshUserStats(deps, event.detail.data.userId, originOf(CONSUMER, event.detail));
+    case "UserRegistered":
+      return moveStatsToProfile(deps, event.detail.data.userId, originOf(CONSUMER, event.detail));
     default:
       return "unchanged";
   }

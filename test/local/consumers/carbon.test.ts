@@ -157,6 +157,56 @@ describe("carbon-stats without a profile", () => {
     expect(stored?.stats).toMatchObject({ totalKgCO2e: "0.9", entryCount: 8 });
     expect(await auditAll(runtime.client, runtime.tables)).toEqual([]);
   });
+
+  it.each([
+    { description: "once", times: 1 },
+    { description: "twice", times: 2 },
+  ])(
+    "moves them onto the profile when the user registers later (delivered $description)",
+    async ({ times }) => {
+      // Arrange
+      const userId = `late-${times}`;
+      const history = await seedUser(userId, false);
+      await deliver(history.events);
+      const profile = { userId, name: `User ${userId}`, createdAt: "2025-11-09T00:00:00.000Z" };
+      await putItems(runtime.client, runtime.tables.carbonUsers, [profile]);
+      const registered = domainEvent("UserRegistered", profile, { sequenceNumber: "100000000000000000500" });
+
+      // Act
+      const outcomes: string[] = [];
+      for (let i = 0; i < times; i++) outcomes.push(await carbonStats(registered));
+
+      // Assert
+      expect(outcomes).toEqual(["written", "unchanged"].slice(0, times));
+      const user = (await scanItems(runtime.client, runtime.tables.carbonUsers)).find(
+        (u) => u.userId === userId,
+      );
+      expect(user?.stats).toMatchObject({ totalKgCO2e: "0.9", entryCount: 8 });
+      const standIn = (await scanItems(runtime.client, runtime.tables.aggregates)).find(
+        (i) => i.pk === AggregateKeys.carbonStats(userId).pk && i.sk === userId,
+      );
+      expect(standIn).toBeUndefined();
+      expect(await auditAll(runtime.client, runtime.tables)).toEqual([]);
+    },
+  );
+
+  it("writes nothing for a user who registers before any entry", async () => {
+    // Arrange
+    const profile = { userId: "fresh", name: "Fresh", createdAt: "2025-11-09T00:00:00.000Z" };
+    await putItems(runtime.client, runtime.tables.carbonUsers, [profile]);
+
+    // Act
+    const outcome = await carbonStats(
+      domainEvent("UserRegistered", profile, { sequenceNumber: "100000000000000000600" }),
+    );
+
+    // Assert
+    expect(outcome).toBe("unchanged");
+    const user = (await scanItems(runtime.client, runtime.tables.carbonUsers)).find(
+      (u) => u.userId === "fresh",
+    );
+    expect(user?.stats).toBeUndefined();
+  });
 });
 
 describe("achievements on the bus", () => {

@@ -93,6 +93,36 @@ describe("validatePipeline", () => {
     expect(act).toThrow("achievements → achievements");
   });
 
+  it("follows only the change kinds a consumer says its writes cause", () => {
+    // Arrange: carbon-stats consumes UserRegistered (users' INSERTs) and only updates profiles.
+    const consumers = pipeline.consumers.map((c) => {
+      if (c.name !== "carbon-stats") return c;
+      const { writeChanges: _modifyOnly, ...rest } = c;
+      return rest;
+    });
+
+    // Act
+    const withoutKinds = () => validatePipeline({ ...pipeline, consumers });
+
+    // Assert
+    expect(validatePipeline(pipeline)).toBe(pipeline);
+    expect(withoutKinds).toThrow(FeedbackLoopError);
+    expect(withoutKinds).toThrow("carbon-stats → carbon-stats");
+  });
+
+  it("refuses change kinds for a table the consumer does not write", () => {
+    // Arrange
+    const consumers = pipeline.consumers.map((c) =>
+      c.name === "parking-totals" ? { ...c, writeChanges: { pets: ["MODIFY" as const] } } : c,
+    );
+
+    // Act
+    const act = () => validatePipeline({ ...pipeline, consumers });
+
+    // Assert
+    expect(act).toThrow('writeChanges names table "pets", which is not in its writes');
+  });
+
   it("refuses a loop through two consumers", () => {
     // Arrange: parking-totals writes pets (PetListed), store-stats consumes PetListed and writes parking data.
     const consumers = pipeline.consumers.map((c) => {
