@@ -77,12 +77,62 @@ export function packBySize<T>(items: readonly T[], sizeOf: (item: T) => number):
  */
 export const PERMANENT_ENTRY_ERRORS: ReadonlySet<string> = new Set(["InvalidArgument", "MalformedDetail"]);
 
+/** Time a function keeps in reserve, by default, to answer before its invocation times out. */
+export const DEFAULT_SAFETY_MARGIN_MS = 5_000;
+
+/** Longest one PutEvents request may take, by default, before it is abandoned and retried. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+
+/**
+ * Runs one request with an abort signal that fires after `ms`, and stops waiting for it then even
+ * when the request ignores the signal, so no hung call outlasts its budget.
+ *
+ * @param what - The request, as the timeout's message names it (e.g. "PutEvents").
+ * @throws {DOMException} named "TimeoutError" once `ms` have passed (at once when `ms <= 0`).
+ * @example
+ * await withinTime(2_000, "PutItem", (abortSignal) => client.send(command, { abortSignal }));
+ */
+export async function withinTime<T>(
+  ms: number,
+  what: string,
+  run: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  const timedOut = () =>
+    new DOMException(
+      `${what} did not answer within ${Math.max(0, Math.round(ms))} ms, the time this invocation had left for it; it is abandoned and its records come again`,
+      "TimeoutError",
+    );
+  if (ms <= 0) throw timedOut();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const reason = timedOut();
+      controller.abort(reason);
+      reject(reason);
+    }, ms);
+  });
+  try {
+    return await Promise.race([run(controller.signal), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** How long to keep retrying, and how to wait. */
 export interface PublishOptions {
   /** Milliseconds the invocation has left (Lambda's `context.getRemainingTimeInMillis`). */
   readonly remainingTimeMs: () => number;
-  /** Time kept in reserve for answering before the invocation times out. @default 5000 */
+  /**
+   * Time kept in reserve for answering before the invocation times out: no request runs into it.
+   * @default DEFAULT_SAFETY_MARGIN_MS (5000)
+   */
   readonly safetyMarginMs?: number;
+  /**
+   * Longest one request may take (less when less time is left) before it is abandoned, so a hung
+   * request leaves time to retry. @default DEFAULT_REQUEST_TIMEOUT_MS (5000)
+   */
+  readonly requestTimeoutMs?: number;
   /** First backoff delay; doubles per attempt. @default 50 */
   readonly baseDelayMs?: number;
   /** Largest backoff delay. @default 2000 */
@@ -118,7 +168,10 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 /**
  * Publishes entries with PutEvents, packed into as few requests as the limits allow, retrying
  * only failed entries (partial failures and thrown requests alike) with capped, jittered
- * exponential backoff while `remainingTimeMs() - safetyMarginMs` allows.
+ * exponential backoff while `remainingTimeMs() - safetyMarginMs` allows. Every request, the first
+ * included, is bounded by that time (and by `requestTimeoutMs`): one that does not answer is
+ * abandoned and its entries count as failed. Give the client `maxAttempts: 1`, so the SDK's own
+ * retries do not run past these bounds.
  *
  * @param sizes - Precomputed {@link entrySize} of each entry, to avoid counting twice.
  */
@@ -128,7 +181,8 @@ export async function publishEntries(
   options: PublishOptions,
   sizes: readonly number[] = entries.map(entrySize),
 ): Promise<PublishOutcome> {
-  const safetyMarginMs = options.safetyMarginMs ?? 5000;
+  const safetyMarginMs = options.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS;
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const baseDelayMs = options.baseDelayMs ?? 50;
   const maxDelayMs = options.maxDelayMs ?? 2000;
   const maxAttempts = options.maxAttempts ?? 10;
@@ -157,10 +211,23 @@ export async function publishEntries(
     const requests = packBySize(pending, (i) => sizes[i] as number);
     const failed: number[] = [];
     const sendOne = async (indices: number[]) => {
+      const budget = Math.min(requestTimeoutMs, options.remainingTimeMs() - safetyMarginMs);
+      if (budget <= 0) {
+        // No time left to send: the entries stay undelivered and their records come again.
+        for (const index of indices) {
+          failed.push(index);
+          lastError[index] ??=
+            `not sent: the invocation had no time left before its ${safetyMarginMs} ms safety margin`;
+        }
+        return;
+      }
       requestCount++;
       try {
-        const response = await client.send(
-          new PutEventsCommand({ Entries: indices.map((i) => entries[i] as PutEventsRequestEntry) }),
+        const command = new PutEventsCommand({
+          Entries: indices.map((i) => entries[i] as PutEventsRequestEntry),
+        });
+        const response = await withinTime(budget, "PutEvents", (abortSignal) =>
+          client.send(command, { abortSignal }),
         );
         const results = response.Entries ?? [];
         for (let k = 0; k < indices.length; k++) {

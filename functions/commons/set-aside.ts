@@ -83,14 +83,23 @@ export function setAsideItem(entry: SetAsideEntry, now: Date = new Date()): Reco
   return item;
 }
 
-/** Writes a set-aside entry (idempotent: the same id overwrites the same item). */
+/**
+ * Writes a set-aside entry (idempotent: the same id overwrites the same item).
+ *
+ * @param options.abortSignal - Abandons the write when it fires (e.g. when the invocation's time
+ * runs out), as every SDK call takes it.
+ */
 export async function writeSetAside(
   client: DynamoDBClient,
   tableName: string,
   entry: SetAsideEntry,
   now?: Date,
+  options: { readonly abortSignal?: AbortSignal } = {},
 ): Promise<void> {
-  await client.send(new PutItemCommand({ TableName: tableName, Item: setAsideItem(entry, now) }));
+  await client.send(
+    new PutItemCommand({ TableName: tableName, Item: setAsideItem(entry, now) }),
+    options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal },
+  );
 }
 
 /** Decodes a set-aside item read from DynamoDB. */

@@ -3,7 +3,12 @@ import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { EventBridgeClient, PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import type { DynamoDBBatchItemFailure, DynamoDBRecord } from "aws-lambda";
-import { type PublishOptions, publishEntries } from "#commons/publisher.ts";
+import {
+  DEFAULT_SAFETY_MARGIN_MS,
+  type PublishOptions,
+  publishEntries,
+  withinTime,
+} from "#commons/publisher.ts";
 import { type SetAsideEntry, setAsideId, writeSetAside } from "#commons/set-aside.ts";
 import type { FanOutConfig } from "./config.ts";
 import { FanOutError } from "./errors.ts";
@@ -16,7 +21,10 @@ export interface FanOutDeps {
   readonly config: FanOutConfig;
   /** Milliseconds the invocation has left (`context.getRemainingTimeInMillis`). */
   readonly remainingTimeMs: () => number;
-  /** Backoff and concurrency of PutEvents retries. */
+  /**
+   * Backoff, concurrency and time bounds of PutEvents; its `safetyMarginMs` bounds the set-aside
+   * writes too.
+   */
   readonly publish?: Omit<PublishOptions, "remainingTimeMs">;
   /** @default Date.now */
   readonly now?: () => number;
@@ -54,6 +62,9 @@ export interface FanOutResult {
  * names the earliest record not fully delivered (all of its events published or set aside), so
  * Lambda resumes exactly there; records before it are fully delivered.
  *
+ * Every request (PutEvents and set-aside PutItem alike) is bounded by the invocation's remaining
+ * time less the safety margin: what is not delivered by then is reported like any other failure.
+ *
  * @throws {FanOutError} only when the earliest undelivered record has no sequence number to name
  * (then the whole batch is retried, nothing is skipped).
  */
@@ -83,6 +94,13 @@ export async function fanOut(records: readonly DynamoDBRecord[], deps: FanOutDep
   }
 
   const setAsideAt = new Date(now());
+  const safetyMarginMs = deps.publish?.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS;
+  // A set-aside write gets what is left before the safety margin; one that does not answer by
+  // then leaves its record undelivered, so the batch resumes there instead of timing out.
+  const writeWithinTime = (entry: SetAsideEntry) =>
+    withinTime(deps.remainingTimeMs() - safetyMarginMs, "PutItem to the set-aside table", (abortSignal) =>
+      writeSetAside(deps.dynamodb, config.setAsideTableName, entry, setAsideAt, { abortSignal }),
+    );
   const [published, setAsideResults] = await Promise.all([
     entries.length === 0
       ? undefined
@@ -92,9 +110,7 @@ export async function fanOut(records: readonly DynamoDBRecord[], deps: FanOutDep
           { ...deps.publish, remainingTimeMs: deps.remainingTimeMs },
           sizes,
         ),
-    Promise.allSettled(
-      setAside.map(({ entry }) => writeSetAside(deps.dynamodb, config.setAsideTableName, entry, setAsideAt)),
-    ),
+    Promise.allSettled(setAside.map(({ entry }) => writeWithinTime(entry))),
   ]);
 
   // Entries EventBridge refused for good are set aside like unmappable records: retrying them
@@ -118,9 +134,7 @@ export async function fanOut(records: readonly DynamoDBRecord[], deps: FanOutDep
     }
   }
   if (rejected.length > 0) {
-    const results = await Promise.allSettled(
-      rejected.map(({ entry }) => writeSetAside(deps.dynamodb, config.setAsideTableName, entry, setAsideAt)),
-    );
+    const results = await Promise.allSettled(rejected.map(({ entry }) => writeWithinTime(entry)));
     setAside.push(...rejected);
     setAsideResults.push(...results);
   }

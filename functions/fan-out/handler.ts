@@ -1,11 +1,12 @@
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
-import { createDynamoDbClient, createEventBridgeClient } from "#commons/clients.ts";
+import { createDynamoDbClient } from "#commons/clients.ts";
 import { createLogger, createMetrics, flushMetrics } from "#commons/powertools.ts";
+import { createFanOutEventBridgeClient } from "./clients.ts";
 import { loadFanOutConfig } from "./config.ts";
 import { fanOut, recordFanOutMetrics } from "./fan-out.ts";
 
 const config = loadFanOutConfig();
-const eventBridge = createEventBridgeClient();
+const eventBridge = createFanOutEventBridgeClient();
 const dynamodb = createDynamoDbClient();
 const logger = createLogger("fan-out");
 const metrics = createMetrics("fan-out");

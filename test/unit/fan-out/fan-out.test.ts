@@ -1,6 +1,7 @@
 import { gunzipSync } from "node:zlib";
 import { Metrics } from "@aws-lambda-powertools/metrics";
-import type { PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { EventBridgeClient, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import { describe, expect, it } from "vitest";
 import { entrySize, MAX_ENTRIES_PER_REQUEST, MAX_REQUEST_BYTES } from "#commons/publisher.ts";
 import { pipeline } from "#infra/pipeline.ts";
@@ -9,7 +10,14 @@ import { resolveFanOutConfig } from "../../../functions/fan-out/config.ts";
 import { FanOutError } from "../../../functions/fan-out/errors.ts";
 import { fanOut, recordFanOutMetrics } from "../../../functions/fan-out/fan-out.ts";
 import { loadStreamRecord, loadStreamRecords } from "../../helpers/events.ts";
-import { detailOf, stubDynamoDb, stubEventBridge, testDeps } from "./stubs.ts";
+import {
+  CLIENT_CONFIG,
+  detailOf,
+  stubDynamoDb,
+  stubEventBridge,
+  stubNeverAnswers,
+  testDeps,
+} from "./stubs.ts";
 
 const SMALL = [
   "parking-data/insert.json",
@@ -189,6 +197,95 @@ describe("fanOut", () => {
     // Assert
     expect(eventBridge.requests).toHaveLength(3);
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: seq("parking-data/insert.json") }]);
+  });
+
+  it.each([
+    {
+      description: "PutEvents never answers",
+      hung: "eventBridge" as const,
+      files: ["parking-data/insert.json", "PetStore/insert.json"],
+      earliest: "parking-data/insert.json",
+    },
+    {
+      description: "the set-aside PutItem never answers",
+      hung: "dynamodb" as const,
+      files: ["parking-data/insert.json", "PetStore/schema-violation.json", "PetStore/insert.json"],
+      earliest: "PetStore/schema-violation.json",
+    },
+  ])(
+    "answers within the remaining time, from the earliest undelivered record, when $description",
+    async ({ hung, files, earliest }) => {
+      // Arrange: 300 ms left before the 5 s safety margin, on the real clock.
+      const stuck = stubNeverAnswers(
+        hung === "eventBridge" ? new EventBridgeClient(CLIENT_CONFIG) : new DynamoDBClient(CLIENT_CONFIG),
+      );
+      const deadline = Date.now() + 5_300;
+      const deps = testDeps({
+        ...(hung === "eventBridge"
+          ? { eventBridge: stuck.client as EventBridgeClient }
+          : { dynamodb: stuck.client as DynamoDBClient }),
+        remainingTimeMs: () => deadline - Date.now(),
+        publish: { safetyMarginMs: 5_000, sleep: async () => {}, random: () => 0.5 },
+      });
+      const startedAt = Date.now();
+
+      // Act
+      const result = await fanOut(loadStreamRecords(...files), deps);
+
+      // Assert
+      expect(Date.now() - startedAt).toBeLessThan(1_500);
+      expect(result.batchItemFailures).toEqual([{ itemIdentifier: seq(earliest) }]);
+      expect(stuck.signals.length).toBeGreaterThan(0);
+      expect(stuck.signals.every((signal) => signal?.aborted === true)).toBe(true);
+    },
+  );
+
+  it("sends nothing when no time is left before the safety margin, and resumes from the first record", async () => {
+    // Arrange
+    const eventBridge = stubEventBridge();
+    const dynamodb = stubDynamoDb();
+    const records = loadStreamRecords("PetStore/schema-violation.json", "parking-data/insert.json");
+
+    // Act
+    const result = await fanOut(
+      records,
+      testDeps({
+        eventBridge: eventBridge.client,
+        dynamodb: dynamodb.client,
+        remainingTimeMs: () => 4_000,
+        publish: { safetyMarginMs: 5_000 },
+      }),
+    );
+
+    // Assert
+    expect(eventBridge.requests).toEqual([]);
+    expect(dynamodb.puts).toEqual([]);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: seq("PetStore/schema-violation.json") }]);
+  });
+
+  it("abandons a PutEvents request after requestTimeoutMs and retries it", async () => {
+    // Arrange: the first request hangs, the next one answers.
+    const eventBridge = stubEventBridge();
+    const signals: (AbortSignal | undefined)[] = [];
+    eventBridge.send.mockImplementationOnce(((_: unknown, options?: { abortSignal?: AbortSignal }) => {
+      signals.push(options?.abortSignal);
+      return new Promise(() => {});
+    }) as never);
+
+    // Act
+    const result = await fanOut(
+      loadStreamRecords("parking-data/insert.json"),
+      testDeps({
+        eventBridge: eventBridge.client,
+        publish: { requestTimeoutMs: 100, sleep: async () => {}, random: () => 0.5 },
+      }),
+    );
+
+    // Assert
+    expect(signals[0]?.aborted).toBe(true);
+    expect(eventBridge.requests).toHaveLength(1);
+    expect(result.batchItemFailures).toEqual([]);
+    expect(result.stats).toMatchObject({ eventsOut: 1, failedEntries: 1 });
   });
 
   it("counts a record delivered only when all of its events are", async () => {

@@ -4,6 +4,7 @@ import type { Context } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { pipeline } from "#infra/pipeline.ts";
 import { tableEnvVar } from "#infra/topology.ts";
+import { createFanOutEventBridgeClient } from "../../../functions/fan-out/clients.ts";
 import { loadStreamEvent } from "../../helpers/events.ts";
 
 const context = { getRemainingTimeInMillis: () => 60_000 } as Context;
@@ -56,5 +57,19 @@ describe("fan-out handler", () => {
     const emf = stdout.map((line) => JSON.parse(line)).find((o) => o._aws !== undefined);
     expect(emf).toMatchObject({ service: "fan-out", RecordsIn: 1, EventsOut: 1, SetAsideRecords: 0 });
     expect(emf._aws.CloudWatchMetrics[0].Namespace).toBe("ripple");
+  });
+});
+
+describe("createFanOutEventBridgeClient", () => {
+  it("makes one attempt per send, leaving retries to publishEntries", async () => {
+    // Arrange
+    const client = createFanOutEventBridgeClient();
+
+    // Act
+    const maxAttempts = await client.config.maxAttempts();
+
+    // Assert
+    expect(maxAttempts).toBe(1);
+    client.destroy();
   });
 });

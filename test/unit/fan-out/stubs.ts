@@ -9,7 +9,7 @@ import { vi } from "vitest";
 import { resolveFanOutConfig } from "../../../functions/fan-out/config.ts";
 import type { FanOutDeps } from "../../../functions/fan-out/fan-out.ts";
 
-const CLIENT_CONFIG = {
+export const CLIENT_CONFIG = {
   region: "us-east-1",
   credentials: { accessKeyId: "test", secretAccessKey: "test" },
 } as const;
@@ -36,6 +36,22 @@ export function stubEventBridge(respond: PutEventsResponder = acceptAll) {
     return { FailedEntryCount: answer.filter((r) => r.ErrorCode !== undefined).length, Entries: answer };
   }) as never);
   return { client, requests, send };
+}
+
+/**
+ * A real client whose `send` is stubbed at its edge to never answer (a hung connection), recording
+ * the abort signal each call was given.
+ */
+export function stubNeverAnswers<C extends EventBridgeClient | DynamoDBClient>(client: C) {
+  const signals: (AbortSignal | undefined)[] = [];
+  vi.spyOn(client as { send: (...args: never[]) => unknown }, "send").mockImplementation(((
+    _: unknown,
+    options?: { abortSignal?: AbortSignal },
+  ) => {
+    signals.push(options?.abortSignal);
+    return new Promise(() => {});
+  }) as never);
+  return { client, signals };
 }
 
 /** A real DynamoDBClient whose `send` is stubbed at its edge, recording every PutItem. */
