@@ -4,12 +4,26 @@
  */
 
 import { RippleError } from "#commons/errors.ts";
+import type { FanOutStats } from "./fan-out.ts";
 
 /** Base class of fan-out errors. */
 export class FanOutError extends RippleError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "FanOutError";
+  }
+}
+
+/**
+ * The earliest undelivered record has no sequence number to resume from, so the whole batch must
+ * come again. Carries what the invocation did, so its metrics are still recorded.
+ */
+export class UnresumableBatchError extends FanOutError {
+  readonly stats: FanOutStats;
+  constructor(message: string, stats: FanOutStats, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "UnresumableBatchError";
+    this.stats = stats;
   }
 }
 

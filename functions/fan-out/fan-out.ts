@@ -11,7 +11,7 @@ import {
 } from "#commons/publisher.ts";
 import { type SetAsideEntry, setAsideId, writeSetAside } from "#commons/set-aside.ts";
 import type { FanOutConfig } from "./config.ts";
-import { FanOutError } from "./errors.ts";
+import { UnresumableBatchError } from "./errors.ts";
 import { type PreparedEvent, planRecord } from "./map-record.ts";
 
 /** What the fan-out talks to: the two clients (stubbed at `send` in unit tests) and its clock. */
@@ -64,9 +64,10 @@ export interface FanOutResult {
  *
  * Every request (PutEvents and set-aside PutItem alike) is bounded by the invocation's remaining
  * time less the safety margin: what is not delivered by then is reported like any other failure.
+ * Logs one "batch fanned out" line per batch with the counts behind the metrics.
  *
- * @throws {FanOutError} only when the earliest undelivered record has no sequence number to name
- * (then the whole batch is retried, nothing is skipped).
+ * @throws {UnresumableBatchError} only when the earliest undelivered record has no sequence
+ * number to name (then the whole batch is retried, nothing is skipped); it carries the stats.
  */
 export async function fanOut(records: readonly DynamoDBRecord[], deps: FanOutDeps): Promise<FanOutResult> {
   const { config } = deps;
@@ -162,10 +163,17 @@ export async function fanOut(records: readonly DynamoDBRecord[], deps: FanOutDep
   }
 
   const earliest = undelivered.indexOf(1);
+  const stats: FanOutStats = {
+    recordsIn: records.length,
+    eventsOut,
+    failedEntries: published?.failedEntries ?? 0,
+    setAsideRecords,
+    batchAgeMs: Number.isFinite(oldestSeconds) ? Math.max(0, now() - oldestSeconds * 1000) : 0,
+    undeliveredRecords: earliest >= 0 ? records.length - earliest : 0,
+  };
+  deps.logger?.info("batch fanned out", { ...stats });
   const batchItemFailures: DynamoDBBatchItemFailure[] = [];
-  let undeliveredRecords = 0;
   if (earliest >= 0) {
-    undeliveredRecords = records.length - earliest;
     const record = records[earliest] as DynamoDBRecord;
     const sequenceNumber = record.dynamodb?.SequenceNumber;
     let firstFailed = -1;
@@ -177,28 +185,19 @@ export async function fanOut(records: readonly DynamoDBRecord[], deps: FanOutDep
     }
     deps.logger?.error("records not delivered; Lambda resumes from the earliest", {
       sequenceNumber,
-      undeliveredRecords,
+      undeliveredRecords: stats.undeliveredRecords,
       lastError: firstFailed >= 0 ? published?.lastError[firstFailed] : undefined,
     });
     if (sequenceNumber === undefined) {
-      throw new FanOutError(
+      throw new UnresumableBatchError(
         `record ${earliest} of the batch (eventID ${record.eventID}) was not delivered and has no SequenceNumber to resume from; failing the whole batch so it comes again`,
+        stats,
       );
     }
     batchItemFailures.push({ itemIdentifier: sequenceNumber });
   }
 
-  return {
-    batchItemFailures,
-    stats: {
-      recordsIn: records.length,
-      eventsOut,
-      failedEntries: published?.failedEntries ?? 0,
-      setAsideRecords,
-      batchAgeMs: Number.isFinite(oldestSeconds) ? Math.max(0, now() - oldestSeconds * 1000) : 0,
-      undeliveredRecords,
-    },
-  };
+  return { batchItemFailures, stats };
 }
 
 function rejectedEntry(
@@ -222,11 +221,20 @@ function rejectedEntry(
   };
 }
 
-/** Adds the fan-out's metrics for one invocation (flush with `publishStoredMetrics`). */
-export function recordFanOutMetrics(metrics: Metrics, stats: FanOutStats): void {
+/**
+ * Adds the fan-out's metrics for one invocation (flush with `publishStoredMetrics`). An
+ * invocation that failed before counting more than its records adds RecordsIn alone.
+ */
+export function recordFanOutMetrics(
+  metrics: Metrics,
+  stats: Pick<FanOutStats, "recordsIn"> & Partial<FanOutStats>,
+): void {
   metrics.addMetric("RecordsIn", MetricUnit.Count, stats.recordsIn);
-  metrics.addMetric("EventsOut", MetricUnit.Count, stats.eventsOut);
-  metrics.addMetric("FailedEntries", MetricUnit.Count, stats.failedEntries);
-  metrics.addMetric("SetAsideRecords", MetricUnit.Count, stats.setAsideRecords);
-  metrics.addMetric("BatchAgeMs", MetricUnit.Milliseconds, stats.batchAgeMs);
+  if (stats.eventsOut !== undefined) metrics.addMetric("EventsOut", MetricUnit.Count, stats.eventsOut);
+  if (stats.failedEntries !== undefined)
+    metrics.addMetric("FailedEntries", MetricUnit.Count, stats.failedEntries);
+  if (stats.setAsideRecords !== undefined)
+    metrics.addMetric("SetAsideRecords", MetricUnit.Count, stats.setAsideRecords);
+  if (stats.batchAgeMs !== undefined)
+    metrics.addMetric("BatchAgeMs", MetricUnit.Milliseconds, stats.batchAgeMs);
 }

@@ -3,7 +3,8 @@ import { createDynamoDbClient } from "#commons/clients.ts";
 import { createLogger, createMetrics, flushMetrics } from "#commons/powertools.ts";
 import { createFanOutEventBridgeClient } from "./clients.ts";
 import { loadFanOutConfig } from "./config.ts";
-import { fanOut, recordFanOutMetrics } from "./fan-out.ts";
+import { UnresumableBatchError } from "./errors.ts";
+import { type FanOutStats, fanOut, recordFanOutMetrics } from "./fan-out.ts";
 
 const config = loadFanOutConfig();
 const eventBridge = createFanOutEventBridgeClient();
@@ -13,9 +14,12 @@ const metrics = createMetrics("fan-out");
 
 /**
  * Fans a batch of DynamoDB stream records out to the bus as domain events, answering with the
- * earliest record not fully delivered (ReportBatchItemFailures).
+ * earliest record not fully delivered (ReportBatchItemFailures). Every invocation records its
+ * metrics, one that fails the whole batch included.
  */
 export async function handler(event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> {
+  logger.addContext(context);
+  let stats: Pick<FanOutStats, "recordsIn"> & Partial<FanOutStats> = { recordsIn: event.Records.length };
   try {
     const result = await fanOut(event.Records, {
       eventBridge,
@@ -24,9 +28,13 @@ export async function handler(event: DynamoDBStreamEvent, context: Context): Pro
       remainingTimeMs: () => context.getRemainingTimeInMillis(),
       logger,
     });
-    recordFanOutMetrics(metrics, result.stats);
+    stats = result.stats;
     return { batchItemFailures: result.batchItemFailures };
+  } catch (error) {
+    if (error instanceof UnresumableBatchError) stats = error.stats;
+    throw error;
   } finally {
+    recordFanOutMetrics(metrics, stats);
     flushMetrics(metrics);
   }
 }

@@ -7,7 +7,7 @@ import { entrySize, MAX_ENTRIES_PER_REQUEST, MAX_REQUEST_BYTES } from "#commons/
 import { pipeline } from "#infra/pipeline.ts";
 import { DomainEvents } from "#schemas/domain-events.ts";
 import { resolveFanOutConfig } from "../../../functions/fan-out/config.ts";
-import { FanOutError } from "../../../functions/fan-out/errors.ts";
+import { UnresumableBatchError } from "../../../functions/fan-out/errors.ts";
 import { fanOut, recordFanOutMetrics } from "../../../functions/fan-out/fan-out.ts";
 import { loadStreamRecord, loadStreamRecords } from "../../helpers/events.ts";
 import {
@@ -517,7 +517,10 @@ describe("fanOut", () => {
     const act = fanOut([record!], testDeps({ dynamodb: dynamodb.client }));
 
     // Assert
-    await expect(act).rejects.toThrow(FanOutError);
+    await expect(act).rejects.toThrow(UnresumableBatchError);
+    await expect(act).rejects.toMatchObject({
+      stats: { recordsIn: 1, setAsideRecords: 0, undeliveredRecords: 1 },
+    });
   });
 
   it("measures the batch age from the oldest record", async () => {
