@@ -76,6 +76,17 @@ export interface DeliveryProps {
   ) => FunctionInvoker | undefined;
 }
 
+/**
+ * Failures EventBridge does not retry: the target does not exist or may not be invoked, or an
+ * HTTP target refused the event. Such events go straight to the dead-letter queue (or are
+ * dropped without one) until the cause is fixed.
+ */
+const NOT_RETRIED: ReadonlySet<string> = new Set([
+  "NO_RESOURCE",
+  "NO_PERMISSIONS",
+  "NON_RETRYABLE_HTTP_ERROR",
+]);
+
 /** HTTP statuses after which EventBridge retries an HTTP (API destination) target. */
 const RETRYABLE_HTTP = (status: number) =>
   status === 401 || status === 407 || status === 409 || status === 429 || status >= 500;
@@ -85,7 +96,8 @@ const RETRYABLE_HTTP = (status: number) =>
  * already answered), at least once, each target on its own, retrying failures with exponential
  * backoff and full jitter until the target's RetryPolicy is spent (attempts or event age), then
  * writing a dead letter when the target has a DeadLetterConfig, else dropping the event (counted
- * and logged).
+ * and logged). A target that does not exist (no function registered for it) or refuses the
+ * event for good is not retried: its events go to the dead letter at once.
  */
 export class Delivery {
   readonly stats: DeliveryStats = { delivered: 0, retried: 0, deadLettered: 0, dropped: 0, unknownBus: 0 };
@@ -142,9 +154,7 @@ export class Delivery {
                 cause: error,
               },
             );
-      const retryable = !(
-        error instanceof TargetInvocationError && error.code === "NON_RETRYABLE_HTTP_ERROR"
-      );
+      const retryable = !NOT_RETRIED.has(failure.code);
       const { maximumRetryAttempts, maximumEventAgeInSeconds } = target.retryPolicy;
       const ageExceeded = this.props.now() - receivedAt >= maximumEventAgeInSeconds * 1000;
       const exhausted = retries >= maximumRetryAttempts;
@@ -202,9 +212,10 @@ export class Delivery {
     }
     const invoke = this.props.functionFor(target.ruleName, target.targetId, target.targetArn);
     if (invoke === undefined) {
+      // EventBridge sends an event for a target that does not exist straight to the DLQ.
       throw new TargetInvocationError(
-        "RESOURCE_NOT_FOUND",
-        `no function is registered for target "${target.targetId}" of rule "${target.ruleName}" (${target.targetArn}); call registerFunctionTarget before events arrive`,
+        "NO_RESOURCE",
+        `no function is registered for target "${target.targetId}" of rule "${target.ruleName}" (${target.targetArn}); call registerFunctionTarget before events arrive, then redrive the dead letters`,
       );
     }
     await invoke(payload as EventBridgeEvent);

@@ -342,6 +342,44 @@ describe("delivery", () => {
     ]);
   });
 
+  const missingLetter = {
+    target: "nobody",
+    attempts: 1,
+    ERROR_CODE: "NO_RESOURCE",
+    RETRY_ATTEMPTS: 0,
+    TARGET_ARN: "arn:aws:lambda:us-east-1:000000000000:function:nobody",
+  };
+
+  it.each([
+    {
+      description: "dead-letters",
+      rule: "missing",
+      deadLetter: { DeadLetterConfig: { Arn: "arn:aws:sqs:us-east-1:000000000000:ripple-dlq" } },
+      letters: [expect.objectContaining(missingLetter)],
+      dropped: 0,
+    },
+    { description: "drops", rule: "missing-no-dlq", deadLetter: {}, letters: [], dropped: 1 },
+  ])(
+    "$description an event for a target that does not exist at once, without retrying",
+    async ({ rule, deadLetter, letters, dropped }) => {
+      // Arrange: no function is bound to any target, the declared consumers' (which have DLQs) included.
+      await start();
+      await ruleWithTarget(rule, {
+        Id: "nobody",
+        Arn: "arn:aws:lambda:us-east-1:000000000000:function:nobody",
+        ...deadLetter,
+      });
+
+      // Act
+      await client.send(new PutEventsCommand({ Entries: [occupancyChanged("cp-nobody")] }));
+      await bus.drained();
+
+      // Assert
+      expect(bus.stats()).toMatchObject({ delivered: 0, retried: 0, dropped });
+      expect((await deadLetters()).filter((l) => l.rule === rule)).toEqual(letters);
+    },
+  );
+
   it("drops and counts an event whose target has no dead-letter queue", async () => {
     // Arrange
     await start();
