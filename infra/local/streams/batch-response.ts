@@ -5,8 +5,9 @@
  * Success: `undefined`, `null`, `{}`, or `batchItemFailures` that is `null` or empty.
  * Partial failure: every entry names a sequence number of the batch; processing resumes from the
  * lowest one, so it and every later record come again.
- * Whole-batch failure: an entry whose `itemIdentifier` is missing, empty, not a string or not in
- * the batch; `batchItemFailures` that is not a list; a response that is not an object.
+ * Whole-batch failure: an entry that is not an object (a bare sequence number string included), or
+ * whose `itemIdentifier` is missing, empty, not a string or not in the batch; `batchItemFailures`
+ * that is not a list; a response that is not an object.
  */
 export type BatchOutcome =
   | { readonly kind: "success" }
@@ -36,10 +37,15 @@ export function interpretBatchResponse(response: unknown, sequenceNumbers: reado
   const index = new Map(sequenceNumbers.map((s, i) => [s, i]));
   let lowest = Number.POSITIVE_INFINITY;
   for (const entry of failures) {
-    const id =
-      typeof entry === "object" && entry !== null
-        ? (entry as { itemIdentifier?: unknown }).itemIdentifier
-        : entry;
+    // Lambda reads each entry as an object with an itemIdentifier: a bare sequence number string
+    // (or any other non-object) names nothing, so it fails the whole batch like a missing one.
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+      return {
+        kind: "failure",
+        reason: `batchItemFailures entry ${JSON.stringify(entry) ?? "undefined"} is not an object; write { itemIdentifier: "<SequenceNumber>" } for each failed record`,
+      };
+    }
+    const id = (entry as { itemIdentifier?: unknown }).itemIdentifier;
     if (typeof id !== "string" || id === "") {
       return {
         kind: "failure",

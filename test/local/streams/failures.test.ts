@@ -92,9 +92,21 @@ describe("ReportBatchItemFailures", () => {
     { description: "an entry without itemIdentifier", response: { batchItemFailures: [{}] } },
     { description: "a misspelt key", response: { batchItemFailures: [{ itemIdentifer: "1" }] } },
     { description: "batchItemFailures that is not a list", response: { batchItemFailures: "r2" } },
+    {
+      description: "a bare sequence number string of the batch",
+      response: (event: DynamoDBStreamEvent) => ({ batchItemFailures: [sequenceAt(event, 2)] }),
+    },
+    {
+      description: "a bare sequence number next to a valid entry",
+      response: (event: DynamoDBStreamEvent) => ({
+        batchItemFailures: [{ itemIdentifier: sequenceAt(event, 3) }, sequenceAt(event, 2)],
+      }),
+    },
   ])("fails the whole batch on $description", async ({ response }) => {
     // Arrange
-    const { recorder, mapping } = await fiveRecords((_, n) => (n === 1 ? response : undefined));
+    const { recorder, mapping } = await fiveRecords((event, n) =>
+      n === 1 ? (typeof response === "function" ? response(event) : response) : undefined,
+    );
 
     // Act
     await mapping.idle();

@@ -61,6 +61,21 @@ describe("interpretBatchResponse", () => {
       says: /has no itemIdentifier string/,
     },
     {
+      description: "a bare sequence number string of the batch",
+      response: { batchItemFailures: ["200"] },
+      says: /entry "200" is not an object; write \{ itemIdentifier: "<SequenceNumber>" \}/,
+    },
+    {
+      description: "a null entry",
+      response: { batchItemFailures: [null] },
+      says: /entry null is not an object/,
+    },
+    {
+      description: "an entry that is a list",
+      response: { batchItemFailures: [["200"]] },
+      says: /entry \["200"\] is not an object/,
+    },
+    {
       description: "a list that is not a list",
       response: { batchItemFailures: { itemIdentifier: "200" } },
       says: /not a list/,
