@@ -131,6 +131,13 @@ export interface ConsumerDeclaration {
     /** 60–21,600 s. @default 21600 */
     readonly maximumEventAgeInSeconds?: number;
   };
+  /**
+   * Most invocations of the function that run at once (Lambda's reserved concurrency). Events
+   * beyond it wait in Lambda's asynchronous queue (a throttle is retried, not counted as a failed
+   * attempt), which keeps writers of one hot aggregate item from outracing each other.
+   * @default unreserved
+   */
+  readonly reservedConcurrency?: number;
   /** @default 30 */
   readonly timeoutSeconds?: number;
   /** @default 256 */

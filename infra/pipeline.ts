@@ -208,6 +208,9 @@ export const pipeline: PipelineDeclaration = validatePipeline({
       events: [E.CarParkOccupancyChanged, E.CarParkRemoved],
       reads: ["aggregates"],
       writes: ["aggregates"],
+      // Every car park shares one totals item: a few writers at a time rarely lose a race, a
+      // burst of them would lose race after race.
+      reservedConcurrency: 4,
       retry: { maximumEventAgeInSeconds: 86_400, maximumRetryAttempts: 185 },
     },
     {

@@ -122,6 +122,7 @@ export function validatePipeline<P extends PipelineDeclaration>(p: P): P {
       86_400,
     );
     checkRange(`consumers[${c.name}]: retry.maximumRetryAttempts`, c.retry.maximumRetryAttempts, 0, 185);
+    checkRange(`consumers[${c.name}]: reservedConcurrency`, c.reservedConcurrency, 1, 1000);
     checkRange(
       `consumers[${c.name}]: asyncInvoke.maximumRetryAttempts`,
       c.asyncInvoke?.maximumRetryAttempts,

@@ -67,6 +67,9 @@ export class Consumer extends Construct {
       stage: props.stage,
       projectRoot: props.projectRoot,
       environment: tables.environment(used),
+      ...(consumer.reservedConcurrency === undefined
+        ? {}
+        : { reservedConcurrency: consumer.reservedConcurrency }),
       asyncInvoke: {
         retryAttempts: asyncInvoke.maximumRetryAttempts,
         maxEventAge: Duration.seconds(asyncInvoke.maximumEventAgeInSeconds),

@@ -32,6 +32,8 @@ export interface RippleFunctionProps {
   readonly projectRoot: string;
   /** @default no variables beyond Powertools' and NODE_OPTIONS */
   readonly environment?: Readonly<Record<string, string>>;
+  /** Lambda's reserved concurrency. @default unreserved */
+  readonly reservedConcurrency?: number;
   /**
    * How Lambda handles the function's asynchronous invocations (EventBridge targets): retries of
    * a function error, the longest an event may wait, and the dead-letter queue of events that
@@ -104,6 +106,9 @@ export class RippleFunction extends Construct {
       tracing: Tracing.ACTIVE,
       logGroup: this.logGroup,
       role: this.role,
+      ...(props.reservedConcurrency === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrency }),
       ...(props.asyncInvoke === undefined
         ? {}
         : {

@@ -37,6 +37,11 @@ export interface AsyncInvocationsProps {
   readonly run: (event: EventBridgeEvent, requestId: string) => Promise<void>;
   readonly config: AsyncInvokeConfig;
   /**
+   * Most runs at once (reserved concurrency); events beyond it wait their turn in the queue.
+   * @default unlimited
+   */
+  readonly reservedConcurrency?: number;
+  /**
    * Wait before retry `n` (1-based). Lambda waits 1 minute before the first retry and 2 minutes
    * before the second.
    * @default (n) => 60_000 * n
@@ -81,6 +86,7 @@ const ERROR_MESSAGE_BYTES = 1024;
  * to `maximumRetryAttempts` times (1 minute, then 2 minutes later) while the event is younger than
  * `maximumEventAgeInSeconds`, then sends the event to the function's dead-letter queue, or discards
  * it when there is none. Retries are independent per event, so they also arrive out of order.
+ * With a reserved concurrency, at most that many runs go at once; the rest wait in the queue.
  *
  * @example
  * const invocations = new AsyncInvocations({ functionName, run, config: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 21_600 } });
@@ -95,6 +101,10 @@ export class AsyncInvocations {
     dropped: 0,
   };
   private readonly inFlight = new InFlight();
+  /** Runs started and not finished. */
+  private running = 0;
+  /** Attempts waiting for a free slot, first come first served. */
+  private readonly ready: (() => void)[] = [];
   private readonly retryDelayMs: (retry: number) => number;
   private readonly now: () => number;
   private readonly logger: Pick<Console, "warn" | "error">;
@@ -105,6 +115,12 @@ export class AsyncInvocations {
     if (!Number.isInteger(maximumRetryAttempts) || maximumRetryAttempts < 0 || maximumRetryAttempts > 2) {
       throw new LocalRuntimeError(
         `${props.functionName}: maximumRetryAttempts must be an integer between 0 and 2 inclusive (given ${maximumRetryAttempts})`,
+      );
+    }
+    const limit = props.reservedConcurrency;
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
+      throw new LocalRuntimeError(
+        `${props.functionName}: reservedConcurrency must be a whole number of at least 1 (given ${limit})`,
       );
     }
     if (
@@ -153,17 +169,32 @@ export class AsyncInvocations {
     await this.drained();
   }
 
+  /** Waits for a free slot under the reserved concurrency, then takes it. */
+  private async slot(): Promise<void> {
+    const limit = this.props.reservedConcurrency ?? Number.POSITIVE_INFINITY;
+    if (this.running >= limit) await new Promise<void>((resolve) => this.ready.push(resolve));
+    this.running++;
+  }
+
+  private release(): void {
+    this.running--;
+    this.ready.shift()?.();
+  }
+
   private async attempt(invocation: Invocation, retries: number): Promise<void> {
     const { event, requestId, queuedAt } = invocation;
+    await this.slot();
     this.stats.runs++;
     let failure: unknown;
     try {
       await this.props.run(event, requestId);
+      this.release();
       this.inFlight.end();
       return;
     } catch (error) {
       failure = error;
     }
+    this.release();
     this.stats.functionErrors++;
     const { maximumRetryAttempts, maximumEventAgeInSeconds } = this.props.config;
     const delay = this.retryDelayMs(retries + 1);

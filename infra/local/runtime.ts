@@ -212,6 +212,9 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
         functionName,
         run: maxDelayMs > 0 ? later : run,
         config: resolveAsyncInvoke(consumer),
+        ...(consumer.reservedConcurrency === undefined
+          ? {}
+          : { reservedConcurrency: consumer.reservedConcurrency }),
         retryDelayMs: (retry) => asyncRetryDelayMs * retry,
         deadLetter: {
           dynamodb,

@@ -179,6 +179,7 @@ describe("template and local runtime", () => {
         maximumEventAgeInSeconds: invokeConfig?.MaximumEventAgeInSeconds,
       }).toEqual(localAsync);
       expect(fn?.DeadLetterConfig).toEqual({ TargetArn: { "Fn::GetAtt": [queueId, "Arn"] } });
+      expect(fn?.ReservedConcurrentExecutions).toBe(consumer.reservedConcurrency);
     },
   );
 

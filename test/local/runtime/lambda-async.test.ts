@@ -102,6 +102,29 @@ describe("Lambda's asynchronous invocation, locally", () => {
     expect(subject.stats).toMatchObject({ accepted: 1, runs: 1, functionErrors: 0, deadLettered: 0 });
   });
 
+  it("runs at most its reserved concurrency at once and holds the other events in the queue", async () => {
+    // Arrange
+    let running = 0;
+    let most = 0;
+    const subject = invocations(
+      async () => {
+        running++;
+        most = Math.max(most, running);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        running--;
+      },
+      { reservedConcurrency: 2 },
+    );
+
+    // Act
+    for (let i = 0; i < 12; i++) subject.invoke(occupancyEvent());
+    await subject.drained();
+
+    // Assert
+    expect(most).toBe(2);
+    expect(subject.stats).toMatchObject({ accepted: 12, runs: 12, functionErrors: 0 });
+  });
+
   it("runs a failing function again 1 and then 2 units later, with the same request id", async () => {
     // Arrange
     const fn = flakyFunction(2);
@@ -227,13 +250,22 @@ describe("Lambda's asynchronous invocation, locally", () => {
       description: "an age over 6 hours",
       config: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 21_601 },
     },
-  ])("refuses $description, naming the value", ({ config }) => {
+    {
+      description: "a reserved concurrency of 0",
+      config: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 60 },
+      reservedConcurrency: 0,
+    },
+  ])("refuses $description, naming the value", ({ config, reservedConcurrency }) => {
     // Act
-    const act = () => invocations(async () => {}, { config });
+    const act = () =>
+      invocations(async () => {}, {
+        config,
+        ...(reservedConcurrency === undefined ? {} : { reservedConcurrency }),
+      });
 
     // Assert
     expect(act).toThrow(LocalRuntimeError);
-    expect(act).toThrow(/inclusive \(given (3|59|21601)\)/);
+    expect(act).toThrow(/\(given (3|59|21601|0)\)/);
   });
 
   it("hands a dead-lettered event back to the consumer through the bus once redriven", async () => {
