@@ -1,15 +1,18 @@
 import {
+  type AttributeValue,
   ConditionalCheckFailedException,
+  type ConsumedCapacity,
   DeleteItemCommand,
   DynamoDBClient,
   PutItemCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
-import { AggregateKeys } from "#commons/aggregates.ts";
+import { AggregateKeys, queryAggregates } from "#commons/aggregates.ts";
 import { type ConsumerDeps, consumeEvent, consumerDeclaration } from "#commons/consumer.ts";
 import { startDynamoDbLocal } from "#infra/local/dynamodb/dynamodb-local.ts";
 import { freePort } from "#infra/local/ports.ts";
+import { startRuntime } from "#infra/local/runtime.ts";
 import { createTables } from "#infra/local/tables.ts";
 import { pipeline } from "#infra/pipeline.ts";
 import { eventsForChange, tableEnvVar } from "#infra/topology.ts";
@@ -17,6 +20,7 @@ import type { CarbonEntry } from "#schemas/carbon.ts";
 import { applyAchievementEvent } from "../functions/achievements/apply.ts";
 import { applyCarbonEvent } from "../functions/carbon-stats/apply.ts";
 import { applyParkingEvent } from "../functions/parking-totals/apply.ts";
+import { applyStoreEvent } from "../functions/store-stats/apply.ts";
 import {
   domainEvent,
   type EventBridgeTargetEvent,
@@ -24,56 +28,68 @@ import {
   seededShuffle,
   sequenceNumbers,
 } from "../test/helpers/domain-events.ts";
+import type { Row } from "./fan-out.ts";
 
-/** One line of the benchmark table. */
-export interface Row {
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: { name: string; value: number };
-  target?: string;
-}
+export type { Row };
 
 const EVENTS = 1_000;
 const DUPLICATE_SHARE = 0.2;
 const SEED = 20_251_130;
+const IN_FLIGHT = 16;
+const LOCAL = { region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } };
 
-/** Write and read requests a client sent, counted the way DynamoDB bills them. */
-interface RequestCounts {
+/** Requests a client sent and the capacity they consumed, as DynamoDB bills them. */
+interface Usage {
   writes: number;
   reads: number;
+  /** Write capacity units: as DynamoDB reports them; a failed conditional write at its 1-unit minimum. */
+  wcu: number;
 }
 
 const WRITE_COMMANDS = new Set(["PutItemCommand", "UpdateItemCommand", "DeleteItemCommand"]);
 const READ_COMMANDS = new Set(["GetItemCommand", "QueryCommand", "ScanCommand", "BatchGetItemCommand"]);
+const CAPACITY_COMMANDS = new Set([...WRITE_COMMANDS, "BatchWriteItemCommand", "TransactWriteItemsCommand"]);
+
+const units = (consumed: ConsumedCapacity | ConsumedCapacity[] | undefined): number =>
+  [consumed ?? []].flat().reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
 
 /**
- * A DynamoDB client that counts every write request it sends — successful or not, since a failed
+ * A DynamoDB client that counts every request it sends — successful or not, since a failed
  * conditional write still consumes capacity — with BatchWriteItem counted per item and
- * TransactWriteItems twice per item.
+ * TransactWriteItems twice per item, and asks DynamoDB for the write capacity each one consumed.
  */
-function countingClient(endpoint: string): { client: DynamoDBClient; counts: RequestCounts } {
-  const counts: RequestCounts = { writes: 0, reads: 0 };
-  const client = new DynamoDBClient({
-    endpoint,
-    region: "us-east-1",
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
-  });
+function countingClient(endpoint: string): { client: DynamoDBClient; usage: Usage } {
+  const usage: Usage = { writes: 0, reads: 0, wcu: 0 };
+  const client = new DynamoDBClient({ endpoint, ...LOCAL });
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const command = context.commandName ?? "";
-      const input = args.input as { RequestItems?: Record<string, unknown[]>; TransactItems?: unknown[] };
-      if (WRITE_COMMANDS.has(command)) counts.writes += 1;
+      const input = args.input as {
+        RequestItems?: Record<string, unknown[]>;
+        TransactItems?: unknown[];
+        ReturnConsumedCapacity?: string;
+      };
+      if (WRITE_COMMANDS.has(command)) usage.writes += 1;
       else if (command === "BatchWriteItemCommand")
-        counts.writes += Object.values(input.RequestItems ?? {}).reduce((n, items) => n + items.length, 0);
+        usage.writes += Object.values(input.RequestItems ?? {}).reduce((n, items) => n + items.length, 0);
       else if (command === "TransactWriteItemsCommand")
-        counts.writes += 2 * (input.TransactItems?.length ?? 0);
-      else if (READ_COMMANDS.has(command)) counts.reads += 1;
-      return next(args);
+        usage.writes += 2 * (input.TransactItems?.length ?? 0);
+      else if (READ_COMMANDS.has(command)) usage.reads += 1;
+      if (CAPACITY_COMMANDS.has(command)) input.ReturnConsumedCapacity = "TOTAL";
+      try {
+        const result = await next(args);
+        if (CAPACITY_COMMANDS.has(command)) {
+          usage.wcu += units((result.output as { ConsumedCapacity?: ConsumedCapacity }).ConsumedCapacity);
+        }
+        return result;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) usage.wcu += 1;
+        throw error;
+      }
     },
     { step: "initialize", name: "countRequests" },
   );
-  return { client, counts };
+  return { client, usage };
 }
 
 /** `events` plus a seeded 20 % of them again, shuffled: what an at-least-once, unordered bus delivers. */
@@ -96,6 +112,20 @@ function withDuplicatesLater<T>(events: readonly T[], seed: number): T[] {
       () => events[Math.floor(random() * events.length)] as T,
     ),
   ];
+}
+
+/** Runs `work` over `items` with `inFlight` at a time, in order of start. */
+async function forEachInFlight<T>(
+  items: readonly T[],
+  inFlight: number,
+  work: (item: T) => Promise<unknown>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      for (let i = next++; i < items.length; i = next++) await work(items[i] as T);
+    }),
+  );
 }
 
 /** 1,000 occupancy readings over 20 car parks, each with increasing sequence numbers. */
@@ -129,21 +159,44 @@ function parkingEvents(): EventBridgeTargetEvent[] {
   return events;
 }
 
+/** 1,000 pet events over 250 pets: listed, updated twice, and every other pet removed (else updated). */
+function petEvents(): EventBridgeTargetEvent[] {
+  const types = ["dog", "cat", "fish", "frog", "bird"];
+  const events: EventBridgeTargetEvent[] = [];
+  for (let id = 1; id <= EVENTS / 4; id++) {
+    const seqs = sequenceNumbers(4, 99_999_999_999_999_990_000n + BigInt(id) * 100n);
+    const pet = (n: number) => ({
+      id,
+      name: `Pet ${id}`,
+      type: types[(id + n) % types.length]!,
+      price: "9.99",
+    });
+    events.push(domainEvent("PetListed", pet(0), { sequenceNumber: seqs[0]! }));
+    events.push(domainEvent("PetUpdated", pet(1), { sequenceNumber: seqs[1]!, change: "MODIFY" }));
+    events.push(domainEvent("PetUpdated", pet(2), { sequenceNumber: seqs[2]!, change: "MODIFY" }));
+    events.push(
+      id % 2 === 0
+        ? domainEvent("PetRemoved", { id }, { sequenceNumber: seqs[3]! })
+        : domainEvent("PetUpdated", pet(3), { sequenceNumber: seqs[3]!, change: "MODIFY" }),
+    );
+  }
+  return events;
+}
+
 /**
  * The straightforward design, measured for comparison: a conditional PutItem of an idempotency
- * record per event, then an UpdateItem of the car park's state when the record was new.
+ * record per event, then an UpdateItem of the source item's state when the record was new (and,
+ * unlike ripple, a stale event overwrites newer state).
  */
-async function straightforwardParking(
+async function straightforward(
   client: DynamoDBClient,
   deliveries: readonly EventBridgeTargetEvent[],
   run: string,
-) {
+  inFlight: number,
+): Promise<void> {
   const table = pipeline.tables.aggregates!.tableName;
-  for (const event of deliveries) {
-    const detail = event.detail as {
-      metadata: { eventId: string };
-      data: { carParkId: string; occupied: number };
-    };
+  await forEachInFlight(deliveries, inFlight, async (event) => {
+    const detail = event.detail as { metadata: { eventId: string; keys: Record<string, unknown> } };
     try {
       await client.send(
         new PutItemCommand({
@@ -153,25 +206,26 @@ async function straightforwardParking(
         }),
       );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) continue;
+      if (error instanceof ConditionalCheckFailedException) return;
       throw error;
     }
     await client.send(
       new UpdateItemCommand({
         TableName: table,
-        Key: marshall({ pk: "baseline-parking", sk: detail.data.carParkId }),
-        UpdateExpression: "SET occupied = :o",
-        ExpressionAttributeValues: marshall({ ":o": detail.data.occupied }),
+        Key: marshall({ pk: `baseline#${run}`, sk: JSON.stringify(detail.metadata.keys) }),
+        UpdateExpression: "SET #state = :state",
+        ExpressionAttributeNames: { "#state": "state" },
+        ExpressionAttributeValues: marshall({ ":state": JSON.stringify(event.detail) }),
       }),
     );
-  }
+  });
 }
 
 /**
  * CarbonTrack: 50 users × 20 entries written in rounds of 50; after each round the round's events
  * (plus duplicates, shuffled) reach carbon-stats and achievements.
  */
-async function carbonRun(deps: ConsumerDeps, counts: RequestCounts) {
+async function carbonRun(deps: ConsumerDeps, usage: Usage) {
   const users = 50;
   const perUser = EVENTS / users;
   const writes: { entry: CarbonEntry; event: EventBridgeTargetEvent }[] = [];
@@ -204,138 +258,258 @@ async function carbonRun(deps: ConsumerDeps, counts: RequestCounts) {
       SEED + start,
     )) {
       stats.deliveries++;
-      const before = counts.writes;
+      const before = usage.writes;
       await consumeEvent(deps, carbon, event, applyCarbonEvent);
-      const middle = counts.writes;
+      const middle = usage.writes;
       await consumeEvent(deps, achievements, event, applyAchievementEvent);
       stats.statsWrites += middle - before;
-      stats.achievementWrites += counts.writes - middle;
+      stats.achievementWrites += usage.writes - middle;
     }
   }
   return stats;
 }
 
-/** Consumer invocations one source write causes, per source table and change kind (from the declaration). */
-function invocationsPerSourceWrite(): Row[] {
-  return pipeline.sources.flatMap((source) =>
-    (["INSERT", "MODIFY", "REMOVE"] as const).flatMap((kind) => {
-      const events = eventsForChange(source, kind);
-      if (events.length === 0) return [];
-      const invocations = events.reduce(
-        (n, e) =>
-          n + pipeline.consumers.filter((c) => c.events.some((x) => x.detailType === e.detailType)).length,
-        0,
-      );
-      return [
-        {
-          name: `consumer invocations per source write: ${pipeline.tables[source.table]?.tableName} ${kind}`,
-          value: invocations,
-          unit: "invocations/write",
-        },
-      ];
-    }),
-  );
+/** Consumer invocations the declaration says one source write causes, per change, averaged over `writes`. */
+function declaredInvocations(writes: readonly { table: string; kind: "INSERT" | "MODIFY" | "REMOVE" }[]) {
+  let invocations = 0;
+  for (const { table, kind } of writes) {
+    const source = pipeline.sources.find((s) => pipeline.tables[s.table]?.tableName === table)!;
+    for (const event of eventsForChange(source, kind)) {
+      invocations += pipeline.consumers.filter((c) =>
+        c.events.some((e) => e.detailType === event.detailType),
+      ).length;
+    }
+  }
+  return invocations / writes.length;
 }
 
 /**
- * DynamoDB write requests per consumed event (duplicates included) for ripple's consumers, beside
- * the straightforward idempotency-record-plus-update design measured in the same run, and
- * consumer invocations per source write. Starts its own DynamoDB Local.
+ * Consumer invocations per source write, measured on the whole local runtime: a mix of producer
+ * writes with the SDK (entries, goals, a registration, car park readings, pets, stored events,
+ * carts), counted as the runs of each consumer's function, beside what the declaration says.
+ */
+async function measuredInvocations(): Promise<Row> {
+  const runtime = await startRuntime({
+    pipeline,
+    apiPort: await freePort(),
+    dynamodbPort: await freePort(),
+    eventbridgePort: await freePort(),
+    pollIntervalMs: 50,
+    logger: { info: () => {}, warn: () => {}, error: () => {} },
+  });
+  try {
+    await runtime.settled();
+    const runs = () =>
+      runtime
+        .stats()
+        .rows.filter((r) => r.name.endsWith(": runs"))
+        .reduce((sum, r) => sum + r.value, 0);
+    const before = runs();
+    const S = (value: string): AttributeValue => ({ S: value });
+    const N = (value: number | string): AttributeValue => ({ N: String(value) });
+    const writes: {
+      table: string;
+      kind: "INSERT" | "MODIFY" | "REMOVE";
+      item: Record<string, AttributeValue>;
+    }[] = [];
+    const now = new Date().toISOString();
+    writes.push({
+      table: "carbontrack-users",
+      kind: "INSERT",
+      item: { userId: S("m"), name: S("M"), createdAt: S(now) },
+    });
+    for (let i = 0; i < 40; i++) {
+      writes.push({
+        table: "carbontrack-entries",
+        kind: "INSERT",
+        item: {
+          userId: S("m"),
+          timestamp: S(`2025-11-${String((i % 28) + 1).padStart(2, "0")}T0${i % 10}:00:00.000Z`),
+          category: S("food"),
+          activity: S("lunch"),
+          kgCO2e: N("1.5"),
+        },
+      });
+    }
+    for (let i = 0; i < 20; i++) {
+      const occupied = (i * 17) % 200;
+      writes.push({
+        table: "parking-data",
+        kind: "MODIFY",
+        item: {
+          carParkId: S("CP001"),
+          name: S("City Centre"),
+          capacity: N(450),
+          occupied: N(occupied),
+          available: N(450 - occupied),
+          percentFull: N(0),
+          status: S("green"),
+          hourlyRate: N("2.50"),
+          lastUpdated: S(now),
+        },
+      });
+    }
+    for (let i = 0; i < 20; i++) {
+      writes.push({
+        table: "PetStore",
+        kind: "INSERT",
+        item: { id: N(1000 + i), name: S(`Pet ${i}`), type: S("dog"), price: N("10") },
+      });
+    }
+    for (const w of writes)
+      await runtime.dynamodb.send(new PutItemCommand({ TableName: w.table, Item: w.item }));
+    await runtime.settled({ timeoutMs: 120_000 });
+    return {
+      name: `consumer invocations per source write, measured on the local runtime (${writes.length} SDK writes: entries, readings, pets, a registration)`,
+      value: Math.round(((runs() - before) / writes.length) * 1000) / 1000,
+      unit: "invocations/write",
+      baseline: {
+        name: "one per subscribed consumer per event, from the declaration",
+        value: Math.round(declaredInvocations(writes) * 1000) / 1000,
+      },
+    };
+  } finally {
+    await runtime.stop();
+  }
+}
+
+/**
+ * DynamoDB write requests and write capacity per consumed event (duplicates included) for
+ * ripple's consumers, beside the straightforward idempotency-record-plus-update design measured
+ * in the same run on the same deliveries, and consumer invocations per source write. Starts its
+ * own DynamoDB Local (and, for the invocations, a whole local runtime).
  */
 export async function benchConsumers(): Promise<Row[]> {
   const db = await startDynamoDbLocal({ port: await freePort() });
   const tables = Object.fromEntries(Object.entries(pipeline.tables).map(([key, t]) => [key, t.tableName]));
   for (const [key, name] of Object.entries(tables)) process.env[tableEnvVar(key)] ??= name;
+  const admin = new DynamoDBClient({ endpoint: db.endpoint, ...LOCAL });
+  const rows: Row[] = [];
+  const per = (n: number, d: number) => Math.round((n / d) * 1000) / 1000;
+  const duplicates = `${Math.round(DUPLICATE_SHARE * 100)}%`;
+  const straightforwardName = "idempotency record PutItem + UpdateItem per event";
   try {
-    const setup = new DynamoDBClient({
-      endpoint: db.endpoint,
-      region: "us-east-1",
-      credentials: { accessKeyId: "local", secretAccessKey: "local" },
-    });
-    await createTables(setup, pipeline);
-    setup.destroy();
+    await createTables(admin, pipeline);
 
-    const parking = consumerDeclaration("parking-totals");
-    const measureParking = async (deliveries: readonly EventBridgeTargetEvent[], run: string) => {
+    /** One consumer over `deliveries` beside the straightforward design, and the rows saying so. */
+    const compare = async (options: {
+      readonly consumer: string;
+      readonly apply: Parameters<typeof consumeEvent>[3];
+      readonly deliveries: readonly EventBridgeTargetEvent[];
+      readonly what: string;
+      readonly run: string;
+      readonly inFlight: number;
+      /** Aggregate partitions to clear afterwards, so the next run starts empty. */
+      readonly partitions: readonly string[];
+    }) => {
       const ours = countingClient(db.endpoint);
-      const scopedTables = { ...tables };
-      for (const event of deliveries) {
-        await consumeEvent({ client: ours.client, tables: scopedTables }, parking, event, applyParkingEvent);
-      }
       const baseline = countingClient(db.endpoint);
-      await straightforwardParking(baseline.client, deliveries, run);
-      await ours.client.send(
-        new DeleteItemCommand({ TableName: tables.aggregates!, Key: marshall(AggregateKeys.parkingTotals) }),
+      const declaration = consumerDeclaration(options.consumer);
+      await forEachInFlight(options.deliveries, options.inFlight, (event) =>
+        consumeEvent({ client: ours.client, tables }, declaration, event, options.apply),
       );
+      await straightforward(baseline.client, options.deliveries, options.run, options.inFlight);
+      for (const pk of options.partitions) {
+        for (const item of await queryAggregates(admin, tables.aggregates!, pk)) {
+          await admin.send(
+            new DeleteItemCommand({
+              TableName: tables.aggregates!,
+              Key: marshall({ pk: item.pk, sk: item.sk }),
+            }),
+          );
+        }
+      }
       ours.client.destroy();
       baseline.client.destroy();
-      return { ours: ours.counts, baseline: baseline.counts, deliveries: deliveries.length };
-    };
-    const events = parkingEvents();
-    const shuffled = await measureParking(withDuplicatesShuffled(events, SEED), "shuffled");
-    const ordered = await measureParking(withDuplicatesLater(events, SEED), "ordered");
-
-    const carbon = countingClient(db.endpoint);
-    const carbonStats = await carbonRun({ client: carbon.client, tables }, carbon.counts);
-    const consumerWrites = carbonStats.statsWrites + carbonStats.achievementWrites;
-    carbon.client.destroy();
-    const per = (n: number, d: number) => Math.round((n / d) * 1000) / 1000;
-    const label = `${EVENTS} events + ${Math.round(DUPLICATE_SHARE * 100)}% duplicates, shuffled`;
-    const straightforward = "idempotency record PutItem + UpdateItem per event";
-    return [
-      ...(
-        [
-          [
-            ordered,
-            `${EVENTS} events in write order, ${Math.round(DUPLICATE_SHARE * 100)}% redelivered later`,
-          ],
-          [shuffled, label],
-        ] as const
-      ).flatMap(([run, what]): Row[] => [
+      const n = options.deliveries.length;
+      rows.push(
         {
-          name: `parking-totals: DynamoDB write requests per consumed event (${what})`,
-          value: per(run.ours.writes, run.deliveries),
+          name: `${options.consumer}: write requests per consumed event (${options.what})`,
+          value: per(ours.usage.writes, n),
           unit: "writes/event",
-          baseline: { name: straightforward, value: per(run.baseline.writes, run.deliveries) },
+          baseline: { name: straightforwardName, value: per(baseline.usage.writes, n) },
           target: "≤ 1.0",
         },
         {
-          name: `parking-totals: DynamoDB read requests per consumed event (${what})`,
-          value: per(run.ours.reads, run.deliveries),
-          unit: "reads/event",
-          baseline: { name: straightforward, value: per(run.baseline.reads, run.deliveries) },
+          name: `${options.consumer}: write capacity units per consumed event (same run)`,
+          value: per(ours.usage.wcu, n),
+          unit: "WCU/event",
+          baseline: { name: straightforwardName, value: per(baseline.usage.wcu, n) },
         },
-      ]),
+        {
+          name: `${options.consumer}: read requests per consumed event (same run)`,
+          value: per(ours.usage.reads, n),
+          unit: "reads/event",
+          baseline: { name: straightforwardName, value: per(baseline.usage.reads, n) },
+        },
+      );
+    };
+
+    const parking = parkingEvents();
+    const parkingRun = {
+      consumer: "parking-totals",
+      apply: applyParkingEvent,
+      partitions: [AggregateKeys.parkingTotals.pk],
+    };
+    await compare({
+      ...parkingRun,
+      deliveries: withDuplicatesLater(parking, SEED),
+      what: `${EVENTS} events over 20 car parks in write order, ${duplicates} redelivered later, one at a time`,
+      run: "ordered",
+      inFlight: 1,
+    });
+    await compare({
+      ...parkingRun,
+      deliveries: withDuplicatesShuffled(parking, SEED),
+      what: `${EVENTS} events + ${duplicates} duplicates, shuffled, one at a time`,
+      run: "shuffled",
+      inFlight: 1,
+    });
+    const parkingConcurrency = consumerDeclaration("parking-totals").reservedConcurrency ?? IN_FLIGHT;
+    await compare({
+      ...parkingRun,
+      deliveries: withDuplicatesLater(parking, SEED + 1),
+      what: `write order, ${duplicates} redelivered later, ${parkingConcurrency} in flight (its reserved concurrency) on the one totals item`,
+      run: "concurrent",
+      inFlight: parkingConcurrency,
+    });
+    await compare({
+      consumer: "store-stats",
+      apply: applyStoreEvent,
+      deliveries: withDuplicatesShuffled(petEvents(), SEED),
+      what: `${EVENTS} pet events over 250 pets + ${duplicates} duplicates, shuffled, ${IN_FLIGHT} in flight over 16 shards`,
+      run: "pets",
+      inFlight: IN_FLIGHT,
+      partitions: [AggregateKeys.petsPartition],
+    });
+
+    const carbon = countingClient(db.endpoint);
+    const carbonStats = await carbonRun({ client: carbon.client, tables }, carbon.usage);
+    carbon.client.destroy();
+    const label = `${EVENTS} events + ${duplicates} duplicates, shuffled, source written in rounds of 50`;
+    rows.push(
       {
-        name: `carbon-stats: DynamoDB write requests per consumed event (${label}, source written in rounds of 50)`,
+        name: `carbon-stats: write requests per consumed event (${label})`,
         value: per(carbonStats.statsWrites, carbonStats.deliveries),
         unit: "writes/event",
         target: "≤ 1.0",
       },
       {
-        name: "achievements: DynamoDB write requests per consumed event (same run)",
+        name: "achievements: write requests per consumed event (same run)",
         value: per(carbonStats.achievementWrites, carbonStats.deliveries),
         unit: "writes/event",
         target: "≤ 1.0",
       },
       {
-        name: "carbon-stats + achievements: DynamoDB read requests per consumed event (same run)",
-        value: per(carbon.counts.reads, carbonStats.deliveries),
+        name: "carbon-stats + achievements: read requests per consumed event (same run)",
+        value: per(carbon.usage.reads, carbonStats.deliveries),
         unit: "reads/event",
       },
-      {
-        name: "carbon consumers: write requests per consumed event, both consumers together",
-        value: per(consumerWrites, carbonStats.deliveries),
-        unit: "writes/event",
-      },
-      {
-        name: "carbon consumers: invocations per source write, measured (duplicates included)",
-        value: per(carbonStats.deliveries * 2, EVENTS),
-        unit: "invocations/write",
-      },
-      ...invocationsPerSourceWrite(),
-    ];
+    );
   } finally {
+    admin.destroy();
     await db.stop();
   }
+  rows.push(await measuredInvocations());
+  return rows;
 }

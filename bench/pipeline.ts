@@ -33,16 +33,16 @@ async function putAll(
   return { startedAt, doneAt };
 }
 
-const user = (id: number): Record<string, AttributeValue> => ({
+const achievement = (id: number): Record<string, AttributeValue> => ({
   userId: { S: `bench-${id}` },
-  name: { S: `Bench user ${id}` },
-  email: { S: `user${id}@example.com` },
-  createdAt: { S: "2025-11-30T16:05:12.923Z" },
+  achievementId: { S: "first-entry" },
+  title: { S: "First entry" },
+  unlockedAt: { S: "2025-11-30T16:05:12.923Z" },
 });
 
 /**
- * End-to-end local throughput: PutItem into a source table (carbontrack-users, whose
- * UserRegistered events no consumer writes aggregates for, so DynamoDB Local serves only the
+ * End-to-end local throughput: PutItem into a source table (carbontrack-achievements, whose
+ * AchievementUnlocked events no declared consumer takes, so DynamoDB Local serves only the
  * producer and the stream) → stream poller → fan-out → local
  * EventBridge → a rule target, beside the raw DynamoDB Local PutItem rate measured in the same
  * run with the same concurrency, plus the delivery latency from PutItem's answer to the target.
@@ -59,12 +59,15 @@ export async function benchPipeline(): Promise<Row[]> {
     // Raw rate: the same items into a table with no stream, nothing downstream.
     const raw = await putAll(ITEMS, async (i) => {
       await runtime.dynamodb.send(
-        new PutItemCommand({ TableName: "ripple-counters", Item: { name: { S: `bench-${i}` }, ...user(i) } }),
+        new PutItemCommand({
+          TableName: "ripple-counters",
+          Item: { name: { S: `bench-${i}` }, ...achievement(i) },
+        }),
       );
     });
     const rawRate = ITEMS / ((raw.doneAt.reduce((a, b) => Math.max(a, b), 0) - raw.startedAt) / 1000);
 
-    // The pipeline: a target bound to a rule that matches the bench pets' PetListed events.
+    // The pipeline: a target bound to a rule that matches the bench's AchievementUnlocked events.
     const arrivedAt = new Map<number, number>();
     const eventBridge = new EventBridgeClient({
       endpoint: runtime.endpoints.eventbridge,
@@ -76,7 +79,7 @@ export async function benchPipeline(): Promise<Row[]> {
         Name: "bench-target",
         EventBusName: runtime.busName,
         EventPattern: JSON.stringify({
-          "detail-type": ["UserRegistered"],
+          "detail-type": ["AchievementUnlocked"],
           detail: { data: { userId: [{ prefix: "bench-" }] } },
         }),
       }),
@@ -96,7 +99,7 @@ export async function benchPipeline(): Promise<Row[]> {
 
     const piped = await putAll(ITEMS, async (i) => {
       await runtime.dynamodb.send(
-        new PutItemCommand({ TableName: "carbontrack-users", Item: user(FIRST_ID + i) }),
+        new PutItemCommand({ TableName: "carbontrack-achievements", Item: achievement(FIRST_ID + i) }),
       );
     });
     const deadline = Date.now() + 120_000;
