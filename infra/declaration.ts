@@ -66,6 +66,14 @@ export interface EventSourceMappingSettings {
   /** @default "TRIM_HORIZON" */
   readonly startingPosition?: "TRIM_HORIZON" | "LATEST";
   /**
+   * Whether Lambda reads the function's `batchItemFailures` (`FunctionResponseTypes:
+   * ["ReportBatchItemFailures"]`) and resumes from the lowest reported record. Off, Lambda ignores
+   * what the function returns: only a thrown error fails the batch. The fan-out answers with
+   * `batchItemFailures`, so its sources keep it on.
+   * @default true
+   */
+  readonly reportBatchItemFailures?: boolean;
+  /**
    * Lambda FilterCriteria patterns, applied to the record as delivered (DynamoDB-typed values:
    * numbers are strings there). A record matching any pattern is delivered.
    * @default deliver every record

@@ -26,6 +26,7 @@ export function resolveMappingSettings(s: EventSourceMappingSettings): ResolvedM
     maximumRecordAgeInSeconds: s.maximumRecordAgeInSeconds ?? 3600,
     parallelizationFactor: s.parallelizationFactor ?? 1,
     startingPosition: s.startingPosition ?? "TRIM_HORIZON",
+    reportBatchItemFailures: s.reportBatchItemFailures ?? true,
     filterPatterns: s.filterPatterns ?? [],
   };
 }

@@ -4,6 +4,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { createLogger } from "#commons/powertools.ts";
 import { pipeline } from "#infra/pipeline.ts";
+import { STORAGE } from "#schemas/api.ts";
 import { authenticate, tokenDigest } from "./auth.ts";
 import {
   ApiError,
@@ -13,12 +14,11 @@ import {
   ValidationError,
 } from "./errors.ts";
 import { IdempotencyStore } from "./idempotency.ts";
-import { stringifyJson } from "./json.ts";
+import { inexactNumbers, stringifyJson } from "./json.ts";
 import type { AnyRoute, ApiDeps, ApiTables, RouteResult } from "./route.ts";
 import { Router } from "./router.ts";
 import { routes as allRoutes } from "./routes/index.ts";
-import { STORAGE } from "./schemas.ts";
-import { parsePart } from "./validation.ts";
+import { inexactNumberError, parsePart } from "./validation.ts";
 
 /** The API handler: an API Gateway HTTP API (payload 2.0) event in, a structured result out. */
 export type ApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -96,14 +96,21 @@ function bodyOf(event: APIGatewayProxyEventV2, route: AnyRoute, maxBodyBytes: nu
       { path: "body", value: "(a body)", expected: "no body" },
     ]);
   }
+  let text: string;
+  let body: unknown;
   try {
-    return JSON.parse(UTF8.decode(bytes));
+    text = UTF8.decode(bytes);
+    body = JSON.parse(text);
   } catch (error) {
     throw new MalformedJsonError(
       `body is not valid JSON (${error instanceof Error ? error.message : String(error)}); send a JSON object`,
       { cause: error },
     );
   }
+  // JSON.parse rounds number tokens to doubles; a price must arrive as the producer wrote it.
+  const inexact = inexactNumbers(text);
+  if (inexact.length > 0) throw inexactNumberError("body", route.body, body, inexact);
+  return body;
 }
 
 /**
@@ -162,7 +169,8 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
       const { route, params } = router.match(method, event.rawPath ?? "/");
       if (route.public !== true) authenticate(event, expectedToken);
       const pathParams = parsePart("path", route.params!, params);
-      const query = parsePart("query", route.query!, queryOf(event));
+      const rawQuery = queryOf(event);
+      const query = parsePart("query", route.query!, rawQuery);
       const body = bodyOf(event, route, maxBodyBytes);
       const parsedBody = route.body === undefined ? undefined : parsePart("body", route.body, body);
       const extraHeaders: Record<string, string> = route.public === true ? {} : { "x-storage": STORAGE };
@@ -195,7 +203,14 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
       }
       let result: RouteResult;
       try {
-        result = await route.handle({ params: pathParams, query, body: parsedBody, deps, requestId });
+        result = await route.handle({
+          params: pathParams,
+          query,
+          rawQuery,
+          body: parsedBody,
+          deps,
+          requestId,
+        });
       } catch (error) {
         if (key !== undefined) await idempotency.release(key);
         throw error;

@@ -59,3 +59,89 @@ export function stringifyJson(value: unknown): string {
   }
   return `{${parts.join(",")}}`;
 }
+
+/** A number token of a JSON text whose exact value the parsed JavaScript number does not hold. */
+export interface InexactNumber {
+  /** Keys and indexes from the root to the number. */
+  readonly path: readonly (string | number)[];
+  /** The token as sent, e.g. "9.999999999999999999". */
+  readonly token: string;
+  /** What `JSON.parse` made of it, e.g. 10. */
+  readonly parsed: number;
+}
+
+const TOKEN = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const PARTS = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
+
+/** A number's exact value as `digits e exponent`, the same for every way of writing it ("1.50", "15e-1"). */
+function decimalKey(text: string): string | undefined {
+  const match = PARTS.exec(text);
+  if (match === null) return undefined;
+  const [, sign, whole = "", fraction = "", exponent = "0"] = match;
+  let digits = `${whole}${fraction}`.replace(/^0+/, "");
+  if (digits === "") return "0";
+  let scale = Number(exponent) - fraction.length;
+  const trimmed = digits.replace(/0+$/, "");
+  scale += digits.length - trimmed.length;
+  digits = trimmed;
+  return `${sign}${digits}e${scale}`;
+}
+
+function endOfString(text: string, start: number): number {
+  for (let i = start + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5c) i++;
+    else if (c === 0x22) return i + 1;
+  }
+  return text.length;
+}
+
+type Frame = { array: true; index: number } | { array: false; key: string; awaitingKey: boolean };
+
+/**
+ * The number tokens of a JSON text (already accepted by `JSON.parse`) that `JSON.parse` rounds:
+ * more significant digits than a double keeps (9.999999999999999999 reads as 10), or out of a
+ * double's range (1e400 reads as Infinity, 1e-400 as 0). Money sent that way would be stored as
+ * a value the producer never wrote, so the API refuses it instead.
+ */
+export function inexactNumbers(text: string): InexactNumber[] {
+  const found: InexactNumber[] = [];
+  const stack: Frame[] = [];
+  const pathOf = () => stack.map((f) => (f.array ? f.index : f.key));
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      const end = endOfString(text, i);
+      const top = stack[stack.length - 1];
+      if (top !== undefined && !top.array && top.awaitingKey) {
+        top.key = JSON.parse(text.slice(i, end)) as string;
+        top.awaitingKey = false;
+      }
+      i = end;
+    } else if (c === 0x7b) {
+      stack.push({ array: false, key: "", awaitingKey: true });
+      i++;
+    } else if (c === 0x5b) {
+      stack.push({ array: true, index: 0 });
+      i++;
+    } else if (c === 0x7d || c === 0x5d) {
+      stack.pop();
+      i++;
+    } else if (c === 0x2c) {
+      const top = stack[stack.length - 1];
+      if (top?.array === true) top.index++;
+      else if (top !== undefined) top.awaitingKey = true;
+      i++;
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      TOKEN.lastIndex = i;
+      const token = TOKEN.exec(text)?.[0] ?? text[i]!;
+      const parsed = Number(token);
+      if (!Number.isFinite(parsed) || decimalKey(token) !== decimalKey(String(parsed))) {
+        found.push({ path: pathOf(), token, parsed });
+      }
+      i += token.length;
+    } else i++;
+  }
+  return found;
+}

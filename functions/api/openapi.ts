@@ -15,7 +15,7 @@ const DECIMAL_IN = {
   type: ["number", "string"],
   pattern: "^-?(0|[1-9]\\d*)(\\.\\d+)?$",
   description:
-    'Exact decimal, as a JSON number (249.99) or a string ("249.99"); no exponent. The operation description gives its range.',
+    'Exact decimal, as a JSON number (249.99) or a string ("249.99"); no exponent. A JSON number a double does not hold exactly (9.999999999999999999) is refused: send such a value as a string.',
 };
 
 function schemaOf(schema: z.ZodType, io: "input" | "output"): JsonSchema {
@@ -132,7 +132,7 @@ export function buildOpenApi(routes: readonly AnyRoute[]): object {
       title: "ripple producer API",
       version: "1.0.0",
       description:
-        "Writes land in DynamoDB tables whose streams feed the pipeline. Every response carries x-request-id; bodies that touch a table say storage: Amazon DynamoDB. Decimals (prices, totals, kgCO2e) are exact: send them as JSON numbers or strings, they come back as JSON numbers written digit for digit.",
+        "Writes land in DynamoDB tables whose streams feed the pipeline. Every response carries x-request-id; bodies that touch a table say storage: Amazon DynamoDB. Decimals (prices, totals, kgCO2e) are exact: send them as JSON numbers or strings, they come back as JSON numbers written digit for digit. A JSON number in a body whose exact value a double does not hold (more than 15 significant digits, as in 9.999999999999999999) is refused with 400 rather than rounded; send such a value as a string.",
     },
     jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
     components: {

@@ -32,6 +32,8 @@ export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 export interface RouteContext<Params, Query, Body> {
   readonly params: Params;
   readonly query: Query;
+  /** The query string's parameters as sent, before validation normalised them (for error messages). */
+  readonly rawQuery: Readonly<Record<string, string>>;
   readonly body: Body;
   readonly deps: ApiDeps;
   readonly requestId: string;

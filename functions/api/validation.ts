@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { type FieldProblem, ValidationError } from "./errors.ts";
+import type { InexactNumber } from "./json.ts";
 
 /** Which part of the request a value came from; prefixes each field path in an error. */
 export type RequestPart = "path" | "query" | "body" | "header";
@@ -79,4 +80,70 @@ export function parsePart<S extends z.ZodType>(part: RequestPart, schema: S, inp
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   throw validationError(fieldProblems(part, result.error, input, schema));
+}
+
+function withValueAt(input: unknown, path: readonly (string | number)[], value: unknown): unknown {
+  if (path.length === 0) return value;
+  const copy = structuredClone(input) as Record<PropertyKey, unknown>;
+  let current = copy;
+  for (const key of path.slice(0, -1)) current = current[key] as Record<PropertyKey, unknown>;
+  current[path[path.length - 1]!] = value;
+  return copy;
+}
+
+/**
+ * The {@link ValidationError} for number tokens `JSON.parse` rounded (see `inexactNumbers`): each
+ * named with its path and the value as sent, and told to come as a string where the schema takes
+ * the value as a decimal string (prices, kgCO2e, payload values), else to send fewer digits.
+ */
+export function inexactNumberError(
+  part: RequestPart,
+  schema: z.ZodType,
+  input: unknown,
+  numbers: readonly InexactNumber[],
+): ValidationError {
+  const problems: FieldProblem[] = numbers.map(({ path, token, parsed }) => {
+    const where = [part, ...path.map(String)].join(".");
+    const read = String(parsed);
+    const key = path.map(String).join(".");
+    const asString = schema.safeParse(withValueAt(input, path, token));
+    const issues = asString.success
+      ? []
+      : asString.error.issues.filter((i) => i.path.map(String).join(".") === key);
+    let expected: string;
+    if (issues.length === 0) {
+      expected = `the exact value as a string ("${token}"): as a JSON number it reads as ${read}`;
+    } else if (issues.every((i) => i.code !== "invalid_type" && i.code !== "invalid_union")) {
+      // The field takes decimal strings, but not this value: say why, about the value as sent.
+      expected = `${issues.map((i) => i.message.replace(/^Invalid input: /, "").replace(/^expected /, "")).join("; ")} (${token} as sent; as a JSON number it reads as ${read})`;
+    } else {
+      expected = `a number a JSON parser reads exactly (at most 15 significant digits): ${token} reads as ${read}`;
+    }
+    return { path: where, value: token, expected };
+  });
+  const listed = problems
+    .slice(0, 5)
+    .map((p) => `${p.path} (sent as ${p.value}): expected ${p.expected}`)
+    .join("; ");
+  const more = problems.length > 5 ? `; and ${problems.length - 5} more` : "";
+  return new ValidationError(
+    `${problems.length} number${problems.length === 1 ? "" : "s"} would not be kept exactly: ${listed}${more}`,
+    problems,
+  );
+}
+
+/**
+ * Refuses a range whose `from` (normalised to an instant) is after its `to`, naming both as the
+ * caller sent them ("2025-12-01", not "2025-12-01T00:00:00.000Z").
+ */
+export function requireOrderedRange(
+  range: { readonly from?: string | undefined; readonly to?: string | undefined },
+  rawQuery: Readonly<Record<string, string>>,
+): void {
+  if (range.from === undefined || range.to === undefined || range.from <= range.to) return;
+  const from = rawQuery.from ?? range.from;
+  const to = rawQuery.to ?? range.to;
+  throw new ValidationError(`query.from (given ${from}) is after query.to (given ${to}); swap them`, [
+    { path: "query.from", value: from, expected: `a date or instant no later than to (${to})` },
+  ]);
 }

@@ -2,6 +2,14 @@ import { randomUUID } from "node:crypto";
 import { DeleteItemCommand, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { z } from "zod";
 import {
+  EntryListQuerySchema,
+  InstantSchema,
+  KgCO2eSchema,
+  PathIdSchema,
+  STORAGE,
+  TargetKgCO2eSchema,
+} from "#schemas/api.ts";
+import {
   type Achievement,
   AchievementSchema,
   type CarbonEntry,
@@ -14,23 +22,14 @@ import {
   UserStatsSchema,
 } from "#schemas/carbon.ts";
 import { fromItem, isConditionFailed, num, queryItems, toAttr, toItem } from "../dynamo.ts";
-import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
+import { ConflictError, NotFoundError } from "../errors.ts";
 import { type ExactNumber, exact } from "../json.ts";
 import type { ApiDeps } from "../route.ts";
 import { defineRoute } from "../route.ts";
-import {
-  boundedDecimal,
-  FromBoundSchema,
-  InstantSchema,
-  LimitSchema,
-  PathIdSchema,
-  STORAGE,
-  ToBoundSchema,
-} from "../schemas.ts";
+import { requireOrderedRange } from "../validation.ts";
 
 const TAG = "CarbonTrack";
 const UserParamsSchema = z.strictObject({ userId: PathIdSchema });
-const KgSchema = boundedDecimal(3, "100000");
 
 function exactRecord(record: Record<string, string>): Record<string, ExactNumber> {
   return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, exact(v)]));
@@ -183,7 +182,7 @@ export const carbonRoutes = [
       "timestamp (the sort key) defaults to now and is stored as UTC with milliseconds; an entry at an existing timestamp is refused with 409.",
     params: UserParamsSchema,
     body: CarbonEntrySchema.pick({ category: true, activity: true, note: true })
-      .extend({ kgCO2e: KgSchema, timestamp: InstantSchema.optional() })
+      .extend({ kgCO2e: KgCO2eSchema, timestamp: InstantSchema.optional() })
       .strict(),
     responses: {
       201: { description: "The entry", schema: EntryOutSchema.extend({ storage: z.literal(STORAGE) }) },
@@ -233,21 +232,12 @@ export const carbonRoutes = [
     description:
       "from/to take a date (the whole day) or an instant and select by KeyCondition BETWEEN on timestamp; limit 1–100, default 20.",
     params: UserParamsSchema,
-    query: z.strictObject({
-      limit: LimitSchema,
-      from: FromBoundSchema.optional(),
-      to: ToBoundSchema.optional(),
-    }),
+    query: EntryListQuerySchema,
     responses: { 200: { description: "The entries", schema: ListOf("entries", EntryOutSchema) } },
-    async handle({ deps, params, query }) {
+    async handle({ deps, params, query, rawQuery }) {
+      requireOrderedRange(query, rawQuery);
       const from = query.from ?? "0000";
       const to = query.to ?? "9999";
-      if (from > to) {
-        throw new ValidationError(
-          `query.from (given ${query.from}) is after query.to (${query.to}); swap them`,
-          [{ path: "query.from", value: query.from, expected: `an instant no later than to (${query.to})` }],
-        );
-      }
       const [items] = await Promise.all([
         queryItems(
           deps.client,
@@ -321,7 +311,7 @@ export const carbonRoutes = [
     summary: "Set a reduction goal: stay at or under a budget per day or month",
     params: UserParamsSchema,
     body: GoalSchema.pick({ title: true, period: true, category: true })
-      .extend({ targetKgCO2e: boundedDecimal(3, "1000000") })
+      .extend({ targetKgCO2e: TargetKgCO2eSchema })
       .strict(),
     responses: {
       201: { description: "The goal", schema: GoalSchema.extend({ storage: z.literal(STORAGE) }) },

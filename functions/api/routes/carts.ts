@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { DeleteItemCommand, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { z } from "zod";
 import { addDecimals, multiplyDecimal } from "#commons/decimal.ts";
+import { MAX_CART_QUANTITY, PathIdSchema, PriceSchema, QuantitySchema, STORAGE } from "#schemas/api.ts";
 import { CART_TTL_SECONDS, type Cart, type CartItem, CartItemSchema, CartSchema } from "#schemas/cart.ts";
 import { NonNegativeIntegerSchema } from "#schemas/common.ts";
 import { fromItem, isConditionFailed, num, toItem } from "../dynamo.ts";
@@ -9,11 +10,10 @@ import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import { exact } from "../json.ts";
 import type { ApiDeps } from "../route.ts";
 import { defineRoute } from "../route.ts";
-import { PathIdSchema, PriceSchema, STORAGE } from "../schemas.ts";
 
 const TAG = "CloudShelf cart";
 const MAX_LINES = 100;
-const MAX_QUANTITY = 999;
+const MAX_QUANTITY = MAX_CART_QUANTITY;
 const MAX_ATTEMPTS = 40;
 
 /** A cart as stored: the seed's fields plus `version`, which every write checks and bumps. */
@@ -109,7 +109,6 @@ function requireLine(
 
 const UserParamsSchema = z.strictObject({ userId: PathIdSchema });
 const LineParamsSchema = z.strictObject({ userId: PathIdSchema, bookId: PathIdSchema });
-const QuantitySchema = z.number().int().min(1).max(MAX_QUANTITY);
 const CartOutSchema = CartSchema.extend({ storage: z.literal(STORAGE) });
 const cartResponse = (cart: Cart) => ({ status: 200, body: { ...cartView(cart), storage: STORAGE } });
 

@@ -2,13 +2,13 @@ import { GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/clie
 import { z } from "zod";
 import { SEED_CAR_PARKS } from "#commons/seed-data.ts";
 import { pipeline } from "#infra/pipeline.ts";
+import { OccupancyReadingSchema, PathIdSchema, STORAGE } from "#schemas/api.ts";
 import { type CarPark, CarParkSchema, CarParkStatusSchema } from "#schemas/parking.ts";
 import { fromItem, type Item, isConditionFailed, num, scanAll, toAttr, toItem } from "../dynamo.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import { exact, fixedDecimal } from "../json.ts";
 import type { ApiDeps } from "../route.ts";
 import { defineRoute } from "../route.ts";
-import { PathIdSchema, STORAGE } from "../schemas.ts";
 
 const NOTE = "Data persists in DynamoDB; every reading flows through DynamoDB Streams to EventBridge";
 
@@ -233,9 +233,7 @@ export const parkingRoutes = [
     summary: "Record one sensor reading",
     description: "percentFull is computed to one decimal; the colour follows pipeline.parking thresholds.",
     params: z.strictObject({ carParkId: PathIdSchema }),
-    body: z.strictObject({
-      occupied: z.number().int().min(0).max(1_000_000),
-    }),
+    body: OccupancyReadingSchema,
     responses: {
       200: {
         description: "The car park after the reading",

@@ -1,13 +1,13 @@
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { z } from "zod";
 import { PET_ID_COUNTER, SEED_PETS } from "#commons/seed-data.ts";
+import { PetIdParamSchema, PriceSchema, STORAGE } from "#schemas/api.ts";
 import { type Pet, PetSchema } from "#schemas/pets.ts";
 import { fromItem, isConditionFailed, num, scanAll, toItem } from "../dynamo.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { exact } from "../json.ts";
 import type { ApiDeps } from "../route.ts";
 import { defineRoute } from "../route.ts";
-import { PriceSchema, STORAGE } from "../schemas.ts";
 
 const TAG = "PetStore";
 
@@ -107,12 +107,7 @@ export const petRoutes = [
     operationId: "getPet",
     tag: TAG,
     summary: "One pet",
-    params: z.strictObject({
-      id: z
-        .string()
-        .regex(/^[1-9]\d{0,14}$/, "a pet id: a whole number from 1")
-        .transform(Number),
-    }),
+    params: z.strictObject({ id: PetIdParamSchema }),
     responses: {
       200: { description: "The pet", schema: PetOutSchema.extend({ storage: z.literal(STORAGE) }) },
     },

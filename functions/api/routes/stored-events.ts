@@ -2,6 +2,14 @@ import { randomUUID } from "node:crypto";
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { z } from "zod";
 import {
+  EventIdSchema,
+  EventListQuerySchema,
+  EventTypeSchema,
+  PathIdSchema,
+  PayloadSchema,
+  STORAGE,
+} from "#schemas/api.ts";
+import {
   STORED_EVENT_TRANSITIONS,
   STORED_EVENT_TTL_SECONDS,
   type StoredEvent,
@@ -17,73 +25,17 @@ import {
   toAttr,
   toItem,
 } from "../dynamo.ts";
-import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
+import { ConflictError, NotFoundError } from "../errors.ts";
 import type { ApiDeps } from "../route.ts";
 import { defineRoute } from "../route.ts";
-import { FromBoundSchema, LimitSchema, PathIdSchema, STORAGE, ToBoundSchema } from "../schemas.ts";
+import { requireOrderedRange } from "../validation.ts";
 
 const TAG = "Event storage";
 
-/**
- * An event id carries its creation instant: `<epoch milliseconds, 13 digits>-<32 hex>`. The sort
- * key is `timestamp#event_id`, so a PATCH by event id rebuilds the full key from the id alone and
- * reads the item with one GetItem, no query.
- */
-const EVENT_ID = /^(\d{13})-[0-9a-f]{32}$/;
-
-/** A new event id for an instant. */
+/** A new event id for an instant: `<epoch milliseconds, 13 digits>-<32 hex>` (see {@link EventIdSchema}). */
 export function newEventId(at: Date): string {
   return `${String(at.getTime()).padStart(13, "0")}-${randomUUID().replaceAll("-", "")}`;
 }
-
-/** The creation instant an event id carries. */
-export function instantOfEventId(eventId: string): string | undefined {
-  const match = EVENT_ID.exec(eventId);
-  return match === null ? undefined : new Date(Number(match[1])).toISOString();
-}
-
-const EventIdSchema = z
-  .string()
-  .regex(EVENT_ID, "an event id as returned by POST /users/{userId}/events (13 digits, '-', 32 hex digits)")
-  .transform((eventId) => ({ eventId, timestamp: instantOfEventId(eventId)! }));
-
-/** Event types end up in GSI sort keys (`event_type#timestamp`), so '#' and the like are refused. */
-const EventTypeSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/, "an event type of letters, digits and _ . : - (at most 100)");
-
-/** Where a payload first breaks what DynamoDB can store, or undefined when it is fine. */
-function payloadProblem(value: unknown, path: string, depth: number): string | undefined {
-  if (depth > 16) return `${path}: nested deeper than 16 levels`;
-  if (typeof value === "number") {
-    return Number.isFinite(value) && Math.abs(value) < 1e100 ? undefined : `${path}: number out of range`;
-  }
-  if (Array.isArray(value)) {
-    for (const [i, v] of value.entries()) {
-      const problem = payloadProblem(v, `${path}[${i}]`, depth + 1);
-      if (problem !== undefined) return problem;
-    }
-    return undefined;
-  }
-  if (value !== null && typeof value === "object") {
-    for (const [k, v] of Object.entries(value)) {
-      if (k.length === 0) return `${path}: empty key`;
-      const problem = payloadProblem(v, `${path}.${k}`, depth + 1);
-      if (problem !== undefined) return problem;
-    }
-  }
-  return undefined;
-}
-
-const PayloadSchema = z.record(z.string(), z.unknown()).superRefine((payload, ctx) => {
-  const problem = payloadProblem(payload, "payload", 0);
-  if (problem !== undefined) {
-    ctx.addIssue({
-      code: "custom",
-      message: `a JSON object DynamoDB can store (${problem}; keys non-empty, numbers below 1e100, at most 16 levels)`,
-    });
-  }
-});
 
 const StoredEventWithoutPayloadSchema = StoredEventSchema.omit({ payload: true });
 
@@ -164,13 +116,7 @@ export const storedEventRoutes = [
     description:
       "type uses EventTypeIndex, status (alone) uses StatusIndex, type and status use EventTypeIndex with a status filter; from/to bound the creation instant; limit 1–100, default 20.",
     params: UserParamsSchema,
-    query: z.strictObject({
-      type: EventTypeSchema.optional(),
-      status: StoredEventStatusSchema.optional(),
-      from: FromBoundSchema.optional(),
-      to: ToBoundSchema.optional(),
-      limit: LimitSchema,
-    }),
+    query: EventListQuerySchema,
     responses: {
       200: {
         description: "The events",
@@ -182,13 +128,8 @@ export const storedEventRoutes = [
         }),
       },
     },
-    async handle({ deps, params, query }) {
-      if (query.from !== undefined && query.to !== undefined && query.from > query.to) {
-        throw new ValidationError(
-          `query.from (given ${query.from}) is after query.to (${query.to}); swap them`,
-          [{ path: "query.from", value: query.from, expected: `an instant no later than to (${query.to})` }],
-        );
-      }
+    async handle({ deps, params, query, rawQuery }) {
+      requireOrderedRange(query, rawQuery);
       const [indexName, sortKey, prefix] =
         query.type !== undefined
           ? ["EventTypeIndex", "event_type#timestamp", `${query.type}#`]

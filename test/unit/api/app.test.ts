@@ -185,6 +185,73 @@ describe("the API handler before any table is touched", () => {
 });
 
 describe("the OpenAPI document", () => {
+  it.each([
+    {
+      description: "a cart quantity",
+      path: "/carts/{userId}/items",
+      method: "post",
+      property: "quantity",
+      expected: { type: "integer", minimum: 1, maximum: 999 },
+    },
+    {
+      description: "an occupancy reading",
+      path: "/car-parks/{carParkId}/occupancy",
+      method: "put",
+      property: "occupied",
+      expected: { type: "integer", minimum: 0, description: expect.stringContaining("capacity") },
+    },
+    {
+      description: "a stored event's payload",
+      path: "/users/{userId}/events",
+      method: "post",
+      property: "payload",
+      expected: { type: "object", description: expect.stringMatching(/__proto__.*1e-130/) },
+    },
+    {
+      description: "a pet's price",
+      path: "/pets",
+      method: "post",
+      property: "price",
+      expected: { type: ["number", "string"], description: expect.stringContaining("at most 2 digits") },
+    },
+    {
+      description: "an entry's kgCO2e",
+      path: "/users/{userId}/entries",
+      method: "post",
+      property: "kgCO2e",
+      expected: { description: expect.stringMatching(/0 to 100000 with at most 3 digits/) },
+    },
+  ])(
+    "documents $description with the limits it is validated against",
+    async ({ path, method, property, expected }) => {
+      // Arrange
+      const { client } = stubClient();
+      const handler = createApiHandler({ client, tables, token: TOKEN, logger: silent });
+
+      // Act
+      const doc = JSON.parse((await handler(event("GET", "/openapi.json"))).body ?? "");
+
+      // Assert
+      const body = doc.paths[path][method].requestBody.content["application/json"].schema;
+      expect(body.properties[property]).toMatchObject(expected);
+    },
+  );
+
+  it("documents the query limits of listings", async () => {
+    // Arrange
+    const { client } = stubClient();
+    const handler = createApiHandler({ client, tables, token: TOKEN, logger: silent });
+
+    // Act
+    const doc = JSON.parse((await handler(event("GET", "/openapi.json"))).body ?? "");
+
+    // Assert
+    const limit = doc.paths["/users/{userId}/events"].get.parameters.find(
+      (p: { name: string }) => p.name === "limit",
+    );
+    expect(limit.schema.description).toMatch(/1 to 100, default 20/);
+  });
+
   it("documents every route with its method, parameters and security", async () => {
     // Arrange
     const { client } = stubClient();

@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { ExactNumber, exact, fixedDecimal, stringifyJson } from "../../../functions/api/json.ts";
+import { instantOfEventId } from "#schemas/api.ts";
+import {
+  ExactNumber,
+  exact,
+  fixedDecimal,
+  inexactNumbers,
+  stringifyJson,
+} from "../../../functions/api/json.ts";
 import { displayRate, occupancyOf } from "../../../functions/api/routes/parking.ts";
-import { instantOfEventId, newEventId } from "../../../functions/api/routes/stored-events.ts";
+import { newEventId } from "../../../functions/api/routes/stored-events.ts";
 
 describe("stringifyJson", () => {
   it.each([
@@ -82,5 +89,47 @@ describe("stored event ids", () => {
   it("decode to nothing when tampered with", () => {
     // Act / Assert
     expect(instantOfEventId("1764518712923-XYZ")).toBeUndefined();
+  });
+});
+
+describe("inexactNumbers", () => {
+  it.each([
+    { description: "a price within a double's precision", text: '{"price":249.99}', found: [] },
+    { description: "trailing zeros and exponents", text: '{"a":1.50,"b":1E3,"c":-0,"d":15e-1}', found: [] },
+    { description: "number-like strings", text: '{"price":"9.999999999999999999"}', found: [] },
+    {
+      description: "a price past a double's precision",
+      text: '{"price":9.999999999999999999}',
+      found: [{ path: ["price"], token: "9.999999999999999999", parsed: 10 }],
+    },
+    {
+      description: "a decimal a 2-decimal rule would pass once rounded",
+      text: '{"lines":[{"price":1},{"price":0.1000000000000000001}]}',
+      found: [{ path: ["lines", 1, "price"], token: "0.1000000000000000001", parsed: 0.1 }],
+    },
+    {
+      description: "an integer past 2^53",
+      text: '{"id":12345678901234567891}',
+      found: [{ path: ["id"], token: "12345678901234567891", parsed: 12345678901234567000 }],
+    },
+    {
+      description: "numbers out of a double's range",
+      text: "[1e400,1e-400]",
+      found: [
+        { path: [0], token: "1e400", parsed: Number.POSITIVE_INFINITY },
+        { path: [1], token: "1e-400", parsed: 0 },
+      ],
+    },
+    {
+      description: "a key with escapes and a number-like value beside it",
+      text: '{"a\\"b":{"x":"1,2","y":0.30000000000000000001}}',
+      found: [{ path: ['a"b', "y"], token: "0.30000000000000000001", parsed: 0.3 }],
+    },
+  ])("finds $description", ({ text, found }) => {
+    // Act
+    const result = inexactNumbers(text);
+
+    // Assert
+    expect(result).toEqual(found);
   });
 });
