@@ -91,3 +91,17 @@ export function tableEnvVar(key: string): string {
 export function tableNameFromStreamArn(arn: string): string | undefined {
   return /:table\/([^/]+)\/stream\//.exec(arn)?.[1];
 }
+
+/** The stages ripple deploys to in AWS; `-c stage=…` picks one, `--stage` names it to the CLIs. */
+export const STAGES = ["dev", "prod"] as const;
+export type Stage = (typeof STAGES)[number];
+
+/** Physical name of a declared resource in a stage, e.g. `prod-PetStore`. */
+export function stageName(stage: Stage, name: string): string {
+  return `${stage}-${name}`;
+}
+
+/** `true` when `value` names a stage. */
+export function isStage(value: unknown): value is Stage {
+  return typeof value === "string" && (STAGES as readonly string[]).includes(value);
+}

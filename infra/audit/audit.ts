@@ -31,7 +31,7 @@ import {
 } from "../../functions/store-stats/stats.ts";
 import type { PipelineDeclaration } from "../declaration.ts";
 import { pipeline } from "../pipeline.ts";
-import { tableEnvVar } from "../topology.ts";
+import { type Stage, stageName, tableEnvVar } from "../topology.ts";
 
 /**
  * The audit: recomputes every consumer's aggregate from the source tables and lists where the
@@ -75,13 +75,21 @@ const AUDITED_TABLES: readonly AuditedTable[] = [
   "aggregates",
 ];
 
-/** Declared table names, each overridable by its `TABLE_<KEY>` variable (as the handlers read them). */
+/**
+ * Declared table names — as a stage names them in AWS (`prod-PetStore`) when `stage` is given —
+ * each overridable by its `TABLE_<KEY>` variable (as the handlers read them).
+ */
 export function auditTableNames(
   p: PipelineDeclaration = pipeline,
   env: NodeJS.ProcessEnv = process.env,
+  stage?: Stage,
 ): AuditTableNames {
+  const declared = (key: AuditedTable) => {
+    const name = p.tables[key]?.tableName ?? key;
+    return stage === undefined ? name : stageName(stage, name);
+  };
   return Object.fromEntries(
-    AUDITED_TABLES.map((key) => [key, env[tableEnvVar(key)] ?? p.tables[key]?.tableName ?? key]),
+    AUDITED_TABLES.map((key) => [key, env[tableEnvVar(key)] ?? declared(key)]),
   ) as AuditTableNames;
 }
 

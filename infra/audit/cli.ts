@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { isStage, STAGES, type Stage, stageName } from "../topology.ts";
 import { auditAll, auditTableNames, formatDifference } from "./audit.ts";
 import { AuditUsageError } from "./errors.ts";
 
@@ -10,8 +11,10 @@ import { AuditUsageError } from "./errors.ts";
  * at the local runtime; `TABLE_<KEY>` variables override declared table names.
  */
 
-const USAGE =
-  "usage: npm run audit [-- --json]\n  --json   print the differences as one JSON array\n  --help   show this text";
+const USAGE = `usage: npm run audit [-- --stage ${STAGES.join("|")}] [--json]
+  --stage NAME   audit a deployed stage's tables (${STAGES.map((s) => stageName(s, "PetStore")).join(", ")}, …); default: the declared names, as the local runtime has them
+  --json         print the differences as one JSON array
+  --help         show this text`;
 
 export interface AuditIo {
   readonly out: (line: string) => void;
@@ -21,27 +24,47 @@ export interface AuditIo {
   readonly env?: NodeJS.ProcessEnv;
 }
 
+export interface AuditFlags {
+  readonly json: boolean;
+  readonly help: boolean;
+  readonly stage?: Stage;
+}
+
 /** Parses the audit's flags; throws {@link AuditUsageError} on anything else. */
-export function parseAuditArgs(argv: readonly string[]): { json: boolean; help: boolean } {
+export function parseAuditArgs(argv: readonly string[]): AuditFlags {
+  let values: { json: boolean; help: boolean; stage?: string };
   try {
-    const { values } = parseArgs({
+    ({ values } = parseArgs({
       args: [...argv],
-      options: { json: { type: "boolean", default: false }, help: { type: "boolean", default: false } },
+      options: {
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", default: false },
+        stage: { type: "string" },
+      },
       strict: true,
       allowPositionals: false,
-    });
-    return { json: values.json, help: values.help };
+    }));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     throw new AuditUsageError(`${message} (given ${JSON.stringify(argv.join(" "))}); ${USAGE}`, {
       cause: error,
     });
   }
+  if (values.stage !== undefined && !isStage(values.stage)) {
+    throw new AuditUsageError(
+      `--stage must be one of ${STAGES.join(", ")} (given ${JSON.stringify(values.stage)}); ${USAGE}`,
+    );
+  }
+  return {
+    json: values.json,
+    help: values.help,
+    ...(values.stage === undefined ? {} : { stage: values.stage }),
+  };
 }
 
 /** Runs the audit as the CLI does and returns the exit code. */
 export async function runAudit(argv: readonly string[], io: AuditIo): Promise<number> {
-  let flags: { json: boolean; help: boolean };
+  let flags: AuditFlags;
   try {
     flags = parseAuditArgs(argv);
   } catch (error) {
@@ -55,7 +78,7 @@ export async function runAudit(argv: readonly string[], io: AuditIo): Promise<nu
   }
   const client = io.client ?? new DynamoDBClient({});
   try {
-    const tables = auditTableNames(undefined, io.env ?? process.env);
+    const tables = auditTableNames(undefined, io.env ?? process.env, flags.stage);
     const differences = await auditAll(client, tables);
     if (flags.json) io.out(JSON.stringify(differences, null, 2));
     else for (const d of differences) io.out(formatDifference(d));

@@ -1,11 +1,10 @@
 import { RemovalPolicy } from "aws-cdk-lib";
 import { TableEncryption } from "aws-cdk-lib/aws-dynamodb";
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
+import { isStage, STAGES, type Stage, stageName } from "#infra/topology.ts";
 import { UnknownStageError } from "./errors.ts";
 
-/** The stages ripple deploys to; the `stage` context (`cdk synth -c stage=prod`) picks one. */
-export const STAGES = ["dev", "prod"] as const;
-export type Stage = (typeof STAGES)[number];
+export { STAGES, type Stage, stageName };
 
 /** What differs between stages: how hard data is to lose, how long logs live, who holds the keys. */
 export interface StageSettings {
@@ -44,15 +43,10 @@ const SETTINGS: Record<Stage, StageSettings> = {
  * const settings = stageSettings(app.node.tryGetContext("stage") ?? "dev");
  */
 export function stageSettings(stage: unknown): StageSettings {
-  if (typeof stage !== "string" || !(STAGES as readonly string[]).includes(stage)) {
+  if (!isStage(stage)) {
     throw new UnknownStageError(
       `stage must be one of ${STAGES.join(", ")} (given ${JSON.stringify(stage)}); pass it as -c stage=dev or -c stage=prod`,
     );
   }
-  return SETTINGS[stage as Stage];
-}
-
-/** Physical name of a declared resource in a stage, e.g. `prod-PetStore`. */
-export function stageName(stage: Stage, name: string): string {
-  return `${stage}-${name}`;
+  return SETTINGS[stage];
 }

@@ -7,7 +7,7 @@ import { resolveFanOutConfig } from "../../functions/fan-out/config.ts";
 import { redrive } from "../../functions/fan-out/redrive.ts";
 import { redriveDeadLetters } from "../local/eventbridge/redrive.ts";
 import { pipeline } from "../pipeline.ts";
-import { tableEnvVar, tableOf } from "../topology.ts";
+import { isStage, STAGES, type Stage, stageName, tableEnvVar, tableOf } from "../topology.ts";
 import { RedriveUsageError } from "./errors.ts";
 
 /**
@@ -28,7 +28,8 @@ import { RedriveUsageError } from "./errors.ts";
 const KINDS = ["records", "rejected", "dead-letters"] as const;
 type Kind = (typeof KINDS)[number];
 
-export const REDRIVE_USAGE = `usage: npm run redrive [-- --only records|rejected|dead-letters] [--dry-run]
+export const REDRIVE_USAGE = `usage: npm run redrive [-- --stage dev|prod] [--only records|rejected|dead-letters] [--dry-run]
+  --stage NAME  redrive a deployed stage (its tables and bus are prefixed: prod-ripple-set-aside, prod-ripple)
   --only KIND   redrive one kind only (default: all three)
   --dry-run     list what would be redriven; change nothing
   --help        show this text
@@ -37,6 +38,7 @@ AWS_ENDPOINT_URL_EVENTBRIDGE point them at the local runtime); TABLE_SET_ASIDE a
 EVENT_BUS_NAME override the declared set-aside table and bus.`;
 
 export interface RedriveFlags {
+  readonly stage?: Stage;
   readonly only?: Kind;
   readonly dryRun: boolean;
   readonly help: boolean;
@@ -44,12 +46,13 @@ export interface RedriveFlags {
 
 /** Parses the flags; throws {@link RedriveUsageError} naming what is wrong. */
 export function parseRedriveArgs(argv: readonly string[]): RedriveFlags {
-  let values: { only?: string; "dry-run": boolean; help: boolean };
+  let values: { only?: string; stage?: string; "dry-run": boolean; help: boolean };
   try {
     ({ values } = parseArgs({
       args: [...argv],
       options: {
         only: { type: "string" },
+        stage: { type: "string" },
         "dry-run": { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
@@ -64,7 +67,13 @@ export function parseRedriveArgs(argv: readonly string[]): RedriveFlags {
       `--only must be one of ${KINDS.join(", ")} (given ${JSON.stringify(values.only)})\n${REDRIVE_USAGE}`,
     );
   }
+  if (values.stage !== undefined && !isStage(values.stage)) {
+    throw new RedriveUsageError(
+      `--stage must be one of ${STAGES.join(", ")} (given ${JSON.stringify(values.stage)})\n${REDRIVE_USAGE}`,
+    );
+  }
   return {
+    ...(values.stage === undefined ? {} : { stage: values.stage }),
     ...(values.only === undefined ? {} : { only: values.only as Kind }),
     dryRun: values["dry-run"],
     help: values.help,
@@ -138,10 +147,10 @@ export async function runRedrive(argv: readonly string[], io: RedriveIo): Promis
     return 0;
   }
   const env = io.env ?? process.env;
-  const tableName =
-    env[tableEnvVar(pipeline.fanOut.setAsideTable)] ??
-    tableOf(pipeline, pipeline.fanOut.setAsideTable).tableName;
-  const busName = env.EVENT_BUS_NAME ?? pipeline.bus.name;
+  const inStage = (name: string) => (flags.stage === undefined ? name : stageName(flags.stage, name));
+  const physicalName = (key: string) => env[tableEnvVar(key)] ?? inStage(tableOf(pipeline, key).tableName);
+  const tableName = physicalName(pipeline.fanOut.setAsideTable);
+  const busName = env.EVENT_BUS_NAME ?? inStage(pipeline.bus.name);
   const dynamodb = io.dynamodb ?? new DynamoDBClient({});
   const eventBridge = io.eventBridge ?? new EventBridgeClient({});
   const wants = (kind: Kind) => flags.only === undefined || flags.only === kind;
@@ -176,7 +185,7 @@ export async function runRedrive(argv: readonly string[], io: RedriveIo): Promis
       const config = resolveFanOutConfig({
         busName,
         pipeline,
-        physicalName: (key) => env[tableEnvVar(key)] ?? tableOf(pipeline, key).tableName,
+        physicalName,
       });
       const result = await redrive({ eventBridge, dynamodb, config });
       report("records", { redriven: result.redriven, failed: result.remaining });

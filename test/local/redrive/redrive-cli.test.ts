@@ -1,4 +1,4 @@
-import { PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readSetAside, setAsideItem } from "#commons/set-aside.ts";
@@ -7,6 +7,8 @@ import {
   type LocalEventBridge,
   startLocalEventBridge,
 } from "#infra/local/eventbridge/server.ts";
+import { createTableInput } from "#infra/local/tables.ts";
+import { pipeline } from "#infra/pipeline.ts";
 import { runRedrive } from "#infra/redrive/cli.ts";
 import { startTestDynamoDb, type TestDynamoDb } from "../../helpers/dynamodb.ts";
 import { loadStreamRecord } from "../../helpers/events.ts";
@@ -69,6 +71,11 @@ describe("npm run redrive", () => {
       description: "an unknown kind",
       argv: ["--only", "everything"],
       message: '--only must be one of records, rejected, dead-letters (given "everything")',
+    },
+    {
+      description: "an unknown stage",
+      argv: ["--stage", "qa"],
+      message: '--stage must be one of dev, prod (given "qa")',
     },
   ])("exits 2 on $description, saying what is allowed", async ({ argv, message }) => {
     // Act
@@ -141,6 +148,34 @@ describe("npm run redrive", () => {
     expect(received.find((e) => e["detail-type"] === "CarParkOccupancyChanged")?.detail).toEqual(
       rejectedEvent.detail,
     );
+  });
+
+  it("reads a deployed stage's set-aside table with --stage", async () => {
+    // Arrange
+    const declared = pipeline.tables[pipeline.fanOut.setAsideTable]!;
+    await dynamo.client.send(
+      new CreateTableCommand(createTableInput({ ...declared, tableName: `prod-${declared.tableName}` })),
+    );
+    await dynamo.client.send(
+      new PutItemCommand({
+        TableName: `prod-${declared.tableName}`,
+        Item: setAsideItem({
+          id: "PetStore#9",
+          reasonCode: "SchemaViolationError",
+          reason: "in prod",
+          table: "prod-PetStore",
+          sequenceNumber: "9",
+          record: loadStreamRecord("PetStore/schema-violation.json"),
+        }),
+      }),
+    );
+
+    // Act
+    const code = await run(["--stage", "prod", "--dry-run"]);
+
+    // Assert
+    expect(code).toBe(0);
+    expect(lines.out).toContain("would redrive records: PetStore#9 (SchemaViolationError: in prod)");
   });
 
   it("lists without changing anything on --dry-run", async () => {
