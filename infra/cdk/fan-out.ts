@@ -40,7 +40,7 @@ export function eventSourceProps(source: StreamSourceDeclaration, onFailure: Sqs
       ? {}
       : { maxRecordAge: Duration.seconds(s.maximumRecordAgeInSeconds) }),
     parallelizationFactor: s.parallelizationFactor,
-    reportBatchItemFailures: true,
+    reportBatchItemFailures: s.reportBatchItemFailures,
     onFailure,
     metricsConfig: { metrics: [MetricType.EVENT_COUNT] },
     ...(s.filterPatterns.length === 0

@@ -202,7 +202,7 @@ describe("fan-out", () => {
         MaximumRetryAttempts: s.maximumRetryAttempts,
         MaximumRecordAgeInSeconds: s.maximumRecordAgeInSeconds,
         ParallelizationFactor: s.parallelizationFactor,
-        FunctionResponseTypes: ["ReportBatchItemFailures"],
+        FunctionResponseTypes: s.reportBatchItemFailures ? ["ReportBatchItemFailures"] : Match.absent(),
         MetricsConfig: { Metrics: ["EventCount"] },
         DestinationConfig: {
           OnFailure: { Destination: getAtt(dev, dev.stack.fanOut.onFailureQueue, "Arn") },
@@ -245,6 +245,23 @@ describe("fan-out", () => {
     // Assert
     expect(props).not.toHaveProperty("filters");
     expect(props.reportBatchItemFailures).toBe(true);
+  });
+
+  it.each([
+    { description: "on by default", reportBatchItemFailures: undefined, expected: true },
+    { description: "on when declared", reportBatchItemFailures: true, expected: true },
+    { description: "off when declared off", reportBatchItemFailures: false, expected: false },
+  ])("turns ReportBatchItemFailures $description", ({ reportBatchItemFailures, expected }) => {
+    // Arrange
+    const [declared] = pipeline.sources;
+    const source = { ...declared!, reportBatchItemFailures };
+    const onFailure = new SqsDlq(new Queue(new Stack(), "OnFailure"));
+
+    // Act
+    const props = eventSourceProps(source, onFailure);
+
+    // Assert
+    expect(props.reportBatchItemFailures).toBe(expected);
   });
 
   it("may read only the source streams, publish only to the bus and only add set-aside items", () => {

@@ -36,8 +36,9 @@ import { parentAllowsStart, type ShardStatus, shardsReadyToStart } from "./shard
  *
  * Per shard, one batch is in flight at a time and records come in stream order. Children are read
  * only after their parent is read to its end and processed. Batches follow `batchSize`, the
- * batching window and Lambda's 6 MB payload limit. `ReportBatchItemFailures` resumes from the
- * lowest reported record; a failed invocation is bisected when `bisectBatchOnFunctionError` is on
+ * batching window and Lambda's 6 MB payload limit. With `reportBatchItemFailures` on, a response
+ * naming records resumes from the lowest of them (off, only a thrown error fails a batch); a failed
+ * invocation is bisected when `bisectBatchOnFunctionError` is on
  * (bisecting uses no retry), otherwise retried with backoff; `maximumRetryAttempts` and
  * `maximumRecordAgeInSeconds` bound it, and what is given up is described to the on-failure
  * destination (the set-aside table) before the mapping moves past it. `parallelizationFactor`
@@ -701,10 +702,13 @@ class LocalEventSourceMapping implements EventSourceMapping {
         timeoutSeconds: this.props.timeoutSeconds,
         signal: this.abort.signal,
       });
-      const outcome = interpretBatchResponse(
-        response,
-        records.map((r) => r.sequenceNumber),
-      );
+      // Without ReportBatchItemFailures Lambda does not read the response: not throwing is success.
+      const outcome: BatchOutcome = this.props.settings.reportBatchItemFailures
+        ? interpretBatchResponse(
+            response,
+            records.map((r) => r.sequenceNumber),
+          )
+        : { kind: "success" };
       attempt.last = { requestId: context.awsRequestId, functionError: outcome.kind === "failure" };
       if (outcome.kind === "failure")
         this.fail(`${this.props.functionName} returned an invalid response`, outcome.reason);

@@ -1,5 +1,6 @@
 import type { DynamoDBStreamEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { EventSourceMappingSettings } from "#infra/declaration.ts";
 import { startTestDynamoDb, type TestDynamoDb } from "../../helpers/dynamodb.ts";
 import {
   createStreamTable,
@@ -24,14 +25,18 @@ afterAll(async () => {
 const FIVE = ["r0", "r1", "r2", "r3", "r4"];
 
 /** A table holding r0..r4 and a mapping reading it in one batch of five, without bisect. */
-async function fiveRecords(respond: Parameters<typeof recordingHandler>[0], bisect = false) {
+async function fiveRecords(
+  respond: Parameters<typeof recordingHandler>[0],
+  bisect = false,
+  settings: EventSourceMappingSettings = {},
+) {
   const table = await createStreamTable(db.client);
   await putItems(db.client, table, FIVE);
   const recorder = recordingHandler(respond);
   const mapping = await startTestMapping(
     db,
     table,
-    { batchSize: 5, bisectBatchOnFunctionError: bisect, maximumRetryAttempts: 3 },
+    { batchSize: 5, bisectBatchOnFunctionError: bisect, maximumRetryAttempts: 3, ...settings },
     recorder.handler,
   );
   return { table, recorder, mapping };
@@ -185,6 +190,54 @@ describe("ReportBatchItemFailures", () => {
       ["t0", "t1"],
     ]);
     expect(mapping.stats().lastError).toMatch(/LambdaTimeoutError: streams-test timed out after 0.3 s/);
+  });
+});
+
+describe("without ReportBatchItemFailures", () => {
+  const off = { reportBatchItemFailures: false };
+
+  it.each([
+    {
+      description: "a response naming a record",
+      response: (event: DynamoDBStreamEvent) => ({
+        batchItemFailures: [{ itemIdentifier: sequenceAt(event, 2) }],
+      }),
+    },
+    {
+      description: "an invalid itemIdentifier",
+      response: () => ({ batchItemFailures: [{ itemIdentifier: "" }] }),
+    },
+    { description: "a response that is not an object", response: () => "ok" },
+  ])("takes $description as success, since Lambda does not read it", async ({ response }) => {
+    // Arrange
+    const { recorder, mapping } = await fiveRecords((event) => response(event), false, off);
+
+    // Act
+    await mapping.idle();
+    await mapping.stop();
+
+    // Assert
+    expect(recorder.batches()).toEqual([FIVE]);
+    expect(mapping.stats()).toMatchObject({ recordsDelivered: 5, failures: 0 });
+  });
+
+  it("still retries the whole batch after a thrown error", async () => {
+    // Arrange
+    const { recorder, mapping } = await fiveRecords(
+      (_, n) => {
+        if (n === 1) throw new Error("boom");
+      },
+      false,
+      off,
+    );
+
+    // Act
+    await mapping.idle();
+    await mapping.stop();
+
+    // Assert
+    expect(recorder.batches()).toEqual([FIVE, FIVE]);
+    expect(mapping.stats()).toMatchObject({ recordsDelivered: 5, failures: 1 });
   });
 });
 

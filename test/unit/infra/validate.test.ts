@@ -151,6 +151,11 @@ describe("validatePipeline", () => {
         "asyncInvoke.maximumEventAgeInSeconds must be an integer between 60 and 21600 inclusive (given 21601)",
     },
     {
+      description: "a reserved concurrency of 0",
+      reservedConcurrency: 0,
+      message: "reservedConcurrency must be an integer between 1 and 1000 inclusive (given 0)",
+    },
+    {
       description: "an EventBridge retry count over 185",
       retry: { maximumRetryAttempts: 186 },
       message: "retry.maximumRetryAttempts must be an integer between 0 and 185 inclusive (given 186)",
