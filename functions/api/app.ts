@@ -13,7 +13,7 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from "./errors.ts";
-import { IdempotencyStore } from "./idempotency.ts";
+import { type IdempotencyKey, IdempotencyStore } from "./idempotency.ts";
 import { inexactNumbers, stringifyJson } from "./json.ts";
 import type { AnyRoute, ApiDeps, ApiTables, RouteResult } from "./route.ts";
 import { Router } from "./router.ts";
@@ -162,12 +162,20 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
       },
     });
 
+  const releaseQuietly = async (key: IdempotencyKey, requestId: string) => {
+    try {
+      await idempotency.release(key);
+    } catch (error) {
+      logger.error("could not release an Idempotency-Key after a failed request", { requestId, error });
+    }
+  };
+
   return async (event) => {
     const requestId = event.requestContext?.requestId ?? randomUUID();
     const method = (event.requestContext?.http?.method ?? "GET").toUpperCase();
     try {
       const { route, params } = router.match(method, event.rawPath ?? "/");
-      if (route.public !== true) authenticate(event, expectedToken);
+      const caller = route.public === true ? "public" : authenticate(event, expectedToken);
       const pathParams = parsePart("path", route.params!, params);
       const rawQuery = queryOf(event);
       const query = parsePart("query", route.query!, rawQuery);
@@ -175,19 +183,21 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
       const parsedBody = route.body === undefined ? undefined : parsePart("body", route.body, body);
       const extraHeaders: Record<string, string> = route.public === true ? {} : { "x-storage": STORAGE };
 
-      const key = method === "POST" ? event.headers?.["idempotency-key"] : undefined;
-      if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+      const given = method === "POST" ? event.headers?.["idempotency-key"] : undefined;
+      if (given !== undefined && !IDEMPOTENCY_KEY.test(given)) {
         throw new ValidationError(
-          `header.idempotency-key (given ${JSON.stringify(key)}) must be 1–255 printable ASCII characters without spaces`,
+          `header.idempotency-key (given ${JSON.stringify(given)}) must be 1–255 printable ASCII characters without spaces`,
           [
             {
               path: "header.idempotency-key",
-              value: key,
+              value: given,
               expected: "1–255 printable ASCII characters, no spaces",
             },
           ],
         );
       }
+      // Keys are the caller's own: two callers using the same key never see each other's result.
+      const key = given === undefined ? undefined : { caller, key: given };
       const fingerprint =
         key === undefined
           ? ""
@@ -212,14 +222,22 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
           requestId,
         });
       } catch (error) {
-        if (key !== undefined) await idempotency.release(key);
+        if (key !== undefined) await releaseQuietly(key, requestId);
         throw error;
       }
       const text = stringifyJson(result.body);
-      if (key !== undefined) {
-        if (result.status < 300)
+      if (key !== undefined && result.status >= 300) await releaseQuietly(key, requestId);
+      if (key !== undefined && result.status < 300) {
+        try {
           await idempotency.complete(key, fingerprint, { status: result.status, body: text });
-        else await idempotency.release(key);
+        } catch (error) {
+          // The write is done: answer it. The record stays in progress, so a retry is told to
+          // wait (409) until its lock lapses rather than being served a result that was never kept.
+          logger.error("could not keep the result under its Idempotency-Key; answering it anyway", {
+            requestId,
+            error,
+          });
+        }
       }
       return respond(requestId, result.status, text, { ...extraHeaders, ...result.headers });
     } catch (error) {

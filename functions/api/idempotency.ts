@@ -9,6 +9,12 @@ import { isConditionFailed, toItem } from "./dynamo.ts";
 import { ConflictError, IdempotencyKeyReusedError } from "./errors.ts";
 import type { ApiDeps } from "./route.ts";
 
+/** An Idempotency-Key as a caller sent it, with who the caller is (a digest, see `authenticate`). */
+export interface IdempotencyKey {
+  readonly caller: string;
+  readonly key: string;
+}
+
 /** A stored first result, to answer a retried request with. */
 export interface StoredResult {
   readonly status: number;
@@ -24,6 +30,8 @@ export interface StoredResult {
  * replaces the marker; a failure removes it so the client can try again. A marker whose request
  * died is taken over once its lock lapses. Records expire (`expiresAt`, DynamoDB TTL) after
  * `pipeline.api.idempotencyTtlSeconds`; an expired record still in the table counts as absent.
+ * Keys are scoped by caller: the record's id is `<caller digest>#<key>`, so one caller's key never
+ * answers another caller's request.
  */
 export class IdempotencyStore {
   readonly #deps: ApiDeps;
@@ -36,6 +44,11 @@ export class IdempotencyStore {
     this.#lockMs = lockMs;
   }
 
+  /** The record id of a caller's key. */
+  static recordId({ caller, key }: IdempotencyKey): string {
+    return `${caller}#${key}`;
+  }
+
   /** Fingerprint of a request: method, path and body, so a key reused for another request is caught. */
   static fingerprint(method: string, path: string, body: string): string {
     return createHash("sha256").update(`${method} ${path}\n${body}`).digest("hex");
@@ -45,8 +58,10 @@ export class IdempotencyStore {
    * Claims a key. Returns the first result when the key was used before for this request;
    * undefined when the caller should run the request (and then call complete or release).
    */
-  async begin(key: string, fingerprint: string): Promise<StoredResult | undefined> {
+  async begin(scoped: IdempotencyKey, fingerprint: string): Promise<StoredResult | undefined> {
     const { client, tables } = this.#deps;
+    const { key } = scoped;
+    const id = IdempotencyStore.recordId(scoped);
     for (let attempt = 0; attempt < 3; attempt++) {
       const now = this.#deps.now().getTime();
       try {
@@ -54,7 +69,7 @@ export class IdempotencyStore {
           new PutItemCommand({
             TableName: tables.idempotency,
             Item: toItem({
-              id: key,
+              id,
               status: "IN_PROGRESS",
               fingerprint,
               lockedUntil: now + this.#lockMs,
@@ -69,7 +84,7 @@ export class IdempotencyStore {
         if (!isConditionFailed(error)) throw error;
       }
       const got = await client.send(
-        new GetItemCommand({ TableName: tables.idempotency, Key: { id: { S: key } }, ConsistentRead: true }),
+        new GetItemCommand({ TableName: tables.idempotency, Key: { id: { S: id } }, ConsistentRead: true }),
       );
       const record = got.Item;
       if (record === undefined) continue;
@@ -87,7 +102,7 @@ export class IdempotencyStore {
           await client.send(
             new UpdateItemCommand({
               TableName: tables.idempotency,
-              Key: { id: { S: key } },
+              Key: { id: { S: id } },
               UpdateExpression: "SET lockedUntil = :next",
               ConditionExpression: "#status = :inProgress AND lockedUntil = :seen",
               ExpressionAttributeNames: { "#status": "status" },
@@ -113,13 +128,13 @@ export class IdempotencyStore {
   }
 
   /** Stores the first result under the key. */
-  async complete(key: string, fingerprint: string, result: StoredResult): Promise<void> {
+  async complete(scoped: IdempotencyKey, fingerprint: string, result: StoredResult): Promise<void> {
     const now = this.#deps.now().getTime();
     await this.#deps.client.send(
       new PutItemCommand({
         TableName: this.#deps.tables.idempotency,
         Item: toItem({
-          id: key,
+          id: IdempotencyStore.recordId(scoped),
           status: "COMPLETED",
           fingerprint,
           responseStatus: result.status,
@@ -131,12 +146,13 @@ export class IdempotencyStore {
   }
 
   /** Drops the in-progress marker after a failed request, so a retry runs afresh. */
-  async release(key: string): Promise<void> {
+  async release(scoped: IdempotencyKey): Promise<void> {
+    const id = IdempotencyStore.recordId(scoped);
     try {
       await this.#deps.client.send(
         new DeleteItemCommand({
           TableName: this.#deps.tables.idempotency,
-          Key: { id: { S: key } },
+          Key: { id: { S: id } },
           ConditionExpression: "#status = :inProgress",
           ExpressionAttributeNames: { "#status": "status" },
           ExpressionAttributeValues: { ":inProgress": { S: "IN_PROGRESS" } },

@@ -1,10 +1,14 @@
-import { ScanCommand } from "@aws-sdk/client-dynamodb";
+import { randomUUID } from "node:crypto";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { type ApiServer, startApiServer } from "#infra/local/api-server.ts";
 import { freePort } from "#infra/local/ports.ts";
 import { pipeline } from "#infra/pipeline.ts";
 import { tableEnvVar } from "#infra/topology.ts";
-import { startTestDynamoDb, type TestDynamoDb } from "../../helpers/dynamodb.ts";
+import { type ApiHandler, type ApiOptions, createApiHandler } from "../../../functions/api/app.ts";
+import type { ApiTables } from "../../../functions/api/route.ts";
+import { LOCAL_CLIENT_CONFIG, startTestDynamoDb, type TestDynamoDb } from "../../helpers/dynamodb.ts";
 
 export const TOKEN = "test-token-5f1c2b9e";
 
@@ -85,5 +89,87 @@ export async function startApiHarness(): Promise<ApiHarness> {
       await server.stop();
       await dynamo.stop();
     },
+  };
+}
+
+/** The API's physical table names, as the handler module reads them from `TABLE_<KEY>`. */
+export function apiTables(): ApiTables {
+  return Object.fromEntries(
+    Object.entries(pipeline.tables).map(([key, table]) => [key, table.tableName]),
+  ) as unknown as ApiTables;
+}
+
+/** What one command sent to DynamoDB Local looked like, as a {@link watchedClient} saw it. */
+export interface SentCommand {
+  readonly name: string;
+  readonly input: Record<string, unknown>;
+}
+
+/**
+ * A client of the harness's DynamoDB Local that records every command it sends and, when
+ * `failWhen` says so, fails that command before it leaves (as a network error or a throttled
+ * request would), to show what the API does when one call of a request fails.
+ */
+export function watchedClient(
+  dynamo: TestDynamoDb,
+  failWhen: (command: SentCommand) => boolean = () => false,
+): { client: DynamoDBClient; sent: SentCommand[] } {
+  const client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: dynamo.endpoint });
+  const sent: SentCommand[] = [];
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const command = { name: context.commandName ?? "", input: args.input as Record<string, unknown> };
+      sent.push(command);
+      if (failWhen(command)) throw Object.assign(new Error("connection reset"), { name: "NetworkingError" });
+      return next(args);
+    },
+    { step: "initialize", name: "watch" },
+  );
+  return { client, sent };
+}
+
+/** An API handler on the harness's tables with its own client, called with {@link apiEvent}s. */
+export function handlerWith(client: DynamoDBClient, options: Partial<ApiOptions> = {}): ApiHandler {
+  return createApiHandler({
+    client,
+    tables: apiTables(),
+    token: TOKEN,
+    logger: new Logger({ serviceName: "ripple-api-test", logLevel: "SILENT" }),
+    ...options,
+  });
+}
+
+/** An HTTP API payload 2.0 event, as API Gateway builds it; `authorizer` as an IAM authorizer sets it. */
+export function apiEvent(
+  method: string,
+  rawPath: string,
+  init: { body?: unknown; headers?: Record<string, string>; authorizer?: unknown } = {},
+): APIGatewayProxyEventV2 {
+  const [path = "", query = ""] = rawPath.split("?");
+  return {
+    version: "2.0",
+    routeKey: "$default",
+    rawPath: path,
+    rawQueryString: query,
+    headers: {
+      ...(init.authorizer === undefined ? { authorization: `Bearer ${TOKEN}` } : {}),
+      ...(init.body === undefined ? {} : { "content-type": "application/json" }),
+      ...init.headers,
+    },
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: "000000000000",
+      apiId: "local",
+      domainName: "127.0.0.1",
+      domainPrefix: "127",
+      http: { method, path, protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "test" },
+      requestId: randomUUID(),
+      routeKey: "$default",
+      stage: "$default",
+      time: "",
+      timeEpoch: Date.now(),
+      ...(init.authorizer === undefined ? {} : { authorizer: init.authorizer }),
+    } as APIGatewayProxyEventV2["requestContext"],
   };
 }

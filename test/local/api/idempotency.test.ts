@@ -1,7 +1,6 @@
-import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pipeline } from "#infra/pipeline.ts";
-import { type ApiHarness, startApiHarness } from "./harness.ts";
+import { type ApiHarness, apiEvent, handlerWith, startApiHarness, TOKEN, watchedClient } from "./harness.ts";
 
 let api: ApiHarness;
 
@@ -116,15 +115,95 @@ describe("Idempotency-Key", () => {
     await api.request("POST", "/pets", withKey("pet-ttl", { name: "Tick", type: "tortoise", price: 1 }));
 
     // Assert
-    const record = await api.dynamo.client.send(
-      new GetItemCommand({
-        TableName: pipeline.tables.idempotency!.tableName,
-        Key: { id: { S: "pet-ttl" } },
-      }),
-    );
-    const expiresAt = Number(record.Item?.expiresAt?.N);
-    expect(record.Item?.status).toEqual({ S: "COMPLETED" });
+    const record = (await api.items("idempotency")).find((r) =>
+      (r.id as { S: string }).S.endsWith("#pet-ttl"),
+    ) as Record<string, { S?: string; N?: string }> | undefined;
+    const expiresAt = Number(record?.expiresAt?.N);
+    expect(record?.status).toEqual({ S: "COMPLETED" });
     expect(expiresAt - now).toBeGreaterThanOrEqual(pipeline.api.idempotencyTtlSeconds - 5);
     expect(expiresAt - now).toBeLessThanOrEqual(pipeline.api.idempotencyTtlSeconds + 5);
+  });
+});
+
+describe("Idempotency-Key per caller", () => {
+  const iam = (user: string) => ({ iam: { userArn: `arn:aws:iam::123456789012:user/${user}` } });
+  const parrot = { name: "Polly", type: "parrot", price: "79.99" };
+
+  it("gives two callers using the same key and body each their own result", async () => {
+    // Arrange
+    const handler = handlerWith(watchedClient(api.dynamo).client);
+    const before = (await api.items("pets")).length;
+    const post = (authorizer: unknown) =>
+      handler(
+        apiEvent("POST", "/pets", { body: parrot, headers: { "idempotency-key": "shared-key" }, authorizer }),
+      );
+
+    // Act
+    const ann = await post(iam("ann"));
+    const bob = await post(iam("bob"));
+    const annAgain = await post(iam("ann"));
+
+    // Assert
+    expect([ann.statusCode, bob.statusCode, annAgain.statusCode]).toEqual([201, 201, 201]);
+    expect(JSON.parse(bob.body ?? "").id).not.toBe(JSON.parse(ann.body ?? "").id);
+    expect(bob.headers?.["idempotent-replayed"]).toBeUndefined();
+    expect(annAgain.body).toBe(ann.body);
+    expect(annAgain.headers?.["idempotent-replayed"]).toBe("true");
+    expect(await api.items("pets")).toHaveLength(before + 2);
+  });
+
+  it("keeps a hash of the bearer token's holder in its records, never the token", async () => {
+    // Act
+    await api.request("POST", "/pets", withKey("token-scoped", { name: "Kiwi", type: "bird", price: 3 }));
+
+    // Assert
+    const records = await api.items("idempotency");
+    const ids = records.map((r) => (r.id as { S: string }).S);
+    expect(ids.filter((id) => id.endsWith("#token-scoped"))).toEqual([
+      expect.stringMatching(/^[0-9a-f]{64}#token-scoped$/),
+    ]);
+    expect(JSON.stringify(records)).not.toContain(TOKEN);
+  });
+});
+
+describe("Idempotency-Key when its record cannot be kept", () => {
+  it("answers the written result even when completing the key's record fails", async () => {
+    // Arrange
+    const { client } = watchedClient(api.dynamo, ({ name, input }) => {
+      const item = input.Item as Record<string, { S?: string }> | undefined;
+      return name === "PutItemCommand" && item?.status?.S === "COMPLETED";
+    });
+    const handler = handlerWith(client);
+    const before = (await api.items("pets")).length;
+
+    // Act
+    const response = await handler(
+      apiEvent("POST", "/pets", {
+        body: { name: "Lucky", type: "cat", price: "12.00" },
+        headers: { "idempotency-key": "unkept" },
+      }),
+    );
+
+    // Assert
+    expect(response.statusCode).toBe(201);
+    expect(JSON.parse(response.body ?? "")).toMatchObject({ name: "Lucky", price: 12 });
+    expect(await api.items("pets")).toHaveLength(before + 1);
+  });
+
+  it("tells a retry to wait while the first request's lock holds, writing nothing more", async () => {
+    // Arrange
+    const before = (await api.items("pets")).length;
+
+    // Act
+    const retry = await api.request(
+      "POST",
+      "/pets",
+      withKey("unkept", { name: "Lucky", type: "cat", price: "12.00" }),
+    );
+
+    // Assert
+    expect(retry.status).toBe(409);
+    expect(retry.headers.get("retry-after")).toBe("1");
+    expect(await api.items("pets")).toHaveLength(before);
   });
 });
