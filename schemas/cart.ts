@@ -32,3 +32,23 @@ export const CartKeySchema = CartSchema.pick({ userId: true });
 
 /** Carts left alone expire after 30 days. */
 export const CART_TTL_SECONDS = 30 * 24 * 60 * 60;
+
+/** A cart line as the table may hold it: seed 004's own example line has no `author`. */
+export const StoredCartItemSchema = CartItemSchema.extend({ author: CartItemSchema.shape.author.optional() });
+export type StoredCartItem = z.infer<typeof StoredCartItemSchema>;
+
+/**
+ * A cart as the table may hold it, which is what the API reads through. Besides lines without an
+ * author, a cart put around the API (seed 004 tests with `aws dynamodb put-item` and
+ * `{"userId": ..., "cartItems": []}`) may lack the totals, `lastUpdated`, even `cartItems`, and
+ * has no `version`, the counter the API's conditional writes check and bump. The API writes full
+ * {@link CartSchema} items.
+ */
+export const StoredCartSchema = CartSchema.extend({
+  cartItems: z.array(StoredCartItemSchema).default([]),
+  totalItems: CartSchema.shape.totalItems.optional(),
+  totalPrice: CartSchema.shape.totalPrice.optional(),
+  lastUpdated: CartSchema.shape.lastUpdated.optional(),
+  version: NonNegativeIntegerSchema.optional(),
+});
+export type StoredCart = z.infer<typeof StoredCartSchema>;

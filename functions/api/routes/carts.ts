@@ -1,11 +1,19 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { DeleteItemCommand, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { z } from "zod";
 import { addDecimals, multiplyDecimal } from "#commons/decimal.ts";
 import { MAX_CART_QUANTITY, PathIdSchema, PriceSchema, QuantitySchema, STORAGE } from "#schemas/api.ts";
-import { CART_TTL_SECONDS, type Cart, type CartItem, CartItemSchema, CartSchema } from "#schemas/cart.ts";
-import { NonNegativeIntegerSchema } from "#schemas/common.ts";
-import { fromItem, isConditionFailed, num, toItem } from "../dynamo.ts";
+import {
+  CART_TTL_SECONDS,
+  CartItemSchema,
+  CartSchema,
+  type StoredCart,
+  type StoredCartItem,
+  StoredCartItemSchema,
+  StoredCartSchema,
+} from "#schemas/cart.ts";
+import { isConditionFailed, num, toItem } from "../dynamo.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import { exact } from "../json.ts";
 import type { ApiDeps } from "../route.ts";
@@ -16,21 +24,37 @@ const MAX_LINES = 100;
 const MAX_QUANTITY = MAX_CART_QUANTITY;
 const MAX_ATTEMPTS = 40;
 
-/** A cart as stored: the seed's fields plus `version`, which every write checks and bumps. */
-const StoredCartSchema = CartSchema.extend({ version: NonNegativeIntegerSchema.optional() });
-type StoredCart = z.output<typeof StoredCartSchema>;
+/** A cart as the API answers it; the totals are always those of its lines. */
+interface CartState {
+  readonly userId: string;
+  readonly cartItems: readonly StoredCartItem[];
+  readonly lastUpdated?: string | undefined;
+  readonly ttl?: number | undefined;
+}
 
-function cartView(cart: Cart) {
+function totalsOf(lines: readonly StoredCartItem[]) {
+  return {
+    totalItems: lines.reduce((sum, line) => sum + line.quantity, 0),
+    totalPrice: addDecimals("0", ...lines.map((line) => multiplyDecimal(line.price, line.quantity))),
+  };
+}
+
+function cartView(cart: CartState) {
+  const totals = totalsOf(cart.cartItems);
   return {
     userId: cart.userId,
     cartItems: cart.cartItems.map((line) => ({ ...line, price: exact(line.price) })),
-    totalItems: cart.totalItems,
-    totalPrice: exact(cart.totalPrice),
-    lastUpdated: cart.lastUpdated,
+    totalItems: totals.totalItems,
+    totalPrice: exact(totals.totalPrice),
+    ...(cart.lastUpdated === undefined ? {} : { lastUpdated: cart.lastUpdated }),
     ...(cart.ttl === undefined ? {} : { ttl: cart.ttl }),
   };
 }
 
+/**
+ * The user's cart, read through {@link StoredCartSchema} so a cart written around the API in the
+ * seed's shape reads fine; one that breaks even that is answered 409 naming the bad field, never 500.
+ */
 async function readCart(deps: ApiDeps, userId: string): Promise<StoredCart | undefined> {
   const got = await deps.client.send(
     new GetItemCommand({
@@ -39,33 +63,40 @@ async function readCart(deps: ApiDeps, userId: string): Promise<StoredCart | und
       ConsistentRead: true,
     }),
   );
-  return got.Item === undefined ? undefined : fromItem(StoredCartSchema, got.Item);
+  if (got.Item === undefined) return undefined;
+  const parsed = StoredCartSchema.safeParse(unmarshall(got.Item, { wrapNumbers: (text: string) => text }));
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new ConflictError(
+    `the stored cart of ${userId} does not fit seed 004's cart (${["cart", ...issue.path.map(String)].join(".")}: ${issue.message}); correct the item or clear it with DELETE /carts/${userId}`,
+    { cause: parsed.error },
+  );
 }
 
 /**
  * Applies a change to a user's cart with optimistic concurrency: read the cart, compute the new
- * lines and their totals, write conditionally on the version read; a lost race re-reads and tries
- * again (with jittered backoff), so totals always match the lines, whatever runs at the same time.
+ * lines and their totals, write conditionally on the version read (or on there being none, for a
+ * cart written without one); a lost race re-reads and tries again (with jittered backoff), so
+ * totals always match the lines, whatever runs at the same time.
  */
 async function changeCart(
   deps: ApiDeps,
   userId: string,
-  change: (lines: readonly CartItem[], cart: StoredCart | undefined, at: string) => CartItem[],
-): Promise<Cart> {
+  change: (lines: readonly StoredCartItem[], cart: StoredCart | undefined, at: string) => StoredCartItem[],
+): Promise<CartState> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const cart = await readCart(deps, userId);
     const now = deps.now();
     const at = now.toISOString();
     const lines = change(cart?.cartItems ?? [], cart, at);
-    const next: Cart = {
+    const next: CartState = {
       userId,
       cartItems: lines,
-      totalItems: lines.reduce((sum, line) => sum + line.quantity, 0),
-      totalPrice: addDecimals("0", ...lines.map((line) => multiplyDecimal(line.price, line.quantity))),
       lastUpdated: at,
       ttl: Math.floor(now.getTime() / 1000) + CART_TTL_SECONDS,
     };
-    const version = cart?.version ?? 0;
+    const totals = totalsOf(lines);
+    const version = cart?.version;
     try {
       await deps.client.send(
         new PutItemCommand({
@@ -73,15 +104,18 @@ async function changeCart(
           Item: toItem({
             ...next,
             cartItems: lines.map((line) => ({ ...line, price: num(line.price) })),
-            totalPrice: num(next.totalPrice),
-            version: version + 1,
+            totalItems: totals.totalItems,
+            totalPrice: num(totals.totalPrice),
+            version: (version ?? 0) + 1,
           }),
           ...(cart === undefined
             ? { ConditionExpression: "attribute_not_exists(userId)" }
-            : {
-                ConditionExpression: "version = :version",
-                ExpressionAttributeValues: { ":version": { N: String(version) } },
-              }),
+            : version === undefined
+              ? { ConditionExpression: "attribute_exists(userId) AND attribute_not_exists(version)" }
+              : {
+                  ConditionExpression: "version = :version",
+                  ExpressionAttributeValues: { ":version": { N: String(version) } },
+                }),
         }),
       );
       return next;
@@ -96,7 +130,7 @@ async function changeCart(
 }
 
 function requireLine(
-  lines: readonly CartItem[],
+  lines: readonly StoredCartItem[],
   cart: StoredCart | undefined,
   userId: string,
   bookId: string,
@@ -109,8 +143,12 @@ function requireLine(
 
 const UserParamsSchema = z.strictObject({ userId: PathIdSchema });
 const LineParamsSchema = z.strictObject({ userId: PathIdSchema, bookId: PathIdSchema });
-const CartOutSchema = CartSchema.extend({ storage: z.literal(STORAGE) });
-const cartResponse = (cart: Cart) => ({ status: 200, body: { ...cartView(cart), storage: STORAGE } });
+const CartOutSchema = CartSchema.extend({
+  cartItems: z.array(StoredCartItemSchema),
+  lastUpdated: CartSchema.shape.lastUpdated.optional(),
+  storage: z.literal(STORAGE),
+});
+const cartResponse = (cart: CartState) => ({ status: 200, body: { ...cartView(cart), storage: STORAGE } });
 
 /** CloudShelf (seed 004): one cart per user, totals kept exact under concurrent changes. */
 export const cartRoutes = [
@@ -120,13 +158,13 @@ export const cartRoutes = [
     operationId: "getCart",
     tag: TAG,
     summary: "A user's cart",
+    description:
+      "A user without a cart has an empty one, as seed 004's get_cart answers an empty item: no lines, totals 0, no lastUpdated. totalItems and totalPrice are those of the lines.",
     params: UserParamsSchema,
     responses: { 200: { description: "The cart", schema: CartOutSchema } },
     async handle({ deps, params }) {
       const cart = await readCart(deps, params.userId);
-      if (cart === undefined)
-        throw new NotFoundError(`user ${params.userId} has no cart; add an item to start one`);
-      return cartResponse(cart);
+      return cartResponse(cart ?? { userId: params.userId, cartItems: [] });
     },
   }),
   defineRoute({

@@ -37,6 +37,11 @@ export function newEventId(at: Date): string {
   return `${String(at.getTime()).padStart(13, "0")}-${randomUUID().replaceAll("-", "")}`;
 }
 
+/** Whole seconds since the epoch, as DynamoDB's TTL compares them. */
+function epochSeconds(at: Date): number {
+  return Math.floor(at.getTime() / 1000);
+}
+
 const StoredEventWithoutPayloadSchema = StoredEventSchema.omit({ payload: true });
 
 function eventView(item: Item) {
@@ -94,7 +99,7 @@ export const storedEventRoutes = [
         retry_count: 0,
         created_at: timestamp,
         updated_at: timestamp,
-        ttl: Math.floor(now.getTime() / 1000) + STORED_EVENT_TTL_SECONDS,
+        ttl: epochSeconds(now) + STORED_EVENT_TTL_SECONDS,
       };
       const item = toItem({ ...event });
       await deps.client.send(
@@ -114,7 +119,7 @@ export const storedEventRoutes = [
     tag: TAG,
     summary: "A user's events, latest first, by type and/or status",
     description:
-      "type uses EventTypeIndex, status (alone) uses StatusIndex, type and status use EventTypeIndex with a status filter; from/to bound the creation instant; limit 1–100, default 20.",
+      "type uses EventTypeIndex, status (alone) uses StatusIndex, type and status use EventTypeIndex with a status filter; from/to bound the creation instant; limit 1–100, default 20. Events past their ttl are left out, even before DynamoDB has deleted them.",
     params: UserParamsSchema,
     query: EventListQuerySchema,
     responses: {
@@ -146,12 +151,18 @@ export const storedEventRoutes = [
           TableName: deps.tables.storedEvents,
           ...(indexName === undefined ? {} : { IndexName: indexName }),
           KeyConditionExpression: "user_id = :userId AND #sk BETWEEN :low AND :high",
-          ...(filterStatus ? { FilterExpression: "#status = :status" } : {}),
-          ExpressionAttributeNames: { "#sk": sortKey, ...(filterStatus ? { "#status": "status" } : {}) },
+          // DynamoDB deletes expired items up to 48 h late; until then they are still returned.
+          FilterExpression: `#ttl > :now${filterStatus ? " AND #status = :status" : ""}`,
+          ExpressionAttributeNames: {
+            "#sk": sortKey,
+            "#ttl": "ttl",
+            ...(filterStatus ? { "#status": "status" } : {}),
+          },
           ExpressionAttributeValues: {
             ":userId": toAttr(params.userId),
             ":low": toAttr(low),
             ":high": toAttr(high),
+            ":now": toAttr(epochSeconds(deps.now())),
             ...(filterStatus ? { ":status": toAttr(query.status) } : {}),
           },
           ScanIndexForward: false,
@@ -169,7 +180,7 @@ export const storedEventRoutes = [
     tag: TAG,
     summary: "Move an event to another status",
     description:
-      "Allowed: pending → processing|failed, processing → delivered|failed|pending, failed → pending; delivered is final. Moving back to pending is a retry and adds 1 to retry_count. The write is conditional on the status read, so concurrent transitions never both apply.",
+      "Allowed: pending → processing|failed, processing → delivered|failed|pending, failed → pending; delivered is final. Moving back to pending is a retry and adds 1 to retry_count. The write is conditional on the status read, so concurrent transitions never both apply. An event past its ttl answers 404, even before DynamoDB has deleted it.",
     params: z.strictObject({ userId: PathIdSchema, eventId: EventIdSchema }),
     body: z.strictObject({ status: StoredEventStatusSchema }),
     responses: {
@@ -183,7 +194,8 @@ export const storedEventRoutes = [
       const sortKey = `${timestamp}#${eventId}`;
       for (let attempt = 0; attempt < 5; attempt++) {
         const item = await getEvent(deps, params.userId, sortKey);
-        if (item === undefined) {
+        const now = epochSeconds(deps.now());
+        if (item === undefined || !(Number(item.ttl?.N) > now)) {
           throw new NotFoundError(`user ${params.userId} has no event ${eventId} (it may have expired)`);
         }
         const current = StoredEventStatusSchema.parse(item.status?.S);
@@ -201,14 +213,19 @@ export const storedEventRoutes = [
               Key: { user_id: { S: params.userId }, "timestamp#event_id": { S: sortKey } },
               UpdateExpression:
                 "SET #status = :next, #statusTs = :statusTs, updated_at = :at, retry_count = retry_count + :retry",
-              ConditionExpression: "#status = :current",
-              ExpressionAttributeNames: { "#status": "status", "#statusTs": "status#timestamp" },
+              ConditionExpression: "#status = :current AND #ttl > :now",
+              ExpressionAttributeNames: {
+                "#status": "status",
+                "#statusTs": "status#timestamp",
+                "#ttl": "ttl",
+              },
               ExpressionAttributeValues: {
                 ":next": toAttr(body.status),
                 ":statusTs": toAttr(`${body.status}#${timestamp}`),
                 ":at": toAttr(at),
                 ":retry": toAttr(body.status === "pending" ? 1 : 0),
                 ":current": toAttr(current),
+                ":now": toAttr(now),
               },
               ReturnValues: "ALL_NEW",
             }),
