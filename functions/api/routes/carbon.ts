@@ -243,6 +243,7 @@ export const carbonRoutes = [
           deps.client,
           {
             TableName: deps.tables.carbonEntries,
+            ConsistentRead: true,
             KeyConditionExpression: "userId = :userId AND #ts BETWEEN :from AND :to",
             ExpressionAttributeNames: { "#ts": "timestamp" },
             ExpressionAttributeValues: {
@@ -350,6 +351,7 @@ export const carbonRoutes = [
       const [items] = await Promise.all([
         queryItems(deps.client, {
           TableName: deps.tables.carbonGoals,
+          ConsistentRead: true,
           KeyConditionExpression: "userId = :userId",
           ExpressionAttributeValues: { ":userId": toAttr(params.userId) },
         }),
@@ -376,6 +378,7 @@ export const carbonRoutes = [
       const [items] = await Promise.all([
         queryItems(deps.client, {
           TableName: deps.tables.carbonAchievements,
+          ConsistentRead: true,
           KeyConditionExpression: "userId = :userId",
           ExpressionAttributeValues: { ":userId": toAttr(params.userId) },
         }),

@@ -114,7 +114,12 @@ export const petRoutes = [
     async handle({ deps, params }) {
       await ensurePets(deps);
       const got = await deps.client.send(
-        new GetItemCommand({ TableName: deps.tables.pets, Key: { id: { N: String(params.id) } } }),
+        new GetItemCommand({
+          TableName: deps.tables.pets,
+          Key: { id: { N: String(params.id) } },
+          // A GET right after the caller's POST must find the pet.
+          ConsistentRead: true,
+        }),
       );
       if (got.Item === undefined)
         throw new NotFoundError(`pet ${params.id} does not exist; GET /pets lists them`);

@@ -149,7 +149,7 @@ export const storedEventRoutes = [
         deps.client,
         {
           TableName: deps.tables.storedEvents,
-          ...(indexName === undefined ? {} : { IndexName: indexName }),
+          ...(indexName === undefined ? { ConsistentRead: true } : { IndexName: indexName }),
           KeyConditionExpression: "user_id = :userId AND #sk BETWEEN :low AND :high",
           // DynamoDB deletes expired items up to 48 h late; until then they are still returned.
           FilterExpression: `#ttl > :now${filterStatus ? " AND #status = :status" : ""}`,
