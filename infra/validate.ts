@@ -19,6 +19,12 @@ function checkRange(
   }
 }
 
+/** Most filters Lambda takes on one event source mapping by default (a quota increase allows 10). */
+export const MAX_FILTER_PATTERNS = 5;
+
+/** Longest filter pattern Lambda takes, in characters of its JSON (`Filter.Pattern`). */
+export const MAX_FILTER_PATTERN_LENGTH = 4096;
+
 /** Checks Lambda's limits on a stream event source mapping's settings. */
 export function validateMappingSettings(where: string, s: EventSourceMappingSettings): void {
   checkRange(`${where}: batchSize`, s.batchSize, 1, 10_000);
@@ -26,7 +32,13 @@ export function validateMappingSettings(where: string, s: EventSourceMappingSett
   checkRange(`${where}: maximumRetryAttempts`, s.maximumRetryAttempts, 0, 10_000, [-1]);
   checkRange(`${where}: maximumRecordAgeInSeconds`, s.maximumRecordAgeInSeconds, 60, 604_800, [-1]);
   checkRange(`${where}: parallelizationFactor`, s.parallelizationFactor, 1, 10);
-  for (const [i, pattern] of (s.filterPatterns ?? []).entries()) {
+  const patterns = s.filterPatterns ?? [];
+  if (patterns.length > MAX_FILTER_PATTERNS) {
+    throw new DeclarationError(
+      `${where}: filterPatterns holds ${patterns.length} patterns, over the ${MAX_FILTER_PATTERNS} filters Lambda takes per event source mapping by default (given ${patterns.length}); merge patterns that differ in one field into one (a field's list of values matches any of them), or request Lambda's quota increase to 10 and raise MAX_FILTER_PATTERNS`,
+    );
+  }
+  for (const [i, pattern] of patterns.entries()) {
     if (
       typeof pattern !== "object" ||
       pattern === null ||
@@ -35,6 +47,13 @@ export function validateMappingSettings(where: string, s: EventSourceMappingSett
     ) {
       throw new DeclarationError(
         `${where}: filterPatterns[${i}] must be a non-empty object such as {"eventName":["INSERT"]} (given ${JSON.stringify(pattern)}); an empty pattern would match nothing in AWS`,
+      );
+    }
+    // The CDK and the local poller both write a pattern as JSON.stringify does; Lambda counts that text.
+    const length = JSON.stringify(pattern).length;
+    if (length > MAX_FILTER_PATTERN_LENGTH) {
+      throw new DeclarationError(
+        `${where}: filterPatterns[${i}] is ${length} characters as JSON, over the ${MAX_FILTER_PATTERN_LENGTH} Lambda takes for one filter pattern (given ${JSON.stringify(pattern).slice(0, 80)}…); shorten its value lists or split it into several patterns`,
       );
     }
   }

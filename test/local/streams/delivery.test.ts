@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DeclarationError } from "#infra/errors.ts";
 import { InvalidFilterCriteriaError, StreamNotEnabledError } from "#infra/local/streams/errors.ts";
 import { startTestDynamoDb, type TestDynamoDb } from "../../helpers/dynamodb.ts";
 import {
@@ -364,6 +365,29 @@ describe("filter criteria", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it.each([
+    {
+      description: "more filters than Lambda takes",
+      filterPatterns: Array.from({ length: 6 }, () => ({ eventName: ["INSERT"] })),
+      message: /filterPatterns holds 6 patterns, over the 5 filters Lambda takes/,
+    },
+    {
+      description: "a filter pattern longer than Lambda takes",
+      filterPatterns: [{ eventName: ["INSERT", "x".repeat(4096)] }],
+      message: /filterPatterns\[0\] is 4123 characters as JSON, over the 4096 Lambda takes/,
+    },
+  ])("refuses to start with $description", async ({ filterPatterns, message }) => {
+    // Arrange
+    const table = await createStreamTable(db.client);
+
+    // Act
+    const starting = startTestMapping(db, table, { filterPatterns }, recordingHandler().handler);
+
+    // Assert
+    await expect(starting).rejects.toThrow(DeclarationError);
+    await expect(starting).rejects.toThrow(message);
   });
 
   it("refuses a pattern Lambda would refuse, naming it", async () => {
