@@ -110,8 +110,19 @@ export async function loadCarParks(deps: ApiDeps): Promise<CarPark[]> {
     .sort((a, b) => (a.carParkId < b.carParkId ? -1 : a.carParkId > b.carParkId ? 1 : 0));
 }
 
-/** Writes one reading, guarded so a car park that vanished or changed capacity is not overwritten. */
-async function writeReading(deps: ApiDeps, park: CarPark, occupied: number, at: string): Promise<CarPark> {
+/**
+ * Writes one reading, guarded so that a car park that vanished or changed capacity is not
+ * overwritten and a reading never replaces a newer one (`lastUpdated` only moves forward). With
+ * `basedOn`, the write also requires the stored reading to still be that one (a simulated drift
+ * from it), so a sensor reading that landed meanwhile is kept.
+ */
+async function writeReading(
+  deps: ApiDeps,
+  park: CarPark,
+  occupied: number,
+  at: string,
+  basedOn?: { readonly lastUpdated: string },
+): Promise<CarPark> {
   const o = occupancyOf(park.capacity, occupied);
   const result = await deps.client.send(
     new UpdateItemCommand({
@@ -119,7 +130,7 @@ async function writeReading(deps: ApiDeps, park: CarPark, occupied: number, at: 
       Key: { carParkId: { S: park.carParkId } },
       UpdateExpression:
         "SET #occupied = :occupied, #available = :available, #percentFull = :percentFull, #status = :status, #lastUpdated = :at",
-      ConditionExpression: "attribute_exists(#carParkId) AND #capacity = :capacity",
+      ConditionExpression: `attribute_exists(#carParkId) AND #capacity = :capacity AND (attribute_not_exists(#lastUpdated) OR #lastUpdated <= :at)${basedOn === undefined ? "" : " AND #lastUpdated = :seen"}`,
       ExpressionAttributeNames: {
         "#carParkId": "carParkId",
         "#occupied": "occupied",
@@ -136,6 +147,7 @@ async function writeReading(deps: ApiDeps, park: CarPark, occupied: number, at: 
         ":status": toAttr(o.status),
         ":at": toAttr(at),
         ":capacity": toAttr(park.capacity),
+        ...(basedOn === undefined ? {} : { ":seen": toAttr(basedOn.lastUpdated) }),
       },
       ReturnValues: "ALL_NEW",
     }),
@@ -185,6 +197,8 @@ export const parkingRoutes = [
     operationId: "simulateSensors",
     tag: "Smart Car Park",
     summary: "Write a simulated sensor reading for every car park",
+    description:
+      "Each car park drifts from its last reading. A car park that got a newer reading (or was removed or re-sized) meanwhile keeps it; the message counts the car parks actually written.",
     body: z.strictObject({}),
     bodyOptional: true,
     responses: {
@@ -201,24 +215,27 @@ export const parkingRoutes = [
     async handle({ deps }) {
       const parks = await loadCarParks(deps);
       const at = deps.now().toISOString();
-      await Promise.all(
+      const written = await Promise.all(
         parks.map(async (park) => {
           // Drift by up to ±15% of capacity from the last reading, as a busy day would.
           const swing = Math.round((Math.random() * 2 - 1) * 0.15 * park.capacity);
           const occupied = Math.min(park.capacity, Math.max(0, park.occupied + swing));
           try {
-            await writeReading(deps, park, occupied, at);
+            await writeReading(deps, park, occupied, at, { lastUpdated: park.lastUpdated });
+            return true;
           } catch (error) {
-            // A car park removed or re-sized meanwhile keeps its newer state.
+            // Removed, re-sized or given a newer reading meanwhile: that newer state is kept.
             if (!isConditionFailed(error)) throw error;
+            return false;
           }
         }),
       );
+      const count = written.filter(Boolean).length;
       return {
         status: 200,
         body: {
           success: true,
-          message: `Simulated sensor data written to DynamoDB for ${parks.length} car parks`,
+          message: `Simulated sensor data written to DynamoDB for ${count} car park${count === 1 ? "" : "s"}`,
           timestamp: at,
           storage: STORAGE,
         },
@@ -272,8 +289,14 @@ export const parkingRoutes = [
             ],
           );
         }
+        const at = deps.now().toISOString();
+        if (park.lastUpdated > at) {
+          throw new ConflictError(
+            `car park ${park.carParkId} already has a newer reading (lastUpdated ${park.lastUpdated}) than this one (${at}); it is kept`,
+          );
+        }
         try {
-          const written = await writeReading(deps, park, body.occupied, deps.now().toISOString());
+          const written = await writeReading(deps, park, body.occupied, at);
           return { status: 200, body: { ...carParkView(written), storage: STORAGE } };
         } catch (error) {
           if (!isConditionFailed(error)) throw error;

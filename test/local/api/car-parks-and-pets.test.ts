@@ -1,4 +1,9 @@
-import { type AttributeValue, DeleteItemCommand, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import {
+  type AttributeValue,
+  DeleteItemCommand,
+  GetItemCommand,
+  UpdateItemCommand,
+} from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SEED_PETS } from "#commons/seed-data.ts";
 import { pipeline } from "#infra/pipeline.ts";
@@ -47,6 +52,35 @@ describe("Smart Car Park routes", () => {
     );
     expect(response.json.totalAvailable).toBe(available);
     expect(await api.items("parkingData")).toHaveLength(4);
+  });
+
+  it("lists each car park's occupied, available, percentFull and status as stored", async () => {
+    // Arrange
+    const readings = { CP001: 100, CP002: 210, CP003: 0, CP004: 100 };
+    for (const [id, occupied] of Object.entries(readings)) {
+      await api.request("PUT", `/car-parks/${id}/occupancy`, { body: { occupied } });
+    }
+
+    // Act
+    const response = await api.request("GET", "/car-parks");
+
+    // Assert
+    expect(
+      response.json.carParks.map((p: Record<string, unknown>) => [
+        p.id,
+        p.occupied,
+        p.available,
+        p.percentFull,
+        p.status,
+      ]),
+    ).toEqual([
+      ["CP001", 100, 350, 22.2, "green"],
+      ["CP002", 210, 90, 70, "amber"],
+      ["CP003", 0, 200, 0, "green"],
+      ["CP004", 100, 0, 100, "red"],
+    ]);
+    expect(response.text).toContain('"percentFull":70.0');
+    expect(response.json.totalAvailable).toBe(640);
   });
 
   it("records a sensor reading with percentFull to one decimal and the threshold colour", async () => {
@@ -108,6 +142,58 @@ describe("Smart Car Park routes", () => {
     for (const item of after) {
       expect((item.lastUpdated as { S: string }).S).toBe(response.json.timestamp);
     }
+  });
+});
+
+describe("Smart Car Park readings never go back in time", () => {
+  const setLastUpdated = (carParkId: string, lastUpdated: string, occupied: number) =>
+    api.dynamo.client.send(
+      new UpdateItemCommand({
+        TableName: pipeline.tables.parkingData!.tableName,
+        Key: { carParkId: { S: carParkId } },
+        UpdateExpression: "SET lastUpdated = :at, occupied = :occupied",
+        ExpressionAttributeValues: { ":at": { S: lastUpdated }, ":occupied": { N: String(occupied) } },
+      }),
+    );
+  const stored = async (carParkId: string) =>
+    (
+      await api.dynamo.client.send(
+        new GetItemCommand({
+          TableName: pipeline.tables.parkingData!.tableName,
+          Key: { carParkId: { S: carParkId } },
+          ConsistentRead: true,
+        }),
+      )
+    ).Item;
+
+  it("keeps a newer reading through simulate and counts only the car parks it wrote", async () => {
+    // Arrange
+    await api.request("GET", "/car-parks");
+    await setLastUpdated("CP003", "2999-01-01T00:00:00.000Z", 123);
+
+    // Act
+    const response = await api.request("POST", "/car-parks/simulate");
+
+    // Assert
+    expect(response.status).toBe(200);
+    expect(response.json.message).toBe("Simulated sensor data written to DynamoDB for 3 car parks");
+    expect(await stored("CP003")).toMatchObject({
+      lastUpdated: { S: "2999-01-01T00:00:00.000Z" },
+      occupied: { N: "123" },
+    });
+    for (const id of ["CP001", "CP002", "CP004"]) {
+      expect((await stored(id))?.lastUpdated).toEqual({ S: response.json.timestamp });
+    }
+  });
+
+  it("refuses a sensor reading older than the stored one with 409, keeping the stored one", async () => {
+    // Act
+    const response = await api.request("PUT", "/car-parks/CP003/occupancy", { body: { occupied: 5 } });
+
+    // Assert
+    expect(response.status).toBe(409);
+    expect(response.json.error.message).toContain("2999-01-01T00:00:00.000Z");
+    expect((await stored("CP003"))?.occupied).toEqual({ N: "123" });
   });
 });
 
