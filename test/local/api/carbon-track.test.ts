@@ -192,6 +192,16 @@ describe("CarbonTrack entries", () => {
       days: ["2025-11-03"],
     },
     { description: "a lower bound only", query: "from=2025-11-05", days: ["2025-11-06", "2025-11-05"] },
+    {
+      description: "an upper bound only",
+      query: "to=2025-11-02",
+      days: ["2025-11-02", "2025-11-01"],
+    },
+    {
+      description: "an upper bound given as an instant",
+      query: "to=2025-11-03T07:59:59Z",
+      days: ["2025-11-02", "2025-11-01"],
+    },
     { description: "a limit", query: "limit=2", days: ["2025-11-06", "2025-11-05"] },
   ])("selects $description", async ({ query, days }) => {
     // Act
@@ -201,6 +211,24 @@ describe("CarbonTrack entries", () => {
     expect(response.status).toBe(200);
     expect(response.json.entries.map((e: { timestamp: string }) => e.timestamp.slice(0, 10))).toEqual(days);
     expect(response.json.count).toBe(days.length);
+  });
+
+  it("cuts a list of more than 20 entries at the default limit of 20, latest first", async () => {
+    // Arrange
+    await api.request("POST", "/users", { body: { userId: "prolific", name: "Prolific" } });
+    const stamps = Array.from({ length: 25 }, (_, i) => new Date(Date.UTC(2025, 9, 1 + i, 8)).toISOString());
+    for (const stamp of stamps) {
+      await api.request("POST", "/users/prolific/entries", { body: entry(stamp, 1) });
+    }
+
+    // Act
+    const response = await api.request("GET", "/users/prolific/entries");
+
+    // Assert
+    expect(response.json.count).toBe(20);
+    expect(response.json.entries.map((e: { timestamp: string }) => e.timestamp)).toEqual(
+      stamps.slice(5).reverse(),
+    );
   });
 
   it("refuses a second entry at the same timestamp with 409", async () => {
