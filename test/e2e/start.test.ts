@@ -60,41 +60,47 @@ describe("npm start", () => {
     running = undefined;
   });
 
-  it("prints every endpoint, answers /health, and on SIGINT stops leaving no java process", async () => {
-    // Arrange
-    const [api, dynamodb, eventbridge] = [await freePort(), await freePort(), await freePort()];
-    running = start([
-      "--api-port",
-      String(api),
-      "--dynamodb-port",
-      String(dynamodb),
-      "--eventbridge-port",
-      String(eventbridge),
-    ]);
-    const started = running;
-    await waitFor(
-      () => started.output().includes("Press Ctrl-C to stop."),
-      90_000,
-      () => `never started:\n${started.output()}`,
-    );
+  it.each([
+    { description: "SIGINT (Ctrl-C)", signal: "SIGINT" as const },
+    { description: "SIGTERM", signal: "SIGTERM" as const },
+  ])(
+    "prints every endpoint, answers /health, and on $description stops leaving no java process",
+    async ({ signal }) => {
+      // Arrange
+      const [api, dynamodb, eventbridge] = [await freePort(), await freePort(), await freePort()];
+      running = start([
+        "--api-port",
+        String(api),
+        "--dynamodb-port",
+        String(dynamodb),
+        "--eventbridge-port",
+        String(eventbridge),
+      ]);
+      const started = running;
+      await waitFor(
+        () => started.output().includes("Press Ctrl-C to stop."),
+        90_000,
+        () => `never started:\n${started.output()}`,
+      );
 
-    // Act
-    const health = await fetch(`http://127.0.0.1:${api}/health`);
-    const javaWhileRunning = javaOnPort(dynamodb);
-    started.child.kill("SIGINT");
-    const code = await started.exited;
+      // Act
+      const health = await fetch(`http://127.0.0.1:${api}/health`);
+      const javaWhileRunning = javaOnPort(dynamodb);
+      started.child.kill(signal);
+      const code = await started.exited;
 
-    // Assert
-    expect(started.output()).toContain(`API           http://127.0.0.1:${api}`);
-    expect(started.output()).toContain(`DynamoDB      http://127.0.0.1:${dynamodb}`);
-    expect(started.output()).toContain(`EventBridge   http://127.0.0.1:${eventbridge}`);
-    expect(started.output()).toMatch(/Authorization: Bearer \S+/);
-    expect(health.status).toBe(200);
-    expect(javaWhileRunning).toHaveLength(1);
-    expect(code).toBe(0);
-    expect(started.output()).toContain("ripple: stopped.");
-    expect(javaOnPort(dynamodb)).toEqual([]);
-  });
+      // Assert
+      expect(started.output()).toContain(`API           http://127.0.0.1:${api}`);
+      expect(started.output()).toContain(`DynamoDB      http://127.0.0.1:${dynamodb}`);
+      expect(started.output()).toContain(`EventBridge   http://127.0.0.1:${eventbridge}`);
+      expect(started.output()).toMatch(/Authorization: Bearer \S+/);
+      expect(health.status).toBe(200);
+      expect(javaWhileRunning).toHaveLength(1);
+      expect(code).toBe(0);
+      expect(started.output()).toContain("ripple: stopped.");
+      expect(javaOnPort(dynamodb)).toEqual([]);
+    },
+  );
 
   it("stops with one line saying how to install java when java is not on the PATH", async () => {
     // Arrange
