@@ -88,7 +88,7 @@ describe("fan-out against the local EventBridge and DynamoDB Local", () => {
     expect(
       setAside.filter((i) => i.reasonCode === "OversizedEventError").map((i) => i.sequenceNumber),
     ).toEqual([atLimit]);
-    const payload = (bySequence.get(proto)!.detail as { data: { payload: object } }).data.payload;
+    const payload = (bySequence.get(proto!)!.detail as { data: { payload: object } }).data.payload;
     expect(Object.hasOwn(payload, "__proto__")).toBe(true);
     expect(Object.getPrototypeOf(payload)).toBe(Object.prototype);
     expect(JSON.stringify(payload)).toBe(
