@@ -1,14 +1,10 @@
-import { randomUUID } from "node:crypto";
+import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Logger } from "@aws-lambda-powertools/logger";
-import { DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { createApiHandler } from "../functions/api/app.ts";
-import type { ApiTables } from "../functions/api/route.ts";
-import { startApiServer } from "../infra/local/api-server.ts";
-import { startDynamoDbLocal } from "../infra/local/dynamodb/dynamodb-local.ts";
+import { fileURLToPath } from "node:url";
+import { PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { freePort } from "../infra/local/ports.ts";
-import { createTables } from "../infra/local/tables.ts";
+import { startRuntime } from "../infra/local/runtime.ts";
 import { pipeline } from "../infra/pipeline.ts";
 
 /** One benchmark result, as bench/run.ts prints it. */
@@ -82,46 +78,69 @@ async function expectStatus(response: Response, status: number): Promise<void> {
   }
 }
 
+const CHILD = "RIPPLE_BENCH_API_CHILD";
+const ROWS = "RIPPLE_BENCH_API_ROWS ";
+const here = fileURLToPath(import.meta.url);
+
 /**
- * Producer API throughput and latency through the local adapter against DynamoDB Local, for
- * `POST /users/{userId}/entries` (a write with a user check) and `GET /car-parks` (a scan of 4
- * items). Baselines measured in the same run: a bare node:http server answering constant JSON
- * (the HTTP floor on this machine) and raw DynamoDB PutItem calls (the storage floor).
+ * Producer API throughput and latency on the local runtime — `startRuntime` on free ports, so
+ * requests go through the runtime's HTTP adapter, its Lambda-shaped invocation of the API handler
+ * and DynamoDB Local while the streams, fan-out, bus and consumers work behind them — for `POST
+ * /users/{userId}/entries` (a user check and a write) and `GET /car-parks` (a scan of 4 items).
+ * Baselines measured in the same run: a bare node:http server answering constant JSON (the HTTP
+ * floor on this machine) and raw PutItem calls of the same entries to the runtime's DynamoDB
+ * Local (the storage floor).
+ *
+ * The handlers read their endpoints once per process, so the runtime runs in a child process of
+ * its own, whatever other benchmarks started in this one.
  */
-export async function benchApi(options: BenchApiOptions = {}): Promise<Row[]> {
+export function benchApi(options: BenchApiOptions = {}): Promise<Row[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", here], {
+      env: { ...process.env, [CHILD]: JSON.stringify(options) },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString("utf8");
+    });
+    const timer = setTimeout(() => child.kill("SIGTERM"), 15 * 60_000);
+    child.once("error", reject);
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      const line = out.split("\n").find((l) => l.startsWith(ROWS));
+      if (code === 0 && line !== undefined) resolve(JSON.parse(line.slice(ROWS.length)) as Row[]);
+      else reject(new Error(`the API benchmark exited with ${signal ?? code}: ${out.slice(-500)}`));
+    });
+  });
+}
+
+/** The measurements, in the process {@link benchApi} starts. */
+async function measureOnRuntime(options: BenchApiOptions): Promise<Row[]> {
   const requests = options.requests ?? 2000;
   const concurrency = options.concurrency ?? 16;
-  const db = await startDynamoDbLocal({ port: await freePort() });
-  const client = new DynamoDBClient({
-    endpoint: db.endpoint,
-    region: "us-east-1",
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  const runtime = await startRuntime({
+    pipeline,
+    apiPort: await freePort(),
+    dynamodbPort: await freePort(),
+    eventbridgePort: await freePort(),
+    logger: { info: () => {}, warn: () => {}, error: () => {} },
   });
+  const stop = () => runtime.stop();
+  process.once("SIGTERM", () => void stop().finally(() => process.exit(143)));
   const floor = createServer((_req, res) => {
     res.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok"}');
   });
-  let api: Awaited<ReturnType<typeof startApiServer>> | undefined;
   try {
-    await createTables(client, pipeline);
-    const tables = Object.fromEntries(
-      Object.entries(pipeline.tables).map(([key, table]) => [key, table.tableName]),
-    ) as unknown as ApiTables;
-    const token = randomUUID();
-    const handler = createApiHandler({
-      client,
-      tables,
-      token,
-      logger: new Logger({ serviceName: "ripple-api-bench", logLevel: "ERROR" }),
-    });
-    api = await startApiServer({ port: await freePort(), handler, token });
+    const api = runtime.endpoints.api;
+    const headers = { authorization: `Bearer ${runtime.apiToken}`, "content-type": "application/json" };
     await new Promise<void>((resolve) => floor.listen(0, "127.0.0.1", resolve));
     const floorUrl = `http://127.0.0.1:${(floor.address() as AddressInfo).port}/`;
-    const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
 
     // One user per worker, so concurrent entries rarely share a millisecond timestamp.
     for (let w = 0; w < concurrency; w++) {
       await expectStatus(
-        await fetch(`${api.url}/users`, {
+        await fetch(`${api}/users`, {
           method: "POST",
           headers,
           body: JSON.stringify({ userId: `bench-${w}`, name: "Bench" }),
@@ -129,18 +148,19 @@ export async function benchApi(options: BenchApiOptions = {}): Promise<Row[]> {
         201,
       );
     }
-    await expectStatus(await fetch(`${api.url}/car-parks`, { headers }), 200);
+    await runtime.settled({ timeoutMs: 120_000 });
 
     const bare = await measure(requests, concurrency, async () => {
       await expectStatus(await fetch(floorUrl), 200);
     });
+    // The same entries as the API writes, for the same users, so the pipeline behind does the same work.
     const putItem = await measure(requests, concurrency, async (i) => {
-      await client.send(
+      await runtime.dynamodb.send(
         new PutItemCommand({
-          TableName: tables.carbonEntries,
+          TableName: pipeline.tables.carbonEntries!.tableName,
           Item: {
-            userId: { S: `raw-${i % concurrency}` },
-            timestamp: { S: new Date(1_700_000_000_000 + i).toISOString() },
+            userId: { S: `bench-${i % concurrency}` },
+            timestamp: { S: new Date(1_000_000_000_000 + i).toISOString() },
             category: { S: "transport" },
             activity: { S: "bench" },
             kgCO2e: { N: "1.25" },
@@ -148,9 +168,10 @@ export async function benchApi(options: BenchApiOptions = {}): Promise<Row[]> {
         }),
       );
     });
+    await runtime.settled({ timeoutMs: 300_000 });
     const entries = await measure(requests, concurrency, async (i) => {
       await expectStatus(
-        await fetch(`${api!.url}/users/bench-${i % concurrency}/entries`, {
+        await fetch(`${api}/users/bench-${i % concurrency}/entries`, {
           method: "POST",
           headers,
           body: JSON.stringify({ category: "transport", activity: "bench", kgCO2e: 1.25 }),
@@ -158,35 +179,36 @@ export async function benchApi(options: BenchApiOptions = {}): Promise<Row[]> {
         201,
       );
     });
+    await runtime.settled({ timeoutMs: 300_000 });
     const carParks = await measure(requests, concurrency, async () => {
-      await expectStatus(await fetch(`${api!.url}/car-parks`, { headers }), 200);
+      await expectStatus(await fetch(`${api}/car-parks`, { headers }), 200);
     });
 
-    const bareBaseline = { name: "bare node:http constant JSON", value: bare.perSecond };
+    const target = `${requests} requests, ${concurrency} in flight, local runtime (startRuntime)`;
     return [
       {
         name: "api POST /users/{userId}/entries throughput",
         value: entries.perSecond,
         unit: "req/s",
-        baseline: { name: "raw DynamoDB PutItem", value: putItem.perSecond },
+        baseline: { name: "raw DynamoDB Local PutItem", value: putItem.perSecond },
       },
       {
         name: "api POST /users/{userId}/entries latency p50",
         value: entries.p50,
         unit: "ms",
-        baseline: { name: "raw DynamoDB PutItem p50", value: putItem.p50 },
+        baseline: { name: "raw DynamoDB Local PutItem p50", value: putItem.p50 },
       },
       {
         name: "api POST /users/{userId}/entries latency p99",
         value: entries.p99,
         unit: "ms",
-        baseline: { name: "raw DynamoDB PutItem p99", value: putItem.p99 },
+        baseline: { name: "raw DynamoDB Local PutItem p99", value: putItem.p99 },
       },
       {
         name: "api GET /car-parks throughput",
         value: carParks.perSecond,
         unit: "req/s",
-        baseline: bareBaseline,
+        baseline: { name: "bare node:http constant JSON", value: bare.perSecond },
       },
       {
         name: "api GET /car-parks latency p50",
@@ -200,11 +222,24 @@ export async function benchApi(options: BenchApiOptions = {}): Promise<Row[]> {
         unit: "ms",
         baseline: { name: "bare node:http p99", value: bare.p99 },
       },
-    ].map((row) => ({ ...row, target: `${requests} requests, ${concurrency} in flight, DynamoDB Local` }));
+    ].map((row) => ({ ...row, target }));
   } finally {
-    await api?.stop();
     await new Promise<void>((resolve) => (floor.listening ? floor.close(() => resolve()) : resolve()));
-    client.destroy();
-    await db.stop();
+    await stop();
+  }
+}
+
+if (process.argv[1] === here) {
+  if (process.env[CHILD] !== undefined) {
+    const rows = await measureOnRuntime(JSON.parse(process.env[CHILD]) as BenchApiOptions);
+    process.stdout.write(`${ROWS}${JSON.stringify(rows)}\n`);
+    process.exit(0);
+  } else {
+    // `npx tsx bench/api.ts`: this benchmark alone.
+    for (const row of await benchApi()) {
+      console.log(
+        `${row.name}: ${row.value} ${row.unit}  (baseline ${row.baseline?.value} ${row.baseline?.name})`,
+      );
+    }
   }
 }
