@@ -79,6 +79,8 @@ async function expectStatus(response: Response, status: number): Promise<void> {
 }
 
 const CHILD = "RIPPLE_BENCH_API_CHILD";
+/** Users the measured entries are spread over. */
+const USERS = 200;
 const ROWS = "RIPPLE_BENCH_API_ROWS ";
 const here = fileURLToPath(import.meta.url);
 
@@ -137,8 +139,10 @@ async function measureOnRuntime(options: BenchApiOptions): Promise<Row[]> {
     await new Promise<void>((resolve) => floor.listen(0, "127.0.0.1", resolve));
     const floorUrl = `http://127.0.0.1:${(floor.address() as AddressInfo).port}/`;
 
-    // One user per worker, so concurrent entries rarely share a millisecond timestamp.
-    for (let w = 0; w < concurrency; w++) {
+    // Entries spread over many users, as producers' traffic is (carbon-stats re-reads a user's
+    // entries per event, so one user taking every entry would measure that instead), and
+    // consecutive requests go to different users, so no two share a millisecond timestamp.
+    for (let w = 0; w < USERS; w++) {
       await expectStatus(
         await fetch(`${api}/users`, {
           method: "POST",
@@ -159,7 +163,7 @@ async function measureOnRuntime(options: BenchApiOptions): Promise<Row[]> {
         new PutItemCommand({
           TableName: pipeline.tables.carbonEntries!.tableName,
           Item: {
-            userId: { S: `bench-${i % concurrency}` },
+            userId: { S: `bench-${i % USERS}` },
             timestamp: { S: new Date(1_000_000_000_000 + i).toISOString() },
             category: { S: "transport" },
             activity: { S: "bench" },
@@ -171,7 +175,7 @@ async function measureOnRuntime(options: BenchApiOptions): Promise<Row[]> {
     await runtime.settled({ timeoutMs: 300_000 });
     const entries = await measure(requests, concurrency, async (i) => {
       await expectStatus(
-        await fetch(`${api}/users/bench-${i % concurrency}/entries`, {
+        await fetch(`${api}/users/bench-${i % USERS}/entries`, {
           method: "POST",
           headers,
           body: JSON.stringify({ category: "transport", activity: "bench", kgCO2e: 1.25 }),

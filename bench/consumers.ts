@@ -1,5 +1,4 @@
 import {
-  type AttributeValue,
   ConditionalCheckFailedException,
   type ConsumedCapacity,
   DeleteItemCommand,
@@ -12,10 +11,9 @@ import { AggregateKeys, queryAggregates } from "#commons/aggregates.ts";
 import { type ConsumerDeps, consumeEvent, consumerDeclaration } from "#commons/consumer.ts";
 import { startDynamoDbLocal } from "#infra/local/dynamodb/dynamodb-local.ts";
 import { freePort } from "#infra/local/ports.ts";
-import { startRuntime } from "#infra/local/runtime.ts";
 import { createTables } from "#infra/local/tables.ts";
 import { pipeline } from "#infra/pipeline.ts";
-import { eventsForChange, tableEnvVar } from "#infra/topology.ts";
+import { tableEnvVar } from "#infra/topology.ts";
 import type { CarbonEntry } from "#schemas/carbon.ts";
 import { applyAchievementEvent } from "../functions/achievements/apply.ts";
 import { applyCarbonEvent } from "../functions/carbon-stats/apply.ts";
@@ -269,115 +267,10 @@ async function carbonRun(deps: ConsumerDeps, usage: Usage) {
   return stats;
 }
 
-/** Consumer invocations the declaration says one source write causes, per change, averaged over `writes`. */
-function declaredInvocations(writes: readonly { table: string; kind: "INSERT" | "MODIFY" | "REMOVE" }[]) {
-  let invocations = 0;
-  for (const { table, kind } of writes) {
-    const source = pipeline.sources.find((s) => pipeline.tables[s.table]?.tableName === table)!;
-    for (const event of eventsForChange(source, kind)) {
-      invocations += pipeline.consumers.filter((c) =>
-        c.events.some((e) => e.detailType === event.detailType),
-      ).length;
-    }
-  }
-  return invocations / writes.length;
-}
-
-/**
- * Consumer invocations per source write, measured on the whole local runtime: a mix of producer
- * writes with the SDK (entries, goals, a registration, car park readings, pets, stored events,
- * carts), counted as the runs of each consumer's function, beside what the declaration says.
- */
-async function measuredInvocations(): Promise<Row> {
-  const runtime = await startRuntime({
-    pipeline,
-    apiPort: await freePort(),
-    dynamodbPort: await freePort(),
-    eventbridgePort: await freePort(),
-    pollIntervalMs: 50,
-    logger: { info: () => {}, warn: () => {}, error: () => {} },
-  });
-  try {
-    await runtime.settled();
-    const runs = () =>
-      runtime
-        .stats()
-        .rows.filter((r) => r.name.endsWith(": runs"))
-        .reduce((sum, r) => sum + r.value, 0);
-    const before = runs();
-    const S = (value: string): AttributeValue => ({ S: value });
-    const N = (value: number | string): AttributeValue => ({ N: String(value) });
-    const writes: {
-      table: string;
-      kind: "INSERT" | "MODIFY" | "REMOVE";
-      item: Record<string, AttributeValue>;
-    }[] = [];
-    const now = new Date().toISOString();
-    writes.push({
-      table: "carbontrack-users",
-      kind: "INSERT",
-      item: { userId: S("m"), name: S("M"), createdAt: S(now) },
-    });
-    for (let i = 0; i < 40; i++) {
-      writes.push({
-        table: "carbontrack-entries",
-        kind: "INSERT",
-        item: {
-          userId: S("m"),
-          timestamp: S(`2025-11-${String((i % 28) + 1).padStart(2, "0")}T0${i % 10}:00:00.000Z`),
-          category: S("food"),
-          activity: S("lunch"),
-          kgCO2e: N("1.5"),
-        },
-      });
-    }
-    for (let i = 0; i < 20; i++) {
-      const occupied = (i * 17) % 200;
-      writes.push({
-        table: "parking-data",
-        kind: "MODIFY",
-        item: {
-          carParkId: S("CP001"),
-          name: S("City Centre"),
-          capacity: N(450),
-          occupied: N(occupied),
-          available: N(450 - occupied),
-          percentFull: N(0),
-          status: S("green"),
-          hourlyRate: N("2.50"),
-          lastUpdated: S(now),
-        },
-      });
-    }
-    for (let i = 0; i < 20; i++) {
-      writes.push({
-        table: "PetStore",
-        kind: "INSERT",
-        item: { id: N(1000 + i), name: S(`Pet ${i}`), type: S("dog"), price: N("10") },
-      });
-    }
-    for (const w of writes)
-      await runtime.dynamodb.send(new PutItemCommand({ TableName: w.table, Item: w.item }));
-    await runtime.settled({ timeoutMs: 120_000 });
-    return {
-      name: `consumer invocations per source write, measured on the local runtime (${writes.length} SDK writes: entries, readings, pets, a registration)`,
-      value: Math.round(((runs() - before) / writes.length) * 1000) / 1000,
-      unit: "invocations/write",
-      baseline: {
-        name: "one per subscribed consumer per event, from the declaration",
-        value: Math.round(declaredInvocations(writes) * 1000) / 1000,
-      },
-    };
-  } finally {
-    await runtime.stop();
-  }
-}
-
 /**
  * DynamoDB write requests and write capacity per consumed event (duplicates included) for
  * ripple's consumers, beside the straightforward idempotency-record-plus-update design measured
- * in the same run on the same deliveries, and consumer invocations per source write. Starts its
- * own DynamoDB Local (and, for the invocations, a whole local runtime).
+ * in the same run on the same deliveries. Starts its own DynamoDB Local.
  */
 export async function benchConsumers(): Promise<Row[]> {
   const db = await startDynamoDbLocal({ port: await freePort() });
@@ -510,6 +403,5 @@ export async function benchConsumers(): Promise<Row[]> {
     admin.destroy();
     await db.stop();
   }
-  rows.push(await measuredInvocations());
   return rows;
 }

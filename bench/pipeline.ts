@@ -1,8 +1,9 @@
 import { type AttributeValue, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
 import { freePort } from "#infra/local/ports.ts";
-import { startRuntime } from "#infra/local/runtime.ts";
+import { type Runtime, startRuntime } from "#infra/local/runtime.ts";
 import { pipeline } from "#infra/pipeline.ts";
+import { eventsForChange } from "#infra/topology.ts";
 import type { Row } from "./fan-out.ts";
 
 const ITEMS = 2_000;
@@ -40,12 +41,98 @@ const achievement = (id: number): Record<string, AttributeValue> => ({
   unlockedAt: { S: "2025-11-30T16:05:12.923Z" },
 });
 
+/** Consumer invocations the declaration says one source write causes, averaged over `writes`. */
+function declaredInvocations(writes: readonly { table: string; kind: "INSERT" | "MODIFY" | "REMOVE" }[]) {
+  let invocations = 0;
+  for (const { table, kind } of writes) {
+    const source = pipeline.sources.find((s) => pipeline.tables[s.table]?.tableName === table)!;
+    for (const event of eventsForChange(source, kind)) {
+      invocations += pipeline.consumers.filter((c) =>
+        c.events.some((e) => e.detailType === event.detailType),
+      ).length;
+    }
+  }
+  return invocations / writes.length;
+}
+
+/**
+ * Consumer invocations per source write, measured on the runtime: a mix of producer writes with
+ * the SDK (a registration, entries, car park readings, pets), counted as the runs of the
+ * consumers' functions, beside what the declaration says they should cost.
+ */
+async function measureInvocations(runtime: Runtime): Promise<Row> {
+  await runtime.settled({ timeoutMs: 120_000 });
+  const runs = () =>
+    runtime
+      .stats()
+      .rows.filter((r) => r.name.endsWith(": runs"))
+      .reduce((sum, r) => sum + r.value, 0);
+  const before = runs();
+  const S = (value: string): AttributeValue => ({ S: value });
+  const N = (value: number | string): AttributeValue => ({ N: String(value) });
+  const now = new Date().toISOString();
+  type Write = { table: string; kind: "INSERT" | "MODIFY" | "REMOVE"; item: Record<string, AttributeValue> };
+  const writes: Write[] = [
+    { table: "carbontrack-users", kind: "INSERT", item: { userId: S("m"), name: S("M"), createdAt: S(now) } },
+  ];
+  for (let i = 0; i < 40; i++) {
+    writes.push({
+      table: "carbontrack-entries",
+      kind: "INSERT",
+      item: {
+        userId: S("m"),
+        timestamp: S(`2025-11-${String((i % 28) + 1).padStart(2, "0")}T0${i % 10}:00:00.000Z`),
+        category: S("food"),
+        activity: S("lunch"),
+        kgCO2e: N("1.5"),
+      },
+    });
+  }
+  for (let i = 0; i < 20; i++) {
+    const occupied = (i * 17) % 200;
+    writes.push({
+      table: "parking-data",
+      kind: "MODIFY",
+      item: {
+        carParkId: S("CP001"),
+        name: S("City Centre"),
+        capacity: N(450),
+        occupied: N(occupied),
+        available: N(450 - occupied),
+        percentFull: N(0),
+        status: S("green"),
+        hourlyRate: N("2.50"),
+        lastUpdated: S(now),
+      },
+    });
+    writes.push({
+      table: "PetStore",
+      kind: "INSERT",
+      item: { id: N(1000 + i), name: S(`Pet ${i}`), type: S("dog"), price: N("10") },
+    });
+  }
+  for (const w of writes)
+    await runtime.dynamodb.send(new PutItemCommand({ TableName: w.table, Item: w.item }));
+  await runtime.settled({ timeoutMs: 120_000 });
+  const round = (n: number) => Math.round(n * 1000) / 1000;
+  return {
+    name: `consumer invocations per source write (${writes.length} SDK writes: a registration, entries, readings, pets)`,
+    value: round((runs() - before) / writes.length),
+    unit: "invocations/write",
+    baseline: {
+      name: "one per subscribed consumer per event, from the declaration",
+      value: round(declaredInvocations(writes)),
+    },
+  };
+}
+
 /**
  * End-to-end local throughput: PutItem into a source table (carbontrack-achievements, whose
  * AchievementUnlocked events no declared consumer takes, so DynamoDB Local serves only the
  * producer and the stream) → stream poller → fan-out → local
  * EventBridge → a rule target, beside the raw DynamoDB Local PutItem rate measured in the same
- * run with the same concurrency, plus the delivery latency from PutItem's answer to the target.
+ * run with the same concurrency, plus the delivery latency from PutItem's answer to the target,
+ * and consumer invocations per source write on the same runtime.
  */
 export async function benchPipeline(): Promise<Row[]> {
   const runtime = await startRuntime({
@@ -112,6 +199,7 @@ export async function benchPipeline(): Promise<Row[]> {
       .map((done, i) => arrivedAt.get(FIRST_ID + i)! - done)
       .sort((a, b) => a - b);
     const round = (n: number) => Math.round(n * 10) / 10;
+    const invocations = await measureInvocations(runtime);
     return [
       {
         name: `end-to-end records/s (PutItem → target, ${ITEMS} items, ${CONCURRENCY} in flight)`,
@@ -128,6 +216,7 @@ export async function benchPipeline(): Promise<Row[]> {
         unit: "ms",
         target: "< 1000 ms",
       },
+      invocations,
     ];
   } finally {
     await runtime.stop();
