@@ -10,11 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AggregateKeys, readPetStats } from "#commons/aggregates.ts";
 import { readSetAside } from "#commons/set-aside.ts";
 import { auditAll, auditTableNames } from "#infra/audit/audit.ts";
-import { freePort } from "#infra/local/ports.ts";
-import { type Runtime, startRuntime } from "#infra/local/runtime.ts";
+import type { Runtime } from "#infra/local/runtime.ts";
 import { pipeline } from "#infra/pipeline.ts";
+import { startTestRuntime } from "../helpers/runtime.ts";
 
-const quiet = { info: () => {}, warn: () => {}, error: console.error };
 const t = (name: keyof typeof pipeline.tables) => pipeline.tables[name]!.tableName;
 const S = (value: string): AttributeValue => ({ S: value });
 const N = (value: string | number): AttributeValue => ({ N: String(value) });
@@ -50,18 +49,7 @@ describe("aggregates from items written with the AWS SDK, every event delivered 
     runtime.dynamodb.send(new PutItemCommand({ TableName: table, Item }));
 
   beforeAll(async () => {
-    runtime = await startRuntime({
-      pipeline,
-      apiPort: await freePort(),
-      dynamodbPort: await freePort(),
-      eventbridgePort: await freePort(),
-      retryBaseDelayMs: 50,
-      pollIntervalMs: 50,
-      streamRetryBaseMs: 50,
-      asyncRetryDelayMs: 50,
-      logger: quiet,
-      chaos: { duplicate: true, maxDelayMs: 150 },
-    });
+    runtime = await startTestRuntime({ chaos: { duplicate: true, maxDelayMs: 150 } });
 
     // Act (shared by the assertions below)
     for (let day = 1; day <= 7; day++) await put(t("carbonEntries"), entry(day, `0.${day}`));

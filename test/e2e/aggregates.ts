@@ -1,12 +1,9 @@
-import { createServer, type Server } from "node:http";
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditAll, auditTableNames } from "#infra/audit/audit.ts";
-import { freePort } from "#infra/local/ports.ts";
-import { type Runtime, type StartRuntimeProps, startRuntime } from "#infra/local/runtime.ts";
+import type { Runtime, StartRuntimeProps } from "#infra/local/runtime.ts";
 import { pipeline } from "#infra/pipeline.ts";
-
-const quiet = { info: () => {}, warn: () => {}, error: console.error };
+import { type HttpSubscriber, startHttpSubscriber, startTestRuntime } from "../helpers/runtime.ts";
 
 /** Days of December 2025 with one or two entries each: a 7-day streak from the 1st. */
 const ENTRIES = [
@@ -25,31 +22,6 @@ interface SubscribedEvent {
   detail: { metadata: { eventId: string }; data: { achievementId: string } };
 }
 
-async function startSubscriber(): Promise<{
-  server: Server;
-  url: string;
-  events: SubscribedEvent[];
-}> {
-  const events: SubscribedEvent[] = [];
-  const server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (chunk: Buffer) => {
-      body += chunk.toString();
-    });
-    req.on("end", () => {
-      events.push(JSON.parse(body));
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  return {
-    server,
-    url: `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/`,
-    events,
-  };
-}
-
 /**
  * Writes every seed system through the API of a whole local runtime and checks the aggregates.
  * One runtime per test file: handlers keep the endpoints they were loaded with.
@@ -57,7 +29,7 @@ async function startSubscriber(): Promise<{
 export function describeAggregates(description: string, chaos: StartRuntimeProps["chaos"]): void {
   describe(`aggregates through the API and the whole local pipeline, with ${description}`, () => {
     let runtime: Runtime;
-    let subscriber: Awaited<ReturnType<typeof startSubscriber>>;
+    let subscriber: HttpSubscriber<SubscribedEvent>;
     const call = async (method: string, path: string, body?: unknown) => {
       const response = await fetch(`${runtime.endpoints.api}${path}`, {
         method,
@@ -71,18 +43,8 @@ export function describeAggregates(description: string, chaos: StartRuntimeProps
     };
 
     beforeAll(async () => {
-      runtime = await startRuntime({
-        pipeline,
-        apiPort: await freePort(),
-        dynamodbPort: await freePort(),
-        eventbridgePort: await freePort(),
-        retryBaseDelayMs: 50,
-        pollIntervalMs: 50,
-        streamRetryBaseMs: 50,
-        logger: quiet,
-        ...(chaos === undefined ? {} : { chaos }),
-      });
-      subscriber = await startSubscriber();
+      runtime = await startTestRuntime(chaos === undefined ? {} : { chaos });
+      subscriber = await startHttpSubscriber<SubscribedEvent>();
       const eventBridge = new EventBridgeClient({
         endpoint: runtime.endpoints.eventbridge,
         region: "us-east-1",
@@ -137,7 +99,7 @@ export function describeAggregates(description: string, chaos: StartRuntimeProps
 
     afterAll(async () => {
       await runtime?.stop();
-      subscriber?.server.close();
+      await subscriber?.stop();
     });
 
     it("leaves every aggregate equal to a recomputation from its source tables", async () => {

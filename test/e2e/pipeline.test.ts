@@ -1,35 +1,14 @@
-import { createServer, type Server } from "node:http";
 import { PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "#infra/local/ports.ts";
-import { type Runtime, startRuntime } from "#infra/local/runtime.ts";
-import { pipeline } from "#infra/pipeline.ts";
+import type { Runtime } from "#infra/local/runtime.ts";
+import { type HttpSubscriber, startHttpSubscriber, startTestRuntime } from "../helpers/runtime.ts";
 
 interface ReceivedEvent {
   readonly source: string;
   readonly "detail-type": string;
   readonly detail: { metadata: Record<string, unknown>; data: Record<string, unknown> };
-}
-
-/** A run-time subscriber: an HTTP endpoint attached to the bus with PutRule/PutTargets. */
-async function startSubscriber(): Promise<{ server: Server; url: string; events: ReceivedEvent[] }> {
-  const events: ReceivedEvent[] = [];
-  const server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (chunk: Buffer) => {
-      body += chunk.toString();
-    });
-    req.on("end", () => {
-      events.push(JSON.parse(body) as ReceivedEvent);
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  const port = typeof address === "object" && address !== null ? address.port : 0;
-  return { server, url: `http://127.0.0.1:${port}/events`, events };
 }
 
 async function eventually<T>(probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
@@ -44,20 +23,11 @@ async function eventually<T>(probe: () => T | undefined, timeoutMs = 30_000): Pr
 
 describe("the local pipeline, from a DynamoDB write to a rule target", () => {
   let runtime: Runtime;
-  let subscriber: Awaited<ReturnType<typeof startSubscriber>>;
+  let subscriber: HttpSubscriber<ReceivedEvent>;
 
   beforeAll(async () => {
-    runtime = await startRuntime({
-      pipeline,
-      apiPort: await freePort(),
-      dynamodbPort: await freePort(),
-      eventbridgePort: await freePort(),
-      retryBaseDelayMs: 50,
-      pollIntervalMs: 50,
-      streamRetryBaseMs: 50,
-      logger: { info: () => {}, warn: () => {}, error: console.error },
-    });
-    subscriber = await startSubscriber();
+    runtime = await startTestRuntime();
+    subscriber = await startHttpSubscriber<ReceivedEvent>();
     const eventBridge = new EventBridgeClient({
       endpoint: runtime.endpoints.eventbridge,
       region: "us-east-1",
@@ -82,7 +52,7 @@ describe("the local pipeline, from a DynamoDB write to a rule target", () => {
 
   afterAll(async () => {
     await runtime?.stop();
-    subscriber?.server.close();
+    await subscriber?.stop();
   });
 
   it("delivers a pet put with the SDK as PetListed, its price exact", async () => {

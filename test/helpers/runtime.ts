@@ -1,0 +1,55 @@
+import { createServer, type Server } from "node:http";
+import { freePort } from "#infra/local/ports.ts";
+import { type Runtime, type StartRuntimeProps, startRuntime } from "#infra/local/runtime.ts";
+import { pipeline } from "#infra/pipeline.ts";
+
+/**
+ * Starts the whole local runtime for a test file: free ports on 127.0.0.1, short poll and retry
+ * delays, only errors logged. One per test file (handlers keep the endpoints they were loaded
+ * with); call `stop()` in `afterAll`.
+ */
+export async function startTestRuntime(overrides: Partial<StartRuntimeProps> = {}): Promise<Runtime> {
+  return startRuntime({
+    pipeline,
+    apiPort: await freePort(),
+    dynamodbPort: await freePort(),
+    eventbridgePort: await freePort(),
+    retryBaseDelayMs: 50,
+    pollIntervalMs: 50,
+    streamRetryBaseMs: 50,
+    asyncRetryDelayMs: 50,
+    logger: { info: () => {}, warn: () => {}, error: console.error },
+    ...overrides,
+  });
+}
+
+/** An HTTP endpoint on 127.0.0.1 that keeps every event POSTed to it: a run-time rule target. */
+export interface HttpSubscriber<Event> {
+  readonly server: Server;
+  readonly url: string;
+  readonly events: Event[];
+  stop(): Promise<void>;
+}
+
+export async function startHttpSubscriber<Event = unknown>(): Promise<HttpSubscriber<Event>> {
+  const events: Event[] = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk: Buffer) => {
+      body += chunk.toString();
+    });
+    req.on("end", () => {
+      events.push(JSON.parse(body) as Event);
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address !== null ? address.port : 0;
+  return {
+    server,
+    url: `http://127.0.0.1:${port}/events`,
+    events,
+    stop: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
