@@ -1,5 +1,5 @@
 import { AchievementSchema, CarbonEntrySchema, GoalSchema, UserSchema } from "#schemas/carbon.ts";
-import { CartSchema } from "#schemas/cart.ts";
+import { CartImageSchema } from "#schemas/cart.ts";
 import { DomainEvents as E } from "#schemas/domain-events.ts";
 import { CarParkSchema } from "#schemas/parking.ts";
 import { PetSchema } from "#schemas/pets.ts";
@@ -193,7 +193,7 @@ export const pipeline: PipelineDeclaration = validatePipeline({
     {
       ...streamDefaults,
       table: "carts",
-      itemSchema: CartSchema,
+      itemSchema: CartImageSchema,
       changes: [
         { on: ["INSERT", "MODIFY"], event: E.CartUpdated },
         { on: ["REMOVE", "EXPIRE"], event: E.CartRemoved },

@@ -52,3 +52,10 @@ export const StoredCartSchema = CartSchema.extend({
   version: NonNegativeIntegerSchema.optional(),
 });
 export type StoredCart = z.infer<typeof StoredCartSchema>;
+
+/**
+ * A cart as a CartUpdated event carries it: the stored item, whoever wrote it (the API or a
+ * producer with the SDK, as seed 004 does), without the API's own concurrency counter.
+ */
+export const CartImageSchema = StoredCartSchema.omit({ version: true });
+export type CartImage = z.infer<typeof CartImageSchema>;

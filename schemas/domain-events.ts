@@ -7,7 +7,7 @@ import {
   GoalSchema,
   UserProfileSchema,
 } from "./carbon.ts";
-import { CartKeySchema, CartSchema } from "./cart.ts";
+import { CartImageSchema, CartKeySchema } from "./cart.ts";
 import { IsoTimestampSchema } from "./common.ts";
 import { CarParkKeySchema, CarParkSchema } from "./parking.ts";
 import { PetKeySchema, PetSchema } from "./pets.ts";
@@ -149,7 +149,13 @@ export const DomainEvents = {
     "A stored event was deleted or reached its 30-day TTL.",
     StoredEventKeySchema,
   ),
-  CartUpdated: defineEvent(SOURCES.cart, "CartUpdated", 1, "A cart was created or changed.", CartSchema),
+  CartUpdated: defineEvent(
+    SOURCES.cart,
+    "CartUpdated",
+    1,
+    "A cart was created or changed (as stored: a cart written around the API may lack its totals or a line's author).",
+    CartImageSchema,
+  ),
   CartRemoved: defineEvent(SOURCES.cart, "CartRemoved", 1, "A cart was cleared or expired.", CartKeySchema),
 } as const satisfies Record<string, DomainEvent>;
 

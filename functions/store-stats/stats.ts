@@ -1,7 +1,6 @@
 import type { CartStats, PetStats, StoredEventStats } from "#commons/aggregates.ts";
 import { addDecimals, multiplyDecimal } from "#commons/decimal.ts";
 import { isNewChange, type PositionState, recordChange, type TombstonePolicy } from "#commons/positions.ts";
-import type { Cart } from "#schemas/cart.ts";
 import type { StoredEventStatus } from "#schemas/stored-events.ts";
 
 /**
@@ -73,7 +72,9 @@ export function applyPetChange(
 }
 
 /** A cart's contribution: its item count and exact value (Σ price × quantity); empty carts are not open. */
-export function cartContribution(cart: Cart): { items: number; value: string } | undefined {
+export function cartContribution(cart: {
+  readonly cartItems: readonly { readonly price: string; readonly quantity: number }[];
+}): { items: number; value: string } | undefined {
   if (cart.cartItems.length === 0) return undefined;
   return {
     items: cart.cartItems.reduce((sum, line) => sum + line.quantity, 0),

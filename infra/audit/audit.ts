@@ -17,7 +17,7 @@ import {
   GoalSchema,
   UserStatsSchema,
 } from "#schemas/carbon.ts";
-import { CartSchema } from "#schemas/cart.ts";
+import { CartImageSchema } from "#schemas/cart.ts";
 import { CarParkSchema } from "#schemas/parking.ts";
 import { PetSchema } from "#schemas/pets.ts";
 import { StoredEventSchema, type StoredEventStatus } from "#schemas/stored-events.ts";
@@ -166,7 +166,7 @@ export async function auditStoreStats(
       ...compareFields("store-stats/pets", "pets", petStats, storedPets, ["petCount", "byType", "pets"]),
     );
   }
-  const carts = (await scanAll(client, tables.carts)).map((item) => CartSchema.parse(item));
+  const carts = (await scanAll(client, tables.carts)).map((item) => CartImageSchema.parse(item));
   const open = carts.flatMap((c) => {
     const contribution = cartContribution(c);
     return contribution === undefined ? [] : [[c.userId, contribution] as const];

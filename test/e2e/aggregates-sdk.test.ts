@@ -7,7 +7,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AggregateKeys, readPetStats } from "#commons/aggregates.ts";
+import { AggregateKeys, readCartStats, readPetStats } from "#commons/aggregates.ts";
 import { readSetAside } from "#commons/set-aside.ts";
 import { auditAll, auditTableNames } from "#infra/audit/audit.ts";
 import type { Runtime } from "#infra/local/runtime.ts";
@@ -82,6 +82,23 @@ describe("aggregates from items written with the AWS SDK, every event delivered 
         ExpressionAttributeValues: { ":type": S("hamster") },
       }),
     );
+    // A cart as seed 004 puts one: no totals, a line without an author.
+    await put(t("carts"), {
+      userId: S("sdk-reader"),
+      cartItems: {
+        L: [
+          {
+            M: {
+              bookId: S("book001"),
+              title: S("The Great Gatsby"),
+              price: N("12.99"),
+              quantity: N(2),
+              addedAt: S("2025-12-01T10:00:00.000Z"),
+            },
+          },
+        ],
+      },
+    });
     await runtime.settled({ timeoutMs: 60_000 });
   }, 120_000);
 
@@ -132,6 +149,14 @@ describe("aggregates from items written with the AWS SDK, every event delivered 
     expect(stats.pets["1"]).toBeUndefined();
     expect(stats.pets["2"]).toBe("hamster");
     expect(stats.petCount).toBe(15);
+  });
+
+  it("counts a cart written as seed 004 writes one, without totals or an author", async () => {
+    // Act
+    const stats = await readCartStats(runtime.dynamodb, t("aggregates"));
+
+    // Assert
+    expect(stats.carts["sdk-reader"]).toEqual({ items: 2, value: "25.98" });
   });
 
   it("keeps no dead letter and sets nothing aside", async () => {

@@ -36,6 +36,12 @@ describe("planRecord", () => {
     { file: "events/large-below-limit.json", event: "StoredEventCreated", change: "INSERT", depth: 0 },
     { file: "cloudshelf-shopping-cart/insert.json", event: "CartUpdated", change: "INSERT", depth: 0 },
     { file: "cloudshelf-shopping-cart/modify.json", event: "CartUpdated", change: "MODIFY", depth: 0 },
+    {
+      file: "cloudshelf-shopping-cart/insert-seed-shape.json",
+      event: "CartUpdated",
+      change: "INSERT",
+      depth: 0,
+    },
     { file: "cloudshelf-shopping-cart/remove.json", event: "CartRemoved", change: "REMOVE", depth: 0 },
     { file: "cloudshelf-shopping-cart/ttl-expire.json", event: "CartRemoved", change: "EXPIRE", depth: 0 },
   ] as { file: string; event: DomainEventName; change: ChangeKind; depth: number }[])(
