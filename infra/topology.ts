@@ -31,6 +31,17 @@ export function resolveMappingSettings(s: EventSourceMappingSettings): ResolvedM
   };
 }
 
+/** A consumer's EventBridge target retry policy with EventBridge's defaults filled in. */
+export function resolveTargetRetry(consumer: ConsumerDeclaration): {
+  readonly maximumRetryAttempts: number;
+  readonly maximumEventAgeInSeconds: number;
+} {
+  return {
+    maximumRetryAttempts: consumer.retry.maximumRetryAttempts ?? 185,
+    maximumEventAgeInSeconds: consumer.retry.maximumEventAgeInSeconds ?? 86_400,
+  };
+}
+
 /** A consumer's asynchronous-invocation settings with Lambda's defaults filled in. */
 export function resolveAsyncInvoke(consumer: ConsumerDeclaration): {
   readonly maximumRetryAttempts: number;

@@ -1,7 +1,12 @@
-import type { ChangeKind } from "#schemas/domain-events.ts";
+import { type ChangeKind, ChangeKindSchema } from "#schemas/domain-events.ts";
 import type { EventSourceMappingSettings, PipelineDeclaration } from "./declaration.ts";
 import { DeclarationError, FeedbackLoopError } from "./errors.ts";
-import { eventsForChange } from "./topology.ts";
+import {
+  eventsForChange,
+  resolveAsyncInvoke,
+  resolveMappingSettings,
+  resolveTargetRetry,
+} from "./topology.ts";
 
 function checkRange(
   what: string,
@@ -186,12 +191,12 @@ export function longestRedeliverySeconds(p: PipelineDeclaration): number {
   const recordAge = Math.max(
     0,
     ...p.sources.map((s) => {
-      const age = s.maximumRecordAgeInSeconds ?? 3600;
+      const age = resolveMappingSettings(s).maximumRecordAgeInSeconds;
       return age === -1 ? STREAM_RETENTION_SECONDS : Math.min(age, STREAM_RETENTION_SECONDS);
     }),
   );
-  const eventAge = Math.max(0, ...p.consumers.map((c) => c.retry.maximumEventAgeInSeconds ?? 86_400));
-  const asyncAge = Math.max(0, ...p.consumers.map((c) => c.asyncInvoke?.maximumEventAgeInSeconds ?? 21_600));
+  const eventAge = Math.max(0, ...p.consumers.map((c) => resolveTargetRetry(c).maximumEventAgeInSeconds));
+  const asyncAge = Math.max(0, ...p.consumers.map((c) => resolveAsyncInvoke(c).maximumEventAgeInSeconds));
   return recordAge + eventAge + asyncAge;
 }
 
@@ -200,7 +205,6 @@ export function longestRedeliverySeconds(p: PipelineDeclaration): number {
  * writes → events that table's changes become → consumers subscribed to them → … .
  */
 export function assertNoFeedbackLoop(p: PipelineDeclaration): void {
-  const ALL_KINDS: readonly ChangeKind[] = ["INSERT", "MODIFY", "REMOVE", "EXPIRE"];
   const eventsOf = (table: string, kinds: readonly ChangeKind[]): string[] => {
     const source = p.sources.find((s) => s.table === table);
     if (source === undefined) return [];
@@ -210,7 +214,7 @@ export function assertNoFeedbackLoop(p: PipelineDeclaration): void {
     const consumer = p.consumers.find((c) => c.name === consumerName);
     if (consumer === undefined) return [];
     const produced = new Set(
-      consumer.writes.flatMap((t) => eventsOf(t, consumer.writeChanges?.[t] ?? ALL_KINDS)),
+      consumer.writes.flatMap((t) => eventsOf(t, consumer.writeChanges?.[t] ?? ChangeKindSchema.options)),
     );
     return p.consumers
       .filter((c) => c.events.some((e) => produced.has(`${e.source}/${e.detailType}`)))

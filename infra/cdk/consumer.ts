@@ -4,7 +4,7 @@ import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { ConsumerDeclaration, PipelineDeclaration } from "#infra/declaration.ts";
-import { resolveAsyncInvoke, ruleName, rulePattern } from "#infra/topology.ts";
+import { resolveAsyncInvoke, resolveTargetRetry, ruleName, rulePattern } from "#infra/topology.ts";
 import type { DomainEventBus } from "./bus.ts";
 import { RippleFunction } from "./function.ts";
 import type { StageSettings } from "./stage.ts";
@@ -93,11 +93,12 @@ export class Consumer extends Construct {
       description: `${consumer.name}: ${consumer.description}`,
       eventPattern: cdkEventPattern(rulePattern(consumer)),
     });
+    const targetRetry = resolveTargetRetry(consumer);
     this.rule.addTarget(
       new LambdaFunction(this.fn.function, {
         deadLetterQueue: this.deadLetterQueue,
-        retryAttempts: consumer.retry.maximumRetryAttempts ?? 185,
-        maxEventAge: Duration.seconds(consumer.retry.maximumEventAgeInSeconds ?? 86_400),
+        retryAttempts: targetRetry.maximumRetryAttempts,
+        maxEventAge: Duration.seconds(targetRetry.maximumEventAgeInSeconds),
       }),
     );
   }

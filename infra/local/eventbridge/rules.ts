@@ -1,5 +1,5 @@
 import type { PipelineDeclaration } from "../../declaration.ts";
-import { ruleName, rulePattern, tableOf } from "../../topology.ts";
+import { resolveTargetRetry, ruleName, rulePattern, tableOf } from "../../topology.ts";
 
 /** One rule of the declared bus with its one target, in PutRule / PutTargets terms. */
 export interface DeclaredRule {
@@ -35,6 +35,7 @@ export function declaredRules(
   const deadLetterTable = tableOf(pipeline, pipeline.fanOut.setAsideTable).tableName;
   return pipeline.consumers.map((consumer) => {
     const name = ruleName(pipeline, consumer);
+    const retry = resolveTargetRetry(consumer);
     return {
       busName: pipeline.bus.name,
       consumer: consumer.name,
@@ -45,8 +46,8 @@ export function declaredRules(
         Id: consumer.name,
         Arn: `arn:aws:lambda:${env.region}:${env.accountId}:function:${name}`,
         RetryPolicy: {
-          MaximumRetryAttempts: consumer.retry.maximumRetryAttempts ?? 185,
-          MaximumEventAgeInSeconds: consumer.retry.maximumEventAgeInSeconds ?? 86_400,
+          MaximumRetryAttempts: retry.maximumRetryAttempts,
+          MaximumEventAgeInSeconds: retry.maximumEventAgeInSeconds,
         },
         DeadLetterConfig: { Arn: `arn:aws:dynamodb:${env.region}:${env.accountId}:table/${deadLetterTable}` },
       },
