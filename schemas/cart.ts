@@ -58,4 +58,3 @@ export type StoredCart = z.infer<typeof StoredCartSchema>;
  * producer with the SDK, as seed 004 does), without the API's own concurrency counter.
  */
 export const CartImageSchema = StoredCartSchema.omit({ version: true });
-export type CartImage = z.infer<typeof CartImageSchema>;

@@ -64,7 +64,8 @@ export function isNewChange(state: PositionState | undefined, change: SourceChan
 
 /**
  * The position state after applying a change: its position recorded, a removal remembered as a
- * tombstone, and tombstones older than the retention dropped.
+ * tombstone, and tombstones older than the retention dropped. `state` may be a whole aggregate
+ * item; only its position fields are read, and only they are returned.
  */
 export function recordChange(
   state: PositionState | undefined,

@@ -102,7 +102,5 @@ export function applyParkingChange(
   const carParks = { ...totals.carParks };
   if (change.kind === "occupancy") carParks[source.id] = carParkState(change.park, thresholds);
   else delete carParks[source.id];
-  const { positions, removedAt, forgottenBefore } = totals;
-  const state = recordChange({ positions, removedAt, forgottenBefore }, source, policy);
-  return withTotals(carParks, state);
+  return withTotals(carParks, recordChange(totals, source, policy));
 }

@@ -40,17 +40,6 @@ function applyKeyed<T>(
   return { entries: next, state: recordChange(state, source, policy) };
 }
 
-/** A position state without the aggregate's other fields. */
-function positionsOf(current: PositionState | undefined): PositionState | undefined {
-  if (current === undefined) return undefined;
-  const { positions, removedAt, forgottenBefore } = current;
-  return {
-    positions,
-    ...(removedAt === undefined ? {} : { removedAt }),
-    ...(forgottenBefore === undefined ? {} : { forgottenBefore }),
-  };
-}
-
 /** Pet counts from each listed pet's type. */
 export function petStatsOf(pets: Record<string, string>, state: PositionState = NO_POSITIONS): PetStats {
   return {
@@ -67,7 +56,7 @@ export function applyPetChange(
   change: KeyedChange<string>,
   policy: TombstonePolicy,
 ): PetStats | undefined {
-  const next = applyKeyed(current?.pets ?? {}, positionsOf(current), change, policy);
+  const next = applyKeyed(current?.pets ?? {}, current, change, policy);
   return next === undefined ? undefined : petStatsOf(next.entries, next.state);
 }
 
@@ -100,7 +89,7 @@ export function applyCartChange(
   change: KeyedChange<{ items: number; value: string }>,
   policy: TombstonePolicy,
 ): CartStats | undefined {
-  const next = applyKeyed(current?.carts ?? {}, positionsOf(current), change, policy);
+  const next = applyKeyed(current?.carts ?? {}, current, change, policy);
   return next === undefined ? undefined : cartStatsOf(next.entries, next.state);
 }
 
@@ -126,6 +115,6 @@ export function applyStoredEventChange(
   change: KeyedChange<StoredEventStatus>,
   policy: TombstonePolicy,
 ): StoredEventStats | undefined {
-  const next = applyKeyed(current?.events ?? {}, positionsOf(current), change, policy);
+  const next = applyKeyed(current?.events ?? {}, current, change, policy);
   return next === undefined ? undefined : storedEventStatsOf(userId, next.entries, next.state);
 }

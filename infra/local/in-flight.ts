@@ -10,11 +10,6 @@ export class InFlight {
   private waiters: (() => void)[] = [];
   private readonly timers = new Map<NodeJS.Timeout, () => void>();
 
-  /** Pieces of work begun and not yet ended. */
-  get size(): number {
-    return this.count;
-  }
-
   begin(): void {
     this.count++;
   }
