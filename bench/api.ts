@@ -3,18 +3,10 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { freePort } from "../infra/local/ports.ts";
+import { freeRuntimePorts } from "../infra/local/ports.ts";
 import { startRuntime } from "../infra/local/runtime.ts";
 import { pipeline } from "../infra/pipeline.ts";
-
-/** One benchmark result, as bench/run.ts prints it. */
-export interface Row {
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: { name: string; value: number };
-  target?: string;
-}
+import { percentile, type Row, runInFlight } from "./load.ts";
 
 /** How much load {@link benchApi} applies. */
 export interface BenchApiOptions {
@@ -30,10 +22,6 @@ interface Measurement {
   readonly p99: number;
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
-
 /**
  * Runs `requests` calls of `call(i)` with `concurrency` in flight, after an unmeasured warm-up
  * of a tenth as many; throughput and latency percentiles.
@@ -47,21 +35,9 @@ async function measure(
   for (let i = 0; i < warmUp; i += concurrency) {
     await Promise.all(Array.from({ length: concurrency }, (_, j) => call(requests + i + j)));
   }
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < requests) {
-        const i = next++;
-        const t = performance.now();
-        await call(i);
-        latencies.push(performance.now() - t);
-      }
-    }),
-  );
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
+  const times = await runInFlight(requests, concurrency, call);
+  const elapsed = (Math.max(...times.callDoneAt) - times.startedAt) / 1000;
+  const latencies = times.callDoneAt.map((done, i) => done - times.callStartedAt[i]!).sort((a, b) => a - b);
   return {
     perSecond: Math.round(requests / elapsed),
     p50: Number(percentile(latencies, 50).toFixed(2)),
@@ -123,9 +99,7 @@ async function measureOnRuntime(options: BenchApiOptions): Promise<Row[]> {
   const concurrency = options.concurrency ?? 16;
   const runtime = await startRuntime({
     pipeline,
-    apiPort: await freePort(),
-    dynamodbPort: await freePort(),
-    eventbridgePort: await freePort(),
+    ...(await freeRuntimePorts()),
     logger: { info: () => {}, warn: () => {}, error: () => {} },
   });
   const stop = () => runtime.stop();

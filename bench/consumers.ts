@@ -26,9 +26,7 @@ import {
   seededShuffle,
   sequenceNumbers,
 } from "../test/helpers/domain-events.ts";
-import type { Row } from "./fan-out.ts";
-
-export type { Row };
+import { type Row, runInFlight } from "./load.ts";
 
 const EVENTS = 1_000;
 const DUPLICATE_SHARE = 0.2;
@@ -112,20 +110,6 @@ function withDuplicatesLater<T>(events: readonly T[], seed: number): T[] {
   ];
 }
 
-/** Runs `work` over `items` with `inFlight` at a time, in order of start. */
-async function forEachInFlight<T>(
-  items: readonly T[],
-  inFlight: number,
-  work: (item: T) => Promise<unknown>,
-): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: inFlight }, async () => {
-      for (let i = next++; i < items.length; i = next++) await work(items[i] as T);
-    }),
-  );
-}
-
 /** 1,000 occupancy readings over 20 car parks, each with increasing sequence numbers. */
 function parkingEvents(): EventBridgeTargetEvent[] {
   const parks = 20;
@@ -193,7 +177,8 @@ async function straightforward(
   inFlight: number,
 ): Promise<void> {
   const table = pipeline.tables.aggregates!.tableName;
-  await forEachInFlight(deliveries, inFlight, async (event) => {
+  await runInFlight(deliveries.length, inFlight, async (i) => {
+    const event = deliveries[i]!;
     const detail = event.detail as { metadata: { eventId: string; keys: Record<string, unknown> } };
     try {
       await client.send(
@@ -298,8 +283,8 @@ export async function benchConsumers(): Promise<Row[]> {
       const ours = countingClient(db.endpoint);
       const baseline = countingClient(db.endpoint);
       const declaration = consumerDeclaration(options.consumer);
-      await forEachInFlight(options.deliveries, options.inFlight, (event) =>
-        consumeEvent({ client: ours.client, tables }, declaration, event, options.apply),
+      await runInFlight(options.deliveries.length, options.inFlight, (i) =>
+        consumeEvent({ client: ours.client, tables }, declaration, options.deliveries[i]!, options.apply),
       );
       await straightforward(baseline.client, options.deliveries, options.run, options.inFlight);
       for (const pk of options.partitions) {

@@ -4,14 +4,7 @@ import { startLocalEventBridge } from "#infra/local/eventbridge/server.ts";
 import { pipeline } from "#infra/pipeline.ts";
 import { ruleName, rulePattern } from "#infra/topology.ts";
 import { DomainEvents } from "#schemas/domain-events.ts";
-
-interface BenchRow {
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: { name: string; value: number };
-  target?: string;
-}
+import type { Row } from "./load.ts";
 
 const silent = { info: () => {}, warn: () => {}, error: () => {} };
 
@@ -19,7 +12,7 @@ const silent = { info: () => {}, warn: () => {}, error: () => {} };
  * Benchmarks the local EventBridge endpoint: pattern matching against every declared rule plus a
  * content-filtering pattern, and PutEvents → in-process delivery through the real SDK client.
  */
-export async function benchEventBridge(): Promise<BenchRow[]> {
+export async function benchEventBridge(): Promise<Row[]> {
   const patterns = [
     ...pipeline.consumers.map((c) => compilePattern(rulePattern(c))),
     compilePattern({

@@ -7,15 +7,7 @@ import { entrySize, MAX_REQUEST_BYTES } from "#commons/publisher.ts";
 import { type FanOutConfig, resolveFanOutConfig } from "../functions/fan-out/config.ts";
 import { fanOut } from "../functions/fan-out/fan-out.ts";
 import { planRecord } from "../functions/fan-out/map-record.ts";
-
-/** One line of the benchmark table. */
-export interface Row {
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: { name: string; value: number };
-  target?: string;
-}
+import type { Row } from "./load.ts";
 
 const BATCH_SIZE = 1_000;
 const WARMUP_RUNS = 3;

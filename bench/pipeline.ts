@@ -1,38 +1,14 @@
 import { type AttributeValue, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
-import { freePort } from "#infra/local/ports.ts";
+import { freeRuntimePorts } from "#infra/local/ports.ts";
 import { type Runtime, startRuntime } from "#infra/local/runtime.ts";
 import { pipeline } from "#infra/pipeline.ts";
 import { eventsForChange } from "#infra/topology.ts";
-import type { Row } from "./fan-out.ts";
+import { percentile, type Row, runInFlight } from "./load.ts";
 
 const ITEMS = 2_000;
 const CONCURRENCY = 16;
 const FIRST_ID = 100_000;
-
-function percentile(sorted: readonly number[], p: number): number {
-  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
-  return sorted[Math.max(0, index)]!;
-}
-
-/** Runs `count` puts with `CONCURRENCY` in flight; returns when each finished (epoch ms). */
-async function putAll(
-  count: number,
-  put: (i: number) => Promise<void>,
-): Promise<{ startedAt: number; doneAt: number[] }> {
-  const doneAt: number[] = new Array(count);
-  const startedAt = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      for (let i = next++; i < count; i = next++) {
-        await put(i);
-        doneAt[i] = performance.now();
-      }
-    }),
-  );
-  return { startedAt, doneAt };
-}
 
 const achievement = (id: number): Record<string, AttributeValue> => ({
   userId: { S: `bench-${id}` },
@@ -137,14 +113,12 @@ async function measureInvocations(runtime: Runtime): Promise<Row> {
 export async function benchPipeline(): Promise<Row[]> {
   const runtime = await startRuntime({
     pipeline,
-    apiPort: await freePort(),
-    dynamodbPort: await freePort(),
-    eventbridgePort: await freePort(),
+    ...(await freeRuntimePorts()),
     logger: { info: () => {}, warn: () => {}, error: () => {} },
   });
   try {
     // Raw rate: the same items into a table with no stream, nothing downstream.
-    const raw = await putAll(ITEMS, async (i) => {
+    const raw = await runInFlight(ITEMS, CONCURRENCY, async (i) => {
       await runtime.dynamodb.send(
         new PutItemCommand({
           TableName: "ripple-counters",
@@ -152,7 +126,7 @@ export async function benchPipeline(): Promise<Row[]> {
         }),
       );
     });
-    const rawRate = ITEMS / ((raw.doneAt.reduce((a, b) => Math.max(a, b), 0) - raw.startedAt) / 1000);
+    const rawRate = ITEMS / ((raw.callDoneAt.reduce((a, b) => Math.max(a, b), 0) - raw.startedAt) / 1000);
 
     // The pipeline: a target bound to a rule that matches the bench's AchievementUnlocked events.
     const arrivedAt = new Map<number, number>();
@@ -184,7 +158,7 @@ export async function benchPipeline(): Promise<Row[]> {
       if (!arrivedAt.has(id)) arrivedAt.set(id, performance.now());
     });
 
-    const piped = await putAll(ITEMS, async (i) => {
+    const piped = await runInFlight(ITEMS, CONCURRENCY, async (i) => {
       await runtime.dynamodb.send(
         new PutItemCommand({ TableName: "carbontrack-achievements", Item: achievement(FIRST_ID + i) }),
       );
@@ -195,7 +169,7 @@ export async function benchPipeline(): Promise<Row[]> {
       throw new Error(`only ${arrivedAt.size} of ${ITEMS} events arrived within 120 s`);
     const lastArrival = Math.max(...arrivedAt.values());
     const pipelineRate = ITEMS / ((lastArrival - piped.startedAt) / 1000);
-    const latencies = piped.doneAt
+    const latencies = piped.callDoneAt
       .map((done, i) => arrivedAt.get(FIRST_ID + i)! - done)
       .sort((a, b) => a - b);
     const round = (n: number) => Math.round(n * 10) / 10;

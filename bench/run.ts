@@ -3,7 +3,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 import { benchApi } from "./api.ts";
 import { benchConsumers } from "./consumers.ts";
 import { benchEventBridge } from "./eventbridge.ts";
-import { benchFanOut, type Row } from "./fan-out.ts";
+import { benchFanOut } from "./fan-out.ts";
+import type { Row } from "./load.ts";
 import { benchPipeline } from "./pipeline.ts";
 
 /**
