@@ -12,3 +12,12 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** The runtime's three ports, each a free one on 127.0.0.1 (for tests and benchmarks). */
+export async function freeRuntimePorts(): Promise<{
+  readonly apiPort: number;
+  readonly dynamodbPort: number;
+  readonly eventbridgePort: number;
+}> {
+  return { apiPort: await freePort(), dynamodbPort: await freePort(), eventbridgePort: await freePort() };
+}

