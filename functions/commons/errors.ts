@@ -59,3 +59,11 @@ export class BeyondTombstoneRetentionError extends RippleError {
     this.name = "BeyondTombstoneRetentionError";
   }
 }
+
+/** Declared payload limits are not positive whole numbers of bytes, or do not fit together. */
+export class InvalidLimitsError extends RippleError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "InvalidLimitsError";
+  }
+}

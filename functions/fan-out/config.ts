@@ -1,4 +1,5 @@
 import { getStringFromEnv, tableNameFromEnv } from "#commons/env.ts";
+import { type Limits, resolveLimits } from "#commons/limits.ts";
 import type { PipelineDeclaration, StreamSourceDeclaration } from "#infra/declaration.ts";
 import { pipeline as declaredPipeline } from "#infra/pipeline.ts";
 import { tableOf } from "#infra/topology.ts";
@@ -18,6 +19,8 @@ export interface FanOutConfig {
   readonly maxDepth: number;
   /** Sources by the physical table name their stream ARNs carry. */
   readonly sources: ReadonlyMap<string, ResolvedSource>;
+  /** Payload limits: what is packed into one PutEvents request, and what is set aside as too large. */
+  readonly limits: Limits;
 }
 
 /**
@@ -40,6 +43,7 @@ export function resolveFanOutConfig(options: {
     setAsideTableName: physicalName(p.fanOut.setAsideTable),
     maxDepth: p.fanOut.maxDepth,
     sources,
+    limits: resolveLimits(p.limits),
   };
 }
 

@@ -11,7 +11,7 @@ import {
   toPlainItem,
 } from "#commons/attribute-values.ts";
 import { deterministicEventId } from "#commons/event-id.ts";
-import { entrySize, MAX_REQUEST_BYTES, PUT_EVENTS_SIZE_LIMIT } from "#commons/publisher.ts";
+import { entrySize } from "#commons/publisher.ts";
 import { type SetAsideEntry, setAsideId } from "#commons/set-aside.ts";
 import type { StreamSourceDeclaration } from "#infra/declaration.ts";
 import { eventsForChange, tableNameFromStreamArn } from "#infra/topology.ts";
@@ -282,9 +282,10 @@ export function planRecord(record: DynamoDBRecord, config: FanOutConfig): Record
       EventBusName: config.busName,
     };
     const size = entrySize(entry);
-    if (size > MAX_REQUEST_BYTES) {
+    const limit = config.limits.putEventsEntryBytes;
+    if (size > limit) {
       const error = new OversizedEventError(
-        `${detailType} of record ${sequenceNumber} of ${table} is ${size} bytes; a PutEvents entry must be less than ${PUT_EVENTS_SIZE_LIMIT} bytes (256 KB); keep large content out of the item (e.g. in S3, referenced by key)`,
+        `${detailType} of record ${sequenceNumber} of ${table} is ${size} bytes; a PutEvents entry may be at most ${limit} bytes (limits.putEventsEntryBytes); keep large content out of the item (e.g. in S3, referenced by key)`,
       );
       plan.setAside.push(setAsideFor(record, table, sequenceNumber, eventId, detailType, error));
       continue;

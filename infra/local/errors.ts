@@ -21,3 +21,14 @@ export class LambdaTimeoutError extends LocalRuntimeError {
     this.name = "LambdaTimeoutError";
   }
 }
+
+/**
+ * An asynchronous invocation's event is larger than Lambda takes; named as Lambda names the
+ * refusal (HTTP 413), so callers that retry on it behave as they would against Lambda.
+ */
+export class RequestEntityTooLargeError extends LocalRuntimeError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "RequestEntityTooLargeException";
+  }
+}

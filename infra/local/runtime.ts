@@ -6,6 +6,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, DynamoDBStreamHandler } from "aws-lambda";
+import { resolveLimits } from "#commons/limits.ts";
 import type { PipelineDeclaration } from "../declaration.ts";
 import { resolveAsyncInvoke, resolveMappingSettings, tableEnvVar, tableOf } from "../topology.ts";
 import { type ApiServer, startApiServer } from "./api-server.ts";
@@ -185,6 +186,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
     stops.push(() => eventBridge.stop());
 
     const setAside = tableOf(pipeline, pipeline.fanOut.setAsideTable).tableName;
+    const limits = resolveLimits(pipeline.limits);
     const consumerInvocations: { name: string; invocations: AsyncInvocations }[] = [];
     for (const consumer of pipeline.consumers) {
       const handler = await importHandler<(event: EventBridgeEvent, context: unknown) => Promise<unknown>>(
@@ -216,6 +218,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
           ? {}
           : { reservedConcurrency: consumer.reservedConcurrency }),
         retryDelayMs: (retry) => asyncRetryDelayMs * retry,
+        maxPayloadBytes: limits.asyncInvokePayloadBytes,
         deadLetter: {
           dynamodb,
           tableName: setAside,

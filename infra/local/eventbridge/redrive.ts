@@ -9,7 +9,9 @@ import {
   PutEventsCommand,
   type PutEventsRequestEntry,
 } from "@aws-sdk/client-eventbridge";
-import { entrySize, MAX_PUT_EVENTS_BYTES, MAX_PUT_EVENTS_ENTRIES } from "./api.ts";
+import { AWS_LIMITS } from "#commons/limits.ts";
+import { type PutEventsLimits, packBySize } from "#commons/publisher.ts";
+import { entrySize } from "./api.ts";
 import type { EventBridgeEvent } from "./delivery.ts";
 
 /** What a dead-letter redrive did. */
@@ -47,6 +49,8 @@ export async function redriveDeadLetters(deps: {
     readonly target: string;
     readonly eventId: string;
   }) => boolean;
+  /** PutEvents' byte limits the redriven events are packed by. @default AWS_LIMITS */
+  readonly limits?: PutEventsLimits;
 }): Promise<RedriveDeadLettersResult> {
   const letters: DeadLetter[] = [];
   const failed: { id: string; reason: string }[] = [];
@@ -90,7 +94,7 @@ export async function redriveDeadLetters(deps: {
   } while (startKey !== undefined);
 
   const redriven: string[] = [];
-  for (const batch of batches(letters)) {
+  for (const batch of batches(letters, deps.limits)) {
     const result = await deps.eventBridge.send(new PutEventsCommand({ Entries: batch.map((l) => l.entry) }));
     for (const [index, letter] of batch.entries()) {
       const answer = result.Entries?.[index];
@@ -110,24 +114,7 @@ export async function redriveDeadLetters(deps: {
   return { redriven, failed };
 }
 
-/** Groups dead letters into PutEvents requests of at most 10 entries and less than 256 KB. */
-function batches(letters: readonly DeadLetter[]): DeadLetter[][] {
-  const result: DeadLetter[][] = [];
-  let current: DeadLetter[] = [];
-  let bytes = 0;
-  for (const letter of letters) {
-    const size = entrySize(letter.entry as Record<string, unknown>);
-    if (
-      current.length === MAX_PUT_EVENTS_ENTRIES ||
-      (current.length > 0 && bytes + size >= MAX_PUT_EVENTS_BYTES)
-    ) {
-      result.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(letter);
-    bytes += size;
-  }
-  if (current.length > 0) result.push(current);
-  return result;
+/** Groups dead letters into PutEvents requests of at most 10 entries and the request byte limit. */
+function batches(letters: readonly DeadLetter[], limits: PutEventsLimits = AWS_LIMITS): DeadLetter[][] {
+  return packBySize(letters, (letter) => entrySize(letter.entry as Record<string, unknown>), limits);
 }
