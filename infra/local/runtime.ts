@@ -20,11 +20,19 @@ import { type EventSourceMapping, startEventSourceMapping } from "./streams/even
 import { createTables } from "./tables.ts";
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const REGION = "us-east-1";
+/** The region the local runtime's records, ARNs, events and Lambda contexts name, unless told otherwise. */
+export const DEFAULT_LOCAL_REGION = "us-east-1";
 const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" } as const;
 
 export interface StartRuntimeProps extends RuntimeOptions {
   readonly pipeline: PipelineDeclaration;
+  /**
+   * The one region of the runtime: stream records' `awsRegion` and `eventSourceARN`, the bus's and
+   * rules' ARNs, events' `region`, Lambda contexts' function ARNs and handlers' `AWS_REGION` all
+   * name it, as they all name the stack's region in AWS.
+   * @default "us-east-1"
+   */
+  readonly region?: string;
   /**
    * Bearer token the API requires.
    * @default RIPPLE_API_TOKEN, else a random one (printed at start)
@@ -85,10 +93,11 @@ export function localEnvironment(
   pipeline: PipelineDeclaration,
   endpoints: { dynamodb: string; eventbridge: string },
   apiToken: string,
+  region: string = DEFAULT_LOCAL_REGION,
 ): Record<string, string> {
   const env: Record<string, string> = {
-    AWS_REGION: REGION,
-    AWS_DEFAULT_REGION: REGION,
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
@@ -130,6 +139,7 @@ function tokenMatches(header: string | undefined, token: string): boolean {
  */
 export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
   const { pipeline } = props;
+  const region = props.region ?? DEFAULT_LOCAL_REGION;
   const logger = props.logger ?? console;
   const endpointsKey = `DynamoDB Local on port ${props.dynamodbPort}, EventBridge on port ${props.eventbridgePort}`;
   if (handlersLoadedFor !== undefined && handlersLoadedFor !== endpointsKey) {
@@ -164,11 +174,16 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
     Object.assign(process.env, {
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? "WARN",
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? "true",
-      ...localEnvironment(pipeline, { dynamodb: db.endpoint, eventbridge: eventbridgeEndpoint }, apiToken),
+      ...localEnvironment(
+        pipeline,
+        { dynamodb: db.endpoint, eventbridge: eventbridgeEndpoint },
+        apiToken,
+        region,
+      ),
     });
 
     const dynamodb = new DynamoDBClient({
-      region: REGION,
+      region,
       credentials: LOCAL_CREDENTIALS,
       endpoint: db.endpoint,
     });
@@ -179,7 +194,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
       port: props.eventbridgePort,
       pipeline,
       dynamodb,
-      region: REGION,
+      region,
       logger,
       ...(props.retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs: props.retryBaseDelayMs }),
     });
@@ -199,7 +214,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
           functionName,
           timeoutSeconds,
           memorySizeMB: consumer.memorySize ?? 256,
-          region: REGION,
+          region,
           awsRequestId,
         });
         await invokeHandler(handler, event, context, { timeoutSeconds });
@@ -222,7 +237,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
         deadLetter: {
           dynamodb,
           tableName: setAside,
-          arn: `arn:aws:dynamodb:${REGION}:${LOCAL_ACCOUNT_ID}:table/${setAside}`,
+          arn: `arn:aws:dynamodb:${region}:${LOCAL_ACCOUNT_ID}:table/${setAside}`,
           eventBusName: pipeline.bus.name,
         },
         logger,
@@ -239,7 +254,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
 
     const fanOut = await importHandler<DynamoDBStreamHandler>(pipeline.fanOut.handler);
     const streamsClient = new DynamoDBStreamsClient({
-      region: REGION,
+      region,
       credentials: LOCAL_CREDENTIALS,
       endpoint: db.endpoint,
     });
@@ -257,7 +272,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
         timeoutSeconds: pipeline.fanOut.timeoutSeconds,
         memorySizeMB: pipeline.fanOut.memorySize,
         onFailureTable: setAside,
-        region: REGION,
+        region,
         ...(props.pollIntervalMs === undefined ? {} : { pollIntervalMs: props.pollIntervalMs }),
         ...(props.streamRetryBaseMs === undefined
           ? {}
@@ -330,7 +345,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
           functionName: `${pipeline.name}-api`,
           timeoutSeconds: pipeline.api.timeoutSeconds,
           memorySizeMB: pipeline.api.memorySize,
-          region: REGION,
+          region,
         });
         const result = await invokeHandler(apiHandler, event, context, {
           timeoutSeconds: pipeline.api.timeoutSeconds,

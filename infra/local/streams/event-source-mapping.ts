@@ -27,7 +27,13 @@ import {
   sendToOnFailureTable,
   streamInvocationRecord,
 } from "./on-failure.ts";
-import { estimatedCreationMs, payloadBytes, STREAM_RETENTION_SECONDS, toLambdaRecord } from "./records.ts";
+import {
+  estimatedCreationMs,
+  payloadBytes,
+  STREAM_RETENTION_SECONDS,
+  streamArnInRegion,
+  toLambdaRecord,
+} from "./records.ts";
 import { parentAllowsStart, type ShardStatus, shardsReadyToStart } from "./shards.ts";
 
 /**
@@ -562,7 +568,7 @@ class LocalEventSourceMapping implements EventSourceMapping {
     const readAt = this.now();
     const records = out.Records ?? [];
     for (const raw of records) {
-      const record = toLambdaRecord(raw, this.streamArn);
+      const record = toLambdaRecord(raw, this.streamArn, this.region);
       const sequenceNumber = record.dynamodb?.SequenceNumber ?? "";
       this.counters.recordsRead++;
       if (passesFilterCriteria(this.filters, record)) {
@@ -731,7 +737,7 @@ class LocalEventSourceMapping implements EventSourceMapping {
     const document = streamInvocationRecord({
       records: records.map((r) => r.record),
       shardId: shard.shardId,
-      streamArn: this.streamArn,
+      streamArn: streamArnInRegion(this.streamArn, this.region),
       functionArn: this.functionArn,
       condition,
       invokeCount: attempt.invocations,

@@ -1,6 +1,7 @@
 import type { DynamoDBStreamEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EventSourceMappingSettings } from "#infra/declaration.ts";
+import { streamArnInRegion } from "#infra/local/streams/records.ts";
 import { startTestDynamoDb, type TestDynamoDb } from "../../helpers/dynamodb.ts";
 import {
   createStreamTable,
@@ -327,7 +328,7 @@ describe("giving up", () => {
           approximateArrivalOfFirstRecord: arrival,
           approximateArrivalOfLastRecord: arrival,
           batchSize: 3,
-          streamArn: mapping.streamArn,
+          streamArn: streamArnInRegion(mapping.streamArn, "us-east-1"),
         },
       },
     ]);
