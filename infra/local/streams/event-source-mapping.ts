@@ -715,7 +715,8 @@ class LocalEventSourceMapping implements EventSourceMapping {
             records.map((r) => r.sequenceNumber),
           )
         : { kind: "success" };
-      attempt.last = { requestId: context.awsRequestId, functionError: outcome.kind === "failure" };
+      // The function returned: Lambda reports no function error, even for a response it cannot read.
+      attempt.last = { requestId: context.awsRequestId, functionError: false };
       if (outcome.kind === "failure")
         this.fail(`${this.props.functionName} returned an invalid response`, outcome.reason);
       return outcome;

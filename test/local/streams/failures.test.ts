@@ -127,6 +127,7 @@ describe("ReportBatchItemFailures", () => {
     { description: "undefined", response: undefined },
     { description: "null", response: null },
     { description: "{}", response: {} },
+    { description: "[] as the whole response", response: [] },
     { description: "an empty list", response: { batchItemFailures: [] } },
     { description: "a null list", response: { batchItemFailures: null } },
   ])("treats $description as success", async ({ response }) => {
