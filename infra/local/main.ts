@@ -1,3 +1,4 @@
+import { quietSdkWarningWhereItDoesNotApply } from "../node-support.ts";
 import { pipeline } from "../pipeline.ts";
 import { LocalRuntimeError } from "./errors.ts";
 import { parseRuntimeOptions, USAGE, UsageError } from "./options.ts";
@@ -61,6 +62,7 @@ async function main(): Promise<number> {
   return 0;
 }
 
+quietSdkWarningWhereItDoesNotApply();
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
