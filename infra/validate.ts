@@ -1,6 +1,9 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { type ChangeKind, ChangeKindSchema } from "#schemas/domain-events.ts";
+import { ItemSchemas, isItemSchemaName } from "#schemas/items.ts";
 import type { EventSourceMappingSettings, PipelineDeclaration } from "./declaration.ts";
-import { DeclarationError, FeedbackLoopError } from "./errors.ts";
+import { DeclarationError, FeedbackLoopError, MissingHandlerError } from "./errors.ts";
 import {
   eventsForChange,
   resolveAsyncInvoke,
@@ -64,9 +67,69 @@ export function validateMappingSettings(where: string, s: EventSourceMappingSett
   }
 }
 
+/** Checks Lambda's limits on a function's timeout and memory (the same message in AWS and locally). */
+export function validateFunctionSettings(
+  service: string,
+  timeoutSeconds: number | undefined,
+  memorySize: number | undefined,
+): void {
+  if (
+    timeoutSeconds !== undefined &&
+    !(Number.isInteger(timeoutSeconds) && timeoutSeconds >= 1 && timeoutSeconds <= 900)
+  ) {
+    throw new DeclarationError(
+      `${service}: timeoutSeconds must be an integer between 1 and 900 inclusive (given ${timeoutSeconds})`,
+    );
+  }
+  if (
+    memorySize !== undefined &&
+    !(Number.isInteger(memorySize) && memorySize >= 128 && memorySize <= 10_240)
+  ) {
+    throw new DeclarationError(
+      `${service}: memorySize must be an integer between 128 and 10240 inclusive (given ${memorySize})`,
+    );
+  }
+}
+
+/** Refuses a declared handler module that does not exist under the project root. */
+export function validateHandlers(p: PipelineDeclaration, projectRoot: string): void {
+  const handlers: [string, string][] = [
+    ["fan-out", p.fanOut.handler],
+    ...p.consumers.map((c): [string, string] => [c.name, c.handler]),
+    ["api", p.api.handler],
+  ];
+  for (const [service, handler] of handlers) {
+    const entry = join(projectRoot, handler);
+    if (!existsSync(entry)) {
+      throw new MissingHandlerError(
+        `handler "${handler}" of ${service} does not exist (looked for ${entry}); write it or correct the path in infra/pipeline.ts`,
+      );
+    }
+  }
+}
+
+/** Checks the bus's archive retention and the API's throttling, which only AWS enforces. */
+function validateBusAndApi(p: PipelineDeclaration): void {
+  const retentionDays = p.bus.archiveRetentionDays;
+  if (retentionDays !== undefined && !(Number.isInteger(retentionDays) && retentionDays >= 0)) {
+    throw new DeclarationError(
+      `bus.archiveRetentionDays must be a whole number of days, 0 meaning forever (given ${retentionDays})`,
+    );
+  }
+  const { rateLimit, burstLimit } = p.api.throttling;
+  if (!(rateLimit > 0 && Number.isInteger(burstLimit) && burstLimit > 0)) {
+    throw new DeclarationError(
+      `api.throttling needs a positive rateLimit and a positive whole burstLimit (given rateLimit ${rateLimit}, burstLimit ${burstLimit})`,
+    );
+  }
+  validateFunctionSettings("api", p.api.timeoutSeconds, p.api.memorySize);
+  validateFunctionSettings("fan-out", p.fanOut.timeoutSeconds, p.fanOut.memorySize);
+}
+
 /**
  * Checks a pipeline declaration eagerly and returns it unchanged, so a mistake fails at load
- * time with a message naming the field, the value and the fix.
+ * time with a message naming the field, the value and the fix. `resolvePipeline` runs it; both
+ * `cdk synth` and `npm start` go through that one call.
  */
 export function validatePipeline<P extends PipelineDeclaration>(p: P): P {
   const tableKeys = new Set(Object.keys(p.tables));
@@ -106,6 +169,11 @@ export function validatePipeline<P extends PipelineDeclaration>(p: P): P {
       );
     }
     validateMappingSettings(where, s);
+    if (!isItemSchemaName(s.itemSchema)) {
+      throw new DeclarationError(
+        `${where}: itemSchema "${String(s.itemSchema)}" names no schema in schemas/items.ts; use one of: ${Object.keys(ItemSchemas).join(", ")}`,
+      );
+    }
     const kinds = new Set<ChangeKind>();
     for (const c of s.changes) {
       for (const kind of c.on) {
@@ -141,11 +209,12 @@ export function validatePipeline<P extends PipelineDeclaration>(p: P): P {
     }
     checkRange(
       `consumers[${c.name}]: retry.maximumEventAgeInSeconds`,
-      c.retry.maximumEventAgeInSeconds,
+      c.retry?.maximumEventAgeInSeconds,
       60,
       86_400,
     );
-    checkRange(`consumers[${c.name}]: retry.maximumRetryAttempts`, c.retry.maximumRetryAttempts, 0, 185);
+    checkRange(`consumers[${c.name}]: retry.maximumRetryAttempts`, c.retry?.maximumRetryAttempts, 0, 185);
+    validateFunctionSettings(c.name, c.timeoutSeconds, c.memorySize);
     checkRange(`consumers[${c.name}]: reservedConcurrency`, c.reservedConcurrency, 1, 1000);
     checkRange(
       `consumers[${c.name}]: asyncInvoke.maximumRetryAttempts`,
@@ -168,13 +237,8 @@ export function validatePipeline<P extends PipelineDeclaration>(p: P): P {
     );
   }
 
-  for (const t of p.api.tables) requireTable("api.tables", t);
-  const { amberAtPercent: amber, redAtPercent: red } = p.parking;
-  if (!(amber > 0 && amber < red && red <= 100)) {
-    throw new DeclarationError(
-      `parking: thresholds must satisfy 0 < amberAtPercent < redAtPercent <= 100 (given amber ${amber}, red ${red})`,
-    );
-  }
+  for (const t of Object.keys(p.api.tables)) requireTable("api.tables", t);
+  validateBusAndApi(p);
   assertNoFeedbackLoop(p);
   return p;
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { IsoTimestampSchema } from "#schemas/common.ts";
-import { compareSequenceNumbers } from "./consumer.ts";
 import { BeyondTombstoneRetentionError } from "./errors.ts";
+import { compareSequenceNumbers } from "./sequence-numbers.ts";
 
 /**
  * What an aggregate item remembers of the source items it has applied, so that a duplicate or a

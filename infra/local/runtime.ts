@@ -7,7 +7,8 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, DynamoDBStreamHandler } from "aws-lambda";
 import type { PipelineDeclaration } from "../declaration.ts";
-import { resolveAsyncInvoke, resolveMappingSettings, tableEnvVar, tableOf } from "../topology.ts";
+import { declaredNames, functionEnvironment } from "../function-config.ts";
+import { functionsOf, type PipelineModel, resolvePipeline } from "../model.ts";
 import { type ApiServer, startApiServer } from "./api-server.ts";
 import { type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb/dynamodb-local.ts";
 import { LocalRuntimeError } from "./errors.ts";
@@ -23,6 +24,10 @@ const REGION = "us-east-1";
 const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" } as const;
 
 export interface StartRuntimeProps extends RuntimeOptions {
+  /**
+   * The declaration to run. It is resolved (`resolvePipeline`) before anything starts, so the
+   * runtime refuses exactly what `cdk synth` refuses, with the same message.
+   */
   readonly pipeline: PipelineDeclaration;
   /**
    * Bearer token the API requires.
@@ -79,9 +84,13 @@ export interface Runtime {
   stop(): Promise<void>;
 }
 
-/** What the runtime sets in `process.env` so every handler's SDK clients reach the local endpoints. */
+/**
+ * What the runtime sets in `process.env` so every handler's SDK clients reach the local endpoints
+ * and every handler finds its configuration (`RIPPLE_CONFIG_<SERVICE>`, rendered from the model
+ * with the declared names, as the CDK app renders it with the stage's).
+ */
 export function localEnvironment(
-  pipeline: PipelineDeclaration,
+  model: PipelineModel,
   endpoints: { dynamodb: string; eventbridge: string },
   apiToken: string,
 ): Record<string, string> {
@@ -93,10 +102,11 @@ export function localEnvironment(
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_ENDPOINT_URL_DYNAMODB_STREAMS: endpoints.dynamodb,
     AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventbridge,
-    EVENT_BUS_NAME: pipeline.bus.name,
+    POWERTOOLS_METRICS_NAMESPACE: model.metricsNamespace,
     RIPPLE_API_TOKEN: apiToken,
   };
-  for (const [key, table] of Object.entries(pipeline.tables)) env[tableEnvVar(key)] = table.tableName;
+  const names = declaredNames(model);
+  for (const fn of functionsOf(model)) Object.assign(env, functionEnvironment(model, fn, names));
   return env;
 }
 
@@ -129,6 +139,7 @@ function tokenMatches(header: string | undefined, token: string): boolean {
  */
 export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
   const { pipeline } = props;
+  const model = resolvePipeline(pipeline);
   const logger = props.logger ?? console;
   const endpointsKey = `DynamoDB Local on port ${props.dynamodbPort}, EventBridge on port ${props.eventbridgePort}`;
   if (handlersLoadedFor !== undefined && handlersLoadedFor !== endpointsKey) {
@@ -163,7 +174,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
     Object.assign(process.env, {
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? "WARN",
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? "true",
-      ...localEnvironment(pipeline, { dynamodb: db.endpoint, eventbridge: eventbridgeEndpoint }, apiToken),
+      ...localEnvironment(model, { dynamodb: db.endpoint, eventbridge: eventbridgeEndpoint }, apiToken),
     });
 
     const dynamodb = new DynamoDBClient({
@@ -184,19 +195,18 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
     });
     stops.push(() => eventBridge.stop());
 
-    const setAside = tableOf(pipeline, pipeline.fanOut.setAsideTable).tableName;
+    const setAside = model.tables[model.setAside.table]!.tableName;
     const consumerInvocations: { name: string; invocations: AsyncInvocations }[] = [];
-    for (const consumer of pipeline.consumers) {
+    for (const consumer of model.consumers) {
       const handler = await importHandler<(event: EventBridgeEvent, context: unknown) => Promise<unknown>>(
         consumer.handler,
       );
-      const functionName = `${pipeline.name}-${consumer.name}`;
-      const timeoutSeconds = consumer.timeoutSeconds ?? 30;
+      const { functionName, timeoutSeconds } = consumer;
       const run = async (event: EventBridgeEvent, awsRequestId: string) => {
         const context = createLambdaContext({
           functionName,
           timeoutSeconds,
-          memorySizeMB: consumer.memorySize ?? 256,
+          memorySizeMB: consumer.memorySize,
           region: REGION,
           awsRequestId,
         });
@@ -211,7 +221,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
       const invocations = new AsyncInvocations({
         functionName,
         run: maxDelayMs > 0 ? later : run,
-        config: resolveAsyncInvoke(consumer),
+        config: consumer.asyncInvoke,
         ...(consumer.reservedConcurrency === undefined
           ? {}
           : { reservedConcurrency: consumer.reservedConcurrency }),
@@ -220,7 +230,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
           dynamodb,
           tableName: setAside,
           arn: `arn:aws:dynamodb:${REGION}:${LOCAL_ACCOUNT_ID}:table/${setAside}`,
-          eventBusName: pipeline.bus.name,
+          eventBusName: model.bus.name,
         },
         logger,
       });
@@ -234,7 +244,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
       });
     }
 
-    const fanOut = await importHandler<DynamoDBStreamHandler>(pipeline.fanOut.handler);
+    const fanOut = await importHandler<DynamoDBStreamHandler>(model.fanOut.handler);
     const streamsClient = new DynamoDBStreamsClient({
       region: REGION,
       credentials: LOCAL_CREDENTIALS,
@@ -242,17 +252,17 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
     });
     stops.push(async () => streamsClient.destroy());
     const mappings: EventSourceMapping[] = [];
-    for (const source of pipeline.sources) {
-      const tableName = tableOf(pipeline, source.table).tableName;
+    for (const source of model.fanOut.sources) {
+      const { tableName } = source;
       const mapping = await startEventSourceMapping({
         streamsClient,
         dynamodbClient: dynamodb,
         tableName,
-        settings: resolveMappingSettings(source),
+        settings: source.mapping,
         handler: fanOut,
-        functionName: `${pipeline.name}-fan-out`,
-        timeoutSeconds: pipeline.fanOut.timeoutSeconds,
-        memorySizeMB: pipeline.fanOut.memorySize,
+        functionName: model.fanOut.functionName,
+        timeoutSeconds: model.fanOut.timeoutSeconds,
+        memorySizeMB: model.fanOut.memorySize,
         onFailureTable: setAside,
         region: REGION,
         ...(props.pollIntervalMs === undefined ? {} : { pollIntervalMs: props.pollIntervalMs }),
@@ -269,7 +279,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
 
     const apiHandler = await importHandler<
       (event: APIGatewayProxyEventV2, context: unknown) => Promise<APIGatewayProxyResultV2>
-    >(pipeline.api.handler);
+    >(model.api.handler);
     const stats = () => {
       const rows: { name: string; value: number }[] = [];
       for (const m of mappings) {
@@ -324,13 +334,13 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
       fallback: dashboard,
       handler: async (event) => {
         const context = createLambdaContext({
-          functionName: `${pipeline.name}-api`,
-          timeoutSeconds: pipeline.api.timeoutSeconds,
-          memorySizeMB: pipeline.api.memorySize,
+          functionName: model.api.functionName,
+          timeoutSeconds: model.api.timeoutSeconds,
+          memorySizeMB: model.api.memorySize,
           region: REGION,
         });
         const result = await invokeHandler(apiHandler, event, context, {
-          timeoutSeconds: pipeline.api.timeoutSeconds,
+          timeoutSeconds: model.api.timeoutSeconds,
         });
         return result ?? { statusCode: 500, body: "" };
       },

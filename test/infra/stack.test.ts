@@ -9,11 +9,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "#infra/cdk/app.ts";
 import { MissingHandlerError, UnknownStageError } from "#infra/cdk/errors.ts";
 import { eventSourceProps } from "#infra/cdk/fan-out.ts";
-import { FAN_OUT_METRICS, WIDGETS } from "#infra/cdk/monitoring.ts";
+import { WIDGETS } from "#infra/cdk/monitoring.ts";
 import { stageSettings } from "#infra/cdk/stage.ts";
-import { TABLE_ACCESS } from "#infra/cdk/tables.ts";
-import { pipeline } from "#infra/pipeline.ts";
-import { resolveMappingSettings, ruleName, rulePattern, tableEnvVar, tableOf } from "#infra/topology.ts";
+import { fanOutConfig } from "#infra/function-config.ts";
+import { TABLE_ACCESS } from "#infra/model.ts";
+import { model, pipeline } from "#infra/pipeline.ts";
+import { resolveMappingSettings, ruleName, rulePattern, tableOf } from "#infra/topology.ts";
+import { FanOutMetrics } from "#schemas/contracts.ts";
 import { DomainEvents } from "#schemas/domain-events.ts";
 import { expectTemplateSnapshot } from "../helpers/snapshot.ts";
 import { type Synthesized, synthesize } from "./synth.ts";
@@ -148,12 +150,10 @@ describe("fan-out", () => {
   it("runs one Node.js 22 arm64 function with tracing, retained logs and its configuration", () => {
     // Arrange
     const fn = dev.stack.fanOut.fn;
-    const tableVars = Object.fromEntries(
-      [...pipeline.sources.map((s) => s.table), pipeline.fanOut.setAsideTable].map((key) => [
-        tableEnvVar(key),
-        `dev-${tableOf(pipeline, key).tableName}`,
-      ]),
-    );
+    const config = fanOutConfig(model.fanOut, {
+      table: (key) => `dev-${tableOf(pipeline, key).tableName}`,
+      busName: "dev-ripple",
+    });
 
     // Act
     const template = dev.template;
@@ -172,8 +172,7 @@ describe("fan-out", () => {
           POWERTOOLS_SERVICE_NAME: "fan-out",
           POWERTOOLS_METRICS_NAMESPACE: "ripple",
           POWERTOOLS_LOG_LEVEL: "INFO",
-          EVENT_BUS_NAME: "dev-ripple",
-          ...tableVars,
+          RIPPLE_CONFIG_FAN_OUT: JSON.stringify(config),
         }),
       },
     });
@@ -240,7 +239,7 @@ describe("fan-out", () => {
     const onFailure = new SqsDlq(new Queue(new Stack(), "OnFailure"));
 
     // Act
-    const props = eventSourceProps(source, onFailure);
+    const props = eventSourceProps(resolveMappingSettings(source), onFailure);
 
     // Assert
     expect(props).not.toHaveProperty("filters");
@@ -258,7 +257,7 @@ describe("fan-out", () => {
     const onFailure = new SqsDlq(new Queue(new Stack(), "OnFailure"));
 
     // Act
-    const props = eventSourceProps(source, onFailure);
+    const props = eventSourceProps(resolveMappingSettings(source), onFailure);
 
     // Assert
     expect(props.reportBatchItemFailures).toBe(expected);
@@ -348,8 +347,8 @@ describe("consumers", () => {
           Match.objectLike({
             Arn: getAtt(dev, built.fn.function, "Arn"),
             RetryPolicy: {
-              MaximumRetryAttempts: consumer.retry.maximumRetryAttempts ?? 185,
-              MaximumEventAgeInSeconds: consumer.retry.maximumEventAgeInSeconds ?? 86_400,
+              MaximumRetryAttempts: consumer.retry?.maximumRetryAttempts ?? 185,
+              MaximumEventAgeInSeconds: consumer.retry?.maximumEventAgeInSeconds ?? 86_400,
             },
             DeadLetterConfig: { Arn: getAtt(dev, built.deadLetterQueue, "Arn") },
           }),
@@ -456,7 +455,7 @@ describe("producer API", () => {
     });
   });
 
-  it("gives the API function the tables it declares", () => {
+  it("gives the API function the tables it declares, by their stage names", () => {
     // Arrange
     const api = dev.stack.api;
 
@@ -467,10 +466,10 @@ describe("producer API", () => {
 
     // Assert
     const [fn] = Object.values(variables);
-    for (const key of pipeline.api.tables) {
-      expect(fn?.Properties.Environment.Variables[tableEnvVar(key)]).toBe(
-        `dev-${tableOf(pipeline, key).tableName}`,
-      );
+    const config = JSON.parse(fn?.Properties.Environment.Variables.RIPPLE_CONFIG_API);
+    expect(Object.keys(config.tables).sort()).toEqual(Object.keys(pipeline.api.tables).sort());
+    for (const key of Object.keys(pipeline.api.tables)) {
+      expect(config.tables[key]).toBe(`dev-${tableOf(pipeline, key).tableName}`);
       expect(actionsOn(dev, api.fn.role, getAtt(dev, dev.stack.tables.table(key), "Arn"))).toEqual(
         expect.arrayContaining(["dynamodb:GetItem", "dynamodb:PutItem"]),
       );
@@ -643,7 +642,7 @@ describe("monitoring", () => {
     expect(dashboards).toHaveLength(1);
     for (const title of Object.values(WIDGETS)) expect(body).toContain(`\\"title\\":\\"${title}`);
     for (const metric of [
-      ...FAN_OUT_METRICS,
+      ...Object.values(FanOutMetrics),
       "AccountMaxReads",
       "AccountMaxWrites",
       "UserErrors",
