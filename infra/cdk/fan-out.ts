@@ -87,7 +87,7 @@ export class FanOut extends Construct {
     const onFailure = new SqsDlq(this.onFailureQueue);
     this.mappings = fanOut.sources.map((source) => {
       const eventSource = new DynamoEventSource(
-        tables.table(source.table),
+        tables.streamSource(source.table),
         eventSourceProps(source.mapping, onFailure),
       );
       this.fn.function.addEventSource(eventSource);

@@ -1,4 +1,4 @@
-import { Validations } from "aws-cdk-lib";
+import { type CfnElement, Stack, Validations } from "aws-cdk-lib";
 import type { HttpApi } from "aws-cdk-lib/aws-apigatewayv2";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import type { IConstruct } from "constructs";
@@ -16,7 +16,12 @@ export const ACCEPTED_FINDINGS = {
   xray: {
     id: "AwsSolutions-IAM5[Resource::*]",
     reason:
-      "Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions; the fan-out also needs dynamodb:ListStreams, which likewise takes only '*'. Every other statement names its resources (test/infra asserts no other action has Resource '*').",
+      "Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions. Every other statement names its resources (test/infra asserts no other action has Resource '*').",
+  },
+  streamList: {
+    id: "AwsSolutions-IAM5[Resource::<TABLE.Arn>/stream/*]",
+    reason:
+      "The fan-out lists the streams of each source table: dynamodb:ListStreams is scoped to arn:…:table/NAME/stream/*, the narrowest resource AWS documents for it (a table's stream label changes whenever its stream is re-enabled).",
   },
   runtime: {
     id: "AwsSolutions-L1",
@@ -42,6 +47,8 @@ export interface AcceptedFindingsProps {
   readonly deadLetterQueues: readonly IQueue[];
   readonly httpApi: HttpApi;
   readonly publicRoutes: readonly PublicRouteModel[];
+  /** The fan-out's function and the tables whose streams it lists. */
+  readonly streamReader: { readonly fn: RippleFunction; readonly tables: readonly IConstruct[] };
 }
 
 const accept = (scope: IConstruct, finding: AcceptedFinding) => Validations.of(scope).acknowledge(finding);
@@ -56,6 +63,13 @@ export function suppressAcceptedFindings(props: AcceptedFindingsProps): void {
     accept(fn.function, ACCEPTED_FINDINGS.runtime);
   }
   for (const queue of props.deadLetterQueues) accept(queue, ACCEPTED_FINDINGS.deadLetterQueue);
+  for (const table of props.streamReader.tables) {
+    const logicalId = Stack.of(table).getLogicalId(table.node.defaultChild as CfnElement);
+    accept(props.streamReader.fn.role, {
+      id: ACCEPTED_FINDINGS.streamList.id.replace("<TABLE.Arn>", `<${logicalId}.Arn>`),
+      reason: ACCEPTED_FINDINGS.streamList.reason,
+    });
+  }
   for (const route of props.publicRoutes) {
     accept(
       props.httpApi.node.findChild(`${route.method}--${route.path.slice(1)}`),

@@ -95,6 +95,10 @@ export class RippleStack extends Stack {
       deadLetterQueues: [this.fanOut.onFailureQueue, ...this.consumers.map((c) => c.deadLetterQueue)],
       httpApi: this.api.httpApi,
       publicRoutes: model.api.publicRoutes,
+      streamReader: {
+        fn: this.fanOut.fn,
+        tables: model.fanOut.sources.map((s) => this.tables.table(s.table)),
+      },
     });
   }
 

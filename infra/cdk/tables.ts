@@ -3,12 +3,13 @@ import {
   type Attribute,
   AttributeType,
   BillingMode,
+  type ITable,
   ProjectionType,
   StreamViewType,
   Table,
   TableEncryption,
 } from "aws-cdk-lib/aws-dynamodb";
-import { type IGrantable, PolicyStatement } from "aws-cdk-lib/aws-iam";
+import { Grant, type IGrantable, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { Key } from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
 import type { KeyAttribute } from "#infra/declaration.ts";
@@ -144,9 +145,29 @@ export class PipelineTables extends Construct {
     this.encryptionKey?.grant(grantee, ...KEY_ACTIONS[writes ? "write" : "read"]);
   }
 
-  /** Physical names of the given tables, by key. */
-  physicalNames(keys: readonly string[]): Record<string, string> {
-    return Object.fromEntries(keys.map((key) => [key, this.physicalName(key)]));
+  /**
+   * The table as an event source reads it: the table itself, except that reading its stream is
+   * granted on that table's streams only. The CDK's `grantStreamRead` puts `dynamodb:ListStreams`
+   * on `Resource: *`; AWS documents it scoped to `arn:…:table/NAME/stream/*`, so that is what the
+   * event source's function gets here (with the three data actions on the stream's ARN).
+   */
+  streamSource(key: string): ITable {
+    const table = this.table(key);
+    const grantStreamRead = (grantee: IGrantable): Grant => {
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+          resources: [table.tableStreamArn!],
+        }),
+      );
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ["dynamodb:ListStreams"], resources: [`${table.tableArn}/stream/*`] }),
+      );
+      this.encryptionKey?.grantDecrypt(grantee);
+      return Grant.drop(grantee, `read the stream of ${key}`);
+    };
+    // The event source binds to everything else of the table as it is.
+    return Object.create(table, { grantStreamRead: { value: grantStreamRead } }) as ITable;
   }
 
   /** Physical name of a declared table in this stage, e.g. `prod-PetStore`. */

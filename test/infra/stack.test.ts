@@ -12,7 +12,7 @@ import { eventSourceProps } from "#infra/cdk/fan-out.ts";
 import { WIDGETS } from "#infra/cdk/monitoring.ts";
 import { stageSettings } from "#infra/cdk/stage.ts";
 import { fanOutConfig } from "#infra/function-config.ts";
-import { TABLE_ACCESS } from "#infra/model.ts";
+import { functionsOf, TABLE_ACCESS } from "#infra/model.ts";
 import { model, pipeline } from "#infra/pipeline.ts";
 import { resolveMappingSettings, ruleName, rulePattern, tableOf } from "#infra/topology.ts";
 import { FanOutMetrics } from "#schemas/contracts.ts";
@@ -46,6 +46,11 @@ const statementsOf = (s: Synthesized, role: IConstruct): { Action: string | stri
         JSON.stringify(r.Properties.Roles) === JSON.stringify([ref(s, role)]),
     )
     .flatMap((r) => r.Properties.PolicyDocument.Statement);
+/** Actions a role has on exactly this resource (not on ARNs built from it, such as its streams). */
+const actionsOnExactly = (s: Synthesized, role: IConstruct, resource: unknown): string[] =>
+  statementsOf(s, role)
+    .filter((st) => [st.Resource].flat().some((r) => JSON.stringify(r) === JSON.stringify(resource)))
+    .flatMap((st) => [st.Action].flat());
 const actionsOn = (s: Synthesized, role: IConstruct, resource: unknown): string[] =>
   statementsOf(s, role)
     .filter((st) => JSON.stringify([st.Resource].flat()).includes(JSON.stringify(resource)))
@@ -660,6 +665,75 @@ describe("monitoring", () => {
   });
 });
 
+describe("least privilege from the model", () => {
+  const roleOf = (service: string) => {
+    const { fanOut, consumers, api } = dev.stack;
+    return [fanOut.fn, ...consumers.map((c) => c.fn), api.fn].find((fn) => fn.serviceName === service)!.role;
+  };
+
+  it.each(functionsOf(model).map((fn) => ({ description: fn.service, fn })))(
+    "grants $description exactly the tables and actions its slice names, and no other table",
+    ({ fn }) => {
+      // Arrange
+      const role = roleOf(fn.service);
+
+      // Act
+      const granted = Object.keys(model.tables).map((key) => ({
+        key,
+        actions: [
+          ...new Set(actionsOnExactly(dev, role, getAtt(dev, dev.stack.tables.table(key), "Arn"))),
+        ].sort(),
+      }));
+
+      // Assert
+      expect(granted).toEqual(
+        Object.keys(model.tables).map((key) => ({
+          key,
+          actions: [...(fn.tables.find((g) => g.table === key)?.actions ?? [])].sort(),
+        })),
+      );
+    },
+  );
+
+  it("gives the API nothing on the aggregates table and Scan only on the tables it lists", () => {
+    // Arrange
+    const role = dev.stack.api.fn.role;
+    const actions = (key: string) => actionsOn(dev, role, getAtt(dev, dev.stack.tables.table(key), "Arn"));
+
+    // Act
+    const scanned = Object.keys(model.tables).filter((key) => actions(key).includes("dynamodb:Scan"));
+
+    // Assert
+    expect(actions("aggregates")).toEqual([]);
+    expect(scanned.sort()).toEqual(["parkingData", "pets"]);
+  });
+
+  it.each(model.fanOut.sources.map((s) => ({ description: s.table, table: s.table })))(
+    "lets the fan-out list the streams of $description only, by their table's stream ARNs",
+    ({ table }) => {
+      // Arrange
+      const tableArn = getAtt(dev, dev.stack.tables.table(table), "Arn");
+
+      // Act
+      const template = dev.template;
+
+      // Assert
+      template.hasResourceProperties("AWS::IAM::Policy", {
+        Roles: [ref(dev, dev.stack.fanOut.fn.role)],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            {
+              Action: "dynamodb:ListStreams",
+              Effect: "Allow",
+              Resource: { "Fn::Join": ["", [tableArn, "/stream/*"]] },
+            },
+          ]),
+        },
+      });
+    },
+  );
+});
+
 describe("stack outputs", () => {
   it.each([
     { description: "the fan-out", id: "FanOut", name: "fan-out" },
@@ -721,11 +795,7 @@ describe("security", () => {
     );
 
     // Assert
-    expect([...wildcardActions].sort()).toEqual([
-      "dynamodb:ListStreams",
-      "xray:PutTelemetryRecords",
-      "xray:PutTraceSegments",
-    ]);
+    expect([...wildcardActions].sort()).toEqual(["xray:PutTelemetryRecords", "xray:PutTraceSegments"]);
   });
 
   it("attaches no managed policy to any function role", () => {
