@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { type ChangeKind, ChangeKindSchema } from "#schemas/domain-events.ts";
 import { ItemSchemas, isItemSchemaName } from "#schemas/items.ts";
-import type { EventSourceMappingSettings, PipelineDeclaration } from "./declaration.ts";
+import type { ConsumerDeclaration, EventSourceMappingSettings, PipelineDeclaration } from "./declaration.ts";
 import { DeclarationError, FeedbackLoopError, MissingHandlerError } from "./errors.ts";
 import {
   eventsForChange,
@@ -126,20 +126,22 @@ function validateBusAndApi(p: PipelineDeclaration): void {
   validateFunctionSettings("fan-out", p.fanOut.timeoutSeconds, p.fanOut.memorySize);
 }
 
-/**
- * Checks a pipeline declaration eagerly and returns it unchanged, so a mistake fails at load
- * time with a message naming the field, the value and the fix. `resolvePipeline` runs it; both
- * `cdk synth` and `npm start` go through that one call.
- */
-export function validatePipeline<P extends PipelineDeclaration>(p: P): P {
+/** Throws unless `key` names a declared table, listing the declared keys. */
+type RequireTable = (where: string, key: string) => void;
+
+function tableRequirer(p: PipelineDeclaration): RequireTable {
   const tableKeys = new Set(Object.keys(p.tables));
-  const requireTable = (where: string, key: string) => {
+  return (where, key) => {
     if (!tableKeys.has(key)) {
       throw new DeclarationError(
         `${where} names table "${key}", which is not declared; declare it under tables or use one of: ${[...tableKeys].join(", ")}`,
       );
     }
   };
+}
+
+/** Table names are unique and valid DynamoDB names. */
+function validateTables(p: PipelineDeclaration): void {
   const names = new Set<string>();
   for (const [key, t] of Object.entries(p.tables)) {
     if (names.has(t.tableName))
@@ -153,9 +155,10 @@ export function validatePipeline<P extends PipelineDeclaration>(p: P): P {
       );
     }
   }
-  requireTable("fanOut.setAsideTable", p.fanOut.setAsideTable);
-  checkRange("fanOut.maxDepth", p.fanOut.maxDepth, 1, 10);
+}
 
+/** One source per streamed table, Lambda's mapping limits, a known item schema, each change mapped once. */
+function validateSources(p: PipelineDeclaration, requireTable: RequireTable): void {
   const seenSources = new Set<string>();
   for (const s of p.sources) {
     const where = `sources[${s.table}]`;
@@ -185,7 +188,26 @@ export function validatePipeline<P extends PipelineDeclaration>(p: P): P {
       }
     }
   }
+}
 
+/** EventBridge's and Lambda's limits on one consumer's retries, concurrency and function. */
+function validateConsumerLimits(c: ConsumerDeclaration): void {
+  const where = `consumers[${c.name}]`;
+  checkRange(`${where}: retry.maximumEventAgeInSeconds`, c.retry?.maximumEventAgeInSeconds, 60, 86_400);
+  checkRange(`${where}: retry.maximumRetryAttempts`, c.retry?.maximumRetryAttempts, 0, 185);
+  validateFunctionSettings(c.name, c.timeoutSeconds, c.memorySize);
+  checkRange(`${where}: reservedConcurrency`, c.reservedConcurrency, 1, 1000);
+  checkRange(`${where}: asyncInvoke.maximumRetryAttempts`, c.asyncInvoke?.maximumRetryAttempts, 0, 2);
+  checkRange(
+    `${where}: asyncInvoke.maximumEventAgeInSeconds`,
+    c.asyncInvoke?.maximumEventAgeInSeconds,
+    60,
+    21_600,
+  );
+}
+
+/** Unique kebab-case names, at least one event, declared tables, and the limits of each. */
+function validateConsumers(p: PipelineDeclaration, requireTable: RequireTable): void {
   const consumerNames = new Set<string>();
   for (const c of p.consumers) {
     if (!/^[a-z][a-z0-9-]{0,40}$/.test(c.name)) {
@@ -207,36 +229,28 @@ export function validatePipeline<P extends PipelineDeclaration>(p: P): P {
         );
       }
     }
-    checkRange(
-      `consumers[${c.name}]: retry.maximumEventAgeInSeconds`,
-      c.retry?.maximumEventAgeInSeconds,
-      60,
-      86_400,
-    );
-    checkRange(`consumers[${c.name}]: retry.maximumRetryAttempts`, c.retry?.maximumRetryAttempts, 0, 185);
-    validateFunctionSettings(c.name, c.timeoutSeconds, c.memorySize);
-    checkRange(`consumers[${c.name}]: reservedConcurrency`, c.reservedConcurrency, 1, 1000);
-    checkRange(
-      `consumers[${c.name}]: asyncInvoke.maximumRetryAttempts`,
-      c.asyncInvoke?.maximumRetryAttempts,
-      0,
-      2,
-    );
-    checkRange(
-      `consumers[${c.name}]: asyncInvoke.maximumEventAgeInSeconds`,
-      c.asyncInvoke?.maximumEventAgeInSeconds,
-      60,
-      21_600,
-    );
+    validateConsumerLimits(c);
   }
+}
 
+/**
+ * Checks a pipeline declaration eagerly and returns it unchanged, so a mistake fails at load
+ * time with a message naming the field, the value and the fix. `resolvePipeline` runs it; both
+ * `cdk synth` and `npm start` go through that one call.
+ */
+export function validatePipeline<P extends PipelineDeclaration>(p: P): P {
+  const requireTable = tableRequirer(p);
+  validateTables(p);
+  requireTable("fanOut.setAsideTable", p.fanOut.setAsideTable);
+  checkRange("fanOut.maxDepth", p.fanOut.maxDepth, 1, 10);
+  validateSources(p, requireTable);
+  validateConsumers(p, requireTable);
   const redelivery = longestRedeliverySeconds(p);
   if (!(Number.isInteger(p.tombstoneRetentionSeconds) && p.tombstoneRetentionSeconds > redelivery)) {
     throw new DeclarationError(
       `tombstoneRetentionSeconds must be a whole number of seconds longer than the longest automatic redelivery, ${redelivery} s (stream record age + EventBridge event age + Lambda's asynchronous event age) (given ${p.tombstoneRetentionSeconds}); raise it, or shorten those ages`,
     );
   }
-
   for (const t of Object.keys(p.api.tables)) requireTable("api.tables", t);
   validateBusAndApi(p);
   assertNoFeedbackLoop(p);
