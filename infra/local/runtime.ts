@@ -15,6 +15,7 @@ import { type EventBridgeEvent, type LocalEventBridge, startLocalEventBridge } f
 import { AsyncInvocations } from "./lambda-async.ts";
 import { createLambdaContext, invokeHandler, LOCAL_ACCOUNT_ID } from "./lambda-context.ts";
 import type { RuntimeOptions } from "./options.ts";
+import { openStreamRecorder } from "./recorder.ts";
 import { type EventSourceMapping, startEventSourceMapping } from "./streams/event-source-mapping.ts";
 import { createTables } from "./tables.ts";
 
@@ -48,6 +49,13 @@ export interface StartRuntimeProps extends RuntimeOptions {
    * @default every event once, as soon as it matches
    */
   readonly chaos?: { readonly duplicate?: boolean; readonly maxDelayMs?: number };
+  /**
+   * Whether to poll the source tables' streams into the fan-out. `npm run replay` turns them off
+   * and hands the fan-out recorded records itself. @default true
+   */
+  readonly streams?: boolean;
+  /** Whether to load the seeds' car parks and pets at start. @default true */
+  readonly seedData?: boolean;
   /** @default console */
   readonly logger?: Pick<Console, "info" | "warn" | "error">;
 }
@@ -74,7 +82,12 @@ export interface Runtime {
    */
   settled(options?: { readonly timeoutMs?: number }): Promise<void>;
   /** Pipeline counters for the dashboard. */
-  stats(): { readonly storage: string; readonly rows: readonly { name: string; value: number }[] };
+  stats(): {
+    readonly storage: string;
+    /** Where DynamoDB Local and the bus listen, for tools that join a running runtime (replay). */
+    readonly endpoints: { readonly dynamodb: string; readonly eventbridge: string };
+    readonly rows: readonly { name: string; value: number }[];
+  };
   /** Stops everything it started, DynamoDB Local last. */
   stop(): Promise<void>;
 }
@@ -234,7 +247,10 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
       });
     }
 
-    const fanOut = await importHandler<DynamoDBStreamHandler>(pipeline.fanOut.handler);
+    const recorder = props.recordFile === undefined ? undefined : openStreamRecorder(props.recordFile);
+    if (recorder !== undefined) stops.push(async () => recorder.close());
+    const fanOutHandler = await importHandler<DynamoDBStreamHandler>(pipeline.fanOut.handler);
+    const fanOut = recorder === undefined ? fanOutHandler : recorder.wrap(fanOutHandler);
     const streamsClient = new DynamoDBStreamsClient({
       region: REGION,
       credentials: LOCAL_CREDENTIALS,
@@ -242,7 +258,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
     });
     stops.push(async () => streamsClient.destroy());
     const mappings: EventSourceMapping[] = [];
-    for (const source of pipeline.sources) {
+    for (const source of props.streams === false ? [] : pipeline.sources) {
       const tableName = tableOf(pipeline, source.table).tableName;
       const mapping = await startEventSourceMapping({
         streamsClient,
@@ -286,7 +302,11 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
         if (s.deadLettered > 0) rows.push({ name: `${name}: dead letters`, value: s.deadLettered });
         if (s.dropped > 0) rows.push({ name: `${name}: discarded`, value: s.dropped });
       }
-      return { storage: `DynamoDB Local at ${db.endpoint}`, rows };
+      return {
+        storage: `DynamoDB Local at ${db.endpoint}`,
+        endpoints: { dynamodb: db.endpoint, eventbridge: eventBridge.endpoint },
+        rows,
+      };
     };
     const dashboard = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
       const path = (req.url ?? "/").split("?")[0];
@@ -338,7 +358,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
     stops.push(() => api.stop());
 
     // The seeds' data: car parks and pets are initialised on first use, through the API itself.
-    for (const path of ["/car-parks", "/pets"]) {
+    for (const path of props.seedData === false ? [] : ["/car-parks", "/pets"]) {
       const response = await fetch(`${api.url}${path}`, { headers: { authorization: `Bearer ${apiToken}` } });
       if (!response.ok)
         throw new Error(`seeding through GET ${path} answered ${response.status}: ${await response.text()}`);
