@@ -9,9 +9,11 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, DynamoDBStreamHan
 import type { PipelineDeclaration } from "../declaration.ts";
 import { resolveAsyncInvoke, resolveMappingSettings, tableEnvVar, tableOf } from "../topology.ts";
 import { type ApiServer, startApiServer } from "./api-server.ts";
+import { controlRoute, unauthorized } from "./control.ts";
 import { type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb/dynamodb-local.ts";
 import { LocalRuntimeError } from "./errors.ts";
 import { type EventBridgeEvent, type LocalEventBridge, startLocalEventBridge } from "./eventbridge/server.ts";
+import { FaultSwitch, NO_FAULTS, parseFaults, withFaults } from "./faults.ts";
 import { AsyncInvocations } from "./lambda-async.ts";
 import { createLambdaContext, invokeHandler, LOCAL_ACCOUNT_ID } from "./lambda-context.ts";
 import type { RuntimeOptions } from "./options.ts";
@@ -187,7 +189,16 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
     stops.push(async () => dynamodb.destroy());
     await createTables(dynamodb, pipeline);
 
+    const faults = new FaultSwitch(
+      pipeline.consumers.map((c) => c.name),
+      parseFaults(
+        { duplicate: props.chaos?.duplicate ?? false, reorderMaxDelayMs: props.chaos?.maxDelayMs ?? 0 },
+        NO_FAULTS,
+        [],
+      ),
+    );
     const eventBridge = await startLocalEventBridge({
+      faults,
       port: props.eventbridgePort,
       pipeline,
       dynamodb,
@@ -213,17 +224,20 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
           region: REGION,
           awsRequestId,
         });
-        await invokeHandler(handler, event, context, { timeoutSeconds });
+        await invokeHandler(withFaults(faults, consumer.name, timeoutSeconds, handler), event, context, {
+          timeoutSeconds,
+        });
       };
-      const maxDelayMs = props.chaos?.maxDelayMs ?? 0;
+      // The bus holds each delivery back a random time while the reorder fault is set.
       const later = async (event: EventBridgeEvent, awsRequestId: string) => {
-        await new Promise((r) => setTimeout(r, Math.random() * maxDelayMs));
+        const maxDelayMs = faults.faults.reorderMaxDelayMs;
+        if (maxDelayMs > 0) await new Promise((r) => setTimeout(r, Math.random() * maxDelayMs));
         await run(event, awsRequestId);
       };
       const asyncRetryDelayMs = props.asyncRetryDelayMs ?? 60_000;
       const invocations = new AsyncInvocations({
         functionName,
-        run: maxDelayMs > 0 ? later : run,
+        run: later,
         config: resolveAsyncInvoke(consumer),
         ...(consumer.reservedConcurrency === undefined
           ? {}
@@ -243,7 +257,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
       // queued, and function errors are retried by Lambda (see AsyncInvocations).
       eventBridge.registerConsumer(consumer.name, async (event) => {
         invocations.invoke(event);
-        if (props.chaos?.duplicate === true) invocations.invoke(event);
+        if (faults.faults.duplicate) invocations.invoke(event);
       });
     }
 
@@ -319,19 +333,13 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
         res.end(html);
         return true;
       }
+      if (path === "/local/faults" || path === "/local/settled") {
+        if (!tokenMatches(req.headers.authorization, apiToken)) return unauthorized(res);
+        await controlRoute(req, res, path, { faults, settled: () => settled });
+        return true;
+      }
       if (req.method === "GET" && path === "/local/stats") {
-        if (!tokenMatches(req.headers.authorization, apiToken)) {
-          res.writeHead(401, { "content-type": "application/json" });
-          res.end(
-            JSON.stringify({
-              error: {
-                code: "Unauthorized",
-                message: "send Authorization: Bearer <token printed by npm start>",
-              },
-            }),
-          );
-          return true;
-        }
+        if (!tokenMatches(req.headers.authorization, apiToken)) return unauthorized(res);
         res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
         res.end(JSON.stringify(stats()));
         return true;
