@@ -3,7 +3,7 @@ import { FaultSettingError, type FaultSwitch } from "./faults.ts";
 
 /**
  * The local runtime's control routes, beside its API (bearer token required):
- * - `GET /local/faults` — the faults in force; `PUT /local/faults` sets some (a JSON object, see
+ * - `GET /local/faults` — the faults in force and how often each has struck (`fired`); `PUT /local/faults` sets some (a JSON object, see
  *   `Faults`); `DELETE /local/faults` clears them all;
  * - `POST /local/settled?timeoutMs=N` — answers once every change written so far has gone all the
  *   way through the pipeline (200), or 504 when it has not within N ms (default 60000).
@@ -59,7 +59,7 @@ export async function controlRoute(
       return send(res, 504, { error: { code: "NotSettled", message: (error as Error).message } });
     }
   }
-  if (req.method === "GET") return send(res, 200, targets.faults.faults);
+  if (req.method === "GET") return send(res, 200, { ...targets.faults.faults, fired: targets.faults.fired });
   if (req.method === "DELETE") {
     targets.faults.clear();
     return send(res, 200, targets.faults.faults);

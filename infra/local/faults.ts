@@ -146,24 +146,44 @@ export class FaultSwitch {
     this.current = NO_FAULTS;
   }
 
-  private roll(p: number | undefined): boolean {
-    return p !== undefined && p > 0 && this.random() < p;
+  private readonly counts: Record<string, number> = {};
+
+  /** How many times each fault has struck since the runtime started, by fault name. */
+  get fired(): Readonly<Record<string, number>> {
+    return { ...this.counts };
+  }
+
+  private roll(fault: keyof Faults, p: number | undefined): boolean {
+    const strikes = p !== undefined && p > 0 && this.random() < p;
+    if (strikes) this.counts[fault] = (this.counts[fault] ?? 0) + 1;
+    return strikes;
   }
 
   failPutEventsEntry(): boolean {
-    return this.roll(this.current.putEventsEntryFailure);
+    return this.roll("putEventsEntryFailure", this.current.putEventsEntryFailure);
   }
 
   throttlePutEvents(): boolean {
-    return this.roll(this.current.putEventsThrottle);
+    return this.roll("putEventsThrottle", this.current.putEventsThrottle);
   }
 
   consumerThrows(consumer: string): boolean {
-    return this.roll(this.current.consumerError[consumer] ?? this.current.consumerError["*"]);
+    return this.roll(
+      "consumerError",
+      this.current.consumerError[consumer] ?? this.current.consumerError["*"],
+    );
   }
 
   consumerTimesOut(consumer: string): boolean {
-    return this.roll(this.current.consumerTimeout[consumer] ?? this.current.consumerTimeout["*"]);
+    return this.roll(
+      "consumerTimeout",
+      this.current.consumerTimeout[consumer] ?? this.current.consumerTimeout["*"],
+    );
+  }
+
+  /** Counts a delivery made twice or held back by the switch. */
+  count(fault: "duplicate" | "reorderMaxDelayMs"): void {
+    this.counts[fault] = (this.counts[fault] ?? 0) + 1;
   }
 }
 

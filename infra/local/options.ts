@@ -15,6 +15,11 @@ export interface RuntimeOptions {
    * shape: what `npm run replay` reads. @default nothing recorded
    */
   readonly recordFile?: string;
+  /**
+   * Wait before a consumer's first asynchronous retry (the second waits twice as long), from
+   * `RIPPLE_ASYNC_RETRY_DELAY_MS`. @default 60000, Lambda's one minute
+   */
+  readonly asyncRetryDelayMs?: number;
 }
 
 /** Bad command-line input: the message says which flag, the value and the fix. */
@@ -46,6 +51,19 @@ const PORT_FLAGS = {
   "--dynamodb-port": { key: "dynamodbPort", env: "RIPPLE_DYNAMODB_PORT", fallback: 8000 },
   "--eventbridge-port": { key: "eventbridgePort", env: "RIPPLE_EVENTBRIDGE_PORT", fallback: 8010 },
 } as const;
+
+/** `RIPPLE_ASYNC_RETRY_DELAY_MS`: `npm run prove` shortens Lambda's minute between retries. */
+function asyncRetryDelay(env: NodeJS.ProcessEnv): { asyncRetryDelayMs?: number } {
+  const text = env.RIPPLE_ASYNC_RETRY_DELAY_MS;
+  if (text === undefined || text === "") return {};
+  const ms = /^\d{1,7}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(ms >= 1)) {
+    throw new UsageError(
+      `RIPPLE_ASYNC_RETRY_DELAY_MS must be whole milliseconds from 1 to 9999999, e.g. 1000 (given ${JSON.stringify(text)}); unset it for Lambda's 60000`,
+    );
+  }
+  return { asyncRetryDelayMs: ms };
+}
 
 const EXAMPLES: Readonly<Record<string, string>> = { "--data": ".data", "--record": "rec.jsonl" };
 
@@ -110,6 +128,7 @@ export function parseRuntimeOptions(
     eventbridgePort: ports.eventbridgePort!,
     ...(dataDir === undefined ? {} : { dataDir }),
     ...(recordFile === undefined ? {} : { recordFile }),
+    ...asyncRetryDelay(env),
   };
   const used = new Map<number, string>();
   for (const [name, port] of [

@@ -231,7 +231,10 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
       // The bus holds each delivery back a random time while the reorder fault is set.
       const later = async (event: EventBridgeEvent, awsRequestId: string) => {
         const maxDelayMs = faults.faults.reorderMaxDelayMs;
-        if (maxDelayMs > 0) await new Promise((r) => setTimeout(r, Math.random() * maxDelayMs));
+        if (maxDelayMs > 0) {
+          faults.count("reorderMaxDelayMs");
+          await new Promise((r) => setTimeout(r, Math.random() * maxDelayMs));
+        }
         await run(event, awsRequestId);
       };
       const asyncRetryDelayMs = props.asyncRetryDelayMs ?? 60_000;
@@ -257,7 +260,10 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
       // queued, and function errors are retried by Lambda (see AsyncInvocations).
       eventBridge.registerConsumer(consumer.name, async (event) => {
         invocations.invoke(event);
-        if (faults.faults.duplicate) invocations.invoke(event);
+        if (faults.faults.duplicate) {
+          faults.count("duplicate");
+          invocations.invoke(event);
+        }
       });
     }
 
