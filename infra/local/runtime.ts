@@ -10,12 +10,15 @@ import type { PipelineDeclaration } from "../declaration.ts";
 import { declaredNames, functionEnvironment } from "../function-config.ts";
 import { functionsOf, type PipelineModel, resolvePipeline } from "../model.ts";
 import { type ApiServer, startApiServer } from "./api-server.ts";
+import { controlRoute, unauthorized } from "./control.ts";
 import { type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb/dynamodb-local.ts";
 import { LocalRuntimeError } from "./errors.ts";
 import { type EventBridgeEvent, type LocalEventBridge, startLocalEventBridge } from "./eventbridge/server.ts";
+import { FaultSwitch, NO_FAULTS, parseFaults, withFaults } from "./faults.ts";
 import { AsyncInvocations } from "./lambda-async.ts";
 import { createLambdaContext, invokeHandler, LOCAL_ACCOUNT_ID } from "./lambda-context.ts";
 import type { RuntimeOptions } from "./options.ts";
+import { openStreamRecorder } from "./recorder.ts";
 import { type EventSourceMapping, startEventSourceMapping } from "./streams/event-source-mapping.ts";
 import { createTables } from "./tables.ts";
 
@@ -53,6 +56,13 @@ export interface StartRuntimeProps extends RuntimeOptions {
    * @default every event once, as soon as it matches
    */
   readonly chaos?: { readonly duplicate?: boolean; readonly maxDelayMs?: number };
+  /**
+   * Whether to poll the source tables' streams into the fan-out. `npm run replay` turns them off
+   * and hands the fan-out recorded records itself. @default true
+   */
+  readonly streams?: boolean;
+  /** Whether to load the seeds' car parks and pets at start. @default true */
+  readonly seedData?: boolean;
   /** @default console */
   readonly logger?: Pick<Console, "info" | "warn" | "error">;
 }
@@ -79,7 +89,12 @@ export interface Runtime {
    */
   settled(options?: { readonly timeoutMs?: number }): Promise<void>;
   /** Pipeline counters for the dashboard. */
-  stats(): { readonly storage: string; readonly rows: readonly { name: string; value: number }[] };
+  stats(): {
+    readonly storage: string;
+    /** Where DynamoDB Local and the bus listen, for tools that join a running runtime (replay). */
+    readonly endpoints: { readonly dynamodb: string; readonly eventbridge: string };
+    readonly rows: readonly { name: string; value: number }[];
+  };
   /** Stops everything it started, DynamoDB Local last. */
   stop(): Promise<void>;
 }
@@ -185,7 +200,16 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
     stops.push(async () => dynamodb.destroy());
     await createTables(dynamodb, pipeline);
 
+    const faults = new FaultSwitch(
+      pipeline.consumers.map((c) => c.name),
+      parseFaults(
+        { duplicate: props.chaos?.duplicate ?? false, reorderMaxDelayMs: props.chaos?.maxDelayMs ?? 0 },
+        NO_FAULTS,
+        [],
+      ),
+    );
     const eventBridge = await startLocalEventBridge({
+      faults,
       port: props.eventbridgePort,
       pipeline,
       dynamodb,
@@ -210,17 +234,23 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
           region: REGION,
           awsRequestId,
         });
-        await invokeHandler(handler, event, context, { timeoutSeconds });
+        await invokeHandler(withFaults(faults, consumer.name, timeoutSeconds, handler), event, context, {
+          timeoutSeconds,
+        });
       };
-      const maxDelayMs = props.chaos?.maxDelayMs ?? 0;
+      // The bus holds each delivery back a random time while the reorder fault is set.
       const later = async (event: EventBridgeEvent, awsRequestId: string) => {
-        await new Promise((r) => setTimeout(r, Math.random() * maxDelayMs));
+        const maxDelayMs = faults.faults.reorderMaxDelayMs;
+        if (maxDelayMs > 0) {
+          faults.count("reorderMaxDelayMs");
+          await new Promise((r) => setTimeout(r, Math.random() * maxDelayMs));
+        }
         await run(event, awsRequestId);
       };
       const asyncRetryDelayMs = props.asyncRetryDelayMs ?? 60_000;
       const invocations = new AsyncInvocations({
         functionName,
-        run: maxDelayMs > 0 ? later : run,
+        run: later,
         config: consumer.asyncInvoke,
         ...(consumer.reservedConcurrency === undefined
           ? {}
@@ -240,11 +270,17 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
       // queued, and function errors are retried by Lambda (see AsyncInvocations).
       eventBridge.registerConsumer(consumer.name, async (event) => {
         invocations.invoke(event);
-        if (props.chaos?.duplicate === true) invocations.invoke(event);
+        if (faults.faults.duplicate) {
+          faults.count("duplicate");
+          invocations.invoke(event);
+        }
       });
     }
 
-    const fanOut = await importHandler<DynamoDBStreamHandler>(model.fanOut.handler);
+    const recorder = props.recordFile === undefined ? undefined : openStreamRecorder(props.recordFile);
+    if (recorder !== undefined) stops.push(async () => recorder.close());
+    const fanOutHandler = await importHandler<DynamoDBStreamHandler>(model.fanOut.handler);
+    const fanOut = recorder === undefined ? fanOutHandler : recorder.wrap(fanOutHandler);
     const streamsClient = new DynamoDBStreamsClient({
       region: REGION,
       credentials: LOCAL_CREDENTIALS,
@@ -252,7 +288,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
     });
     stops.push(async () => streamsClient.destroy());
     const mappings: EventSourceMapping[] = [];
-    for (const source of model.fanOut.sources) {
+    for (const source of props.streams === false ? [] : model.fanOut.sources) {
       const { tableName } = source;
       const mapping = await startEventSourceMapping({
         streamsClient,
@@ -296,7 +332,11 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
         if (s.deadLettered > 0) rows.push({ name: `${name}: dead letters`, value: s.deadLettered });
         if (s.dropped > 0) rows.push({ name: `${name}: discarded`, value: s.dropped });
       }
-      return { storage: `DynamoDB Local at ${db.endpoint}`, rows };
+      return {
+        storage: `DynamoDB Local at ${db.endpoint}`,
+        endpoints: { dynamodb: db.endpoint, eventbridge: eventBridge.endpoint },
+        rows,
+      };
     };
     const dashboard = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
       const path = (req.url ?? "/").split("?")[0];
@@ -309,19 +349,13 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
         res.end(html);
         return true;
       }
+      if (path === "/local/faults" || path === "/local/settled") {
+        if (!tokenMatches(req.headers.authorization, apiToken)) return unauthorized(res);
+        await controlRoute(req, res, path, { faults, settled: () => settled });
+        return true;
+      }
       if (req.method === "GET" && path === "/local/stats") {
-        if (!tokenMatches(req.headers.authorization, apiToken)) {
-          res.writeHead(401, { "content-type": "application/json" });
-          res.end(
-            JSON.stringify({
-              error: {
-                code: "Unauthorized",
-                message: "send Authorization: Bearer <token printed by npm start>",
-              },
-            }),
-          );
-          return true;
-        }
+        if (!tokenMatches(req.headers.authorization, apiToken)) return unauthorized(res);
         res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
         res.end(JSON.stringify(stats()));
         return true;
@@ -348,7 +382,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
     stops.push(() => api.stop());
 
     // The seeds' data: car parks and pets are initialised on first use, through the API itself.
-    for (const path of ["/car-parks", "/pets"]) {
+    for (const path of props.seedData === false ? [] : ["/car-parks", "/pets"]) {
       const response = await fetch(`${api.url}${path}`, { headers: { authorization: `Bearer ${apiToken}` } });
       if (!response.ok)
         throw new Error(`seeding through GET ${path} answered ${response.status}: ${await response.text()}`);
