@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { LimitsSchema } from "#schemas/limits.ts";
 import { InvalidLimitsError } from "./errors.ts";
 
 /**
@@ -40,24 +40,6 @@ export const AWS_LIMITS: Limits = Object.freeze({
   sqsMessageBytes: ONE_MB,
   billingChunkBytes: 64 * 1024,
 });
-
-const bytes = (what: string) =>
-  z
-    .number({ error: `${what} must be a number of bytes, e.g. ${ONE_MB}` })
-    .int({ error: `${what} must be a whole number of bytes, e.g. ${ONE_MB}` })
-    .positive({ error: `${what} must be at least 1 byte, e.g. ${ONE_MB}` });
-
-/** What a declaration may set: any of {@link Limits}, each a positive whole number of bytes. */
-export const LimitsSchema = z
-  .object({
-    putEventsEntryBytes: bytes("limits.putEventsEntryBytes"),
-    putEventsRequestBytes: bytes("limits.putEventsRequestBytes"),
-    asyncInvokePayloadBytes: bytes("limits.asyncInvokePayloadBytes"),
-    sqsMessageBytes: bytes("limits.sqsMessageBytes"),
-    billingChunkBytes: bytes("limits.billingChunkBytes"),
-  })
-  .partial()
-  .strict();
 
 /**
  * Fills in AWS's current value for every limit the declaration leaves out.

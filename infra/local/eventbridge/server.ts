@@ -4,7 +4,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { resolveLimits } from "#commons/limits.ts";
 import type { PipelineDeclaration } from "../../declaration.ts";
 import { ruleName as ruleNameOf, tableOf } from "../../topology.ts";
-import { EventBridgeApi } from "./api.ts";
+import { EventBridgeApi, type PutEventsFaults } from "./api.ts";
 import { Delivery, type DeliveryStats, type FunctionInvoker } from "./delivery.ts";
 import { EventBridgeApiError, LocalEventBridgeConfigError } from "./errors.ts";
 import { declaredRules } from "./rules.ts";
@@ -36,6 +36,8 @@ export interface LocalEventBridgeProps {
   readonly now?: () => number;
   /** @default console */
   readonly logger?: Pick<Console, "info" | "warn" | "error">;
+  /** Failures PutEvents makes on purpose (the runtime's fault switch). @default none */
+  readonly faults?: PutEventsFaults;
 }
 
 export interface LocalEventBridge {
@@ -118,8 +120,15 @@ export async function startLocalEventBridge(props: LocalEventBridgeProps = {}): 
     logger,
     functionFor: (rule, target) => functions.get(key(rule, target)),
   });
-  const limits = resolveLimits(props.pipeline?.limits);
-  const api = new EventBridgeApi({ accountId, region, delivery, now, logger, limits });
+  const api = new EventBridgeApi({
+    accountId,
+    region,
+    delivery,
+    now,
+    logger,
+    limits: resolveLimits(props.pipeline?.limits),
+    ...(props.faults === undefined ? {} : { faults: props.faults }),
+  });
 
   const busName = props.pipeline?.bus.name ?? "default";
   if (props.pipeline !== undefined) {

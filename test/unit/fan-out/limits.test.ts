@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { InvalidLimitsError } from "#commons/errors.ts";
 import { AWS_LIMITS, billedChunks, resolveLimits } from "#commons/limits.ts";
+import { resolveFanOutConfig } from "#infra/function-config.ts";
 import { pipeline } from "#infra/pipeline.ts";
-import { resolveFanOutConfig } from "../../../functions/fan-out/config.ts";
 
 describe("resolveLimits", () => {
   it("fills in AWS's current values: 1 MB payloads, 64 KB billing chunks", () => {
