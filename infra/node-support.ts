@@ -81,7 +81,7 @@ export function sdkWarningEnvironment(
 }
 
 /**
- * Called first by every command (`npm start`, `audit`, `redrive`, `bench`): turns the SDK's
+ * Called first by every command (`npm start`, `audit`, `redrive`, `replay`, `prove`, `bench`): turns the SDK's
  * Node-version warning off where it does not apply, leaving a value the user set alone.
  */
 export function quietSdkWarningWhereItDoesNotApply(env: NodeJS.ProcessEnv = process.env): void {
