@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../model.ts";
+import { type ControlTargets, controlRoute, unauthorized } from "./control.ts";
 import type { LocalEventBridge } from "./eventbridge/server.ts";
 import type { ConsumerRun } from "./runtime-functions.ts";
 import type { EventSourceMapping } from "./streams/event-source-mapping.ts";
@@ -10,12 +11,15 @@ import type { EventSourceMapping } from "./streams/event-source-mapping.ts";
 /** Pipeline counters for the dashboard. */
 export interface RuntimeStats {
   readonly storage: string;
+  /** Where DynamoDB Local and the bus listen, for tools that join a running runtime (replay). */
+  readonly endpoints: { readonly dynamodb: string; readonly eventbridge: string };
   readonly rows: readonly { name: string; value: number }[];
 }
 
 /** What the pipeline has done so far: records per source, the bus's counters, each consumer's runs. */
 export function runtimeStats(parts: {
   readonly storage: string;
+  readonly endpoints: RuntimeStats["endpoints"];
   readonly mappings: readonly EventSourceMapping[];
   readonly eventBridge: LocalEventBridge;
   readonly consumers: readonly ConsumerRun[];
@@ -35,7 +39,7 @@ export function runtimeStats(parts: {
     if (s.deadLettered > 0) rows.push({ name: `${name}: dead letters`, value: s.deadLettered });
     if (s.dropped > 0) rows.push({ name: `${name}: discarded`, value: s.dropped });
   }
-  return { storage: parts.storage, rows };
+  return { storage: parts.storage, endpoints: parts.endpoints, rows };
 }
 
 const dashboardHtml = () => readFileSync(join(PROJECT_ROOT, "infra/local/dashboard/index.html"), "utf8");
@@ -47,12 +51,14 @@ function tokenMatches(header: string | undefined, token: string): boolean {
 }
 
 /**
- * The dashboard's routes beside the API: `GET /` (the page, with the token in a meta tag) and
- * `GET /local/stats` (the counters, for a caller with the token). Answers `false` for anything else.
+ * The dashboard's routes beside the API: `GET /` (the page, with the token in a meta tag),
+ * `GET /local/stats` (the counters) and the control routes `/local/faults` and `/local/settled`,
+ * for a caller with the token. Answers `false` for anything else.
  */
 export function dashboardRoutes(
   apiToken: string,
   stats: () => RuntimeStats,
+  control: ControlTargets,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
   return async (req, res) => {
     const path = (req.url ?? "/").split("?")[0];
@@ -65,16 +71,13 @@ export function dashboardRoutes(
       res.end(html);
       return true;
     }
-    if (req.method !== "GET" || path !== "/local/stats") return false;
-    if (!tokenMatches(req.headers.authorization, apiToken)) {
-      res.writeHead(401, { "content-type": "application/json" });
-      res.end(
-        JSON.stringify({
-          error: { code: "Unauthorized", message: "send Authorization: Bearer <token printed by npm start>" },
-        }),
-      );
+    if (path === "/local/faults" || path === "/local/settled") {
+      if (!tokenMatches(req.headers.authorization, apiToken)) return unauthorized(res);
+      await controlRoute(req, res, path, control);
       return true;
     }
+    if (req.method !== "GET" || path !== "/local/stats") return false;
+    if (!tokenMatches(req.headers.authorization, apiToken)) return unauthorized(res);
     res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
     res.end(JSON.stringify(stats()));
     return true;

@@ -6,8 +6,10 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, DynamoDBStreamHan
 import type { ApiModel, ConsumerModel, PipelineModel } from "../model.ts";
 import { PROJECT_ROOT } from "../model.ts";
 import type { EventBridgeEvent, LocalEventBridge } from "./eventbridge/server.ts";
+import { type FaultSwitch, withFaults } from "./faults.ts";
 import { AsyncInvocations } from "./lambda-async.ts";
 import { createLambdaContext, invokeHandler, LOCAL_ACCOUNT_ID } from "./lambda-context.ts";
+import type { StreamRecorder } from "./recorder.ts";
 import { type EventSourceMapping, startEventSourceMapping } from "./streams/event-source-mapping.ts";
 
 /**
@@ -43,17 +45,29 @@ export interface StartConsumersProps {
   readonly dynamodb: DynamoDBClient;
   /** Lambda's wait before the first asynchronous retry; the second waits twice as long. */
   readonly asyncRetryDelayMs: number;
-  readonly chaos?: { readonly duplicate?: boolean; readonly maxDelayMs?: number };
+  /** Faults set on the runtime: consumer errors and timeouts, duplicate and reordered delivery. */
+  readonly faults: FaultSwitch;
   readonly logger: Pick<Console, "info" | "warn" | "error">;
   readonly stops: Stops;
 }
 
-/** Runs one consumer's handler with a Lambda-shaped context, its timeout and memory from the model. */
+/**
+ * Runs one consumer's handler with a Lambda-shaped context, its timeout and memory from the model,
+ * under the faults set for it; while the reorder fault is set the bus holds each delivery back a
+ * random time.
+ */
 function runnerOf(
   consumer: ConsumerModel,
   handler: (event: EventBridgeEvent, context: unknown) => Promise<unknown>,
+  faults: FaultSwitch,
 ) {
+  const faulty = withFaults(faults, consumer.name, consumer.timeoutSeconds, handler);
   return async (event: EventBridgeEvent, awsRequestId: string) => {
+    const maxDelayMs = faults.faults.reorderMaxDelayMs;
+    if (maxDelayMs > 0) {
+      faults.count("reorderMaxDelayMs");
+      await new Promise((r) => setTimeout(r, Math.random() * maxDelayMs));
+    }
     const context = createLambdaContext({
       functionName: consumer.functionName,
       timeoutSeconds: consumer.timeoutSeconds,
@@ -61,7 +75,7 @@ function runnerOf(
       region: REGION,
       awsRequestId,
     });
-    await invokeHandler(handler, event, context, { timeoutSeconds: consumer.timeoutSeconds });
+    await invokeHandler(faulty, event, context, { timeoutSeconds: consumer.timeoutSeconds });
   };
 }
 
@@ -71,19 +85,14 @@ function runnerOf(
  * Invoke succeeds once the event is queued, and function errors are retried by Lambda.
  */
 export async function startConsumers(props: StartConsumersProps): Promise<ConsumerRun[]> {
-  const { model, chaos } = props;
+  const { model, faults } = props;
   const setAside = model.tables[model.setAside.table]!.tableName;
   const runs: ConsumerRun[] = [];
   for (const consumer of model.consumers) {
-    const run = runnerOf(consumer, await importHandler(consumer.handler));
-    const maxDelayMs = chaos?.maxDelayMs ?? 0;
-    const later = async (event: EventBridgeEvent, awsRequestId: string) => {
-      await new Promise((r) => setTimeout(r, Math.random() * maxDelayMs));
-      await run(event, awsRequestId);
-    };
+    const run = runnerOf(consumer, await importHandler(consumer.handler), faults);
     const invocations = new AsyncInvocations({
       functionName: consumer.functionName,
-      run: maxDelayMs > 0 ? later : run,
+      run,
       config: consumer.asyncInvoke,
       ...(consumer.reservedConcurrency === undefined
         ? {}
@@ -101,7 +110,10 @@ export async function startConsumers(props: StartConsumersProps): Promise<Consum
     runs.push({ name: consumer.name, invocations });
     props.eventBridge.registerConsumer(consumer.name, async (event) => {
       invocations.invoke(event);
-      if (chaos?.duplicate === true) invocations.invoke(event);
+      if (faults.faults.duplicate) {
+        faults.count("duplicate");
+        invocations.invoke(event);
+      }
     });
   }
   return runs;
@@ -117,16 +129,21 @@ export interface StartMappingsProps {
   readonly streamRetryBaseMs?: number;
   /** Where checkpoints are kept (`<dataDir>/checkpoints`). @default in memory */
   readonly dataDir?: string;
+  /** Records every batch handed to the fan-out (`--record`). @default none */
+  readonly recorder?: StreamRecorder;
+  /** Whether to poll the streams at all (`npm run replay` hands the fan-out records itself). */
+  readonly streams: boolean;
   readonly stops: Stops;
 }
 
 /** One event source mapping per source of the model, each feeding the fan-out's handler. */
 export async function startMappings(props: StartMappingsProps): Promise<EventSourceMapping[]> {
   const { model } = props;
-  const fanOut = await importHandler<DynamoDBStreamHandler>(model.fanOut.handler);
+  const fanOutHandler = await importHandler<DynamoDBStreamHandler>(model.fanOut.handler);
+  const fanOut = props.recorder === undefined ? fanOutHandler : props.recorder.wrap(fanOutHandler);
   const setAside = model.tables[model.setAside.table]!.tableName;
   const mappings: EventSourceMapping[] = [];
-  for (const source of model.fanOut.sources) {
+  for (const source of props.streams ? model.fanOut.sources : []) {
     const { tableName } = source;
     const mapping = await startEventSourceMapping({
       streamsClient: props.streamsClient,

@@ -7,10 +7,13 @@ import type { PipelineDeclaration } from "../declaration.ts";
 import { declaredNames, functionEnvironment } from "../function-config.ts";
 import { functionsOf, type PipelineModel, resolvePipeline } from "../model.ts";
 import { type ApiServer, startApiServer } from "./api-server.ts";
+import type { ControlTargets } from "./control.ts";
 import { type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb/dynamodb-local.ts";
 import { LocalRuntimeError } from "./errors.ts";
 import { type LocalEventBridge, startLocalEventBridge } from "./eventbridge/server.ts";
+import { FaultSwitch, NO_FAULTS, parseFaults } from "./faults.ts";
 import type { RuntimeOptions } from "./options.ts";
+import { openStreamRecorder } from "./recorder.ts";
 import { dashboardRoutes, type RuntimeStats, runtimeStats, settle } from "./runtime-dashboard.ts";
 import { apiFunction, REGION, type Stops, startConsumers, startMappings } from "./runtime-functions.ts";
 import type { EventSourceMapping } from "./streams/event-source-mapping.ts";
@@ -48,6 +51,13 @@ export interface StartRuntimeProps extends RuntimeOptions {
    * @default every event once, as soon as it matches
    */
   readonly chaos?: { readonly duplicate?: boolean; readonly maxDelayMs?: number };
+  /**
+   * Whether to poll the source tables' streams into the fan-out. `npm run replay` turns them off
+   * and hands the fan-out recorded records itself. @default true
+   */
+  readonly streams?: boolean;
+  /** Whether to load the seeds' car parks and pets at start. @default true */
+  readonly seedData?: boolean;
   /** @default console */
   readonly logger?: Pick<Console, "info" | "warn" | "error">;
 }
@@ -162,18 +172,18 @@ async function startApi(
   props: StartRuntimeProps,
   model: PipelineModel,
   apiToken: string,
-  stats: () => RuntimeStats,
+  dashboard: { readonly stats: () => RuntimeStats; readonly control: ControlTargets },
   stops: Stops,
 ): Promise<ApiServer> {
   const api = await startApiServer({
     port: props.apiPort,
     token: apiToken,
-    fallback: dashboardRoutes(apiToken, stats),
+    fallback: dashboardRoutes(apiToken, dashboard.stats, dashboard.control),
     handler: await apiFunction(model.api),
   });
   stops.push(() => api.stop());
   // The seeds' data: car parks and pets are initialised on first use, through the API itself.
-  for (const path of ["/car-parks", "/pets"]) {
+  for (const path of props.seedData === false ? [] : ["/car-parks", "/pets"]) {
     const response = await fetch(`${api.url}${path}`, { headers: { authorization: `Bearer ${apiToken}` } });
     if (!response.ok)
       throw new Error(`seeding through GET ${path} answered ${response.status}: ${await response.text()}`);
@@ -210,7 +220,16 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
       ),
     });
     await createTables(dynamodb, model);
+    const faults = new FaultSwitch(
+      model.consumers.map((c) => c.name),
+      parseFaults(
+        { duplicate: props.chaos?.duplicate ?? false, reorderMaxDelayMs: props.chaos?.maxDelayMs ?? 0 },
+        NO_FAULTS,
+        [],
+      ),
+    );
     const eventBridge: LocalEventBridge = await startLocalEventBridge({
+      faults,
       port: props.eventbridgePort,
       pipeline: props.pipeline,
       dynamodb,
@@ -224,12 +243,16 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
       eventBridge,
       dynamodb,
       asyncRetryDelayMs: props.asyncRetryDelayMs ?? 60_000,
-      ...(props.chaos === undefined ? {} : { chaos: props.chaos }),
+      faults,
       logger,
       stops,
     });
+    const recorder = props.recordFile === undefined ? undefined : openStreamRecorder(props.recordFile);
+    if (recorder !== undefined) stops.push(async () => recorder.close());
     const mappings: EventSourceMapping[] = await startMappings({
       model,
+      streams: props.streams !== false,
+      ...(recorder === undefined ? {} : { recorder }),
       streamsClient,
       dynamodb,
       ...(props.pollIntervalMs === undefined ? {} : { pollIntervalMs: props.pollIntervalMs }),
@@ -238,8 +261,22 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
       stops,
     });
     const stats = () =>
-      runtimeStats({ storage: `DynamoDB Local at ${db.endpoint}`, mappings, eventBridge, consumers });
-    const api = await startApi(props, model, apiToken, stats, stops);
+      runtimeStats({
+        storage: `DynamoDB Local at ${db.endpoint}`,
+        endpoints: { dynamodb: db.endpoint, eventbridge: eventBridge.endpoint },
+        mappings,
+        eventBridge,
+        consumers,
+      });
+    const settled = (options?: { readonly timeoutMs?: number }) =>
+      settle({ mappings, eventBridge, consumers, stats }, options);
+    const api = await startApi(
+      props,
+      model,
+      apiToken,
+      { stats, control: { faults, settled: () => settled } },
+      stops,
+    );
     return {
       endpoints: {
         api: api.url,
@@ -252,7 +289,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
       dynamodb,
       eventBridge,
       mappings,
-      settled: (options) => settle({ mappings, eventBridge, consumers, stats }, options),
+      settled,
       stats,
       stop,
     };
