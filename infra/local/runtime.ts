@@ -191,6 +191,56 @@ async function startApi(
   return api;
 }
 
+/** The fault switch (chaos settings as its initial faults) and the local bus with the model's rules. */
+async function startBus(
+  props: StartRuntimeProps,
+  model: PipelineModel,
+  dynamodb: DynamoDBClient,
+  logger: Pick<Console, "info" | "warn" | "error">,
+  stops: Stops,
+): Promise<{ faults: FaultSwitch; eventBridge: LocalEventBridge }> {
+  const faults = new FaultSwitch(
+    model.consumers.map((c) => c.name),
+    parseFaults(
+      { duplicate: props.chaos?.duplicate ?? false, reorderMaxDelayMs: props.chaos?.maxDelayMs ?? 0 },
+      NO_FAULTS,
+      [],
+    ),
+  );
+  const eventBridge = await startLocalEventBridge({
+    faults,
+    port: props.eventbridgePort,
+    pipeline: props.pipeline,
+    dynamodb,
+    region: REGION,
+    logger,
+    ...(props.retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs: props.retryBaseDelayMs }),
+  });
+  stops.push(() => eventBridge.stop());
+  return { faults, eventBridge };
+}
+
+/** The stream pollers feeding the fan-out, recording what they hand it under `--record`. */
+async function startStreams(
+  props: StartRuntimeProps,
+  model: PipelineModel,
+  clients: { readonly streamsClient: DynamoDBStreamsClient; readonly dynamodb: DynamoDBClient },
+  stops: Stops,
+): Promise<EventSourceMapping[]> {
+  const recorder = props.recordFile === undefined ? undefined : openStreamRecorder(props.recordFile);
+  if (recorder !== undefined) stops.push(async () => recorder.close());
+  return startMappings({
+    model,
+    streams: props.streams !== false,
+    ...(recorder === undefined ? {} : { recorder }),
+    ...clients,
+    ...(props.pollIntervalMs === undefined ? {} : { pollIntervalMs: props.pollIntervalMs }),
+    ...(props.streamRetryBaseMs === undefined ? {} : { streamRetryBaseMs: props.streamRetryBaseMs }),
+    ...(props.dataDir === undefined ? {} : { dataDir: resolve(props.dataDir) }),
+    stops,
+  });
+}
+
 /**
  * Starts the whole pipeline on this machine from the resolved declaration: DynamoDB Local, the
  * declared tables, the local EventBridge endpoint with one rule per consumer, a stream poller per
@@ -220,24 +270,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
       ),
     });
     await createTables(dynamodb, model);
-    const faults = new FaultSwitch(
-      model.consumers.map((c) => c.name),
-      parseFaults(
-        { duplicate: props.chaos?.duplicate ?? false, reorderMaxDelayMs: props.chaos?.maxDelayMs ?? 0 },
-        NO_FAULTS,
-        [],
-      ),
-    );
-    const eventBridge: LocalEventBridge = await startLocalEventBridge({
-      faults,
-      port: props.eventbridgePort,
-      pipeline: props.pipeline,
-      dynamodb,
-      region: REGION,
-      logger,
-      ...(props.retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs: props.retryBaseDelayMs }),
-    });
-    stops.push(() => eventBridge.stop());
+    const { faults, eventBridge } = await startBus(props, model, dynamodb, logger, stops);
     const consumers = await startConsumers({
       model,
       eventBridge,
@@ -247,19 +280,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
       logger,
       stops,
     });
-    const recorder = props.recordFile === undefined ? undefined : openStreamRecorder(props.recordFile);
-    if (recorder !== undefined) stops.push(async () => recorder.close());
-    const mappings: EventSourceMapping[] = await startMappings({
-      model,
-      streams: props.streams !== false,
-      ...(recorder === undefined ? {} : { recorder }),
-      streamsClient,
-      dynamodb,
-      ...(props.pollIntervalMs === undefined ? {} : { pollIntervalMs: props.pollIntervalMs }),
-      ...(props.streamRetryBaseMs === undefined ? {} : { streamRetryBaseMs: props.streamRetryBaseMs }),
-      ...(props.dataDir === undefined ? {} : { dataDir: resolve(props.dataDir) }),
-      stops,
-    });
+    const mappings = await startStreams(props, model, { streamsClient, dynamodb }, stops);
     const stats = () =>
       runtimeStats({
         storage: `DynamoDB Local at ${db.endpoint}`,
