@@ -224,3 +224,26 @@ export const EntryListQuerySchema = z.strictObject({
   from: FromBoundSchema.optional(),
   to: ToBoundSchema.optional(),
 });
+
+/**
+ * `GET /car-parks` query: seed 000's Lambda answers `?action=status` on its one endpoint, so a
+ * client written against the seed keeps working when pointed at `/car-parks`.
+ */
+export const CarParkStatusQuerySchema = z.strictObject({
+  action: z
+    .literal("status", {
+      error:
+        '"status" on GET (GET /car-parks?action=status); simulate writes, so send it as POST /car-parks?action=simulate',
+    })
+    .optional()
+    .meta({ description: 'Seed 000\'s query form: "status" (the same as leaving it out)' }),
+});
+
+/** `POST /car-parks` query: seed 000's `?action=simulate`, the same as `POST /car-parks/simulate`. */
+export const CarParkSimulateQuerySchema = z.strictObject({
+  action: z
+    .literal("simulate", {
+      error: '"simulate" on POST (POST /car-parks?action=simulate); to read, GET /car-parks?action=status',
+    })
+    .meta({ description: 'Seed 000\'s query form: "simulate"' }),
+});

@@ -41,6 +41,8 @@ describe("GET /openapi.json through the local HTTP adapter", () => {
       expect.arrayContaining([
         "GET /car-parks",
         "POST /car-parks/simulate",
+        "POST /car-parks",
+        "GET /car-parks/{carParkId}",
         "PUT /car-parks/{carParkId}/occupancy",
         "GET /users/{userId}/entries",
         "DELETE /users/{userId}/entries/{timestamp}",
