@@ -1,4 +1,5 @@
 import { pipeline } from "../pipeline.ts";
+import { keptApiToken } from "./api-token.ts";
 import { LocalRuntimeError } from "./errors.ts";
 import { parseRuntimeOptions, USAGE, UsageError } from "./options.ts";
 import { startRuntime } from "./runtime.ts";
@@ -26,7 +27,8 @@ async function main(): Promise<number> {
   console.log("ripple: starting DynamoDB Local, the tables, the bus, the stream pollers and the API…");
   let runtime: Awaited<ReturnType<typeof startRuntime>>;
   try {
-    runtime = await startRuntime({ ...options, pipeline });
+    const apiToken = keptApiToken(options.dataDir, process.env);
+    runtime = await startRuntime({ ...options, pipeline, ...(apiToken === undefined ? {} : { apiToken }) });
   } catch (error) {
     console.error(
       `ripple: ${error instanceof LocalRuntimeError ? error.message : String(error instanceof Error ? (error.stack ?? error.message) : error)}`,
