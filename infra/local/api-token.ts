@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { LocalRuntimeError } from "./errors.ts";
+import { ApiTokenFileError } from "./errors.ts";
 
 /** File in the `--data` folder that keeps the generated API token across restarts. */
 export const API_TOKEN_FILE = "api-token";
@@ -14,7 +14,7 @@ const TOKEN = /^[\x21-\x7E]{16,512}$/;
  * in `DIR/api-token` (generated and written with mode 0600 on the first start, so saved requests
  * keep working after a restart); otherwise undefined, and the runtime generates one per start.
  *
- * @throws LocalRuntimeError when the kept file holds no usable token
+ * @throws ApiTokenFileError when the kept file holds no usable token
  */
 export function keptApiToken(dataDir: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
   const fromEnv = env.RIPPLE_API_TOKEN;
@@ -32,7 +32,7 @@ export function keptApiToken(dataDir: string | undefined, env: NodeJS.ProcessEnv
   }
   const kept = readFileSync(file, "utf8").trim();
   if (!TOKEN.test(kept)) {
-    throw new LocalRuntimeError(
+    throw new ApiTokenFileError(
       `${file} holds no usable API token (found ${kept.length} characters; expected 16 to 512 printable characters without spaces); delete the file to have a new token generated, or set RIPPLE_API_TOKEN`,
     );
   }

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { keptApiToken } from "#infra/local/api-token.ts";
-import { LocalRuntimeError } from "#infra/local/errors.ts";
+import { ApiTokenFileError } from "#infra/local/errors.ts";
 
 describe("keptApiToken", () => {
   let dir: string;
@@ -59,7 +59,7 @@ describe("keptApiToken", () => {
     const read = () => keptApiToken(dir, {});
 
     // Assert
-    expect(read).toThrow(LocalRuntimeError);
+    expect(read).toThrow(ApiTokenFileError);
     expect(read).toThrow(
       `${join(dir, "api-token")} holds no usable API token (found ${content.length} characters; expected 16 to 512 printable characters without spaces); delete the file`,
     );
