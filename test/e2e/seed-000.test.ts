@@ -1,5 +1,7 @@
+import { DeleteItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Runtime } from "#infra/local/runtime.ts";
+import { pipeline } from "#infra/pipeline.ts";
 import { startTestRuntime } from "../helpers/runtime.ts";
 
 /**
@@ -232,5 +234,26 @@ describe("GET /car-parks/{carParkId}", () => {
 
     // Assert
     expect(response.status).toBe(401);
+  });
+
+  it("installs the 4 car parks when it is the first call on an empty table, as the seed's first call does", async () => {
+    // Arrange
+    for (const carParkId of ["CP001", "CP002", "CP003", "CP004"]) {
+      await runtime.dynamodb.send(
+        new DeleteItemCommand({
+          TableName: pipeline.tables.parkingData!.tableName,
+          Key: { carParkId: { S: carParkId } },
+        }),
+      );
+    }
+
+    // Act
+    const response = await call("GET", "/car-parks/CP004");
+    const status = await call("GET", "/car-parks?action=status");
+
+    // Assert
+    expect(response.status).toBe(200);
+    expect(response.json).toMatchObject({ id: "CP004", storage: "Amazon DynamoDB" });
+    expect(status.json.carParks).toHaveLength(4);
   });
 });
