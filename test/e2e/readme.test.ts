@@ -111,7 +111,7 @@ describe("the README's and npm start's commands, run with bash as printed", () =
     const printed = /^ {2}AWS CLI, SDKs (export .+)$/m.exec(ripple.output())?.[1];
 
     // Act
-    const result = await bash(`${printed ?? "false"}\nnpm run --silent audit`, projectRoot);
+    const result = await bash(`${printed ?? "false"}\nnpm run audit`, projectRoot);
 
     // Assert
     expect(result.code).toBe(0);
