@@ -53,6 +53,11 @@ async function main(): Promise<number> {
       `  EventBridge   ${e.eventbridge}   (AWS_ENDPOINT_URL_EVENTBRIDGE=${e.eventbridge}; bus "${runtime.busName}")`,
       `  AWS CLI, SDKs export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_ENDPOINT_URL_DYNAMODB=${e.dynamodb} AWS_ENDPOINT_URL_EVENTBRIDGE=${e.eventbridge}`,
       `  storage       ${options.dataDir === undefined ? "in memory (gone on exit; --data DIR keeps it)" : options.dataDir}`,
+      ...(options.recordFile === undefined
+        ? []
+        : [
+            `  recording     every stream record to ${options.recordFile} (replay it: npm run replay -- ${options.recordFile})`,
+          ]),
       "Press Ctrl-C to stop.",
     ].join("\n"),
   );
