@@ -8,7 +8,7 @@ import { freshEnv, projectRoot, type StartedRipple, startRipple } from "../helpe
 
 const run = promisify(execFile);
 
-/** A shell example of the README marked `<!-- readme-test: run -->`, with the output it shows. */
+/** A shell example of the README marked `<!-- readme-test: run -->`, with the output it shows if any. */
 interface Example {
   readonly script: string;
   readonly output: string | undefined;
@@ -72,10 +72,10 @@ describe("the README's and npm start's commands, run with bash as printed", () =
     rmSync(folder, { recursive: true, force: true });
   });
 
-  it("finds the marked examples, each with the output it shows", () => {
+  it("finds the marked examples, the first with the output it shows", () => {
     // Assert
-    expect(examples.length).toBeGreaterThanOrEqual(1);
-    for (const example of examples) expect(example.output).toBeDefined();
+    expect(examples.length).toBeGreaterThanOrEqual(2);
+    expect(examples[0]?.output).toBeDefined();
   });
 
   it.each(
@@ -83,15 +83,20 @@ describe("the README's and npm start's commands, run with bash as printed", () =
       i,
       example,
     })),
-  )("runs example $i and prints what the README shows", async ({ example }) => {
-    // Act
-    const result = await bash(onPorts(example.script, ripple.ports), folder);
+  )(
+    "runs example $i without an error, printing what the README shows when it shows it",
+    async ({ example }) => {
+      // Act
+      const result = await bash(onPorts(example.script, ripple.ports), folder);
 
-    // Assert
-    expect(result.stderr).toBe("");
-    expect(result.code).toBe(0);
-    expect(result.stdout.trim()).toBe(onPorts(example.output ?? "", ripple.ports).trim());
-  });
+      // Assert
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+      if (example.output !== undefined) {
+        expect(result.stdout.trim()).toBe(onPorts(example.output, ripple.ports).trim());
+      }
+    },
+  );
 
   it("runs the curl command npm start prints and gets the car parks", async () => {
     // Arrange
