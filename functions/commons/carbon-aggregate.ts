@@ -43,8 +43,8 @@ import { isNewChange, type PositionState, recordChange, type TombstonePolicy } f
  * it is new and what the entry contributed before, and replaces that contribution — a MODIFY never
  * adds to the old one, a REMOVE or EXPIRE subtracts it once. The statistics come from the totals,
  * the day set and the cells of the window (two bounded queries). Everything is written in one
- * TransactWriteItems, conditional on the summary's version: positions and totals move together,
- * and a concurrent writer makes the transaction fail and the step repeat.
+ * TransactWriteItems, each item conditional on the version read: positions and totals move
+ * together, and a concurrent writer makes the transaction fail and the step repeat.
  *
  * The source tables are never read: a malformed item written around the API is set aside by the
  * fan-out and costs nothing here.
@@ -75,6 +75,7 @@ export interface Summary {
 interface DayItem extends PositionState {
   readonly entries: Readonly<Record<string, Contribution>>;
   readonly cell: Cell;
+  readonly version: number;
 }
 
 /** A change of one entry or goal, as its event tells it. */
@@ -164,6 +165,7 @@ interface Read {
   readonly version: number | undefined;
   readonly dayItem: DayItem | undefined;
   readonly monthCell: Cell | undefined;
+  readonly monthVersion: number | undefined;
   readonly alsoRead: Record<string, unknown> | undefined;
 }
 
@@ -207,6 +209,7 @@ async function readState(deps: ConsumerDeps, options: CarbonChangeOptions): Prom
     version: decoded?.version,
     dayItem: dayItem as DayItem | undefined,
     monthCell: monthItem?.cell as Cell | undefined,
+    monthVersion: monthItem === undefined ? undefined : Number(monthItem.version),
     alsoRead: options.alsoRead === undefined ? undefined : found[options.alsoRead.tableName]?.[0],
   };
 }
@@ -299,14 +302,31 @@ function summaryPut(
   };
 }
 
+/**
+ * Writes (or deletes, when `item` is undefined) a day or month cell, conditional on the version
+ * read: BatchGetItem is not isolated from transactions as a whole (it may see one half-applied),
+ * so each cell, not only the summary, must still be as it was read.
+ */
 function cellWrite(
   tableName: string,
   key: Record<string, string>,
   item: Record<string, unknown> | undefined,
+  version: number | undefined,
 ): TransactWriteItem {
+  const condition = {
+    ConditionExpression: version === undefined ? "attribute_not_exists(#version)" : "#version = :version",
+    ExpressionAttributeNames: { "#version": "version" },
+    ...(version === undefined ? {} : { ExpressionAttributeValues: { ":version": { N: String(version) } } }),
+  };
   return item === undefined
-    ? { Delete: { TableName: tableName, Key: marshall(key) } }
-    : { Put: { TableName: tableName, Item: marshall({ ...item, ...key }, ENCODE) } };
+    ? { Delete: { TableName: tableName, Key: marshall(key), ...condition } }
+    : {
+        Put: {
+          TableName: tableName,
+          Item: marshall({ ...item, ...key, version: (version ?? 0) + 1 }, ENCODE),
+          ...condition,
+        },
+      };
 }
 
 /** True when a transaction failed only because a condition did not hold (a lost race). */
@@ -360,11 +380,13 @@ function planEntry(
         after.entryCount === 0 && positions.removedAt === undefined
           ? undefined
           : { ...positions, entries, cell: after },
+        read.dayItem === undefined ? undefined : Number(read.dayItem.version),
       ),
       cellWrite(
         tableName,
         { pk: cellsPk, sk: cellKey.month(month) },
         monthCell.entryCount === 0 ? undefined : { cell: monthCell },
+        read.monthVersion,
       ),
     ],
     changed: { day: [day, after], month: [month, monthCell] },
