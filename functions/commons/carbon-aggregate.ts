@@ -329,11 +329,16 @@ function cellWrite(
       };
 }
 
-/** True when a transaction failed only because a condition did not hold (a lost race). */
+/**
+ * True when a transaction lost a race: a condition did not hold (another writer came first), or
+ * DynamoDB refused it for overlapping another transaction in flight (`TransactionConflict`).
+ */
 export function lostRace(error: unknown): boolean {
   return (
     error instanceof TransactionCanceledException &&
-    (error.CancellationReasons ?? []).some((r) => r.Code === "ConditionalCheckFailed")
+    (error.CancellationReasons ?? []).some(
+      (r) => r.Code === "ConditionalCheckFailed" || r.Code === "TransactionConflict",
+    )
   );
 }
 
