@@ -10,12 +10,11 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { AggregateKeys, queryAggregates } from "#commons/aggregates.ts";
-import { consumeEvent, consumerDeclaration } from "#commons/consumer.ts";
+import { consumeEvent } from "#commons/consumer.ts";
 import { startDynamoDbLocal } from "#infra/local/dynamodb/dynamodb-local.ts";
 import { freePort } from "#infra/local/ports.ts";
 import { createTables } from "#infra/local/tables.ts";
-import { pipeline } from "#infra/pipeline.ts";
-import { tableEnvVar } from "#infra/topology.ts";
+import { model, pipeline } from "#infra/pipeline.ts";
 import type { CarbonEntry } from "#schemas/carbon.ts";
 import { applyAchievementEvent } from "../functions/achievements/apply.ts";
 import { applyCarbonEvent } from "../functions/carbon-stats/apply.ts";
@@ -291,15 +290,15 @@ async function carbonHistoryRows(
     { name: "recompute", carbonStats: baselineCarbonEvent, achievements: baselineAchievementEvent },
   ];
   const results = new Map<string, Usage & { ms: number; events: number }>();
-  const carbon = consumerDeclaration("carbon-stats");
-  const achievements = consumerDeclaration("achievements");
+  const carbon = consumerModel("carbon-stats");
+  const achievements = consumerModel("achievements");
   for (const size of CARBON_SIZES) {
     for (const design of designs) {
       const userId = `bench-${design.name}-${size}`;
       await putSourceEntries(admin, userId, 0, size);
       if (design.name === "cells") {
         // The cells are built by the consumers themselves, from the events of the stored entries.
-        const deps = { client: admin, tables };
+        const deps = { client: admin, tables, ...consumerSettings() };
         for (const event of entryEvents(userId, 0, size)) {
           await consumeEvent(deps, carbon, event, design.carbonStats);
           await consumeEvent(deps, achievements, event, design.achievements);
@@ -315,7 +314,12 @@ async function carbonHistoryRows(
         const counting = countingClient(endpoint);
         const started = performance.now();
         for (const event of deliveries) {
-          await consumeEvent({ client: counting.client, tables }, declaration, event, apply);
+          await consumeEvent(
+            { client: counting.client, tables, ...consumerSettings() },
+            declaration,
+            event,
+            apply,
+          );
         }
         results.set(`${design.name}/${consumer}/${size}`, {
           ...counting.usage,
@@ -361,6 +365,21 @@ async function carbonHistoryRows(
   return rows;
 }
 
+/** What every consumer's deps carry beside the client and tables, from the resolved model. */
+function consumerSettings() {
+  return {
+    setAsideTableName: model.tables[model.setAside.table]!.tableName,
+    tombstoneRetentionSeconds: model.tombstoneRetentionSeconds,
+  };
+}
+
+/** A consumer of the resolved model, by name. */
+function consumerModel(name: string) {
+  const consumer = model.consumers.find((c) => c.name === name);
+  if (consumer === undefined) throw new Error(`no consumer "${name}" is declared`);
+  return consumer;
+}
+
 /**
  * DynamoDB write requests and write capacity per consumed event (duplicates included) for
  * ripple's consumers, beside the straightforward idempotency-record-plus-update design measured
@@ -369,7 +388,7 @@ async function carbonHistoryRows(
 export async function benchConsumers(): Promise<Row[]> {
   const db = await startDynamoDbLocal({ port: await freePort() });
   const tables = Object.fromEntries(Object.entries(pipeline.tables).map(([key, t]) => [key, t.tableName]));
-  for (const [key, name] of Object.entries(tables)) process.env[tableEnvVar(key)] ??= name;
+  const settings = consumerSettings();
   const admin = new DynamoDBClient({ endpoint: db.endpoint, ...LOCAL });
   const rows: Row[] = [];
   const per = (n: number, d: number) => Math.round((n / d) * 1000) / 1000;
@@ -391,9 +410,14 @@ export async function benchConsumers(): Promise<Row[]> {
     }) => {
       const ours = countingClient(db.endpoint);
       const baseline = countingClient(db.endpoint);
-      const declaration = consumerDeclaration(options.consumer);
+      const declaration = consumerModel(options.consumer);
       await runInFlight(options.deliveries.length, options.inFlight, (i) =>
-        consumeEvent({ client: ours.client, tables }, declaration, options.deliveries[i]!, options.apply),
+        consumeEvent(
+          { client: ours.client, tables, ...settings },
+          declaration,
+          options.deliveries[i]!,
+          options.apply,
+        ),
       );
       await straightforward(baseline.client, options.deliveries, options.run, options.inFlight);
       for (const pk of options.partitions) {
@@ -452,7 +476,7 @@ export async function benchConsumers(): Promise<Row[]> {
       run: "shuffled",
       inFlight: 1,
     });
-    const parkingConcurrency = consumerDeclaration("parking-totals").reservedConcurrency ?? IN_FLIGHT;
+    const parkingConcurrency = consumerModel("parking-totals").reservedConcurrency ?? IN_FLIGHT;
     await compare({
       ...parkingRun,
       deliveries: withDuplicatesLater(parking, SEED + 1),
@@ -483,7 +507,6 @@ export async function benchConsumers(): Promise<Row[]> {
 export async function benchCarbonHistory(): Promise<Row[]> {
   const db = await startDynamoDbLocal({ port: await freePort() });
   const tables = Object.fromEntries(Object.entries(pipeline.tables).map(([key, t]) => [key, t.tableName]));
-  for (const [key, name] of Object.entries(tables)) process.env[tableEnvVar(key)] ??= name;
   const admin = new DynamoDBClient({ endpoint: db.endpoint, ...LOCAL });
   try {
     await createTables(admin, pipeline);

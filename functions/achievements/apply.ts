@@ -65,7 +65,7 @@ export const applyAchievementEvent: ApplyEvent = async (deps, event) => {
     location: achievementsLocation(userId),
     userId,
     change,
-    policy: tombstonePolicy(),
+    policy: tombstonePolicy(deps),
     settled: (summary) => {
       const unlocked = new Set(unlockedOf(summary));
       return ACHIEVEMENT_RULES.every((rule) => unlocked.has(rule.achievementId));

@@ -76,7 +76,7 @@ export async function updateUserStats(
     location: carbonStatsLocation(userId),
     userId,
     change,
-    policy: tombstonePolicy(),
+    policy: tombstonePolicy(deps),
     alsoRead: { tableName: users, key: { userId } },
     beside: ({ stats, summary, version, alsoRead }) => {
       const { stats: _standIn, ...rest } = summary.extra;
