@@ -231,6 +231,12 @@ export const EntryListQuerySchema = z.strictObject({
   limit: LimitSchema,
   from: FromBoundSchema.optional(),
   to: ToBoundSchema.optional(),
+  nextToken: z
+    .string()
+    .min(1, "the nextToken of a previous page")
+    .max(4096, "the nextToken of a previous page")
+    .optional()
+    .meta({ description: "Where the previous page ended: its nextToken, unchanged; same from and to" }),
 });
 
 /**

@@ -3,6 +3,7 @@ import {
   DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
+  QueryCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { z } from "zod";
@@ -29,6 +30,7 @@ import {
   type UserStats,
   UserStatsSchema,
 } from "#schemas/carbon.ts";
+import { decodeCursor, encodeCursor } from "../cursor.ts";
 import { fromItem, type Item, isConditionFailed, num, queryItems, toAttr, toItem } from "../dynamo.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { type ExactNumber, exact } from "../json.ts";
@@ -347,18 +349,25 @@ export const carbonRoutes = [
     tag: TAG,
     summary: "A user's entries, latest first",
     description:
-      "from/to take a date (the whole day) or an instant and select by KeyCondition BETWEEN on timestamp; limit 1–100, default 20.",
+      "from/to take a date (the whole day) or an instant and select by KeyCondition BETWEEN on timestamp; limit 1–100, default 20. When more entries follow, the answer carries nextToken: send it back (with the same from and to) for the next page.",
     params: UserParamsSchema,
     query: EntryListQuerySchema,
-    responses: { 200: { description: "The entries", schema: ListOf("entries", EntryOutSchema) } },
+    responses: {
+      200: {
+        description: "The entries, and nextToken when more follow",
+        schema: ListOf("entries", EntryOutSchema).extend({ nextToken: z.string().optional() }),
+      },
+    },
     async handle({ deps, params, query, rawQuery }) {
       requireOrderedRange(query, rawQuery);
       const from = query.from ?? "0000";
       const to = query.to ?? "9999";
-      const [items] = await Promise.all([
-        queryItems(
-          deps.client,
-          {
+      const scope = `entries ${params.userId} ${from} ${to}`;
+      const after =
+        query.nextToken === undefined ? undefined : decodeCursor(query.nextToken, scope, ["timestamp"]);
+      const [page] = await Promise.all([
+        deps.client.send(
+          new QueryCommand({
             TableName: deps.tables.carbonEntries,
             ConsistentRead: true,
             KeyConditionExpression: "userId = :userId AND #ts BETWEEN :from AND :to",
@@ -369,15 +378,27 @@ export const carbonRoutes = [
               ":to": toAttr(to),
             },
             ScanIndexForward: false,
-          },
-          query.limit,
+            Limit: query.limit,
+            ...(after === undefined
+              ? {}
+              : {
+                  ExclusiveStartKey: { userId: toAttr(params.userId), timestamp: toAttr(after.timestamp!) },
+                }),
+          }),
         ),
         requireUser(deps, params.userId),
       ]);
-      const entries = items.map((item) => entryView(fromItem(CarbonEntrySchema, item)));
+      const entries = (page.Items ?? []).map((item) => entryView(fromItem(CarbonEntrySchema, item)));
+      const last = page.LastEvaluatedKey?.timestamp?.S;
       return {
         status: 200,
-        body: { userId: params.userId, entries, count: entries.length, storage: STORAGE },
+        body: {
+          userId: params.userId,
+          entries,
+          count: entries.length,
+          ...(last === undefined ? {} : { nextToken: encodeCursor(scope, { timestamp: last }) }),
+          storage: STORAGE,
+        },
       };
     },
   }),
