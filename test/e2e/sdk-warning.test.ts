@@ -57,13 +57,13 @@ beforeAll(async () => {
     userEnv(),
   );
   start = started;
-  const deadline = Date.now() + 90_000;
+  const deadline = Date.now() + 110_000;
   while (!started.output().includes("Press Ctrl-C to stop.")) {
     if (Date.now() > deadline || started.child.exitCode !== null)
       throw new Error(`npm start never started:\n${started.output()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}, 120_000);
+}, 150_000);
 
 afterAll(async () => {
   if (start !== undefined && start.child.exitCode === null) {
