@@ -44,6 +44,7 @@ try {
     });
     if ((i + 1) % CHUNK === 0) {
       chunks.push((performance.now() - chunkStart) / 1000);
+      console.log(`posts ${i + 2 - CHUNK}–${i + 1}: ${chunks.at(-1)!.toFixed(1)} s`);
       chunkStart = performance.now();
     }
   }
@@ -58,9 +59,6 @@ try {
     }),
   );
   const stats = unmarshall(profile.Item ?? {}).stats as { entryCount?: number } | undefined;
-  for (const [index, seconds] of chunks.entries()) {
-    console.log(`posts ${index * CHUNK + 1}–${(index + 1) * CHUNK}: ${seconds.toFixed(1)} s`);
-  }
   console.log(`last/first 250: ${((chunks.at(-1) ?? 0) / (chunks[0] ?? 1)).toFixed(2)}×`);
   console.log(
     `pipeline settled ${settled.toFixed(1)} s after the last post; entryCount ${stats?.entryCount}`,

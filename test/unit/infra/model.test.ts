@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
+import { CONSUMER_REJECTED_REASON_CODE } from "#commons/consumer.ts";
+import { BeyondTombstoneRetentionError } from "#commons/errors.ts";
 import { resolvePipeline } from "#infra/model.ts";
 import { pipeline } from "#infra/pipeline.ts";
+import {
+  LoopDepthExceededError,
+  MalformedRecordError,
+  OversizedEventError,
+  SchemaViolationError,
+  UnknownSourceTableError,
+} from "../../../functions/fan-out/errors.ts";
 
 describe("resolvePipeline", () => {
   it.each([
@@ -94,5 +103,35 @@ describe("resolvePipeline", () => {
       ["carbonAchievements", ["read", "write"]],
       ["setAside", ["put"]],
     ]);
+  });
+});
+
+describe("set-aside contract", () => {
+  it("lists as the fan-out's reason codes exactly the errors it sets records aside with", () => {
+    // Arrange
+    const setAsideErrors = [
+      new MalformedRecordError("m"),
+      new UnknownSourceTableError("u"),
+      new SchemaViolationError("s"),
+      new LoopDepthExceededError("l"),
+      new OversizedEventError("o"),
+    ];
+
+    // Act
+    const names = setAsideErrors.map((e) => e.name);
+
+    // Assert
+    expect(resolvePipeline(pipeline).setAside.reasonCodes.fanOut).toEqual([
+      ...names,
+      "RejectedByEventBridge",
+    ]);
+  });
+
+  it("lists as a consumer's reason codes the rejection and the error it sets aside", () => {
+    // Act
+    const codes = resolvePipeline(pipeline).setAside.reasonCodes.consumer;
+
+    // Assert
+    expect(codes).toEqual([CONSUMER_REJECTED_REASON_CODE, new BeyondTombstoneRetentionError("b").name]);
   });
 });
