@@ -1,6 +1,7 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 import { benchApi } from "./api.ts";
+import { benchBundles } from "./bundles.ts";
 import { benchConsumers } from "./consumers.ts";
 import { benchEventBridge } from "./eventbridge.ts";
 import { benchFanOut } from "./fan-out.ts";
@@ -8,8 +9,9 @@ import type { Row } from "./load.ts";
 import { benchPipeline } from "./pipeline.ts";
 
 /**
- * Runs every benchmark module once and prints one table: value, baseline and target per row.
- * Add a module by adding its function to `benches`.
+ * Runs every benchmark module once — or only those named: `npm run bench -- bundles api` — and
+ * prints one table: value, baseline and target per row. Add a module by adding its function to
+ * `benches`.
  */
 const benches: Record<string, () => Promise<Row[]>> = {
   "fan-out": benchFanOut,
@@ -17,10 +19,20 @@ const benches: Record<string, () => Promise<Row[]>> = {
   consumers: benchConsumers,
   pipeline: benchPipeline,
   api: () => benchApi(),
+  bundles: () => benchBundles(),
 };
+const only = process.argv.slice(2);
+const unknown = only.filter((name) => !(name in benches));
+if (unknown.length > 0) {
+  console.error(
+    `unknown bench module ${unknown.join(", ")}; expected any of ${Object.keys(benches).join(", ")} (e.g. npm run bench -- bundles)`,
+  );
+  process.exit(2);
+}
 
 const lines: string[][] = [["bench", "measure", "value", "baseline", "target"]];
 for (const [bench, run] of Object.entries(benches)) {
+  if (only.length > 0 && !only.includes(bench)) continue;
   let rows: Row[];
   try {
     rows = await run();
