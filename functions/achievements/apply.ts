@@ -1,13 +1,12 @@
 import {
-  type AttributeValue,
   ConditionalCheckFailedException,
   type DynamoDBClient,
   PutItemCommand,
-  QueryCommand,
 } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { computeUserStats, loadCarbonSources } from "#commons/carbon-stats.ts";
 import { type ApplyEvent, type ConsumerDeps, originOf, type WriteOutcome } from "#commons/consumer.ts";
+import { queryAll } from "#commons/pages.ts";
 import type { Achievement } from "#schemas/carbon.ts";
 import type { RippleOrigin } from "#schemas/common.ts";
 import { ACHIEVEMENT_RULES, metRules } from "./rules.ts";
@@ -21,24 +20,16 @@ export async function unlockedAchievementIds(
   tableName: string,
   userId: string,
 ): Promise<Set<string>> {
-  const ids = new Set<string>();
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await client.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: "userId = :u",
-        ExpressionAttributeValues: { ":u": { S: userId } },
-        ProjectionExpression: "achievementId",
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of page.Items ?? [])
-      if (item.achievementId?.S !== undefined) ids.add(item.achievementId.S);
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
-  return ids;
+  const items = await queryAll(client, {
+    TableName: tableName,
+    KeyConditionExpression: "userId = :u",
+    ExpressionAttributeValues: { ":u": { S: userId } },
+    ProjectionExpression: "achievementId",
+    ConsistentRead: true,
+  });
+  return new Set(
+    items.flatMap((item) => (item.achievementId?.S === undefined ? [] : [item.achievementId.S])),
+  );
 }
 
 /**

@@ -1,4 +1,4 @@
-import { type AttributeValue, type DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import {
   type CarbonEntry,
@@ -9,6 +9,7 @@ import {
   type UserStats,
 } from "#schemas/carbon.ts";
 import { addDecimals, compareDecimals, subtractDecimals } from "./decimal.ts";
+import { queryAll } from "./pages.ts";
 
 /**
  * CarbonTrack statistics recomputed from a user's entries and goals, shared by the carbon-stats
@@ -173,22 +174,13 @@ async function queryUser(
   tableName: string,
   userId: string,
 ): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await client.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: "userId = :u",
-        ExpressionAttributeValues: { ":u": { S: userId } },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    items.push(...(page.Items ?? []).map((item) => unmarshall(item)));
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
-  return items;
+  const items = await queryAll(client, {
+    TableName: tableName,
+    KeyConditionExpression: "userId = :u",
+    ExpressionAttributeValues: { ":u": { S: userId } },
+    ConsistentRead: true,
+  });
+  return items.map((item) => unmarshall(item));
 }
 
 /** One user's entries and goals, read strongly consistently so the triggering write is seen. */

@@ -4,8 +4,8 @@ import {
   DeleteItemCommand,
   type DynamoDBClient,
   PutItemCommand,
-  ScanCommand,
 } from "@aws-sdk/client-dynamodb";
+import { scanAll } from "./pages.ts";
 
 /**
  * The set-aside table: stream records and events the pipeline could not deliver, kept with the
@@ -124,14 +124,7 @@ export function fromSetAsideItem(item: Record<string, AttributeValue>): SetAside
 
 /** Reads every set-aside item (a full scan: the table holds only what needs an operator). */
 export async function readSetAside(client: DynamoDBClient, tableName: string): Promise<SetAsideItem[]> {
-  const items: SetAsideItem[] = [];
-  let startKey: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await client.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: startKey }));
-    for (const item of page.Items ?? []) items.push(fromSetAsideItem(item));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey !== undefined);
-  return items;
+  return (await scanAll(client, { TableName: tableName })).map(fromSetAsideItem);
 }
 
 /** Deletes a set-aside item once it has been redriven. */

@@ -1,14 +1,10 @@
-import {
-  type AttributeValue,
-  DeleteItemCommand,
-  type DynamoDBClient,
-  ScanCommand,
-} from "@aws-sdk/client-dynamodb";
+import { DeleteItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   type EventBridgeClient,
   PutEventsCommand,
   type PutEventsRequestEntry,
 } from "@aws-sdk/client-eventbridge";
+import { scanAll } from "#commons/pages.ts";
 import { entrySize, MAX_PUT_EVENTS_BYTES, MAX_PUT_EVENTS_ENTRIES } from "./api.ts";
 import type { EventBridgeEvent } from "./delivery.ts";
 
@@ -50,44 +46,37 @@ export async function redriveDeadLetters(deps: {
 }): Promise<RedriveDeadLettersResult> {
   const letters: DeadLetter[] = [];
   const failed: { id: string; reason: string }[] = [];
-  let startKey: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await deps.dynamodb.send(
-      new ScanCommand({
-        TableName: deps.tableName,
-        FilterExpression: "#kind = :deadLetter",
-        ExpressionAttributeNames: { "#kind": "kind" },
-        ExpressionAttributeValues: { ":deadLetter": { S: "dead-letter" } },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      const id = item.id?.S ?? "";
-      const selected = {
-        rule: item.rule?.S ?? "",
-        target: item.target?.S ?? "",
-        eventId: item.eventId?.S ?? "",
-      };
-      if (deps.select !== undefined && !deps.select(selected)) continue;
-      try {
-        const event = JSON.parse(item.event?.S ?? "") as EventBridgeEvent;
-        letters.push({
-          id,
-          entry: {
-            EventBusName: item.eventBusName?.S,
-            Source: event.source,
-            DetailType: event["detail-type"],
-            Detail: JSON.stringify(event.detail),
-            Resources: event.resources,
-            Time: new Date(event.time),
-          },
-        });
-      } catch (error) {
-        failed.push({ id, reason: `the item's "event" attribute is not the event's JSON: ${String(error)}` });
-      }
+  const items = await scanAll(deps.dynamodb, {
+    TableName: deps.tableName,
+    FilterExpression: "#kind = :deadLetter",
+    ExpressionAttributeNames: { "#kind": "kind" },
+    ExpressionAttributeValues: { ":deadLetter": { S: "dead-letter" } },
+  });
+  for (const item of items) {
+    const id = item.id?.S ?? "";
+    const selected = {
+      rule: item.rule?.S ?? "",
+      target: item.target?.S ?? "",
+      eventId: item.eventId?.S ?? "",
+    };
+    if (deps.select !== undefined && !deps.select(selected)) continue;
+    try {
+      const event = JSON.parse(item.event?.S ?? "") as EventBridgeEvent;
+      letters.push({
+        id,
+        entry: {
+          EventBusName: item.eventBusName?.S,
+          Source: event.source,
+          DetailType: event["detail-type"],
+          Detail: JSON.stringify(event.detail),
+          Resources: event.resources,
+          Time: new Date(event.time),
+        },
+      });
+    } catch (error) {
+      failed.push({ id, reason: `the item's "event" attribute is not the event's JSON: ${String(error)}` });
     }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey !== undefined);
+  }
 
   const redriven: string[] = [];
   for (const batch of batches(letters)) {
