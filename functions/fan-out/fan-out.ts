@@ -10,9 +10,11 @@ import {
   withinTime,
 } from "#commons/publisher.ts";
 import { type SetAsideEntry, setAsideId, writeSetAside } from "#commons/set-aside.ts";
+import { SetAsideKinds } from "#schemas/set-aside.ts";
 import type { FanOutConfig } from "./config.ts";
 import { UnresumableBatchError } from "./errors.ts";
 import { type PreparedEvent, planRecord } from "./map-record.ts";
+import type { FanOutStats } from "./stats.ts";
 
 /** What the fan-out talks to: the two clients (stubbed at `send` in unit tests) and its clock. */
 export interface FanOutDeps {
@@ -31,20 +33,7 @@ export interface FanOutDeps {
   readonly logger?: Logger;
 }
 
-/** Counts behind the fan-out's metrics. */
-export interface FanOutStats {
-  readonly recordsIn: number;
-  /** Events EventBridge accepted. */
-  readonly eventsOut: number;
-  /** Entry failures over all PutEvents attempts, retried ones included. */
-  readonly failedEntries: number;
-  /** Records or events written to the set-aside table. */
-  readonly setAsideRecords: number;
-  /** Now minus the oldest record's ApproximateCreationDateTime. */
-  readonly batchAgeMs: number;
-  /** Records not fully delivered (from the earliest one on, the batch comes again). */
-  readonly undeliveredRecords: number;
-}
+export type { FanOutStats } from "./stats.ts";
 
 /** The partial batch response plus what happened. */
 export interface FanOutResult {
@@ -94,13 +83,18 @@ export async function fanOut(records: readonly DynamoDBRecord[], deps: FanOutDep
     for (const entry of plan.setAside) setAside.push({ entry, owner: i });
   }
 
-  const setAsideAt = new Date(now());
+  const setAsideAt = new Date(now()).toISOString();
   const safetyMarginMs = deps.publish?.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS;
   // A set-aside write gets what is left before the safety margin; one that does not answer by
   // then leaves its record undelivered, so the batch resumes there instead of timing out.
   const writeWithinTime = (entry: SetAsideEntry) =>
     withinTime(deps.remainingTimeMs() - safetyMarginMs, "PutItem to the set-aside table", (abortSignal) =>
-      writeSetAside(deps.dynamodb, config.setAsideTableName, entry, setAsideAt, { abortSignal }),
+      writeSetAside(
+        deps.dynamodb,
+        config.setAsideTableName,
+        { kind: SetAsideKinds.streamRecord, ...entry, setAsideAt },
+        { abortSignal },
+      ),
     );
   const [published, setAsideResults] = await Promise.all([
     entries.length === 0
@@ -205,9 +199,7 @@ function rejectedEntry(
   event: PreparedEvent,
   error: string | undefined,
 ): SetAsideEntry {
-  const table =
-    (JSON.parse(event.entry.Detail ?? "{}") as { metadata?: { table?: string } }).metadata?.table ??
-    "unknown";
+  const { table } = event;
   const sequenceNumber = record.dynamodb?.SequenceNumber ?? "unknown";
   return {
     id: setAsideId(table, sequenceNumber, event.detailType),

@@ -18,11 +18,11 @@ import { eventsForChange, tableNameFromStreamArn } from "#infra/topology.ts";
 import type { ChangeKind, DomainEvent, EventMetadata } from "#schemas/domain-events.ts";
 import type { FanOutConfig } from "./config.ts";
 import {
-  type FanOutError,
   LoopDepthExceededError,
   MalformedRecordError,
   OversizedEventError,
   SchemaViolationError,
+  type SetAsideReason,
   UnknownSourceTableError,
 } from "./errors.ts";
 
@@ -32,6 +32,8 @@ export interface PreparedEvent {
   readonly size: number;
   readonly eventId: string;
   readonly detailType: string;
+  /** Source table as declared (the event's `metadata.table`), so no one re-parses `Detail` for it. */
+  readonly table: string;
 }
 
 /** What a stream record becomes: events to publish and what to set aside instead. */
@@ -113,7 +115,7 @@ function recordLevel(
   record: DynamoDBRecord,
   table: string,
   sequenceNumber: string,
-  error: FanOutError,
+  error: SetAsideReason,
 ): RecordPlan {
   return {
     events: [],
@@ -289,7 +291,7 @@ export function planRecord(record: DynamoDBRecord, config: FanOutConfig): Record
       plan.setAside.push(setAsideFor(record, table, sequenceNumber, eventId, detailType, error));
       continue;
     }
-    plan.events.push({ entry, size, eventId, detailType });
+    plan.events.push({ entry, size, eventId, detailType, table });
   }
   return plan;
 }
@@ -300,7 +302,7 @@ function setAsideFor(
   sequenceNumber: string,
   eventId: string,
   detailType: string,
-  error: FanOutError,
+  error: SetAsideReason,
 ): SetAsideEntry {
   return {
     id: setAsideId(table, sequenceNumber, detailType),

@@ -2,7 +2,14 @@ import { parseArgs } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import { entrySize, publishEntries } from "#commons/publisher.ts";
-import { deleteSetAside, readSetAside, type SetAsideItem } from "#commons/set-aside.ts";
+import { deleteSetAside, readSetAside } from "#commons/set-aside.ts";
+import {
+  type ConsumerRejectedSetAside,
+  type SetAsideItem,
+  type SetAsideItemOf,
+  type SetAsideKind,
+  SetAsideKinds,
+} from "#schemas/set-aside.ts";
 import { resolveFanOutConfig } from "../../functions/fan-out/config.ts";
 import { redrive } from "../../functions/fan-out/redrive.ts";
 import { redriveDeadLetters } from "../local/eventbridge/redrive.ts";
@@ -108,7 +115,7 @@ function entryOfEvent(event: unknown, busName: string): PutEventsRequestEntry {
 }
 
 async function redriveRejected(
-  items: readonly SetAsideItem[],
+  items: readonly ConsumerRejectedSetAside[],
   deps: { dynamodb: DynamoDBClient; eventBridge: EventBridgeClient; tableName: string; busName: string },
 ): Promise<{ redriven: string[]; failed: { id: string; reason: string }[] }> {
   const entries = items.map((item) => entryOfEvent(item.record, deps.busName));
@@ -156,18 +163,26 @@ export async function runRedrive(argv: readonly string[], io: RedriveIo): Promis
   const wants = (kind: Kind) => flags.only === undefined || flags.only === kind;
   let left = 0;
   try {
-    const items = await readSetAside(dynamodb, tableName);
-    const byKind = (kind: string | undefined) => items.filter((item) => item.kind === kind);
-    for (const item of byKind("stream-batch-failure")) {
+    const { items, unreadable } = await readSetAside(dynamodb, tableName);
+    const byKind = <K extends SetAsideKind>(kind: K) =>
+      items.filter((item): item is SetAsideItemOf<K> => item.kind === kind);
+    // Records and dead letters are read again, and their unreadable items reported, by their redrive.
+    const reportedByRedrive = new Set<string>([SetAsideKinds.streamRecord, SetAsideKinds.deadLetter]);
+    for (const item of unreadable) {
+      if (!flags.dryRun && reportedByRedrive.has(item.kind)) continue;
+      io.err(`still set aside (unreadable ${item.kind}): ${item.id}: ${item.reason}`);
+      left++;
+    }
+    for (const item of byKind(SetAsideKinds.streamBatchFailure)) {
       io.out(
         `redrive: ${item.id}: a given-up stream batch (${item.reason}); re-read that range of the stream within its 24 h retention`,
       );
     }
     if (flags.dryRun) {
       const plan: [Kind, SetAsideItem[]][] = [
-        ["records", byKind(undefined)],
-        ["rejected", byKind("consumer-rejected")],
-        ["dead-letters", byKind("dead-letter")],
+        ["records", byKind(SetAsideKinds.streamRecord)],
+        ["rejected", byKind(SetAsideKinds.consumerRejected)],
+        ["dead-letters", byKind(SetAsideKinds.deadLetter)],
       ];
       for (const [kind, list] of plan) {
         if (!wants(kind)) continue;
@@ -193,7 +208,12 @@ export async function runRedrive(argv: readonly string[], io: RedriveIo): Promis
     if (wants("rejected")) {
       report(
         "rejected",
-        await redriveRejected(byKind("consumer-rejected"), { dynamodb, eventBridge, tableName, busName }),
+        await redriveRejected(byKind(SetAsideKinds.consumerRejected), {
+          dynamodb,
+          eventBridge,
+          tableName,
+          busName,
+        }),
       );
     }
     if (wants("dead-letters")) {

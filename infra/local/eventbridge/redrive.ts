@@ -4,9 +4,9 @@ import {
   PutEventsCommand,
   type PutEventsRequestEntry,
 } from "@aws-sdk/client-eventbridge";
-import { scanAll } from "#commons/pages.ts";
+import { readSetAside } from "#commons/set-aside.ts";
+import { SetAsideKinds } from "#schemas/set-aside.ts";
 import { entrySize, MAX_PUT_EVENTS_BYTES, MAX_PUT_EVENTS_ENTRIES } from "./api.ts";
-import type { EventBridgeEvent } from "./delivery.ts";
 
 /** What a dead-letter redrive did. */
 export interface RedriveDeadLettersResult {
@@ -46,36 +46,25 @@ export async function redriveDeadLetters(deps: {
 }): Promise<RedriveDeadLettersResult> {
   const letters: DeadLetter[] = [];
   const failed: { id: string; reason: string }[] = [];
-  const items = await scanAll(deps.dynamodb, {
-    TableName: deps.tableName,
-    FilterExpression: "#kind = :deadLetter",
-    ExpressionAttributeNames: { "#kind": "kind" },
-    ExpressionAttributeValues: { ":deadLetter": { S: "dead-letter" } },
+  const { items, unreadable } = await readSetAside(deps.dynamodb, deps.tableName, {
+    kind: SetAsideKinds.deadLetter,
   });
+  failed.push(...unreadable.map(({ id, reason }) => ({ id, reason: `cannot be read: ${reason}` })));
   for (const item of items) {
-    const id = item.id?.S ?? "";
-    const selected = {
-      rule: item.rule?.S ?? "",
-      target: item.target?.S ?? "",
-      eventId: item.eventId?.S ?? "",
-    };
-    if (deps.select !== undefined && !deps.select(selected)) continue;
-    try {
-      const event = JSON.parse(item.event?.S ?? "") as EventBridgeEvent;
-      letters.push({
-        id,
-        entry: {
-          EventBusName: item.eventBusName?.S,
-          Source: event.source,
-          DetailType: event["detail-type"],
-          Detail: JSON.stringify(event.detail),
-          Resources: event.resources,
-          Time: new Date(event.time),
-        },
-      });
-    } catch (error) {
-      failed.push({ id, reason: `the item's "event" attribute is not the event's JSON: ${String(error)}` });
-    }
+    if (item.kind !== SetAsideKinds.deadLetter) continue;
+    if (deps.select !== undefined && !deps.select(item)) continue;
+    const { event } = item;
+    letters.push({
+      id: item.id,
+      entry: {
+        EventBusName: item.eventBusName,
+        Source: event.source,
+        DetailType: event["detail-type"],
+        Detail: JSON.stringify(event.detail),
+        Resources: event.resources,
+        Time: new Date(event.time),
+      },
+    });
   }
 
   const redriven: string[] = [];
