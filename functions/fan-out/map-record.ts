@@ -156,6 +156,11 @@ type Step<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; 
 
 const ok = <T>(value: T): Step<T> => ({ ok: true, value });
 const stop = (plan: RecordPlan): Step<never> => ({ ok: false, plan });
+/** Sets a record aside as a whole: `refuse(error)` stops its plan there. */
+const refuser =
+  (record: DynamoDBRecord, table: string, sequenceNumber: string) =>
+  (error: SetAsideReason): Step<never> =>
+    stop(recordLevel(record, table, sequenceNumber, error));
 
 /**
  * Maps one stream record to the domain events the declaration says its change becomes, ready to
@@ -186,41 +191,35 @@ function checkRecord(record: DynamoDBRecord, config: FanOutConfig): Step<Checked
   const physicalTable = tableOfArn(record.eventSourceARN ?? "") ?? "unknown";
   const sequenceNumber = stream?.SequenceNumber;
   if (sequenceNumber === undefined || !/^\d{1,40}$/.test(sequenceNumber)) {
-    return stop(
-      recordLevel(
-        record,
-        physicalTable,
-        sequenceNumber ?? `eventID-${record.eventID ?? "unknown"}`,
-        new MalformedRecordError(
-          `stream record ${record.eventID ?? "(no eventID)"} has no valid dynamodb.SequenceNumber (given ${JSON.stringify(sequenceNumber)}); only records as DynamoDB Streams delivers them can be published`,
-        ),
+    return refuser(
+      record,
+      physicalTable,
+      sequenceNumber ?? `eventID-${record.eventID ?? "unknown"}`,
+    )(
+      new MalformedRecordError(
+        `stream record ${record.eventID ?? "(no eventID)"} has no valid dynamodb.SequenceNumber (given ${JSON.stringify(sequenceNumber)}); only records as DynamoDB Streams delivers them can be published`,
       ),
     );
   }
   const resolved = config.sources.get(physicalTable);
   if (resolved === undefined) {
-    return stop(
-      recordLevel(
-        record,
-        physicalTable,
-        sequenceNumber,
-        new UnknownSourceTableError(
-          `table "${physicalTable}" (from eventSourceARN ${JSON.stringify(record.eventSourceARN)}) is not a declared stream source; declare it under sources in infra/pipeline.ts or remove it from the fan-out's event source mappings`,
-        ),
+    return refuser(
+      record,
+      physicalTable,
+      sequenceNumber,
+    )(
+      new UnknownSourceTableError(
+        `table "${physicalTable}" (from eventSourceARN ${JSON.stringify(record.eventSourceARN)}) is not a declared stream source; declare it under sources in infra/pipeline.ts or remove it from the fan-out's event source mappings`,
       ),
     );
   }
   const table = resolved.declaredName;
+  const refuse = refuser(record, table, sequenceNumber);
   const kind = changeKindOf(record);
   if (kind === undefined) {
-    return stop(
-      recordLevel(
-        record,
-        table,
-        sequenceNumber,
-        new MalformedRecordError(
-          `record ${sequenceNumber} of ${table} has eventName ${JSON.stringify(record.eventName)}; expected INSERT, MODIFY or REMOVE`,
-        ),
+    return refuse(
+      new MalformedRecordError(
+        `record ${sequenceNumber} of ${table} has eventName ${JSON.stringify(record.eventName)}; expected INSERT, MODIFY or REMOVE`,
       ),
     );
   }
@@ -229,14 +228,9 @@ function checkRecord(record: DynamoDBRecord, config: FanOutConfig): Step<Checked
   const seconds = stream?.ApproximateCreationDateTime;
   // Epoch seconds between 1970 and 5138: outside that the record is no DynamoDB record.
   if (typeof seconds !== "number" || !(seconds >= 0 && seconds < 1e11)) {
-    return stop(
-      recordLevel(
-        record,
-        table,
-        sequenceNumber,
-        new MalformedRecordError(
-          `record ${sequenceNumber} of ${table} has no valid dynamodb.ApproximateCreationDateTime (given ${JSON.stringify(seconds)}); expected epoch seconds such as 1764518712`,
-        ),
+    return refuse(
+      new MalformedRecordError(
+        `record ${sequenceNumber} of ${table} has no valid dynamodb.ApproximateCreationDateTime (given ${JSON.stringify(seconds)}); expected epoch seconds such as 1764518712`,
       ),
     );
   }
@@ -246,6 +240,7 @@ function checkRecord(record: DynamoDBRecord, config: FanOutConfig): Step<Checked
 /** The record's keys and (for INSERT and MODIFY) new image as plain values. */
 function readImages(checked: CheckedRecord): Step<ReadRecord> {
   const { record, table, sequenceNumber, kind } = checked;
+  const refuse = refuser(record, table, sequenceNumber);
   const stream = record.dynamodb;
   const notes: ConversionNotes = { protoKeys: 0 };
   try {
@@ -260,15 +255,10 @@ function readImages(checked: CheckedRecord): Step<ReadRecord> {
     const image = toPlainItem(stream.NewImage as Record<string, StreamAttributeValue>, "$", notes);
     return ok({ ...checked, keys, image, notes });
   } catch (cause) {
-    return stop(
-      recordLevel(
-        record,
-        table,
-        sequenceNumber,
-        new MalformedRecordError(
-          `record ${sequenceNumber} of ${table} cannot be read: ${(cause as Error).message}`,
-          { cause },
-        ),
+    return refuse(
+      new MalformedRecordError(
+        `record ${sequenceNumber} of ${table} cannot be read: ${(cause as Error).message}`,
+        { cause },
       ),
     );
   }
@@ -277,33 +267,24 @@ function readImages(checked: CheckedRecord): Step<ReadRecord> {
 /** How many pipeline hops deep the change was made (`rippleOrigin.depth` + 1), within `maxDepth`. */
 function pipelineDepth(read: ReadRecord, maxDepth: number): Step<number> {
   const { record, table, sequenceNumber } = read;
+  const refuse = refuser(record, table, sequenceNumber);
   let depth = 0;
   const origin = read.image?.rippleOrigin;
   if (origin !== undefined && origin !== null && typeof origin === "object" && !Array.isArray(origin)) {
     const originDepth = Number(origin.depth);
     if (!Number.isSafeInteger(originDepth) || originDepth < 0) {
-      return stop(
-        recordLevel(
-          record,
-          table,
-          sequenceNumber,
-          new SchemaViolationError(
-            `record ${sequenceNumber} of ${table}: rippleOrigin.depth must be a whole number of 0 or more (given ${JSON.stringify(origin.depth)}); consumers stamp it as their event's depth`,
-          ),
+      return refuse(
+        new SchemaViolationError(
+          `record ${sequenceNumber} of ${table}: rippleOrigin.depth must be a whole number of 0 or more (given ${JSON.stringify(origin.depth)}); consumers stamp it as their event's depth`,
         ),
       );
     }
     depth = originDepth + 1;
   }
   if (depth > maxDepth) {
-    return stop(
-      recordLevel(
-        record,
-        table,
-        sequenceNumber,
-        new LoopDepthExceededError(
-          `record ${sequenceNumber} of ${table} was written ${depth} pipeline hops deep, over fanOut.maxDepth ${maxDepth}: publishing it would feed a loop; find the consumer named in rippleOrigin (${JSON.stringify(origin)}) that writes back into a source table`,
-        ),
+    return refuse(
+      new LoopDepthExceededError(
+        `record ${sequenceNumber} of ${table} was written ${depth} pipeline hops deep, over fanOut.maxDepth ${maxDepth}: publishing it would feed a loop; find the consumer named in rippleOrigin (${JSON.stringify(origin)}) that writes back into a source table`,
       ),
     );
   }
