@@ -2,12 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AggregateKeys } from "#commons/aggregates.ts";
 import { auditAll } from "#infra/audit/audit.ts";
 import type { CarbonEntry, Goal } from "#schemas/carbon.ts";
-import {
-  domainEvent,
-  type EventBridgeTargetEvent,
-  seededShuffle,
-  sequenceNumbers,
-} from "../../helpers/domain-events.ts";
+import type { EventBridgeTargetEvent } from "../../helpers/domain-events.ts";
+import { domainEvent, seededShuffle, sequenceNumbers } from "../../helpers/domain-events.ts";
 import { type ConsumerRuntime, putItems, readStream, scanItems, startConsumerRuntime } from "./runtime.ts";
 
 let runtime: ConsumerRuntime;

@@ -5,12 +5,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AggregateKeys, ParkingTotalsSchema, readAggregate } from "#commons/aggregates.ts";
 import { auditAll } from "#infra/audit/audit.ts";
 import type { CarPark } from "#schemas/parking.ts";
-import {
-  domainEvent,
-  type EventBridgeTargetEvent,
-  seededShuffle,
-  sequenceNumbers,
-} from "../../helpers/domain-events.ts";
+import type { EventBridgeTargetEvent } from "../../helpers/domain-events.ts";
+import { domainEvent, seededShuffle, sequenceNumbers } from "../../helpers/domain-events.ts";
 import { type ConsumerRuntime, putItems, startConsumerRuntime } from "./runtime.ts";
 
 let runtime: ConsumerRuntime;

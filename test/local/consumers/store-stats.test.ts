@@ -11,12 +11,8 @@ import { auditAll } from "#infra/audit/audit.ts";
 import type { Cart } from "#schemas/cart.ts";
 import type { Pet } from "#schemas/pets.ts";
 import type { StoredEvent, StoredEventStatus } from "#schemas/stored-events.ts";
-import {
-  domainEvent,
-  type EventBridgeTargetEvent,
-  seededShuffle,
-  sequenceNumbers,
-} from "../../helpers/domain-events.ts";
+import type { EventBridgeTargetEvent } from "../../helpers/domain-events.ts";
+import { domainEvent, seededShuffle, sequenceNumbers } from "../../helpers/domain-events.ts";
 import { type ConsumerRuntime, clearTables, putItems, startConsumerRuntime } from "./runtime.ts";
 
 let runtime: ConsumerRuntime;
