@@ -6,7 +6,7 @@ import {
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { computeUserStats, loadCarbonSources } from "#commons/carbon-stats.ts";
 import { type ApplyEvent, type ConsumerDeps, originOf, type WriteOutcome } from "#commons/consumer.ts";
-import { queryAll } from "#commons/pages.ts";
+import { queryPartition } from "#commons/pages.ts";
 import type { Achievement } from "#schemas/carbon.ts";
 import type { RippleOrigin } from "#schemas/common.ts";
 import { ACHIEVEMENT_RULES, metRules } from "./rules.ts";
@@ -20,12 +20,8 @@ export async function unlockedAchievementIds(
   tableName: string,
   userId: string,
 ): Promise<Set<string>> {
-  const items = await queryAll(client, {
-    TableName: tableName,
-    KeyConditionExpression: "userId = :u",
-    ExpressionAttributeValues: { ":u": { S: userId } },
+  const items = await queryPartition(client, tableName, "userId", userId, {
     ProjectionExpression: "achievementId",
-    ConsistentRead: true,
   });
   return new Set(
     items.flatMap((item) => (item.achievementId?.S === undefined ? [] : [item.achievementId.S])),

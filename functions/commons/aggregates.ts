@@ -6,7 +6,7 @@ import { DecimalSchema, IsoTimestampSchema, NonNegativeIntegerSchema } from "#sc
 import { CarParkSchema } from "#schemas/parking.ts";
 import { type StoredEventStatus, StoredEventStatusSchema } from "#schemas/stored-events.ts";
 import { addDecimals } from "./decimal.ts";
-import { queryAll } from "./pages.ts";
+import { queryPartition } from "./pages.ts";
 import { PositionStateSchema } from "./positions.ts";
 
 /**
@@ -111,12 +111,7 @@ export async function queryAggregates(
   tableName: string,
   pk: string,
 ): Promise<Record<string, unknown>[]> {
-  const items = await queryAll(client, {
-    TableName: tableName,
-    KeyConditionExpression: "pk = :pk",
-    ExpressionAttributeValues: { ":pk": { S: pk } },
-    ConsistentRead: true,
-  });
+  const items = await queryPartition(client, tableName, "pk", pk);
   return items.map((item) => unmarshall(item));
 }
 

@@ -9,7 +9,7 @@ import {
   type UserStats,
 } from "#schemas/carbon.ts";
 import { addDecimals, compareDecimals, subtractDecimals } from "./decimal.ts";
-import { queryAll } from "./pages.ts";
+import { queryPartition } from "./pages.ts";
 
 /**
  * CarbonTrack statistics recomputed from a user's entries and goals, shared by the carbon-stats
@@ -174,12 +174,7 @@ async function queryUser(
   tableName: string,
   userId: string,
 ): Promise<Record<string, unknown>[]> {
-  const items = await queryAll(client, {
-    TableName: tableName,
-    KeyConditionExpression: "userId = :u",
-    ExpressionAttributeValues: { ":u": { S: userId } },
-    ConsistentRead: true,
-  });
+  const items = await queryPartition(client, tableName, "userId", userId);
   return items.map((item) => unmarshall(item));
 }
 

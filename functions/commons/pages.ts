@@ -47,3 +47,27 @@ export async function queryAll(
   }
   return items.slice(0, limit);
 }
+
+/**
+ * Every item of one partition (string key `keyName` = `value`), read strongly consistently, over
+ * all pages; `input` adds to the query (a projection, say).
+ *
+ * @example
+ * const goals = await queryPartition(client, "carbon-goals", "userId", "u1");
+ */
+export function queryPartition(
+  client: DynamoDBClient,
+  tableName: string,
+  keyName: string,
+  value: string,
+  input: Omit<Partial<QueryCommandInput>, "KeyConditionExpression" | "ExpressionAttributeValues"> = {},
+): Promise<AttributeMap[]> {
+  return queryAll(client, {
+    TableName: tableName,
+    KeyConditionExpression: "#partition = :partition",
+    ExpressionAttributeNames: { "#partition": keyName, ...input.ExpressionAttributeNames },
+    ExpressionAttributeValues: { ":partition": { S: value } },
+    ConsistentRead: true,
+    ...input,
+  });
+}

@@ -1,6 +1,6 @@
 import { CreateTableCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { queryAll, scanAll } from "#commons/pages.ts";
+import { queryAll, queryPartition, scanAll } from "#commons/pages.ts";
 import { startTestDynamoDb, type TestDynamoDb } from "../../helpers/dynamodb.ts";
 
 const TABLE = "pages-test";
@@ -122,5 +122,15 @@ describe("queryAll", () => {
 
     // Assert
     expect(sortKeys(items)).toEqual(["001", "003", "005", "007", "009"]);
+  });
+});
+
+describe("queryPartition", () => {
+  it("reads one partition's items, consistently, with the projection it is given", async () => {
+    // Act
+    const items = await queryPartition(dynamo.client, TABLE, "pk", "p", { ProjectionExpression: "sk" });
+
+    // Assert
+    expect(items).toEqual(KEYS.map((sk) => ({ sk: { S: sk } })));
   });
 });

@@ -2,6 +2,7 @@ import { gunzipSync } from "node:zlib";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
+import type { DynamoDBRecord } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { entrySize, MAX_ENTRIES_PER_REQUEST, MAX_REQUEST_BYTES } from "#commons/publisher.ts";
 import { pipeline } from "#infra/pipeline.ts";
@@ -36,6 +37,15 @@ const SMALL = [
 
 const sequenceOf = (entry: PutEventsRequestEntry) => detailOf(entry).metadata.sequenceNumber;
 const seq = (file: string) => loadStreamRecord(file).dynamodb!.SequenceNumber!;
+
+/** Fans `records` out through the given stubs, with every other dependency as `testDeps` sets it. */
+function fanOutThrough(
+  records: DynamoDBRecord[],
+  eventBridge: { readonly client: EventBridgeClient },
+  dynamodb: { readonly client: DynamoDBClient },
+) {
+  return fanOut(records, testDeps({ eventBridge: eventBridge.client, dynamodb: dynamodb.client }));
+}
 
 describe("fanOut", () => {
   it("sends the exact PutEvents entry a record becomes", async () => {
@@ -340,10 +350,7 @@ describe("fanOut", () => {
     );
 
     // Act
-    const result = await fanOut(
-      records,
-      testDeps({ eventBridge: eventBridge.client, dynamodb: dynamodb.client }),
-    );
+    const result = await fanOutThrough(records, eventBridge, dynamodb);
 
     // Assert
     expect(eventBridge.requests).toHaveLength(1);
@@ -373,10 +380,7 @@ describe("fanOut", () => {
     );
 
     // Act
-    const result = await fanOut(
-      records,
-      testDeps({ eventBridge: eventBridge.client, dynamodb: dynamodb.client }),
-    );
+    const result = await fanOutThrough(records, eventBridge, dynamodb);
 
     // Assert
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: seq("PetStore/insert.json") }]);
@@ -393,10 +397,7 @@ describe("fanOut", () => {
     );
 
     // Act
-    const result = await fanOut(
-      records,
-      testDeps({ eventBridge: eventBridge.client, dynamodb: dynamodb.client }),
-    );
+    const result = await fanOutThrough(records, eventBridge, dynamodb);
 
     // Assert
     expect(result.batchItemFailures).toEqual([]);
@@ -440,10 +441,7 @@ describe("fanOut", () => {
     const records = loadStreamRecords(file, "parking-data/insert.json");
 
     // Act
-    const result = await fanOut(
-      records,
-      testDeps({ eventBridge: eventBridge.client, dynamodb: dynamodb.client }),
-    );
+    const result = await fanOutThrough(records, eventBridge, dynamodb);
 
     // Assert
     expect(result.batchItemFailures).toEqual([]);
@@ -458,10 +456,7 @@ describe("fanOut", () => {
     const records = loadStreamRecords("events/large-over-limit.json", "PetStore/insert.json");
 
     // Act
-    const result = await fanOut(
-      records,
-      testDeps({ eventBridge: eventBridge.client, dynamodb: dynamodb.client }),
-    );
+    const result = await fanOutThrough(records, eventBridge, dynamodb);
 
     // Assert
     expect(result.batchItemFailures).toEqual([]);
@@ -497,10 +492,7 @@ describe("fanOut", () => {
     );
 
     // Act
-    const result = await fanOut(
-      records,
-      testDeps({ eventBridge: eventBridge.client, dynamodb: dynamodb.client }),
-    );
+    const result = await fanOutThrough(records, eventBridge, dynamodb);
 
     // Assert
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: seq("PetStore/schema-violation.json") }]);
