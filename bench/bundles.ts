@@ -3,8 +3,10 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type BuildOptions, build } from "esbuild";
+import { FUNCTION_BUNDLING } from "#infra/cdk/function.ts";
 import { localEnvironment } from "#infra/local/runtime.ts";
-import { pipeline } from "#infra/pipeline.ts";
+import { functionsOf } from "#infra/model.ts";
+import { model } from "#infra/pipeline.ts";
 import { percentile, type Row } from "./load.ts";
 
 const projectRoot = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -12,23 +14,20 @@ const projectRoot = dirname(dirname(fileURLToPath(import.meta.url)));
 const outRoot = join(projectRoot, ".bench", "bundles");
 
 /**
- * The esbuild settings `NodejsFunction` passes for every ripple function (infra/cdk/function.ts:
- * ESM, node22, minified, with a source map, `module` before `main`, the `require` shim as banner),
- * plus what `NodejsFunction` adds on its own for a Node.js 22 runtime: platform node and the
- * runtime's own AWS SDK v3 left external.
+ * The esbuild settings `NodejsFunction` passes for every ripple function: infra/cdk/function.ts's
+ * `FUNCTION_BUNDLING`, plus what `NodejsFunction` adds on its own for a Node.js 22 runtime:
+ * platform node and the runtime's own AWS SDK v3 left external.
  */
 const BUNDLING: BuildOptions = {
   bundle: true,
   platform: "node",
-  format: "esm",
-  target: "node22",
-  minify: true,
-  sourcemap: true,
-  mainFields: ["module", "main"],
+  format: FUNCTION_BUNDLING.format,
+  target: FUNCTION_BUNDLING.target,
+  minify: FUNCTION_BUNDLING.minify,
+  sourcemap: FUNCTION_BUNDLING.sourceMap,
+  mainFields: [...FUNCTION_BUNDLING.mainFields],
   external: ["@aws-sdk/*"],
-  banner: {
-    js: "import { createRequire as __rippleCreateRequire } from 'node:module'; const require = __rippleCreateRequire(import.meta.url);",
-  },
+  banner: { js: FUNCTION_BUNDLING.banner },
   outExtension: { ".js": ".mjs" },
   metafile: true,
   logLevel: "error",
@@ -73,18 +72,18 @@ async function bundle(name: string, entry: string): Promise<Bundle> {
 
 /**
  * What a deployed function finds in its environment at cold start: what infra/cdk/function.ts
- * sets for every function, and the configuration the local runtime gives handlers (endpoints that
- * no request reaches, since importing a handler sends none).
+ * sets for every function, and the configuration the local runtime gives handlers from the model
+ * (`RIPPLE_CONFIG_<SERVICE>`, the metrics namespace; endpoints that no request reaches, since
+ * importing a handler sends none).
  */
 function coldStartEnvironment(serviceName: string): Record<string, string> {
   return {
     PATH: process.env.PATH ?? "",
     NODE_OPTIONS: "--enable-source-maps",
     POWERTOOLS_SERVICE_NAME: serviceName,
-    POWERTOOLS_METRICS_NAMESPACE: "ripple",
     POWERTOOLS_LOG_LEVEL: "INFO",
     ...localEnvironment(
-      pipeline,
+      model,
       { dynamodb: "http://127.0.0.1:9", eventbridge: "http://127.0.0.1:9" },
       "bench-bundles-token",
     ),
@@ -132,11 +131,7 @@ function importOnce(file: string, env: Record<string, string>): Promise<number> 
  */
 export async function benchBundles(options: BenchBundlesOptions = {}): Promise<Row[]> {
   const imports = options.imports ?? 7;
-  const handlers: [string, string][] = [
-    ["fan-out", pipeline.fanOut.handler],
-    ["api", pipeline.api.handler],
-    ...pipeline.consumers.map((c): [string, string] => [c.name, c.handler]),
-  ];
+  const handlers = functionsOf(model).map((fn): [string, string] => [fn.service, fn.handler]);
   const emptyEntry = join(outRoot, "empty-handler.ts");
   await mkdir(outRoot, { recursive: true });
   await writeFile(emptyEntry, EMPTY_HANDLER);

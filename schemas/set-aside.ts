@@ -37,6 +37,7 @@ export const SetAsideReasonCodes = {
   /** Why Lambda gave up on a stream batch, with AWS's spelling. */
   streamBatchFailure: ["RetryAttemptsExhausted", "RecordAgeExceeded"],
 } as const;
+export type SetAsideReasonCode = (typeof SetAsideReasonCodes)[keyof typeof SetAsideReasonCodes][number];
 export type FanOutReasonCode = (typeof SetAsideReasonCodes.fanOut)[number];
 export type ConsumerReasonCode = (typeof SetAsideReasonCodes.consumer)[number];
 export type StreamBatchFailureCondition = (typeof SetAsideReasonCodes.streamBatchFailure)[number];

@@ -10,8 +10,8 @@ import {
   type SetAsideKind,
   SetAsideKinds,
 } from "#schemas/set-aside.ts";
-import { resolveFanOutConfig } from "../../functions/fan-out/config.ts";
 import { redrive } from "../../functions/fan-out/redrive.ts";
+import { resolveFanOutConfig } from "../function-config.ts";
 import { redriveDeadLetters } from "../local/eventbridge/redrive.ts";
 import { pipeline } from "../pipeline.ts";
 import { isStage, STAGES, type Stage, stageName, tableEnvVar, tableOf } from "../topology.ts";

@@ -2,9 +2,13 @@ import { GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/clie
 import { z } from "zod";
 import { occupancyOf } from "#commons/occupancy.ts";
 import { SEED_CAR_PARKS } from "#commons/seed-data.ts";
-import { pipeline } from "#infra/pipeline.ts";
 import { OccupancyReadingSchema, PathIdSchema, STORAGE } from "#schemas/api.ts";
-import { type CarPark, CarParkSchema, CarParkStatusSchema } from "#schemas/parking.ts";
+import {
+  CAR_PARK_STATUS_THRESHOLDS,
+  type CarPark,
+  CarParkSchema,
+  CarParkStatusSchema,
+} from "#schemas/parking.ts";
 import { fromItem, type Item, isConditionFailed, num, scanAll, toAttr, toItem } from "../dynamo.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import { exact, fixedDecimal } from "../json.ts";
@@ -50,7 +54,7 @@ function readingItem(
   occupied: number,
   at: string,
 ): Item {
-  const o = occupancyOf(park.capacity, occupied, pipeline.parking);
+  const o = occupancyOf(park.capacity, occupied, CAR_PARK_STATUS_THRESHOLDS);
   return toItem({
     carParkId: park.carParkId,
     name: park.name,
@@ -107,7 +111,7 @@ async function writeReading(
   at: string,
   basedOn?: { readonly lastUpdated: string },
 ): Promise<CarPark> {
-  const o = occupancyOf(park.capacity, occupied, pipeline.parking);
+  const o = occupancyOf(park.capacity, occupied, CAR_PARK_STATUS_THRESHOLDS);
   const result = await deps.client.send(
     new UpdateItemCommand({
       TableName: deps.tables.parkingData,
@@ -232,7 +236,8 @@ export const parkingRoutes = [
     operationId: "putOccupancy",
     tag: "Smart Car Park",
     summary: "Record one sensor reading",
-    description: "percentFull is computed to one decimal; the colour follows pipeline.parking thresholds.",
+    description:
+      "percentFull is computed to one decimal; the colour follows seed 000 thresholds (amber from 70, red from 90).",
     params: z.strictObject({ carParkId: PathIdSchema }),
     body: OccupancyReadingSchema,
     responses: {

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { PipelineDeclaration } from "../../declaration.ts";
 import { ruleName as ruleNameOf, tableOf } from "../../topology.ts";
-import { EventBridgeApi } from "./api.ts";
+import { EventBridgeApi, type PutEventsFaults } from "./api.ts";
 import { Delivery, type DeliveryStats, type FunctionInvoker } from "./delivery.ts";
 import { EventBridgeApiError, LocalEventBridgeConfigError } from "./errors.ts";
 import { declaredRules } from "./rules.ts";
@@ -35,6 +35,8 @@ export interface LocalEventBridgeProps {
   readonly now?: () => number;
   /** @default console */
   readonly logger?: Pick<Console, "info" | "warn" | "error">;
+  /** Failures PutEvents makes on purpose (the runtime's fault switch). @default none */
+  readonly faults?: PutEventsFaults;
 }
 
 export interface LocalEventBridge {
@@ -112,7 +114,14 @@ export async function startLocalEventBridge(props: LocalEventBridgeProps = {}): 
     logger,
     functionFor: (rule, target) => functions.get(key(rule, target)),
   });
-  const api = new EventBridgeApi({ accountId, region, delivery, now, logger });
+  const api = new EventBridgeApi({
+    accountId,
+    region,
+    delivery,
+    now,
+    logger,
+    ...(props.faults === undefined ? {} : { faults: props.faults }),
+  });
 
   const busName = props.pipeline?.bus.name ?? "default";
   if (props.pipeline !== undefined) {

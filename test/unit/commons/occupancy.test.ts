@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { occupancyOf } from "#commons/occupancy.ts";
-import type { CarPark } from "#schemas/parking.ts";
+import { CAR_PARK_STATUS_THRESHOLDS, type CarPark } from "#schemas/parking.ts";
 import { carParkView } from "../../../functions/api/routes/parking.ts";
 import { carParkState } from "../../../functions/parking-totals/totals.ts";
 
-const thresholds = { amberAtPercent: 70, redAtPercent: 90 };
+/** Seed 000's thresholds, as the API and parking-totals use them: amber from 70, red from 90. */
+const thresholds = CAR_PARK_STATUS_THRESHOLDS;
 
 function reading(capacity: number, occupied: number): CarPark {
   return {
