@@ -45,6 +45,29 @@ async function measure(
   };
 }
 
+/** Throughput, p50 and p99 of a measured route, each beside the same figure of its baseline. */
+function measurementRows(
+  name: string,
+  measured: Measurement,
+  baselineName: string,
+  baseline: Measurement,
+): Row[] {
+  return [
+    {
+      name: `${name} throughput`,
+      value: measured.perSecond,
+      unit: "req/s",
+      baseline: { name: baselineName, value: baseline.perSecond },
+    },
+    ...(["p50", "p99"] as const).map((p) => ({
+      name: `${name} latency ${p}`,
+      value: measured[p],
+      unit: "ms",
+      baseline: { name: `${baselineName} ${p}`, value: baseline[p] },
+    })),
+  ];
+}
+
 async function expectStatus(response: Response, status: number): Promise<void> {
   const body = await response.text();
   if (response.status !== status) {
@@ -164,42 +187,8 @@ async function measureOnRuntime(options: BenchApiOptions): Promise<Row[]> {
 
     const target = `${requests} requests, ${concurrency} in flight, local runtime (startRuntime)`;
     return [
-      {
-        name: "api POST /users/{userId}/entries throughput",
-        value: entries.perSecond,
-        unit: "req/s",
-        baseline: { name: "raw DynamoDB Local PutItem", value: putItem.perSecond },
-      },
-      {
-        name: "api POST /users/{userId}/entries latency p50",
-        value: entries.p50,
-        unit: "ms",
-        baseline: { name: "raw DynamoDB Local PutItem p50", value: putItem.p50 },
-      },
-      {
-        name: "api POST /users/{userId}/entries latency p99",
-        value: entries.p99,
-        unit: "ms",
-        baseline: { name: "raw DynamoDB Local PutItem p99", value: putItem.p99 },
-      },
-      {
-        name: "api GET /car-parks throughput",
-        value: carParks.perSecond,
-        unit: "req/s",
-        baseline: { name: "bare node:http constant JSON", value: bare.perSecond },
-      },
-      {
-        name: "api GET /car-parks latency p50",
-        value: carParks.p50,
-        unit: "ms",
-        baseline: { name: "bare node:http p50", value: bare.p50 },
-      },
-      {
-        name: "api GET /car-parks latency p99",
-        value: carParks.p99,
-        unit: "ms",
-        baseline: { name: "bare node:http p99", value: bare.p99 },
-      },
+      ...measurementRows("api POST /users/{userId}/entries", entries, "raw DynamoDB Local PutItem", putItem),
+      ...measurementRows("api GET /car-parks", carParks, "bare node:http constant JSON", bare),
     ].map((row) => ({ ...row, target }));
   } finally {
     await new Promise<void>((resolve) => (floor.listening ? floor.close(() => resolve()) : resolve()));

@@ -1,9 +1,9 @@
 import { type AttributeValue, PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
 import { freeRuntimePorts } from "#infra/local/ports.ts";
 import { type Runtime, startRuntime } from "#infra/local/runtime.ts";
 import { pipeline } from "#infra/pipeline.ts";
 import { eventsForChange } from "#infra/topology.ts";
+import { addRule } from "../test/helpers/runtime.ts";
 import { percentile, type Row, runInFlight } from "./load.ts";
 
 const ITEMS = 2_000;
@@ -130,29 +130,14 @@ export async function benchPipeline(): Promise<Row[]> {
 
     // The pipeline: a target bound to a rule that matches the bench's AchievementUnlocked events.
     const arrivedAt = new Map<number, number>();
-    const eventBridge = new EventBridgeClient({
-      endpoint: runtime.endpoints.eventbridge,
-      region: "us-east-1",
-      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    await addRule(runtime, {
+      name: "bench-target",
+      pattern: {
+        "detail-type": ["AchievementUnlocked"],
+        detail: { data: { userId: [{ prefix: "bench-" }] } },
+      },
+      target: { Id: "bench", Arn: "arn:aws:lambda:us-east-1:000000000000:function:bench-target" },
     });
-    await eventBridge.send(
-      new PutRuleCommand({
-        Name: "bench-target",
-        EventBusName: runtime.busName,
-        EventPattern: JSON.stringify({
-          "detail-type": ["AchievementUnlocked"],
-          detail: { data: { userId: [{ prefix: "bench-" }] } },
-        }),
-      }),
-    );
-    await eventBridge.send(
-      new PutTargetsCommand({
-        Rule: "bench-target",
-        EventBusName: runtime.busName,
-        Targets: [{ Id: "bench", Arn: "arn:aws:lambda:us-east-1:000000000000:function:bench-target" }],
-      }),
-    );
-    eventBridge.destroy();
     runtime.eventBridge.registerFunctionTarget("bench-target", "bench", async (event) => {
       const id = Number((event.detail as { data: { userId: string } }).data.userId.slice("bench-".length));
       if (!arrivedAt.has(id)) arrivedAt.set(id, performance.now());

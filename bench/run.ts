@@ -1,5 +1,6 @@
 import { quietSdkWarningWhereItDoesNotApply } from "#infra/node-support.ts";
 import { benchApi } from "./api.ts";
+import { benchBundles } from "./bundles.ts";
 import { benchCarbonHistory, benchConsumers } from "./consumers.ts";
 import { benchEventBridge } from "./eventbridge.ts";
 import { benchFanOut } from "./fan-out.ts";
@@ -19,10 +20,18 @@ const benches: Record<string, () => Promise<Row[]>> = {
   "carbon-history": benchCarbonHistory,
   pipeline: benchPipeline,
   api: () => benchApi(),
+  bundles: () => benchBundles(),
 };
 
 // `npm run bench -- consumers fan-out` runs only the modules named.
 const only = process.argv.slice(2);
+const unknown = only.filter((name) => !(name in benches));
+if (unknown.length > 0) {
+  console.error(
+    `unknown bench module ${unknown.join(", ")}; expected any of ${Object.keys(benches).join(", ")} (e.g. npm run bench -- bundles)`,
+  );
+  process.exit(2);
+}
 const lines: string[][] = [["bench", "measure", "value", "baseline", "target"]];
 for (const [bench, run] of Object.entries(benches)) {
   if (only.length > 0 && !only.includes(bench)) continue;

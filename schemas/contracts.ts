@@ -33,34 +33,13 @@ export const ConsumerMetrics = {
 } as const;
 export type ConsumerMetricName = (typeof ConsumerMetrics)[keyof typeof ConsumerMetrics];
 
-/**
- * `kind` of a set-aside item. A stream record the fan-out could not map has no `kind` attribute
- * (the original format); `stream-record` names it here.
- */
-export const SetAsideKinds = {
-  streamRecord: "stream-record",
-  consumerRejected: "consumer-rejected",
-  deadLetter: "dead-letter",
-} as const;
-export type SetAsideKind = (typeof SetAsideKinds)[keyof typeof SetAsideKinds];
+/** The set-aside item's kinds and reason codes, defined with its schema (`schemas/set-aside.ts`). */
+export {
+  type SetAsideKind,
+  SetAsideKinds,
+  type SetAsideReasonCode,
+  SetAsideReasonCodes,
+} from "./set-aside.ts";
 
 /** `reasonCode` of an event EventBridge refused from a PutEvents request the fan-out made. */
 export const REJECTED_BY_EVENTBRIDGE = "RejectedByEventBridge";
-
-/** `reasonCode` of a set-aside item, by who writes it. */
-export const SetAsideReasonCodes = {
-  /** The fan-out: the name of the error that stopped a record (functions/fan-out/errors.ts). */
-  fanOut: [
-    "MalformedRecordError",
-    "UnknownSourceTableError",
-    "SchemaViolationError",
-    "LoopDepthExceededError",
-    "OversizedEventError",
-    REJECTED_BY_EVENTBRIDGE,
-  ],
-  /** A consumer: an event that fails its schema, or one it cannot apply safely. */
-  consumer: ["ConsumerRejectedEvent", "BeyondTombstoneRetentionError"],
-  /** Lambda's asynchronous invocation (locally; in AWS the consumer's dead-letter queue). */
-  deadLetter: ["DeadLetter"],
-} as const;
-export type SetAsideReasonCode = (typeof SetAsideReasonCodes)[keyof typeof SetAsideReasonCodes][number];

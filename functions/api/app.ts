@@ -129,12 +129,62 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
   const { maxBodyBytes, idempotencyTtlSeconds, timeoutSeconds } = options.limits;
   const idempotency = new IdempotencyStore(deps, idempotencyTtlSeconds, (timeoutSeconds + 5) * 1000);
 
-  const respond = (
-    requestId: string,
-    status: number,
-    body: string,
-    headers: Readonly<Record<string, string>> = {},
-  ): APIGatewayProxyStructuredResultV2 => ({
+  return async (event) => {
+    const requestId = event.requestContext?.requestId ?? randomUUID();
+    const method = (event.requestContext?.http?.method ?? "GET").toUpperCase();
+    try {
+      const { route, params } = router.match(method, event.rawPath ?? "/");
+      const caller = route.public === true ? "public" : authenticate(event, expectedToken);
+      // Checked in this order, so a request with several faults hears about the first.
+      const pathParams = parsePart("path", route.params!, params);
+      const rawQuery = queryOf(event);
+      const query = parsePart("query", route.query!, rawQuery);
+      const body = bodyOf(event, route, maxBodyBytes);
+      const request: ParsedRequest = {
+        route,
+        params: pathParams,
+        query,
+        rawQuery,
+        body,
+        parsedBody: route.body === undefined ? undefined : parsePart("body", route.body, body),
+        requestId,
+        extraHeaders: route.public === true ? {} : { "x-storage": STORAGE },
+      };
+      const key = idempotencyKeyOf(event, method, caller);
+      if (key === undefined) return await serve(request, deps);
+      const fingerprint = IdempotencyStore.fingerprint(
+        method,
+        event.rawPath ?? "/",
+        JSON.stringify(body) ?? "",
+      );
+      return await serveOnce(request, deps, idempotency, key, fingerprint);
+    } catch (error) {
+      return errorResponse(error, requestId, { method, path: event.rawPath }, logger);
+    }
+  };
+}
+
+/** A matched, authenticated request with its parts validated against its route's schemas. */
+interface ParsedRequest {
+  readonly route: AnyRoute;
+  readonly params: unknown;
+  readonly query: unknown;
+  readonly rawQuery: Record<string, string>;
+  /** The body as sent (what the Idempotency-Key fingerprint covers). */
+  readonly body: unknown;
+  readonly parsedBody: unknown;
+  readonly requestId: string;
+  /** Headers every answer to it carries. */
+  readonly extraHeaders: Readonly<Record<string, string>>;
+}
+
+function respond(
+  requestId: string,
+  status: number,
+  body: string,
+  headers: Readonly<Record<string, string>> = {},
+): APIGatewayProxyStructuredResultV2 {
+  return {
     statusCode: status,
     headers: {
       "content-type": "application/json; charset=utf-8",
@@ -144,118 +194,144 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
     },
     body,
     isBase64Encoded: false,
+  };
+}
+
+function errorBody(requestId: string, error: ApiError): string {
+  return stringifyJson({
+    error: {
+      code: error.code,
+      message: error.message,
+      requestId,
+      ...(error.fields === undefined ? {} : { fields: error.fields }),
+    },
   });
+}
 
-  const errorBody = (requestId: string, error: ApiError) =>
-    stringifyJson({
-      error: {
-        code: error.code,
-        message: error.message,
-        requestId,
-        ...(error.fields === undefined ? {} : { fields: error.fields }),
-      },
-    });
+/**
+ * The caller's Idempotency-Key of a POST, scoped to the caller so two callers using the same key
+ * never see each other's result; undefined when there is none.
+ */
+function idempotencyKeyOf(
+  event: APIGatewayProxyEventV2,
+  method: string,
+  caller: string,
+): IdempotencyKey | undefined {
+  const given = method === "POST" ? event.headers?.["idempotency-key"] : undefined;
+  if (given === undefined) return undefined;
+  if (!IDEMPOTENCY_KEY.test(given)) {
+    throw new ValidationError(
+      `header.idempotency-key (given ${JSON.stringify(given)}) must be 1–255 printable ASCII characters without spaces`,
+      [
+        {
+          path: "header.idempotency-key",
+          value: given,
+          expected: "1–255 printable ASCII characters, no spaces",
+        },
+      ],
+    );
+  }
+  return { caller, key: given };
+}
 
-  const releaseQuietly = async (key: IdempotencyKey, requestId: string) => {
+/** Runs the route and answers its result. */
+async function serve(request: ParsedRequest, deps: ApiDeps): Promise<APIGatewayProxyStructuredResultV2> {
+  const result = await runRoute(request, deps);
+  return answer(request, result, stringifyJson(result.body));
+}
+
+function runRoute(request: ParsedRequest, deps: ApiDeps): Promise<RouteResult> {
+  return request.route.handle({
+    params: request.params,
+    query: request.query,
+    rawQuery: request.rawQuery,
+    body: request.parsedBody,
+    deps,
+    requestId: request.requestId,
+  });
+}
+
+function answer(
+  request: ParsedRequest,
+  result: RouteResult,
+  text: string,
+): APIGatewayProxyStructuredResultV2 {
+  return respond(request.requestId, result.status, text, { ...request.extraHeaders, ...result.headers });
+}
+
+/**
+ * Runs the route once per Idempotency-Key: a retry gets the first answer (`idempotent-replayed`),
+ * a failed or refused request releases the key so it can be tried again.
+ */
+async function serveOnce(
+  request: ParsedRequest,
+  deps: ApiDeps,
+  idempotency: IdempotencyStore,
+  key: IdempotencyKey,
+  fingerprint: string,
+): Promise<APIGatewayProxyStructuredResultV2> {
+  const { requestId, extraHeaders } = request;
+  const first = await idempotency.begin(key, fingerprint);
+  if (first !== undefined) {
+    return respond(requestId, first.status, first.body, { ...extraHeaders, "idempotent-replayed": "true" });
+  }
+  const releaseQuietly = async () => {
     try {
       await idempotency.release(key);
     } catch (error) {
-      logger.error("could not release an Idempotency-Key after a failed request", { requestId, error });
+      deps.logger.error("could not release an Idempotency-Key after a failed request", { requestId, error });
     }
   };
-
-  return async (event) => {
-    const requestId = event.requestContext?.requestId ?? randomUUID();
-    const method = (event.requestContext?.http?.method ?? "GET").toUpperCase();
+  let result: RouteResult;
+  try {
+    result = await runRoute(request, deps);
+  } catch (error) {
+    await releaseQuietly();
+    throw error;
+  }
+  const text = stringifyJson(result.body);
+  if (result.status >= 300) await releaseQuietly();
+  else {
     try {
-      const { route, params } = router.match(method, event.rawPath ?? "/");
-      const caller = route.public === true ? "public" : authenticate(event, expectedToken);
-      const pathParams = parsePart("path", route.params!, params);
-      const rawQuery = queryOf(event);
-      const query = parsePart("query", route.query!, rawQuery);
-      const body = bodyOf(event, route, maxBodyBytes);
-      const parsedBody = route.body === undefined ? undefined : parsePart("body", route.body, body);
-      const extraHeaders: Record<string, string> = route.public === true ? {} : { "x-storage": STORAGE };
-
-      const given = method === "POST" ? event.headers?.["idempotency-key"] : undefined;
-      if (given !== undefined && !IDEMPOTENCY_KEY.test(given)) {
-        throw new ValidationError(
-          `header.idempotency-key (given ${JSON.stringify(given)}) must be 1–255 printable ASCII characters without spaces`,
-          [
-            {
-              path: "header.idempotency-key",
-              value: given,
-              expected: "1–255 printable ASCII characters, no spaces",
-            },
-          ],
-        );
-      }
-      // Keys are the caller's own: two callers using the same key never see each other's result.
-      const key = given === undefined ? undefined : { caller, key: given };
-      const fingerprint =
-        key === undefined
-          ? ""
-          : IdempotencyStore.fingerprint(method, event.rawPath ?? "/", JSON.stringify(body) ?? "");
-      if (key !== undefined) {
-        const first = await idempotency.begin(key, fingerprint);
-        if (first !== undefined) {
-          return respond(requestId, first.status, first.body, {
-            ...extraHeaders,
-            "idempotent-replayed": "true",
-          });
-        }
-      }
-      let result: RouteResult;
-      try {
-        result = await route.handle({
-          params: pathParams,
-          query,
-          rawQuery,
-          body: parsedBody,
-          deps,
-          requestId,
-        });
-      } catch (error) {
-        if (key !== undefined) await releaseQuietly(key, requestId);
-        throw error;
-      }
-      const text = stringifyJson(result.body);
-      if (key !== undefined && result.status >= 300) await releaseQuietly(key, requestId);
-      if (key !== undefined && result.status < 300) {
-        try {
-          await idempotency.complete(key, fingerprint, { status: result.status, body: text });
-        } catch (error) {
-          // The write is done: answer it. The record stays in progress, so a retry is told to
-          // wait (409) until its lock lapses rather than being served a result that was never kept.
-          logger.error("could not keep the result under its Idempotency-Key; answering it anyway", {
-            requestId,
-            error,
-          });
-        }
-      }
-      return respond(requestId, result.status, text, { ...extraHeaders, ...result.headers });
+      await idempotency.complete(key, fingerprint, { status: result.status, body: text });
     } catch (error) {
-      if (error instanceof ApiError) {
-        return respond(requestId, error.status, errorBody(requestId, error), error.headers);
-      }
-      if (error instanceof Error && THROTTLED.has(error.name)) {
-        logger.warn("DynamoDB throttled the request", { requestId, error });
-        return respond(
-          requestId,
-          503,
-          errorBody(requestId, new ApiError(503, "throttled", "the table is busy; retry in a moment")),
-          { "retry-after": "1" },
-        );
-      }
-      logger.error("request failed", { requestId, method, path: event.rawPath, error });
-      return respond(
+      // The write is done: answer it. The record stays in progress, so a retry is told to
+      // wait (409) until its lock lapses rather than being served a result that was never kept.
+      deps.logger.error("could not keep the result under its Idempotency-Key; answering it anyway", {
         requestId,
-        500,
-        errorBody(
-          requestId,
-          new ApiError(500, "internal_error", "internal error; quote the request id when you report it"),
-        ),
-      );
+        error,
+      });
     }
-  };
+  }
+  return answer(request, result, text);
+}
+
+/** The answer to a request that failed: its ApiError, 503 when DynamoDB throttled, else 500. */
+function errorResponse(
+  error: unknown,
+  requestId: string,
+  request: { readonly method: string; readonly path: string | undefined },
+  logger: Logger,
+): APIGatewayProxyStructuredResultV2 {
+  if (error instanceof ApiError) {
+    return respond(requestId, error.status, errorBody(requestId, error), error.headers);
+  }
+  if (error instanceof Error && THROTTLED.has(error.name)) {
+    logger.warn("DynamoDB throttled the request", { requestId, error });
+    return respond(
+      requestId,
+      503,
+      errorBody(requestId, new ApiError(503, "throttled", "the table is busy; retry in a moment")),
+      { "retry-after": "1" },
+    );
+  }
+  logger.error("request failed", { requestId, ...request, error });
+  return respond(
+    requestId,
+    500,
+    errorBody(
+      requestId,
+      new ApiError(500, "internal_error", "internal error; quote the request id when you report it"),
+    ),
+  );
 }

@@ -2,12 +2,10 @@ import {
   type AttributeValue,
   ConditionalCheckFailedException,
   type DynamoDBClient,
-  QueryCommand,
-  type QueryCommandInput,
-  ScanCommand,
 } from "@aws-sdk/client-dynamodb";
 import { marshall, NumberValueImpl as NumberValue, unmarshall } from "@aws-sdk/util-dynamodb";
 import type { z } from "zod";
+import { queryAll, scanAll as scanPages } from "#commons/pages.ts";
 import { ExactNumber } from "./json.ts";
 
 /** DynamoDB item, as the low-level client sends and receives it. */
@@ -53,38 +51,10 @@ export function isConditionFailed(error: unknown): boolean {
   );
 }
 
-/** Every item of a table (the tables scanned here hold a handful of items: car parks, pets). */
-export async function scanAll(client: DynamoDBClient, tableName: string): Promise<Item[]> {
-  const items: Item[] = [];
-  let startKey: Item | undefined;
-  do {
-    const page = await client.send(
-      new ScanCommand({ TableName: tableName, ExclusiveStartKey: startKey, ConsistentRead: true }),
-    );
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey !== undefined);
-  return items;
+/** Every item of a table, read consistently (the tables scanned here hold a handful of items: car parks, pets). */
+export function scanAll(client: DynamoDBClient, tableName: string): Promise<Item[]> {
+  return scanPages(client, { TableName: tableName, ConsistentRead: true });
 }
 
 /** Runs a query until `limit` items are collected or the key range is exhausted. */
-export async function queryItems(
-  client: DynamoDBClient,
-  input: QueryCommandInput,
-  limit = Number.POSITIVE_INFINITY,
-): Promise<Item[]> {
-  const items: Item[] = [];
-  let startKey: Item | undefined;
-  do {
-    const page = await client.send(
-      new QueryCommand({
-        ...input,
-        ExclusiveStartKey: startKey,
-        ...(Number.isFinite(limit) ? { Limit: Math.max(1, limit - items.length) } : {}),
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey !== undefined && items.length < limit);
-  return items.slice(0, limit);
-}
+export const queryItems = queryAll;

@@ -1,16 +1,12 @@
 import { createHash } from "node:crypto";
-import {
-  type AttributeValue,
-  type DynamoDBClient,
-  GetItemCommand,
-  QueryCommand,
-} from "@aws-sdk/client-dynamodb";
+import { type DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { z } from "zod";
 import { DecimalSchema, IsoTimestampSchema, NonNegativeIntegerSchema } from "#schemas/common.ts";
 import { CarParkSchema } from "#schemas/parking.ts";
 import { type StoredEventStatus, StoredEventStatusSchema } from "#schemas/stored-events.ts";
 import { addDecimals } from "./decimal.ts";
+import { queryPartition } from "./pages.ts";
 import { PositionStateSchema } from "./positions.ts";
 
 /**
@@ -115,22 +111,8 @@ export async function queryAggregates(
   tableName: string,
   pk: string,
 ): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await client.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: "pk = :pk",
-        ExpressionAttributeValues: { ":pk": { S: pk } },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    items.push(...(page.Items ?? []).map((item) => unmarshall(item)));
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
-  return items;
+  const items = await queryPartition(client, tableName, "pk", pk);
+  return items.map((item) => unmarshall(item));
 }
 
 /** Pet counts across all shards. */

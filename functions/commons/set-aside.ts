@@ -1,19 +1,25 @@
 import { gunzipSync, gzipSync } from "node:zlib";
+import { DeleteItemCommand, type DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import {
-  type AttributeValue,
-  DeleteItemCommand,
-  type DynamoDBClient,
-  PutItemCommand,
-  ScanCommand,
-} from "@aws-sdk/client-dynamodb";
+  DeadLetterSetAsideSchema,
+  type SetAsideItem,
+  SetAsideItemSchema,
+  type SetAsideKind,
+  SetAsideKinds,
+  type StreamRecordSetAside,
+} from "#schemas/set-aside.ts";
+import { type AttributeMap, scanAll } from "./pages.ts";
 
 /**
- * The set-aside table: stream records and events the pipeline could not deliver, kept with the
- * reason so an operator can fix the cause and redrive them.
+ * The set-aside table in DynamoDB: every set-aside item is written by {@link encodeSetAside} and
+ * read by {@link decodeSetAside}, both through `SetAsideItemSchema` (`schemas/set-aside.ts`).
  *
- * Items have a deterministic id, so setting the same thing aside again (a retried batch) writes
- * the same item instead of a second one. The whole record is kept: as JSON text when small, as
- * gzip in a Binary attribute when large, so the item stays under DynamoDB's 400 KB.
+ * Stored form, kept as redrive has always read it: a stream record has no `kind` attribute; a
+ * record is JSON text in `record` when small, gzip in the Binary `recordGzip` when large (so the
+ * item stays under DynamoDB's 400 KB), or only described in `recordOmitted` when too large even
+ * then; a dead letter keeps its event as JSON text in `event` and its message attributes as
+ * top-level attributes.
  */
 
 /** Records whose JSON is larger than this are stored gzipped. */
@@ -22,34 +28,21 @@ export const SET_ASIDE_INLINE_LIMIT_BYTES = 64 * 1024;
 /** Gzipped records larger than this are not stored (the item would exceed 400 KB). */
 export const SET_ASIDE_MAX_RECORD_BYTES = 380 * 1024;
 
-/** Why something was set aside, and where it came from. */
-export interface SetAsideEntry {
-  /** Deterministic id, see {@link setAsideId}. */
+/** What the fan-out plans to set aside for a record; stamped with the time when written. */
+export type SetAsideEntry = Omit<StreamRecordSetAside, "kind" | "setAsideAt" | "recordOmitted">;
+
+/** A set-aside item that does not fit the schema, with why: listed, never redriven blindly. */
+export interface UnreadableSetAside {
   readonly id: string;
-  /** Machine-readable reason, the name of the error class (e.g. "SchemaViolationError"). */
-  readonly reasonCode: string;
-  /** What went wrong, the value, and the fix. */
+  /** Its `kind` attribute as stored (`stream-record` when it has none). */
+  readonly kind: string;
   readonly reason: string;
-  /** Source table name ("unknown" when the record names none). */
-  readonly table: string;
-  readonly sequenceNumber: string;
-  /** Id of the event that could not be published, when the reason concerns one event. */
-  readonly eventId?: string;
-  readonly detailType?: string;
-  /** The whole stream record as delivered. */
-  readonly record: unknown;
 }
 
-/** A set-aside item as read back. */
-export interface SetAsideItem extends Omit<SetAsideEntry, "record"> {
-  readonly setAsideAt: string;
-  /**
-   * Who set it aside when not the fan-out: "dead-letter" (local EventBridge), "consumer-rejected",
-   * "stream-batch-failure" (the local on-failure destination). Absent for the fan-out's records.
-   */
-  readonly kind?: string;
-  /** The stream record, or undefined when it was too large to keep. */
-  readonly record: unknown;
+/** Every set-aside item read, and those that could not be. */
+export interface SetAsideListing {
+  readonly items: SetAsideItem[];
+  readonly unreadable: UnreadableSetAside[];
 }
 
 /**
@@ -60,31 +53,108 @@ export function setAsideId(table: string, sequenceNumber: string, detailType?: s
   return detailType === undefined ? `${table}#${sequenceNumber}` : `${table}#${sequenceNumber}#${detailType}`;
 }
 
-/** The PutItem item of a set-aside entry. */
-export function setAsideItem(entry: SetAsideEntry, now: Date = new Date()): Record<string, AttributeValue> {
-  const item: Record<string, AttributeValue> = {
-    id: { S: entry.id },
-    reasonCode: { S: entry.reasonCode },
-    reason: { S: entry.reason },
-    table: { S: entry.table },
-    sequenceNumber: { S: entry.sequenceNumber },
-    setAsideAt: { S: now.toISOString() },
-  };
-  if (entry.eventId !== undefined) item.eventId = { S: entry.eventId };
-  if (entry.detailType !== undefined) item.detailType = { S: entry.detailType };
-  const json = JSON.stringify(entry.record) ?? "null";
-  if (Buffer.byteLength(json, "utf8") <= SET_ASIDE_INLINE_LIMIT_BYTES) {
-    item.record = { S: json };
-  } else {
-    const gzipped = gzipSync(json);
-    if (gzipped.byteLength <= SET_ASIDE_MAX_RECORD_BYTES) item.recordGzip = { B: gzipped };
-    else item.recordOmitted = { S: `record is ${gzipped.byteLength} bytes gzipped, too large to keep` };
-  }
-  return item;
+/** The attributes that keep a record: inline JSON, gzip, or why it is not kept. */
+function recordAttributes(record: unknown): AttributeMap {
+  const json = JSON.stringify(record) ?? "null";
+  if (Buffer.byteLength(json, "utf8") <= SET_ASIDE_INLINE_LIMIT_BYTES) return { record: { S: json } };
+  const gzipped = gzipSync(json);
+  if (gzipped.byteLength <= SET_ASIDE_MAX_RECORD_BYTES) return { recordGzip: { B: gzipped } };
+  return { recordOmitted: { S: `record is ${gzipped.byteLength} bytes gzipped, too large to keep` } };
 }
 
 /**
- * Writes a set-aside entry (idempotent: the same id overwrites the same item).
+ * The DynamoDB item of a set-aside item, in the stored form described above.
+ *
+ * @example
+ * encodeSetAside({ kind: "stream-record", id: "pets#1", reasonCode: "SchemaViolationError", … });
+ */
+export function encodeSetAside(item: SetAsideItem): AttributeMap {
+  const plain = (fields: object) => marshall(fields, { removeUndefinedValues: true });
+  switch (item.kind) {
+    case SetAsideKinds.streamRecord: {
+      const { kind: _stored_without_kind, record, recordOmitted, ...fields } = item;
+      return {
+        ...plain(fields),
+        ...(recordOmitted === undefined ? recordAttributes(record) : { recordOmitted: { S: recordOmitted } }),
+      };
+    }
+    case SetAsideKinds.deadLetter: {
+      const { event, attributes, ...fields } = item;
+      return { ...plain(attributes), ...plain(fields), event: { S: JSON.stringify(event) } };
+    }
+    default: {
+      const { record, ...fields } = item;
+      return { ...plain(fields), ...recordAttributes(record) };
+    }
+  }
+}
+
+function decodeRecord(attributes: AttributeMap): unknown {
+  if (attributes.record?.S !== undefined) return JSON.parse(attributes.record.S);
+  if (attributes.recordGzip?.B !== undefined)
+    return JSON.parse(gunzipSync(attributes.recordGzip.B).toString("utf8"));
+  return undefined;
+}
+
+/** The fields of a stored item in the schema's shape: kind filled in, record and event parsed. */
+function schemaShape(attributes: AttributeMap): Record<string, unknown> {
+  const { record: _r, recordGzip: _g, ...rest } = attributes;
+  const fields: Record<string, unknown> = unmarshall(rest);
+  const kind = fields.kind ?? SetAsideKinds.streamRecord;
+  if (kind !== SetAsideKinds.deadLetter) return { ...fields, kind, record: decodeRecord(attributes) };
+  const known = new Set(Object.keys(DeadLetterSetAsideSchema.shape));
+  return {
+    ...Object.fromEntries(Object.entries(fields).filter(([key]) => known.has(key))),
+    event: typeof fields.event === "string" ? JSON.parse(fields.event) : fields.event,
+    attributes: Object.fromEntries(Object.entries(fields).filter(([key]) => !known.has(key))),
+  };
+}
+
+/**
+ * A set-aside item read from DynamoDB, checked against the schema (`safeParse` style): an item
+ * that does not fit says which attribute and why, so one bad item never hides the others.
+ */
+export function decodeSetAside(
+  attributes: AttributeMap,
+): { success: true; data: SetAsideItem } | { success: false; error: UnreadableSetAside } {
+  const id = attributes.id?.S ?? "(no id)";
+  const kind = attributes.kind?.S ?? SetAsideKinds.streamRecord;
+  let shape: Record<string, unknown>;
+  try {
+    shape = schemaShape(attributes);
+  } catch (cause) {
+    return {
+      success: false,
+      error: { id, kind, reason: `its record or event is not JSON: ${(cause as Error).message}` },
+    };
+  }
+  const parsed = SetAsideItemSchema.safeParse(shape);
+  if (parsed.success) return { success: true, data: parsed.data };
+  const issues = parsed.error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.join(".") || "(item)"}: ${issue.message}`)
+    .join("; ");
+  return { success: false, error: { id, kind, reason: `it does not fit the set-aside schema: ${issues}` } };
+}
+
+/**
+ * The item `consumer.ts` writes for a rejected event before it adds `kind` and `consumer`: the
+ * stored form of a set-aside item without its kind.
+ */
+export function setAsideItem(
+  entry: Omit<SetAsideEntry, "reasonCode"> & { readonly reasonCode: string },
+  now: Date = new Date(),
+): AttributeMap {
+  const { record, ...fields } = entry;
+  return {
+    ...marshall({ ...fields, setAsideAt: now.toISOString() }, { removeUndefinedValues: true }),
+    ...recordAttributes(record),
+  };
+}
+
+/**
+ * Writes a set-aside item (idempotent where its id is deterministic: the same id overwrites the
+ * same item).
  *
  * @param options.abortSignal - Abandons the write when it fires (e.g. when the invocation's time
  * runs out), as every SDK call takes it.
@@ -92,46 +162,47 @@ export function setAsideItem(entry: SetAsideEntry, now: Date = new Date()): Reco
 export async function writeSetAside(
   client: DynamoDBClient,
   tableName: string,
-  entry: SetAsideEntry,
-  now?: Date,
+  item: SetAsideItem,
   options: { readonly abortSignal?: AbortSignal } = {},
 ): Promise<void> {
   await client.send(
-    new PutItemCommand({ TableName: tableName, Item: setAsideItem(entry, now) }),
+    new PutItemCommand({ TableName: tableName, Item: encodeSetAside(item) }),
     options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal },
   );
 }
 
-/** Decodes a set-aside item read from DynamoDB. */
-export function fromSetAsideItem(item: Record<string, AttributeValue>): SetAsideItem {
-  let record: unknown;
-  if (item.record?.S !== undefined) record = JSON.parse(item.record.S);
-  else if (item.recordGzip?.B !== undefined)
-    record = JSON.parse(gunzipSync(item.recordGzip.B).toString("utf8"));
-  return {
-    id: item.id?.S ?? "",
-    reasonCode: item.reasonCode?.S ?? "",
-    reason: item.reason?.S ?? "",
-    table: item.table?.S ?? "",
-    sequenceNumber: item.sequenceNumber?.S ?? "",
-    setAsideAt: item.setAsideAt?.S ?? "",
-    ...(item.eventId?.S === undefined ? {} : { eventId: item.eventId.S }),
-    ...(item.detailType?.S === undefined ? {} : { detailType: item.detailType.S }),
-    ...(item.kind?.S === undefined ? {} : { kind: item.kind.S }),
-    record,
-  };
+/** The scan filter that keeps one kind (a stream record is the item without a `kind`). */
+function kindFilter(kind: SetAsideKind) {
+  return kind === SetAsideKinds.streamRecord
+    ? { FilterExpression: "attribute_not_exists(#kind)", ExpressionAttributeNames: { "#kind": "kind" } }
+    : {
+        FilterExpression: "#kind = :kind",
+        ExpressionAttributeNames: { "#kind": "kind" },
+        ExpressionAttributeValues: { ":kind": { S: kind } },
+      };
 }
 
-/** Reads every set-aside item (a full scan: the table holds only what needs an operator). */
-export async function readSetAside(client: DynamoDBClient, tableName: string): Promise<SetAsideItem[]> {
+/**
+ * Reads every set-aside item, or those of one kind (a full scan: the table holds only what needs
+ * an operator). Items that do not fit the schema are listed apart in `unreadable`.
+ */
+export async function readSetAside(
+  client: DynamoDBClient,
+  tableName: string,
+  options: { readonly kind?: SetAsideKind } = {},
+): Promise<SetAsideListing> {
+  const scanned = await scanAll(client, {
+    TableName: tableName,
+    ...(options.kind === undefined ? {} : kindFilter(options.kind)),
+  });
   const items: SetAsideItem[] = [];
-  let startKey: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await client.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: startKey }));
-    for (const item of page.Items ?? []) items.push(fromSetAsideItem(item));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey !== undefined);
-  return items;
+  const unreadable: UnreadableSetAside[] = [];
+  for (const attributes of scanned) {
+    const decoded = decodeSetAside(attributes);
+    if (decoded.success) items.push(decoded.data);
+    else unreadable.push(decoded.error);
+  }
+  return { items, unreadable };
 }
 
 /** Deletes a set-aside item once it has been redriven. */

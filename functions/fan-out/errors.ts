@@ -4,7 +4,8 @@
  */
 
 import { RippleError } from "#commons/errors.ts";
-import type { FanOutStats } from "./fan-out.ts";
+import type { FanOutReasonCode } from "#schemas/set-aside.ts";
+import type { FanOutStats } from "./stats.ts";
 
 /** Base class of fan-out errors. */
 export class FanOutError extends RippleError {
@@ -12,6 +13,14 @@ export class FanOutError extends RippleError {
     super(message, options);
     this.name = "FanOutError";
   }
+}
+
+/**
+ * Why a record or event is set aside; its name is the set-aside item's `reasonCode`, one of
+ * `SetAsideReasonCodes.fanOut`.
+ */
+export abstract class SetAsideReason extends FanOutError {
+  abstract override readonly name: FanOutReasonCode;
 }
 
 /**
@@ -28,41 +37,26 @@ export class UnresumableBatchError extends FanOutError {
 }
 
 /** The stream record lacks something Lambda always delivers (sequence number, keys, image, …). */
-export class MalformedRecordError extends FanOutError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "MalformedRecordError";
-  }
+export class MalformedRecordError extends SetAsideReason {
+  override readonly name = "MalformedRecordError";
 }
 
 /** The record comes from a table that is not a declared stream source. */
-export class UnknownSourceTableError extends FanOutError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "UnknownSourceTableError";
-  }
+export class UnknownSourceTableError extends SetAsideReason {
+  override readonly name = "UnknownSourceTableError";
 }
 
 /** The image (or keys) does not satisfy the event's data schema. */
-export class SchemaViolationError extends FanOutError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "SchemaViolationError";
-  }
+export class SchemaViolationError extends SetAsideReason {
+  override readonly name = "SchemaViolationError";
 }
 
 /** The change was made this many pipeline hops deep: publishing it would feed a loop. */
-export class LoopDepthExceededError extends FanOutError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "LoopDepthExceededError";
-  }
+export class LoopDepthExceededError extends SetAsideReason {
+  override readonly name = "LoopDepthExceededError";
 }
 
 /** The event is larger than one PutEvents entry may be. */
-export class OversizedEventError extends FanOutError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "OversizedEventError";
-  }
+export class OversizedEventError extends SetAsideReason {
+  override readonly name = "OversizedEventError";
 }

@@ -1,19 +1,22 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { EventBridgeClient, PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
+import type { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import type { DynamoDBBatchItemFailure, DynamoDBRecord } from "aws-lambda";
 import {
   DEFAULT_SAFETY_MARGIN_MS,
   type PublishOptions,
+  type PublishOutcome,
   publishEntries,
   withinTime,
 } from "#commons/publisher.ts";
 import { type SetAsideEntry, setAsideId, writeSetAside } from "#commons/set-aside.ts";
 import { FanOutMetrics, REJECTED_BY_EVENTBRIDGE } from "#schemas/contracts.ts";
+import { SetAsideKinds } from "#schemas/set-aside.ts";
 import type { FanOutConfig } from "./config.ts";
 import { UnresumableBatchError } from "./errors.ts";
 import { type PreparedEvent, planRecord } from "./map-record.ts";
+import type { FanOutStats } from "./stats.ts";
 
 /** What the fan-out talks to: the two clients (stubbed at `send` in unit tests) and its clock. */
 export interface FanOutDeps {
@@ -32,20 +35,7 @@ export interface FanOutDeps {
   readonly logger?: Logger;
 }
 
-/** Counts behind the fan-out's metrics. */
-export interface FanOutStats {
-  readonly recordsIn: number;
-  /** Events EventBridge accepted. */
-  readonly eventsOut: number;
-  /** Entry failures over all PutEvents attempts, retried ones included. */
-  readonly failedEntries: number;
-  /** Records or events written to the set-aside table. */
-  readonly setAsideRecords: number;
-  /** Now minus the oldest record's ApproximateCreationDateTime. */
-  readonly batchAgeMs: number;
-  /** Records not fully delivered (from the earliest one on, the batch comes again). */
-  readonly undeliveredRecords: number;
-}
+export type { FanOutStats } from "./stats.ts";
 
 /** The partial batch response plus what happened. */
 export interface FanOutResult {
@@ -71,82 +61,115 @@ export interface FanOutResult {
  * number to name (then the whole batch is retried, nothing is skipped); it carries the stats.
  */
 export async function fanOut(records: readonly DynamoDBRecord[], deps: FanOutDeps): Promise<FanOutResult> {
-  const { config } = deps;
   const now = deps.now ?? Date.now;
   const undelivered = new Uint8Array(records.length);
-
-  const entries: PutEventsRequestEntry[] = [];
-  const sizes: number[] = [];
-  const owners: number[] = [];
-  const prepared: PreparedEvent[] = [];
-  const setAside: { entry: SetAsideEntry; owner: number }[] = [];
-  let oldestSeconds = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < records.length; i++) {
-    const record = records[i] as DynamoDBRecord;
-    const seconds = record.dynamodb?.ApproximateCreationDateTime;
-    if (typeof seconds === "number" && seconds < oldestSeconds) oldestSeconds = seconds;
-    const plan = planRecord(record, config);
-    for (const event of plan.events as PreparedEvent[]) {
-      entries.push(event.entry);
-      prepared.push(event);
-      sizes.push(event.size);
-      owners.push(i);
-    }
-    for (const entry of plan.setAside) setAside.push({ entry, owner: i });
-  }
-
-  const setAsideAt = new Date(now());
-  const safetyMarginMs = deps.publish?.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS;
-  // A set-aside write gets what is left before the safety margin; one that does not answer by
-  // then leaves its record undelivered, so the batch resumes there instead of timing out.
-  const writeWithinTime = (entry: SetAsideEntry) =>
-    withinTime(deps.remainingTimeMs() - safetyMarginMs, "PutItem to the set-aside table", (abortSignal) =>
-      writeSetAside(deps.dynamodb, config.setAsideTableName, entry, setAsideAt, { abortSignal }),
-    );
+  const batch = planBatch(records, deps.config);
+  const writeWithinTime = setAsideWriter(deps, new Date(now()).toISOString());
   const [published, setAsideResults] = await Promise.all([
-    entries.length === 0
+    batch.events.length === 0
       ? undefined
       : publishEntries(
           deps.eventBridge,
-          entries,
-          { ...deps.publish, limits: config.limits, remainingTimeMs: deps.remainingTimeMs },
-          sizes,
+          batch.events.map((e) => e.entry),
+          { ...deps.publish, limits: deps.config.limits, remainingTimeMs: deps.remainingTimeMs },
+          batch.events.map((e) => e.size),
         ),
-    Promise.allSettled(setAside.map(({ entry }) => writeWithinTime(entry))),
+    Promise.allSettled(batch.setAside.map(({ entry }) => writeWithinTime(entry))),
   ]);
 
   // Entries EventBridge refused for good are set aside like unmappable records: retrying them
   // would only hold the shard until its retries run out.
-  const rejected: { entry: SetAsideEntry; owner: number }[] = [];
+  const rejected: OwnedSetAside[] = [];
   let eventsOut = 0;
-  if (published !== undefined) {
-    for (let k = 0; k < entries.length; k++) {
-      const owner = owners[k] as number;
-      if (published.delivered[k]) eventsOut++;
-      else if (published.rejected[k])
-        rejected.push({
-          entry: rejectedEntry(
-            records[owner] as DynamoDBRecord,
-            prepared[k] as PreparedEvent,
-            published.lastError[k],
-          ),
-          owner,
-        });
-      else undelivered[owner] = 1;
-    }
+  for (const [k, event] of published === undefined ? [] : batch.events.entries()) {
+    if (published?.delivered[k]) eventsOut++;
+    else if (published?.rejected[k])
+      rejected.push({
+        entry: rejectedEntry(records[event.owner] as DynamoDBRecord, event, published.lastError[k]),
+        owner: event.owner,
+      });
+    else undelivered[event.owner] = 1;
   }
   if (rejected.length > 0) {
-    const results = await Promise.allSettled(rejected.map(({ entry }) => writeWithinTime(entry)));
-    setAside.push(...rejected);
-    setAsideResults.push(...results);
+    setAsideResults.push(...(await Promise.allSettled(rejected.map(({ entry }) => writeWithinTime(entry)))));
+    batch.setAside.push(...rejected);
   }
-  let setAsideRecords = 0;
-  for (let k = 0; k < setAside.length; k++) {
-    const result = setAsideResults[k] as PromiseSettledResult<void>;
-    const { entry, owner } = setAside[k] as { entry: SetAsideEntry; owner: number };
+  const setAsideRecords = settleSetAside(batch.setAside, setAsideResults, undelivered, deps.logger);
+
+  const earliest = undelivered.indexOf(1);
+  const stats: FanOutStats = {
+    recordsIn: records.length,
+    eventsOut,
+    failedEntries: published?.failedEntries ?? 0,
+    setAsideRecords,
+    batchAgeMs: Number.isFinite(batch.oldestSeconds) ? Math.max(0, now() - batch.oldestSeconds * 1000) : 0,
+    undeliveredRecords: earliest >= 0 ? records.length - earliest : 0,
+  };
+  deps.logger?.info("batch fanned out", { ...stats });
+  if (earliest < 0) return { batchItemFailures: [], stats };
+  return {
+    batchItemFailures: [resumeFrom(records, earliest, batch.events, published, stats, deps.logger)],
+    stats,
+  };
+}
+
+/** A set-aside entry and the index of the record it belongs to. */
+interface OwnedSetAside {
+  readonly entry: SetAsideEntry;
+  readonly owner: number;
+}
+
+/** What a batch's records become, in record order, before anything is sent. */
+interface BatchPlan {
+  readonly events: (PreparedEvent & { readonly owner: number })[];
+  readonly setAside: OwnedSetAside[];
+  /** The oldest record's ApproximateCreationDateTime (epoch seconds); +∞ when none has one. */
+  readonly oldestSeconds: number;
+}
+
+function planBatch(records: readonly DynamoDBRecord[], config: FanOutConfig): BatchPlan {
+  const plan: BatchPlan = { events: [], setAside: [], oldestSeconds: Number.POSITIVE_INFINITY };
+  let oldestSeconds = Number.POSITIVE_INFINITY;
+  for (const [owner, record] of records.entries()) {
+    const seconds = record.dynamodb?.ApproximateCreationDateTime;
+    if (typeof seconds === "number" && seconds < oldestSeconds) oldestSeconds = seconds;
+    const recordPlan = planRecord(record, config);
+    for (const event of recordPlan.events) plan.events.push({ ...event, owner });
+    for (const entry of recordPlan.setAside) plan.setAside.push({ entry, owner });
+  }
+  return { ...plan, oldestSeconds };
+}
+
+/**
+ * Writes one set-aside entry within what is left before the safety margin: one that does not
+ * answer by then leaves its record undelivered, so the batch resumes there instead of timing out.
+ */
+function setAsideWriter(deps: FanOutDeps, setAsideAt: string): (entry: SetAsideEntry) => Promise<void> {
+  const safetyMarginMs = deps.publish?.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS;
+  return (entry) =>
+    withinTime(deps.remainingTimeMs() - safetyMarginMs, "PutItem to the set-aside table", (abortSignal) =>
+      writeSetAside(
+        deps.dynamodb,
+        deps.config.setAsideTableName,
+        { kind: SetAsideKinds.streamRecord, ...entry, setAsideAt },
+        { abortSignal },
+      ),
+    );
+}
+
+/** Logs each set-aside write, marks the records of failed ones undelivered; how many succeeded. */
+function settleSetAside(
+  setAside: readonly OwnedSetAside[],
+  results: readonly PromiseSettledResult<void>[],
+  undelivered: Uint8Array,
+  logger: Logger | undefined,
+): number {
+  let written = 0;
+  for (const [k, { entry, owner }] of setAside.entries()) {
+    const result = results[k] as PromiseSettledResult<void>;
     if (result.status === "fulfilled") {
-      setAsideRecords++;
-      deps.logger?.warn("set aside", {
+      written++;
+      logger?.warn("set aside", {
         setAsideId: entry.id,
         reasonCode: entry.reasonCode,
         reason: entry.reason,
@@ -155,50 +178,44 @@ export async function fanOut(records: readonly DynamoDBRecord[], deps: FanOutDep
       });
     } else {
       undelivered[owner] = 1;
-      deps.logger?.error("could not write set-aside item; the record will come again", {
+      logger?.error("could not write set-aside item; the record will come again", {
         setAsideId: entry.id,
         reason: entry.reason,
         error: result.reason as Error,
       });
     }
   }
+  return written;
+}
 
-  const earliest = undelivered.indexOf(1);
-  const stats: FanOutStats = {
-    recordsIn: records.length,
-    eventsOut,
-    failedEntries: published?.failedEntries ?? 0,
-    setAsideRecords,
-    batchAgeMs: Number.isFinite(oldestSeconds) ? Math.max(0, now() - oldestSeconds * 1000) : 0,
-    undeliveredRecords: earliest >= 0 ? records.length - earliest : 0,
-  };
-  deps.logger?.info("batch fanned out", { ...stats });
-  const batchItemFailures: DynamoDBBatchItemFailure[] = [];
-  if (earliest >= 0) {
-    const record = records[earliest] as DynamoDBRecord;
-    const sequenceNumber = record.dynamodb?.SequenceNumber;
-    let firstFailed = -1;
-    for (let k = owners.indexOf(earliest); k >= 0 && k < owners.length && owners[k] === earliest; k++) {
-      if (published?.delivered[k] === false) {
-        firstFailed = k;
-        break;
-      }
-    }
-    deps.logger?.error("records not delivered; Lambda resumes from the earliest", {
-      sequenceNumber,
-      undeliveredRecords: stats.undeliveredRecords,
-      lastError: firstFailed >= 0 ? published?.lastError[firstFailed] : undefined,
-    });
-    if (sequenceNumber === undefined) {
-      throw new UnresumableBatchError(
-        `record ${earliest} of the batch (eventID ${record.eventID}) was not delivered and has no SequenceNumber to resume from; failing the whole batch so it comes again`,
-        stats,
-      );
-    }
-    batchItemFailures.push({ itemIdentifier: sequenceNumber });
+/**
+ * The batch item failure that makes Lambda resume from record `earliest`.
+ *
+ * @throws {UnresumableBatchError} when that record has no sequence number to name.
+ */
+function resumeFrom(
+  records: readonly DynamoDBRecord[],
+  earliest: number,
+  events: BatchPlan["events"],
+  published: PublishOutcome | undefined,
+  stats: FanOutStats,
+  logger: Logger | undefined,
+): DynamoDBBatchItemFailure {
+  const record = records[earliest] as DynamoDBRecord;
+  const sequenceNumber = record.dynamodb?.SequenceNumber;
+  const firstFailed = events.findIndex((e, k) => e.owner === earliest && published?.delivered[k] === false);
+  logger?.error("records not delivered; Lambda resumes from the earliest", {
+    sequenceNumber,
+    undeliveredRecords: stats.undeliveredRecords,
+    lastError: firstFailed >= 0 ? published?.lastError[firstFailed] : undefined,
+  });
+  if (sequenceNumber === undefined) {
+    throw new UnresumableBatchError(
+      `record ${earliest} of the batch (eventID ${record.eventID}) was not delivered and has no SequenceNumber to resume from; failing the whole batch so it comes again`,
+      stats,
+    );
   }
-
-  return { batchItemFailures, stats };
+  return { itemIdentifier: sequenceNumber };
 }
 
 function rejectedEntry(
@@ -206,9 +223,7 @@ function rejectedEntry(
   event: PreparedEvent,
   error: string | undefined,
 ): SetAsideEntry {
-  const table =
-    (JSON.parse(event.entry.Detail ?? "{}") as { metadata?: { table?: string } }).metadata?.table ??
-    "unknown";
+  const { table } = event;
   const sequenceNumber = record.dynamodb?.SequenceNumber ?? "unknown";
   return {
     id: setAsideId(table, sequenceNumber, event.detailType),

@@ -15,13 +15,13 @@ import { deterministicEventId } from "#commons/event-id.ts";
 import { entrySize } from "#commons/publisher.ts";
 import { type SetAsideEntry, setAsideId } from "#commons/set-aside.ts";
 import type { ChangeKind, DomainEvent, EventMetadata } from "#schemas/domain-events.ts";
-import type { FanOutConfig, FanOutSource } from "./config.ts";
+import type { FanOutConfig, FanOutSource, ResolvedSource } from "./config.ts";
 import {
-  type FanOutError,
   LoopDepthExceededError,
   MalformedRecordError,
   OversizedEventError,
   SchemaViolationError,
+  type SetAsideReason,
   UnknownSourceTableError,
 } from "./errors.ts";
 
@@ -31,6 +31,8 @@ export interface PreparedEvent {
   readonly size: number;
   readonly eventId: string;
   readonly detailType: string;
+  /** Source table as declared (the event's `metadata.table`), so no one re-parses `Detail` for it. */
+  readonly table: string;
 }
 
 /** What a stream record becomes: events to publish and what to set aside instead. */
@@ -112,7 +114,7 @@ function recordLevel(
   record: DynamoDBRecord,
   table: string,
   sequenceNumber: string,
-  error: FanOutError,
+  error: SetAsideReason,
 ): RecordPlan {
   return {
     events: [],
@@ -129,6 +131,36 @@ function recordLevel(
   };
 }
 
+/** What the checks of a record establish before its events are built. */
+interface CheckedRecord {
+  readonly record: DynamoDBRecord;
+  readonly resolved: ResolvedSource;
+  /** Source table as declared. */
+  readonly table: string;
+  readonly sequenceNumber: string;
+  readonly kind: ChangeKind;
+  readonly events: readonly DomainEvent[];
+  readonly seconds: number;
+}
+
+/** A record whose keys and image were read as plain values. */
+interface ReadRecord extends CheckedRecord {
+  readonly keys: { [key: string]: PlainValue };
+  readonly image: { [key: string]: PlainValue } | undefined;
+  readonly notes: ConversionNotes;
+}
+
+/** Either what the next step needs, or the plan that sets the record aside (or skips it). */
+type Step<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly plan: RecordPlan };
+
+const ok = <T>(value: T): Step<T> => ({ ok: true, value });
+const stop = (plan: RecordPlan): Step<never> => ({ ok: false, plan });
+/** Sets a record aside as a whole: `refuse(error)` stops its plan there. */
+const refuser =
+  (record: DynamoDBRecord, table: string, sequenceNumber: string) =>
+  (error: SetAsideReason): Step<never> =>
+    stop(recordLevel(record, table, sequenceNumber, error));
+
 /**
  * Maps one stream record to the domain events the declaration says its change becomes, ready to
  * publish, or to what must be set aside (with the reason) because it can never be published.
@@ -137,14 +169,38 @@ function recordLevel(
  * its shard.
  */
 export function planRecord(record: DynamoDBRecord, config: FanOutConfig): RecordPlan {
+  const checked = checkRecord(record, config);
+  if (!checked.ok) return checked.plan;
+  const read = readImages(checked.value);
+  if (!read.ok) return read.plan;
+  const depth = pipelineDepth(read.value, config.maxDepth);
+  if (!depth.ok) return depth.plan;
+  const plan: RecordPlan = { events: [], setAside: [] };
+  for (const event of read.value.events) {
+    const prepared = prepareEvent(
+      read.value,
+      event,
+      depth.value,
+      config.busName,
+      config.limits.putEventsEntryBytes,
+    );
+    if ("entry" in prepared) plan.events.push(prepared);
+    else plan.setAside.push(prepared);
+  }
+  return plan;
+}
+
+/** Sequence number, declared source, change kind and creation time of a record, each checked. */
+function checkRecord(record: DynamoDBRecord, config: FanOutConfig): Step<CheckedRecord> {
   const stream = record.dynamodb;
   const physicalTable = tableOfArn(record.eventSourceARN ?? "") ?? "unknown";
   const sequenceNumber = stream?.SequenceNumber;
   if (sequenceNumber === undefined || !/^\d{1,40}$/.test(sequenceNumber)) {
-    return recordLevel(
+    return refuser(
       record,
       physicalTable,
       sequenceNumber ?? `eventID-${record.eventID ?? "unknown"}`,
+    )(
       new MalformedRecordError(
         `stream record ${record.eventID ?? "(no eventID)"} has no valid dynamodb.SequenceNumber (given ${JSON.stringify(sequenceNumber)}); only records as DynamoDB Streams delivers them can be published`,
       ),
@@ -152,80 +208,77 @@ export function planRecord(record: DynamoDBRecord, config: FanOutConfig): Record
   }
   const resolved = config.sources.get(physicalTable);
   if (resolved === undefined) {
-    return recordLevel(
+    return refuser(
       record,
       physicalTable,
       sequenceNumber,
+    )(
       new UnknownSourceTableError(
         `table "${physicalTable}" (from eventSourceARN ${JSON.stringify(record.eventSourceARN)}) is not a declared stream source; declare it under sources in infra/pipeline.ts or remove it from the fan-out's event source mappings`,
       ),
     );
   }
   const table = resolved.declaredName;
-
+  const refuse = refuser(record, table, sequenceNumber);
   const kind = changeKindOf(record);
   if (kind === undefined) {
-    return recordLevel(
-      record,
-      table,
-      sequenceNumber,
+    return refuse(
       new MalformedRecordError(
         `record ${sequenceNumber} of ${table} has eventName ${JSON.stringify(record.eventName)}; expected INSERT, MODIFY or REMOVE`,
       ),
     );
   }
   const events = declaredEvents(resolved.source, kind);
-  if (events.length === 0) return { events: [], setAside: [] };
-
+  if (events.length === 0) return stop({ events: [], setAside: [] });
   const seconds = stream?.ApproximateCreationDateTime;
   // Epoch seconds between 1970 and 5138: outside that the record is no DynamoDB record.
   if (typeof seconds !== "number" || !(seconds >= 0 && seconds < 1e11)) {
-    return recordLevel(
-      record,
-      table,
-      sequenceNumber,
+    return refuse(
       new MalformedRecordError(
         `record ${sequenceNumber} of ${table} has no valid dynamodb.ApproximateCreationDateTime (given ${JSON.stringify(seconds)}); expected epoch seconds such as 1764518712`,
       ),
     );
   }
-  const changedAt = isoOfSeconds(seconds);
+  return ok({ record, resolved, table, sequenceNumber, kind, events, seconds });
+}
 
-  let keys: { [key: string]: PlainValue };
-  let image: { [key: string]: PlainValue } | undefined;
+/** The record's keys and (for INSERT and MODIFY) new image as plain values. */
+function readImages(checked: CheckedRecord): Step<ReadRecord> {
+  const { record, table, sequenceNumber, kind } = checked;
+  const refuse = refuser(record, table, sequenceNumber);
+  const stream = record.dynamodb;
   const notes: ConversionNotes = { protoKeys: 0 };
   try {
     if (stream?.Keys === undefined) throw new Error("dynamodb.Keys is missing");
-    keys = toPlainItem(stream.Keys as Record<string, StreamAttributeValue>);
-    if (kind === "INSERT" || kind === "MODIFY") {
-      if (stream.NewImage === undefined) {
-        throw new Error(
-          `dynamodb.NewImage is missing on this ${kind} record; set the table's stream view type to NEW_IMAGE`,
-        );
-      }
-      image = toPlainItem(stream.NewImage as Record<string, StreamAttributeValue>, "$", notes);
+    const keys = toPlainItem(stream.Keys as Record<string, StreamAttributeValue>);
+    if (kind !== "INSERT" && kind !== "MODIFY") return ok({ ...checked, keys, image: undefined, notes });
+    if (stream.NewImage === undefined) {
+      throw new Error(
+        `dynamodb.NewImage is missing on this ${kind} record; set the table's stream view type to NEW_IMAGE`,
+      );
     }
+    const image = toPlainItem(stream.NewImage as Record<string, StreamAttributeValue>, "$", notes);
+    return ok({ ...checked, keys, image, notes });
   } catch (cause) {
-    return recordLevel(
-      record,
-      table,
-      sequenceNumber,
+    return refuse(
       new MalformedRecordError(
         `record ${sequenceNumber} of ${table} cannot be read: ${(cause as Error).message}`,
         { cause },
       ),
     );
   }
+}
 
+/** How many pipeline hops deep the change was made (`rippleOrigin.depth` + 1), within `maxDepth`. */
+function pipelineDepth(read: ReadRecord, maxDepth: number): Step<number> {
+  const { record, table, sequenceNumber } = read;
+  const refuse = refuser(record, table, sequenceNumber);
   let depth = 0;
-  const origin = image?.rippleOrigin;
+  const origin = read.image?.rippleOrigin;
   if (origin !== undefined && origin !== null && typeof origin === "object" && !Array.isArray(origin)) {
     const originDepth = Number(origin.depth);
     if (!Number.isSafeInteger(originDepth) || originDepth < 0) {
-      return recordLevel(
-        record,
-        table,
-        sequenceNumber,
+      return refuse(
         new SchemaViolationError(
           `record ${sequenceNumber} of ${table}: rippleOrigin.depth must be a whole number of 0 or more (given ${JSON.stringify(origin.depth)}); consumers stamp it as their event's depth`,
         ),
@@ -233,65 +286,66 @@ export function planRecord(record: DynamoDBRecord, config: FanOutConfig): Record
     }
     depth = originDepth + 1;
   }
-  if (depth > config.maxDepth) {
-    return recordLevel(
-      record,
-      table,
-      sequenceNumber,
+  if (depth > maxDepth) {
+    return refuse(
       new LoopDepthExceededError(
-        `record ${sequenceNumber} of ${table} was written ${depth} pipeline hops deep, over fanOut.maxDepth ${config.maxDepth}: publishing it would feed a loop; find the consumer named in rippleOrigin (${JSON.stringify(origin)}) that writes back into a source table`,
+        `record ${sequenceNumber} of ${table} was written ${depth} pipeline hops deep, over fanOut.maxDepth ${maxDepth}: publishing it would feed a loop; find the consumer named in rippleOrigin (${JSON.stringify(origin)}) that writes back into a source table`,
       ),
     );
   }
+  return ok(depth);
+}
 
+/** One declared event of a read record: its PutEvents entry, or why it is set aside. */
+function prepareEvent(
+  read: ReadRecord,
+  event: DomainEvent,
+  depth: number,
+  busName: string,
+  entryLimit: number,
+): PreparedEvent | SetAsideEntry {
+  const { record, table, sequenceNumber, keys, image, notes, seconds } = read;
   // Schemas strip a key named __proto__ like no other; under a stand-in name it is validated and
   // kept (or stripped) by the same rules as any other key, then named __proto__ again.
   const input = notes.protoKeys > 0 && image !== undefined ? disguiseProtoKeys(image) : (image ?? keys);
-  const plan: RecordPlan = { events: [], setAside: [] };
-  for (const event of events) {
-    const detailType = event.detailType;
-    const eventId = deterministicEventId(table, sequenceNumber, detailType);
-    const parsed = event.dataSchema.safeParse(input);
-    if (!parsed.success) {
-      const error = new SchemaViolationError(
-        `record ${sequenceNumber} of ${table} does not fit ${detailType} v${event.version}: ${describeIssues(parsed.error, input)}; fix the item (or the producer that wrote it) and redrive`,
-        { cause: parsed.error },
-      );
-      plan.setAside.push(setAsideFor(record, table, sequenceNumber, eventId, detailType, error));
-      continue;
-    }
-    const metadata: EventMetadata = {
-      eventId,
-      version: event.version,
-      table,
-      change: kind,
-      sequenceNumber,
-      changedAt,
-      keys: keys as Record<string, string>,
-      depth,
-    };
-    const entry: PutEventsRequestEntry = {
-      Time: new Date(seconds * 1000),
-      Source: event.source,
-      DetailType: detailType,
-      Detail: JSON.stringify({
-        metadata,
-        data: notes.protoKeys > 0 ? revealProtoKeys(parsed.data) : parsed.data,
-      }),
-      EventBusName: config.busName,
-    };
-    const size = entrySize(entry);
-    const limit = config.limits.putEventsEntryBytes;
-    if (size > limit) {
-      const error = new OversizedEventError(
-        `${detailType} of record ${sequenceNumber} of ${table} is ${size} bytes; a PutEvents entry may be at most ${limit} bytes (limits.putEventsEntryBytes); keep large content out of the item (e.g. in S3, referenced by key)`,
-      );
-      plan.setAside.push(setAsideFor(record, table, sequenceNumber, eventId, detailType, error));
-      continue;
-    }
-    plan.events.push({ entry, size, eventId, detailType });
+  const detailType = event.detailType;
+  const eventId = deterministicEventId(table, sequenceNumber, detailType);
+  const parsed = event.dataSchema.safeParse(input);
+  if (!parsed.success) {
+    const error = new SchemaViolationError(
+      `record ${sequenceNumber} of ${table} does not fit ${detailType} v${event.version}: ${describeIssues(parsed.error, input)}; fix the item (or the producer that wrote it) and redrive`,
+      { cause: parsed.error },
+    );
+    return setAsideFor(record, table, sequenceNumber, eventId, detailType, error);
   }
-  return plan;
+  const metadata: EventMetadata = {
+    eventId,
+    version: event.version,
+    table,
+    change: read.kind,
+    sequenceNumber,
+    changedAt: isoOfSeconds(seconds),
+    keys: keys as Record<string, string>,
+    depth,
+  };
+  const entry: PutEventsRequestEntry = {
+    Time: new Date(seconds * 1000),
+    Source: event.source,
+    DetailType: detailType,
+    Detail: JSON.stringify({
+      metadata,
+      data: notes.protoKeys > 0 ? revealProtoKeys(parsed.data) : parsed.data,
+    }),
+    EventBusName: busName,
+  };
+  const size = entrySize(entry);
+  if (size > entryLimit) {
+    const error = new OversizedEventError(
+      `${detailType} of record ${sequenceNumber} of ${table} is ${size} bytes; a PutEvents entry may be at most ${entryLimit} bytes (limits.putEventsEntryBytes); keep large content out of the item (e.g. in S3, referenced by key)`,
+    );
+    return setAsideFor(record, table, sequenceNumber, eventId, detailType, error);
+  }
+  return { entry, size, eventId, detailType, table };
 }
 
 function setAsideFor(
@@ -300,7 +354,7 @@ function setAsideFor(
   sequenceNumber: string,
   eventId: string,
   detailType: string,
-  error: FanOutError,
+  error: SetAsideReason,
 ): SetAsideEntry {
   return {
     id: setAsideId(table, sequenceNumber, detailType),

@@ -3,6 +3,7 @@ import type { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import type { DynamoDBRecord } from "aws-lambda";
 import { type PublishOptions, publishEntries } from "#commons/publisher.ts";
 import { deleteSetAside, readSetAside } from "#commons/set-aside.ts";
+import { SetAsideKinds } from "#schemas/set-aside.ts";
 import type { FanOutConfig } from "./config.ts";
 import { planRecord } from "./map-record.ts";
 
@@ -15,7 +16,7 @@ export interface RedriveResult {
 }
 
 /**
- * Re-reads the set-aside table and republishes the stream records (items without a `kind`) that now map (after an operator fixed
+ * Re-reads the set-aside table and republishes the stream records (kind `stream-record`) that now map (after an operator fixed
  * the item, the producer, or the declaration), deleting their items; the rest stay, each with its
  * current reason. Event ids are deterministic, so a redriven event carries the id consumers
  * deduplicate on.
@@ -32,9 +33,14 @@ export async function redrive(deps: {
   const remainingTimeMs = deps.remainingTimeMs ?? (() => 60_000 - (Date.now() - started));
   const redriven: string[] = [];
   const remaining: { id: string; reason: string }[] = [];
-  for (const item of await readSetAside(deps.dynamodb, deps.config.setAsideTableName)) {
-    // Dead letters, rejected events and batch descriptions share the table; they are not records.
-    if (item.kind !== undefined) continue;
+  const listing = await readSetAside(deps.dynamodb, deps.config.setAsideTableName, {
+    kind: SetAsideKinds.streamRecord,
+  });
+  remaining.push(
+    ...listing.unreadable.map(({ id, reason }) => ({ id, reason: `cannot be read: ${reason}` })),
+  );
+  for (const item of listing.items) {
+    if (item.kind !== SetAsideKinds.streamRecord) continue;
     if (item.record === undefined) {
       remaining.push({ id: item.id, reason: `record was too large to keep; ${item.reason}` });
       continue;

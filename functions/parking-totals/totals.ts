@@ -1,48 +1,16 @@
 import { type ParkingTotals, ParkingTotalsSchema } from "#commons/aggregates.ts";
+import { occupancyOf, type StatusThresholds } from "#commons/occupancy.ts";
 import { isNewChange, type PositionState, recordChange, type TombstonePolicy } from "#commons/positions.ts";
-import type { CarPark, CarParkStatus } from "#schemas/parking.ts";
+import type { CarPark } from "#schemas/parking.ts";
 
 /**
- * The pure math of parking-totals: percent full, status colour, and applying one car park event
- * to the totals item so that duplicates and stale events change nothing.
+ * The pure math of parking-totals: applying one car park event to the totals item so that
+ * duplicates and stale events change nothing. Percent full and colour follow `#commons/occupancy.ts`.
  */
-
-/** Thresholds of the status colour (`pipeline.parking`). */
-export interface StatusThresholds {
-  readonly amberAtPercent: number;
-  readonly redAtPercent: number;
-}
-
-/**
- * Occupied share of capacity in percent, rounded half up to one decimal, as a canonical decimal
- * ("54.7"). A car park with no capacity has no space: "100".
- */
-export function percentFull(occupied: number, capacity: number): string {
-  if (capacity <= 0) return "100";
-  const doubledTenths = (BigInt(occupied) * 2000n) / BigInt(capacity);
-  const tenths = (doubledTenths + 1n) / 2n;
-  const whole = tenths / 10n;
-  const fraction = tenths % 10n;
-  return fraction === 0n ? whole.toString() : `${whole}.${fraction}`;
-}
-
-/** Red at or above `redAtPercent`, amber at or above `amberAtPercent`, green below. */
-export function statusColour(percent: string, thresholds: StatusThresholds): CarParkStatus {
-  const value = Number(percent);
-  if (value >= thresholds.redAtPercent) return "red";
-  if (value >= thresholds.amberAtPercent) return "amber";
-  return "green";
-}
 
 /** A car park's state as parking-totals keeps it: available, percent and status derived. */
 export function carParkState(park: CarPark, thresholds: StatusThresholds): CarPark {
-  const percent = percentFull(park.occupied, park.capacity);
-  return {
-    ...park,
-    available: park.capacity - park.occupied,
-    percentFull: percent,
-    status: statusColour(percent, thresholds),
-  };
+  return { ...park, ...occupancyOf(park.capacity, park.occupied, thresholds) };
 }
 
 /** Totals item with no car park. */

@@ -1,4 +1,4 @@
-import { type AttributeValue, type DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import {
   AggregateKeys,
@@ -10,6 +10,7 @@ import {
   StoredEventStatsSchema,
 } from "#commons/aggregates.ts";
 import { type ComputedUserStats, canonicalJson, computeUserStats } from "#commons/carbon-stats.ts";
+import { scanAll as scanPages } from "#commons/pages.ts";
 import {
   type CarbonEntry,
   CarbonEntrySchema,
@@ -94,16 +95,8 @@ export function auditTableNames(
 }
 
 async function scanAll(client: DynamoDBClient, tableName: string): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await client.send(
-      new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: start }),
-    );
-    items.push(...(page.Items ?? []).map((item) => unmarshall(item)));
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
-  return items;
+  const items = await scanPages(client, { TableName: tableName, ConsistentRead: true });
+  return items.map((item) => unmarshall(item));
 }
 
 /** Field-by-field differences between two records (compared as canonical JSON). */

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { type DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { marshall } from "@aws-sdk/util-dynamodb";
-import type { EventBridgeEvent } from "./eventbridge/delivery.ts";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { writeSetAside } from "#commons/set-aside.ts";
+import { type DeadLetterEvent, type DeadLetterSetAside, SetAsideKinds } from "#schemas/set-aside.ts";
 
 /**
  * Local dead letters: events a service gave up on, written to the pipeline's set-aside table
@@ -10,7 +10,7 @@ import type { EventBridgeEvent } from "./eventbridge/delivery.ts";
  * function's dead-letter queue) write them; `npm run redrive` puts their events back on the bus.
  */
 export interface DeadLetter {
-  readonly event: EventBridgeEvent;
+  readonly event: DeadLetterEvent;
   /** Rule the event was delivered for ("" when it is not known, as in a function's own DLQ). */
   readonly rule: string;
   /** Target id or function name that failed. */
@@ -29,17 +29,16 @@ export interface DeadLetter {
 }
 
 /** The set-aside item of a dead letter, with the fields every set-aside item carries. */
-export function deadLetterItem(letter: DeadLetter, now: Date): Record<string, unknown> {
+export function deadLetterItem(letter: DeadLetter, now: Date): DeadLetterSetAside {
   const metadata = (letter.event.detail.metadata ?? {}) as Record<string, unknown>;
   const at = now.toISOString();
   return {
-    ...letter.attributes,
+    kind: SetAsideKinds.deadLetter,
     id: `dead-letter#${randomUUID()}`,
-    kind: "dead-letter",
     rule: letter.rule,
     target: letter.target,
     eventBusName: letter.eventBusName,
-    event: JSON.stringify(letter.event),
+    event: letter.event,
     eventId: letter.event.id,
     detailType: letter.event["detail-type"],
     error: letter.error,
@@ -51,6 +50,7 @@ export function deadLetterItem(letter: DeadLetter, now: Date): Record<string, un
     table: typeof metadata.table === "string" ? metadata.table : "unknown",
     sequenceNumber: typeof metadata.sequenceNumber === "string" ? metadata.sequenceNumber : "",
     setAsideAt: at,
+    attributes: letter.attributes,
   };
 }
 
@@ -62,6 +62,6 @@ export async function writeDeadLetter(
   now: Date,
 ): Promise<string> {
   const item = deadLetterItem(letter, now);
-  await dynamodb.send(new PutItemCommand({ TableName: tableName, Item: marshall(item) }));
-  return item.id as string;
+  await writeSetAside(dynamodb, tableName, item);
+  return item.id;
 }

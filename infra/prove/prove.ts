@@ -160,8 +160,11 @@ async function setAsideCount(ctx: Context): Promise<number> {
     credentials: { accessKeyId: "local", secretAccessKey: "local" },
   });
   try {
-    return (await readSetAside(client, tableOf(ctx.pipeline, ctx.pipeline.fanOut.setAsideTable).tableName))
-      .length;
+    const listing = await readSetAside(
+      client,
+      tableOf(ctx.pipeline, ctx.pipeline.fanOut.setAsideTable).tableName,
+    );
+    return listing.items.length + listing.unreadable.length;
   } finally {
     client.destroy();
   }

@@ -2,7 +2,14 @@ import { parseArgs } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import { entrySize, publishEntries } from "#commons/publisher.ts";
-import { deleteSetAside, readSetAside, type SetAsideItem } from "#commons/set-aside.ts";
+import { deleteSetAside, readSetAside, type SetAsideListing } from "#commons/set-aside.ts";
+import {
+  type ConsumerRejectedSetAside,
+  type SetAsideItem,
+  type SetAsideItemOf,
+  type SetAsideKind,
+  SetAsideKinds,
+} from "#schemas/set-aside.ts";
 import { redrive } from "../../functions/fan-out/redrive.ts";
 import { resolveFanOutConfig } from "../function-config.ts";
 import { redriveDeadLetters } from "../local/eventbridge/redrive.ts";
@@ -108,7 +115,7 @@ function entryOfEvent(event: unknown, busName: string): PutEventsRequestEntry {
 }
 
 async function redriveRejected(
-  items: readonly SetAsideItem[],
+  items: readonly ConsumerRejectedSetAside[],
   deps: { dynamodb: DynamoDBClient; eventBridge: EventBridgeClient; tableName: string; busName: string },
 ): Promise<{ redriven: string[]; failed: { id: string; reason: string }[] }> {
   const entries = items.map((item) => entryOfEvent(item.record, deps.busName));
@@ -146,59 +153,19 @@ export async function runRedrive(argv: readonly string[], io: RedriveIo): Promis
     io.out(REDRIVE_USAGE);
     return 0;
   }
-  const env = io.env ?? process.env;
-  const inStage = (name: string) => (flags.stage === undefined ? name : stageName(flags.stage, name));
-  const physicalName = (key: string) => env[tableEnvVar(key)] ?? inStage(tableOf(pipeline, key).tableName);
-  const tableName = physicalName(pipeline.fanOut.setAsideTable);
-  const busName = env.EVENT_BUS_NAME ?? inStage(pipeline.bus.name);
-  const dynamodb = io.dynamodb ?? new DynamoDBClient({});
-  const eventBridge = io.eventBridge ?? new EventBridgeClient({});
-  const wants = (kind: Kind) => flags.only === undefined || flags.only === kind;
-  let left = 0;
+  const target = redriveTarget(flags, io.env ?? process.env);
+  const clients = {
+    dynamodb: io.dynamodb ?? new DynamoDBClient({}),
+    eventBridge: io.eventBridge ?? new EventBridgeClient({}),
+  };
   try {
-    const items = await readSetAside(dynamodb, tableName);
-    const byKind = (kind: string | undefined) => items.filter((item) => item.kind === kind);
-    for (const item of byKind("stream-batch-failure")) {
-      io.out(
-        `redrive: ${item.id}: a given-up stream batch (${item.reason}); re-read that range of the stream within its 24 h retention`,
-      );
-    }
+    const listing = await readSetAside(clients.dynamodb, target.tableName);
+    let left = reportWhatStays(listing, flags, io);
     if (flags.dryRun) {
-      const plan: [Kind, SetAsideItem[]][] = [
-        ["records", byKind(undefined)],
-        ["rejected", byKind("consumer-rejected")],
-        ["dead-letters", byKind("dead-letter")],
-      ];
-      for (const [kind, list] of plan) {
-        if (!wants(kind)) continue;
-        for (const item of list)
-          io.out(`would redrive ${kind}: ${item.id} (${item.reasonCode}: ${item.reason})`);
-      }
+      printPlan(listing.items, flags, io);
       return 0;
     }
-    const report = (kind: Kind, result: { redriven: string[]; failed: { id: string; reason: string }[] }) => {
-      for (const id of result.redriven) io.out(`redriven ${kind}: ${id}`);
-      for (const f of result.failed) io.err(`still set aside (${kind}): ${f.id}: ${f.reason}`);
-      left += result.failed.length;
-    };
-    if (wants("records")) {
-      const config = resolveFanOutConfig({
-        busName,
-        pipeline,
-        physicalName,
-      });
-      const result = await redrive({ eventBridge, dynamodb, config });
-      report("records", { redriven: result.redriven, failed: result.remaining });
-    }
-    if (wants("rejected")) {
-      report(
-        "rejected",
-        await redriveRejected(byKind("consumer-rejected"), { dynamodb, eventBridge, tableName, busName }),
-      );
-    }
-    if (wants("dead-letters")) {
-      report("dead-letters", await redriveDeadLetters({ dynamodb, eventBridge, tableName }));
-    }
+    left += await redriveWanted(listing.items, flags, target, clients, io);
     io.out(
       left === 0
         ? "redrive: nothing left set aside that can be redriven"
@@ -206,7 +173,93 @@ export async function runRedrive(argv: readonly string[], io: RedriveIo): Promis
     );
     return left === 0 ? 0 : 1;
   } finally {
-    if (io.dynamodb === undefined) dynamodb.destroy();
-    if (io.eventBridge === undefined) eventBridge.destroy();
+    if (io.dynamodb === undefined) clients.dynamodb.destroy();
+    if (io.eventBridge === undefined) clients.eventBridge.destroy();
   }
+}
+
+/** Where the redrive reads and writes: the stage's (or overridden) set-aside table and bus. */
+interface RedriveTarget {
+  readonly tableName: string;
+  readonly busName: string;
+  readonly physicalName: (key: string) => string;
+}
+
+function redriveTarget(flags: RedriveFlags, env: NodeJS.ProcessEnv): RedriveTarget {
+  const inStage = (name: string) => (flags.stage === undefined ? name : stageName(flags.stage, name));
+  const physicalName = (key: string) => env[tableEnvVar(key)] ?? inStage(tableOf(pipeline, key).tableName);
+  return {
+    tableName: physicalName(pipeline.fanOut.setAsideTable),
+    busName: env.EVENT_BUS_NAME ?? inStage(pipeline.bus.name),
+    physicalName,
+  };
+}
+
+const wants = (flags: RedriveFlags, kind: Kind) => flags.only === undefined || flags.only === kind;
+
+function byKind<K extends SetAsideKind>(items: readonly SetAsideItem[], kind: K): SetAsideItemOf<K>[] {
+  return items.filter((item): item is SetAsideItemOf<K> => item.kind === kind);
+}
+
+/**
+ * Prints what no redrive takes back: unreadable items (those of records and dead letters are
+ * reported by their own redrive, unless this is a dry run) and given-up stream batches. Returns
+ * how many unreadable items it reported.
+ */
+function reportWhatStays(listing: SetAsideListing, flags: RedriveFlags, io: RedriveIo): number {
+  const reportedByRedrive = new Set<string>([SetAsideKinds.streamRecord, SetAsideKinds.deadLetter]);
+  let reported = 0;
+  for (const item of listing.unreadable) {
+    if (!flags.dryRun && reportedByRedrive.has(item.kind)) continue;
+    io.err(`still set aside (unreadable ${item.kind}): ${item.id}: ${item.reason}`);
+    reported++;
+  }
+  for (const item of byKind(listing.items, SetAsideKinds.streamBatchFailure)) {
+    io.out(
+      `redrive: ${item.id}: a given-up stream batch (${item.reason}); re-read that range of the stream within its 24 h retention`,
+    );
+  }
+  return reported;
+}
+
+function printPlan(items: readonly SetAsideItem[], flags: RedriveFlags, io: RedriveIo): void {
+  const plan: [Kind, SetAsideItem[]][] = [
+    ["records", byKind(items, SetAsideKinds.streamRecord)],
+    ["rejected", byKind(items, SetAsideKinds.consumerRejected)],
+    ["dead-letters", byKind(items, SetAsideKinds.deadLetter)],
+  ];
+  for (const [kind, list] of plan) {
+    if (!wants(flags, kind)) continue;
+    for (const item of list) io.out(`would redrive ${kind}: ${item.id} (${item.reasonCode}: ${item.reason})`);
+  }
+}
+
+/** Redrives each kind the flags ask for, printing each outcome; how many items stay. */
+async function redriveWanted(
+  items: readonly SetAsideItem[],
+  flags: RedriveFlags,
+  target: RedriveTarget,
+  clients: { readonly dynamodb: DynamoDBClient; readonly eventBridge: EventBridgeClient },
+  io: RedriveIo,
+): Promise<number> {
+  let left = 0;
+  const report = (kind: Kind, result: { redriven: string[]; failed: { id: string; reason: string }[] }) => {
+    for (const id of result.redriven) io.out(`redriven ${kind}: ${id}`);
+    for (const f of result.failed) io.err(`still set aside (${kind}): ${f.id}: ${f.reason}`);
+    left += result.failed.length;
+  };
+  const { tableName, busName, physicalName } = target;
+  if (wants(flags, "records")) {
+    const config = resolveFanOutConfig({ busName, pipeline, physicalName });
+    const result = await redrive({ ...clients, config });
+    report("records", { redriven: result.redriven, failed: result.remaining });
+  }
+  if (wants(flags, "rejected")) {
+    const rejected = byKind(items, SetAsideKinds.consumerRejected);
+    report("rejected", await redriveRejected(rejected, { ...clients, tableName, busName }));
+  }
+  if (wants(flags, "dead-letters")) {
+    report("dead-letters", await redriveDeadLetters({ ...clients, tableName }));
+  }
+  return left;
 }

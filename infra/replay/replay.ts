@@ -2,7 +2,8 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type DynamoDBClient, paginateScan } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
-import { readSetAside, type SetAsideItem } from "#commons/set-aside.ts";
+import { readSetAside } from "#commons/set-aside.ts";
+import type { SetAsideItem } from "#schemas/set-aside.ts";
 import type { PipelineDeclaration } from "../declaration.ts";
 import { createLambdaContext, invokeHandler } from "../local/lambda-context.ts";
 import { resolveMappingSettings, tableOf } from "../topology.ts";
@@ -149,5 +150,5 @@ export async function newSetAside(
   tableName: string,
   before: ReadonlySet<string>,
 ): Promise<SetAsideItem[]> {
-  return (await readSetAside(target.dynamodb, tableName)).filter((item) => !before.has(item.id));
+  return (await readSetAside(target.dynamodb, tableName)).items.filter((item) => !before.has(item.id));
 }

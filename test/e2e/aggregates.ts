@@ -1,9 +1,8 @@
-import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditAll, auditTableNames } from "#infra/audit/audit.ts";
 import type { Runtime, StartRuntimeProps } from "#infra/local/runtime.ts";
 import { pipeline } from "#infra/pipeline.ts";
-import { type HttpSubscriber, startHttpSubscriber, startTestRuntime } from "../helpers/runtime.ts";
+import { addRule, type HttpSubscriber, startHttpSubscriber, startTestRuntime } from "../helpers/runtime.ts";
 
 /** Days of December 2025 with one or two entries each: a 7-day streak from the 1st. */
 const ENTRIES = [
@@ -45,26 +44,11 @@ export function describeAggregates(description: string, chaos: StartRuntimeProps
     beforeAll(async () => {
       runtime = await startTestRuntime(chaos === undefined ? {} : { chaos });
       subscriber = await startHttpSubscriber<SubscribedEvent>();
-      const eventBridge = new EventBridgeClient({
-        endpoint: runtime.endpoints.eventbridge,
-        region: "us-east-1",
-        credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      await addRule(runtime, {
+        name: "achievement-subscriber",
+        pattern: { "detail-type": ["AchievementUnlocked"] },
+        target: { Id: "http", Arn: subscriber.url },
       });
-      await eventBridge.send(
-        new PutRuleCommand({
-          Name: "achievement-subscriber",
-          EventBusName: runtime.busName,
-          EventPattern: JSON.stringify({ "detail-type": ["AchievementUnlocked"] }),
-        }),
-      );
-      await eventBridge.send(
-        new PutTargetsCommand({
-          Rule: "achievement-subscriber",
-          EventBusName: runtime.busName,
-          Targets: [{ Id: "http", Arn: subscriber.url }],
-        }),
-      );
-      eventBridge.destroy();
 
       // Act (shared by the assertions below): every seed system written through the API.
       await call("POST", "/users", { userId: "ada", name: "Ada", email: "ada@example.com" });

@@ -1,9 +1,8 @@
 import { PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
-import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Runtime } from "#infra/local/runtime.ts";
-import { type HttpSubscriber, startHttpSubscriber, startTestRuntime } from "../helpers/runtime.ts";
+import { addRule, type HttpSubscriber, startHttpSubscriber, startTestRuntime } from "../helpers/runtime.ts";
 
 interface ReceivedEvent {
   readonly source: string;
@@ -28,26 +27,11 @@ describe("the local pipeline, from a DynamoDB write to a rule target", () => {
   beforeAll(async () => {
     runtime = await startTestRuntime();
     subscriber = await startHttpSubscriber<ReceivedEvent>();
-    const eventBridge = new EventBridgeClient({
-      endpoint: runtime.endpoints.eventbridge,
-      region: "us-east-1",
-      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    await addRule(runtime, {
+      name: "e2e-subscriber",
+      pattern: { source: [{ prefix: "ripple." }] },
+      target: { Id: "http", Arn: subscriber.url },
     });
-    await eventBridge.send(
-      new PutRuleCommand({
-        Name: "e2e-subscriber",
-        EventBusName: runtime.busName,
-        EventPattern: JSON.stringify({ source: [{ prefix: "ripple." }] }),
-      }),
-    );
-    await eventBridge.send(
-      new PutTargetsCommand({
-        Rule: "e2e-subscriber",
-        EventBusName: runtime.busName,
-        Targets: [{ Id: "http", Arn: subscriber.url }],
-      }),
-    );
-    eventBridge.destroy();
   });
 
   afterAll(async () => {

@@ -122,3 +122,34 @@ export function seededShuffle<T>(items: readonly T[], seed: number): T[] {
   }
   return out;
 }
+
+/** One way the bus may deliver a consumer's events: at least once, in any order. */
+export interface DeliveryOrder {
+  readonly description: string;
+  /** Short name, unique per order (e.g. to key a test's data). */
+  readonly key: string;
+  readonly deliveries: <T>(events: readonly T[]) => T[];
+}
+
+/**
+ * The delivery orders a consumer must reach the same aggregates from: as written, each twice,
+ * shuffled, duplicated and shuffled, and every event again after newer ones (`seed` picks the
+ * shuffles).
+ */
+export function deliveryOrders(seed: number): DeliveryOrder[] {
+  return [
+    { description: "delivered once, in order", key: "in-order", deliveries: (e) => [...e] },
+    { description: "every event delivered twice", key: "twice", deliveries: (e) => e.flatMap((x) => [x, x]) },
+    { description: "deliveries shuffled", key: "shuffled", deliveries: (e) => seededShuffle(e, seed) },
+    {
+      description: "duplicated and shuffled",
+      key: "duplicated-shuffled",
+      deliveries: (e) => seededShuffle([...e, ...e], seed + 1),
+    },
+    {
+      description: "stale events after newer ones",
+      key: "stale",
+      deliveries: (e) => [...e, ...[...e].reverse()],
+    },
+  ];
+}

@@ -1,4 +1,5 @@
 import { createServer, type Server } from "node:http";
+import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
 import { freeRuntimePorts } from "#infra/local/ports.ts";
 import { type Runtime, type StartRuntimeProps, startRuntime } from "#infra/local/runtime.ts";
 import { pipeline } from "#infra/pipeline.ts";
@@ -50,4 +51,33 @@ export async function startHttpSubscriber<Event = unknown>(): Promise<HttpSubscr
     events,
     stop: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * Adds a rule on the runtime's bus with one target, through the local EventBridge endpoint as any
+ * SDK user would: a test's or bench's own subscriber.
+ */
+export async function addRule(
+  runtime: Pick<Runtime, "endpoints" | "busName">,
+  rule: { readonly name: string; readonly pattern: object; readonly target: { Id: string; Arn: string } },
+): Promise<void> {
+  const eventBridge = new EventBridgeClient({
+    endpoint: runtime.endpoints.eventbridge,
+    region: "us-east-1",
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  });
+  try {
+    await eventBridge.send(
+      new PutRuleCommand({
+        Name: rule.name,
+        EventBusName: runtime.busName,
+        EventPattern: JSON.stringify(rule.pattern),
+      }),
+    );
+    await eventBridge.send(
+      new PutTargetsCommand({ Rule: rule.name, EventBusName: runtime.busName, Targets: [rule.target] }),
+    );
+  } finally {
+    eventBridge.destroy();
+  }
 }

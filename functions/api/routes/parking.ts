@@ -1,5 +1,6 @@
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { z } from "zod";
+import { occupancyOf } from "#commons/occupancy.ts";
 import { SEED_CAR_PARKS } from "#commons/seed-data.ts";
 import {
   CarParkSimulateQuerySchema,
@@ -21,23 +22,6 @@ import type { ApiDeps } from "../route.ts";
 import { defineRoute } from "../route.ts";
 
 const NOTE = "Data persists in DynamoDB; every reading flows through DynamoDB Streams to EventBridge";
-
-/** Occupancy figures derived from a reading: available spaces, percentFull to one decimal, colour. */
-export function occupancyOf(
-  capacity: number,
-  occupied: number,
-): { available: number; percentFull: string; status: CarPark["status"] } {
-  // percentFull = occupied / capacity × 100, rounded half up to one decimal, in integers (tenths).
-  const tenths = capacity === 0 ? 0 : Math.floor((occupied * 2000 + capacity) / (2 * capacity));
-  const percentFull = `${Math.floor(tenths / 10)}.${tenths % 10}`;
-  const status =
-    tenths >= CAR_PARK_STATUS_THRESHOLDS.redAtPercent * 10
-      ? "red"
-      : tenths >= CAR_PARK_STATUS_THRESHOLDS.amberAtPercent * 10
-        ? "amber"
-        : "green";
-  return { available: capacity - occupied, percentFull, status };
-}
 
 /** "1.5" → "£1.50", as the seed's status response shows the hourly rate. */
 export function displayRate(rate: string): string {
@@ -76,7 +60,7 @@ function readingItem(
   occupied: number,
   at: string,
 ): Item {
-  const o = occupancyOf(park.capacity, occupied);
+  const o = occupancyOf(park.capacity, occupied, CAR_PARK_STATUS_THRESHOLDS);
   return toItem({
     carParkId: park.carParkId,
     name: park.name,
@@ -133,7 +117,7 @@ async function writeReading(
   at: string,
   basedOn?: { readonly lastUpdated: string },
 ): Promise<CarPark> {
-  const o = occupancyOf(park.capacity, occupied);
+  const o = occupancyOf(park.capacity, occupied, CAR_PARK_STATUS_THRESHOLDS);
   const result = await deps.client.send(
     new UpdateItemCommand({
       TableName: deps.tables.parkingData,

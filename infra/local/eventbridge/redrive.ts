@@ -1,9 +1,4 @@
-import {
-  type AttributeValue,
-  DeleteItemCommand,
-  type DynamoDBClient,
-  ScanCommand,
-} from "@aws-sdk/client-dynamodb";
+import { DeleteItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   type EventBridgeClient,
   PutEventsCommand,
@@ -11,8 +6,9 @@ import {
 } from "@aws-sdk/client-eventbridge";
 import { AWS_LIMITS } from "#commons/limits.ts";
 import { type PutEventsLimits, packBySize } from "#commons/publisher.ts";
+import { readSetAside } from "#commons/set-aside.ts";
+import { SetAsideKinds } from "#schemas/set-aside.ts";
 import { entrySize } from "./api.ts";
-import type { EventBridgeEvent } from "./delivery.ts";
 
 /** What a dead-letter redrive did. */
 export interface RedriveDeadLettersResult {
@@ -54,44 +50,26 @@ export async function redriveDeadLetters(deps: {
 }): Promise<RedriveDeadLettersResult> {
   const letters: DeadLetter[] = [];
   const failed: { id: string; reason: string }[] = [];
-  let startKey: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await deps.dynamodb.send(
-      new ScanCommand({
-        TableName: deps.tableName,
-        FilterExpression: "#kind = :deadLetter",
-        ExpressionAttributeNames: { "#kind": "kind" },
-        ExpressionAttributeValues: { ":deadLetter": { S: "dead-letter" } },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      const id = item.id?.S ?? "";
-      const selected = {
-        rule: item.rule?.S ?? "",
-        target: item.target?.S ?? "",
-        eventId: item.eventId?.S ?? "",
-      };
-      if (deps.select !== undefined && !deps.select(selected)) continue;
-      try {
-        const event = JSON.parse(item.event?.S ?? "") as EventBridgeEvent;
-        letters.push({
-          id,
-          entry: {
-            EventBusName: item.eventBusName?.S,
-            Source: event.source,
-            DetailType: event["detail-type"],
-            Detail: JSON.stringify(event.detail),
-            Resources: event.resources,
-            Time: new Date(event.time),
-          },
-        });
-      } catch (error) {
-        failed.push({ id, reason: `the item's "event" attribute is not the event's JSON: ${String(error)}` });
-      }
-    }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey !== undefined);
+  const { items, unreadable } = await readSetAside(deps.dynamodb, deps.tableName, {
+    kind: SetAsideKinds.deadLetter,
+  });
+  failed.push(...unreadable.map(({ id, reason }) => ({ id, reason: `cannot be read: ${reason}` })));
+  for (const item of items) {
+    if (item.kind !== SetAsideKinds.deadLetter) continue;
+    if (deps.select !== undefined && !deps.select(item)) continue;
+    const { event } = item;
+    letters.push({
+      id: item.id,
+      entry: {
+        EventBusName: item.eventBusName,
+        Source: event.source,
+        DetailType: event["detail-type"],
+        Detail: JSON.stringify(event.detail),
+        Resources: event.resources,
+        Time: new Date(event.time),
+      },
+    });
+  }
 
   const redriven: string[] = [];
   for (const batch of batches(letters, deps.limits)) {

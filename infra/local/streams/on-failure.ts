@@ -1,6 +1,7 @@
-import { type DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBRecord } from "aws-lambda";
-import { setAsideItem } from "#commons/set-aside.ts";
+import { writeSetAside } from "#commons/set-aside.ts";
+import { SetAsideKinds, type StreamBatchFailureCondition } from "#schemas/set-aside.ts";
 
 /**
  * The on-failure destination of a stream event source mapping: what Lambda sends when it gives up
@@ -13,10 +14,7 @@ import { setAsideItem } from "#commons/set-aside.ts";
  */
 
 /** Why Lambda gave up on a batch, with AWS's spelling. */
-export type FailureCondition = "RetryAttemptsExhausted" | "RecordAgeExceeded";
-
-/** `kind` of set-aside items written by the event source mapping. */
-export const STREAM_BATCH_FAILURE_KIND = "stream-batch-failure";
+export type FailureCondition = StreamBatchFailureCondition;
 
 /**
  * The invocation record Lambda sends to an on-failure destination for a DynamoDB stream batch,
@@ -123,7 +121,7 @@ export function streamInvocationRecord(input: {
 
 /** Deterministic set-aside id: giving the same batch up again (after a restart) overwrites it. */
 export function streamBatchFailureId(tableName: string, info: StreamInvocationRecord["DDBStreamBatchInfo"]) {
-  return `${STREAM_BATCH_FAILURE_KIND}#${tableName}#${info.shardId}#${info.startSequenceNumber}-${info.endSequenceNumber}`;
+  return `${SetAsideKinds.streamBatchFailure}#${tableName}#${info.shardId}#${info.startSequenceNumber}-${info.endSequenceNumber}`;
 }
 
 /** Writes an invocation record into the set-aside table (the local on-failure destination). */
@@ -136,8 +134,11 @@ export async function sendToOnFailureTable(
 ): Promise<void> {
   const info = record.DDBStreamBatchInfo;
   const condition = record.requestContext.condition;
-  const item = setAsideItem(
+  await writeSetAside(
+    client,
+    onFailureTable,
     {
+      kind: SetAsideKinds.streamBatchFailure,
       id: streamBatchFailureId(sourceTableName, info),
       reasonCode: condition,
       reason:
@@ -146,15 +147,14 @@ export async function sendToOnFailureTable(
           : `${record.requestContext.functionArn} failed ${record.requestContext.approximateInvokeCount} time(s) on stream record(s) ${info.startSequenceNumber}..${info.endSequenceNumber} and maximumRetryAttempts ran out; fix the cause, then read them back from the stream by this range and redrive them`,
       table: sourceTableName,
       sequenceNumber: info.startSequenceNumber,
+      setAsideAt: new Date(record.timestamp).toISOString(),
       record,
+      condition,
+      streamArn: info.streamArn,
+      shardId: info.shardId,
+      endSequenceNumber: info.endSequenceNumber,
+      batchSize: info.batchSize,
     },
-    new Date(record.timestamp),
+    signal === undefined ? {} : { abortSignal: signal },
   );
-  item.kind = { S: STREAM_BATCH_FAILURE_KIND };
-  item.condition = { S: condition };
-  item.streamArn = { S: info.streamArn };
-  item.shardId = { S: info.shardId };
-  item.endSequenceNumber = { S: info.endSequenceNumber };
-  item.batchSize = { N: String(info.batchSize) };
-  await client.send(new PutItemCommand({ TableName: onFailureTable, Item: item }), { abortSignal: signal });
 }

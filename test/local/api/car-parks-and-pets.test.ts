@@ -4,20 +4,13 @@ import {
   GetItemCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SEED_PETS } from "#commons/seed-data.ts";
 import { pipeline } from "#infra/pipeline.ts";
-import { type ApiHarness, startApiHarness } from "./harness.ts";
+import { startedForSuite } from "../../helpers/suite.ts";
+import { startApiHarness } from "./harness.ts";
 
-let api: ApiHarness;
-
-beforeAll(async () => {
-  api = await startApiHarness();
-});
-
-afterAll(async () => {
-  await api?.stop();
-});
+const api = startedForSuite(() => startApiHarness());
 
 describe("Smart Car Park routes", () => {
   it("installs the 4 car parks on the first status call and answers the seed's status shape", async () => {

@@ -1,17 +1,10 @@
 import { PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { pipeline } from "#infra/pipeline.ts";
-import { type ApiHarness, startApiHarness } from "./harness.ts";
+import { startedForSuite } from "../../helpers/suite.ts";
+import { startApiHarness } from "./harness.ts";
 
-let api: ApiHarness;
-
-beforeAll(async () => {
-  api = await startApiHarness();
-});
-
-afterAll(async () => {
-  await api?.stop();
-});
+const api = startedForSuite(() => startApiHarness());
 
 const entry = (timestamp: string, kgCO2e: number | string) => ({
   category: "transport",

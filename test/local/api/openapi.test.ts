@@ -1,16 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { routes } from "../../../functions/api/routes/index.ts";
-import { type ApiHarness, startApiHarness } from "./harness.ts";
+import { startedForSuite } from "../../helpers/suite.ts";
+import { startApiHarness } from "./harness.ts";
 
-let api: ApiHarness;
-
-beforeAll(async () => {
-  api = await startApiHarness();
-});
-
-afterAll(async () => {
-  await api?.stop();
-});
+const api = startedForSuite(() => startApiHarness());
 
 describe("GET /openapi.json through the local HTTP adapter", () => {
   it("answers an OpenAPI 3.1 document without a token", async () => {

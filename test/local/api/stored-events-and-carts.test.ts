@@ -1,20 +1,13 @@
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { pipeline } from "#infra/pipeline.ts";
 import { CART_TTL_SECONDS } from "#schemas/cart.ts";
 import { STORED_EVENT_TTL_SECONDS } from "#schemas/stored-events.ts";
-import { type ApiHarness, startApiHarness } from "./harness.ts";
+import { startedForSuite } from "../../helpers/suite.ts";
+import { startApiHarness } from "./harness.ts";
 
-let api: ApiHarness;
-
-beforeAll(async () => {
-  api = await startApiHarness();
-});
-
-afterAll(async () => {
-  await api?.stop();
-});
+const api = startedForSuite(() => startApiHarness());
 
 const store = (userId: string, event_type: string, payload?: object) =>
   api.request("POST", `/users/${userId}/events`, { body: { event_type, ...(payload ? { payload } : {}) } });

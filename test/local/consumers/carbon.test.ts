@@ -2,12 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AggregateKeys } from "#commons/aggregates.ts";
 import { auditAll } from "#infra/audit/audit.ts";
 import type { CarbonEntry, Goal } from "#schemas/carbon.ts";
-import {
-  domainEvent,
-  type EventBridgeTargetEvent,
-  seededShuffle,
-  sequenceNumbers,
-} from "../../helpers/domain-events.ts";
+import type { EventBridgeTargetEvent } from "../../helpers/domain-events.ts";
+import { deliveryOrders, domainEvent, seededShuffle, sequenceNumbers } from "../../helpers/domain-events.ts";
 import { type ConsumerRuntime, putItems, readStream, scanItems, startConsumerRuntime } from "./runtime.ts";
 
 let runtime: ConsumerRuntime;
@@ -88,59 +84,41 @@ afterAll(async () => {
 
 const EXPECTED_ACHIEVEMENTS = ["first-entry", "goal-met", "streak-7-days"];
 
-describe.each([
-  {
-    description: "delivered once, in order",
-    userId: "in-order",
-    deliveries: (e: EventBridgeTargetEvent[]) => e,
-  },
-  {
-    description: "every event delivered twice",
-    userId: "twice",
-    deliveries: (e: EventBridgeTargetEvent[]) => e.flatMap((x) => [x, x]),
-  },
-  {
-    description: "deliveries shuffled",
-    userId: "shuffled",
-    deliveries: (e: EventBridgeTargetEvent[]) => seededShuffle(e, 42),
-  },
-  {
-    description: "stale events after newer ones",
-    userId: "stale",
-    deliveries: (e: EventBridgeTargetEvent[]) => [...e, ...[...e].reverse()],
-  },
-])("carbon-stats and achievements with $description", ({ userId, deliveries }) => {
-  it("keeps exact statistics on the profile and unlocks each achievement once", async () => {
-    // Arrange
-    const history = await seedUser(userId, true);
+describe.each(deliveryOrders(42))(
+  "carbon-stats and achievements with $description",
+  ({ key: userId, deliveries }) => {
+    it("keeps exact statistics on the profile and unlocks each achievement once", async () => {
+      // Arrange
+      const history = await seedUser(userId, true);
 
-    // Act
-    await deliver(deliveries(history.events));
+      // Act
+      await deliver(deliveries(history.events));
 
-    // Assert
-    const profile = (await scanItems(runtime.client, runtime.tables.carbonUsers)).find(
-      (u) => u.userId === userId,
-    );
-    expect(profile?.stats).toMatchObject({
-      totalKgCO2e: "0.9",
-      entryCount: 8,
-      byCategory: { transport: "0.5", energy: "0.4" },
-      currentStreakDays: 8,
-      longestStreakDays: 8,
-      lastEntryDate: "2025-11-08",
-      goals: [{ goalId: "g1", usedKgCO2e: "0.1", metPeriods: 7 }],
+      // Assert
+      const profile = (await scanItems(runtime.client, runtime.tables.carbonUsers)).find(
+        (u) => u.userId === userId,
+      );
+      expect(profile?.stats).toMatchObject({
+        totalKgCO2e: "0.9",
+        entryCount: 8,
+        byCategory: { transport: "0.5", energy: "0.4" },
+        currentStreakDays: 8,
+        longestStreakDays: 8,
+        lastEntryDate: "2025-11-08",
+        goals: [{ goalId: "g1", usedKgCO2e: "0.1", metPeriods: 7 }],
+      });
+      expect(profile?.rippleOrigin).toMatchObject({ consumer: "carbon-stats", depth: 0 });
+      const unlocked = (await scanItems(runtime.client, runtime.tables.carbonAchievements)).filter(
+        (a) => a.userId === userId,
+      );
+      expect(unlocked.map((a) => a.achievementId).sort()).toEqual(EXPECTED_ACHIEVEMENTS);
+      expect(
+        unlocked.every((a) => (a.rippleOrigin as { consumer: string }).consumer === "achievements"),
+      ).toBe(true);
+      expect(await auditAll(runtime.client, runtime.tables)).toEqual([]);
     });
-    expect(profile?.rippleOrigin).toMatchObject({ consumer: "carbon-stats", depth: 0 });
-    const unlocked = (await scanItems(runtime.client, runtime.tables.carbonAchievements)).filter(
-      (a) => a.userId === userId,
-    );
-    expect(unlocked.map((a) => a.achievementId).sort()).toEqual(EXPECTED_ACHIEVEMENTS);
-    expect(unlocked.every((a) => (a.rippleOrigin as { consumer: string }).consumer === "achievements")).toBe(
-      true,
-    );
-    expect(await auditAll(runtime.client, runtime.tables)).toEqual([]);
-  });
-});
+  },
+);
 
 describe("carbon-stats without a profile", () => {
   it("keeps the statistics in the aggregates table and the audit agrees", async () => {

@@ -5,12 +5,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AggregateKeys, ParkingTotalsSchema, readAggregate } from "#commons/aggregates.ts";
 import { auditAll } from "#infra/audit/audit.ts";
 import type { CarPark } from "#schemas/parking.ts";
-import {
-  domainEvent,
-  type EventBridgeTargetEvent,
-  seededShuffle,
-  sequenceNumbers,
-} from "../../helpers/domain-events.ts";
+import type { EventBridgeTargetEvent } from "../../helpers/domain-events.ts";
+import { deliveryOrders, domainEvent, seededShuffle, sequenceNumbers } from "../../helpers/domain-events.ts";
 import { type ConsumerRuntime, putItems, startConsumerRuntime } from "./runtime.ts";
 
 let runtime: ConsumerRuntime;
@@ -76,22 +72,7 @@ beforeEach(async () => {
   );
 });
 
-describe.each([
-  { description: "delivered once, in order", deliveries: (e: EventBridgeTargetEvent[]) => e },
-  {
-    description: "every event delivered twice",
-    deliveries: (e: EventBridgeTargetEvent[]) => e.flatMap((x) => [x, x]),
-  },
-  { description: "deliveries shuffled", deliveries: (e: EventBridgeTargetEvent[]) => seededShuffle(e, 7) },
-  {
-    description: "duplicated and shuffled",
-    deliveries: (e: EventBridgeTargetEvent[]) => seededShuffle([...e, ...e], 2025),
-  },
-  {
-    description: "stale events after newer ones",
-    deliveries: (e: EventBridgeTargetEvent[]) => [...e, ...[...e].reverse()],
-  },
-])("parking-totals with $description", ({ deliveries }) => {
+describe.each(deliveryOrders(7))("parking-totals with $description", ({ deliveries }) => {
   it("keeps each car park's latest reading and exact totals, and the audit finds no difference", async () => {
     // Arrange
     const { events, finals } = history();

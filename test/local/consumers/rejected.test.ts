@@ -82,11 +82,11 @@ describe.each([
 
     // Assert
     expect(outcome).toBe("rejected");
-    const setAside = (await readSetAside(runtime.client, runtime.setAsideTable)).find(
+    const setAside = (await readSetAside(runtime.client, runtime.setAsideTable)).items.find(
       (item) => item.id === `consumer-rejected#${consumer}#${delivered.id}`,
     );
     expect(setAside?.reason).toMatch(reason);
-    expect(setAside?.record).toEqual(delivered);
+    expect(setAside).toMatchObject({ kind: "consumer-rejected", consumer, record: delivered });
     const raw = (await scanItems(runtime.client, runtime.setAsideTable)).find((i) => i.id === setAside?.id);
     expect(raw).toMatchObject({ kind: "consumer-rejected", consumer });
     expect(await scanItems(runtime.client, runtime.tables.aggregates)).toEqual([]);
@@ -114,7 +114,7 @@ describe("store-stats given a pet event older than the removals its aggregate ha
 
     // Assert
     expect(outcome).toBe("rejected");
-    const setAside = (await readSetAside(runtime.client, runtime.setAsideTable)).find(
+    const setAside = (await readSetAside(runtime.client, runtime.setAsideTable)).items.find(
       (item) => item.id === `consumer-rejected#store-stats#${old.id}`,
     );
     expect(setAside).toMatchObject({ reasonCode: "BeyondTombstoneRetentionError", record: old });

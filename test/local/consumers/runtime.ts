@@ -4,7 +4,6 @@ import {
   DescribeTableCommand,
   type DynamoDBClient,
   PutItemCommand,
-  ScanCommand,
 } from "@aws-sdk/client-dynamodb";
 import {
   type _Record,
@@ -14,6 +13,7 @@ import {
   GetShardIteratorCommand,
 } from "@aws-sdk/client-dynamodb-streams";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import { scanAll } from "#commons/pages.ts";
 import { type AuditTableNames, auditTableNames } from "#infra/audit/audit.ts";
 import { pipeline } from "#infra/pipeline.ts";
 import { LOCAL_CLIENT_CONFIG, startTestDynamoDb, type TestDynamoDb } from "../../helpers/dynamodb.ts";
@@ -74,14 +74,8 @@ export async function scanItems(
   client: DynamoDBClient,
   tableName: string,
 ): Promise<Record<string, unknown>[]> {
-  const out: Record<string, unknown>[] = [];
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await client.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start }));
-    out.push(...(page.Items ?? []).map((i) => unmarshall(i)));
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
-  return out;
+  const items = await scanAll(client, { TableName: tableName });
+  return items.map((item) => unmarshall(item));
 }
 
 /** Deletes every item of the given tables. */
@@ -89,19 +83,14 @@ export async function clearTables(client: DynamoDBClient, tableNames: readonly s
   for (const tableName of tableNames) {
     const described = await client.send(new DescribeTableCommand({ TableName: tableName }));
     const keys = (described.Table?.KeySchema ?? []).map((k) => k.AttributeName as string);
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await client.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start }));
-      for (const item of page.Items ?? []) {
-        await client.send(
-          new DeleteItemCommand({
-            TableName: tableName,
-            Key: Object.fromEntries(keys.map((k) => [k, item[k] as AttributeValue])),
-          }),
-        );
-      }
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
+    for (const item of await scanAll(client, { TableName: tableName })) {
+      await client.send(
+        new DeleteItemCommand({
+          TableName: tableName,
+          Key: Object.fromEntries(keys.map((k) => [k, item[k] as AttributeValue])),
+        }),
+      );
+    }
   }
 }
 

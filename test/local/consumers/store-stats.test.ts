@@ -11,12 +11,8 @@ import { auditAll } from "#infra/audit/audit.ts";
 import type { Cart } from "#schemas/cart.ts";
 import type { Pet } from "#schemas/pets.ts";
 import type { StoredEvent, StoredEventStatus } from "#schemas/stored-events.ts";
-import {
-  domainEvent,
-  type EventBridgeTargetEvent,
-  seededShuffle,
-  sequenceNumbers,
-} from "../../helpers/domain-events.ts";
+import type { EventBridgeTargetEvent } from "../../helpers/domain-events.ts";
+import { deliveryOrders, domainEvent, sequenceNumbers } from "../../helpers/domain-events.ts";
 import { type ConsumerRuntime, clearTables, putItems, startConsumerRuntime } from "./runtime.ts";
 
 let runtime: ConsumerRuntime;
@@ -134,18 +130,7 @@ beforeEach(async () => {
   await clearTables(runtime.client, [runtime.tables.aggregates]);
 });
 
-describe.each([
-  { description: "delivered once, in order", deliveries: (e: EventBridgeTargetEvent[]) => e },
-  {
-    description: "every event delivered twice",
-    deliveries: (e: EventBridgeTargetEvent[]) => e.flatMap((x) => [x, x]),
-  },
-  { description: "deliveries shuffled", deliveries: (e: EventBridgeTargetEvent[]) => seededShuffle(e, 11) },
-  {
-    description: "stale events after newer ones",
-    deliveries: (e: EventBridgeTargetEvent[]) => [...e, ...[...e].reverse()],
-  },
-])("store-stats with $description", ({ deliveries }) => {
+describe.each(deliveryOrders(11))("store-stats with $description", ({ deliveries }) => {
   it("counts pets by type, stored events by status and open carts with their exact value", async () => {
     // Arrange
     const { events } = history();

@@ -73,7 +73,7 @@ describe("fan-out against the local EventBridge and DynamoDB Local", () => {
     // Act
     const response = await handler({ Records: records }, context());
     await bus.drained();
-    const setAside = await readSetAside(dynamo.client, setAsideTable);
+    const setAside = (await readSetAside(dynamo.client, setAsideTable)).items;
 
     // Assert
     expect(response).toEqual({ batchItemFailures: [] });

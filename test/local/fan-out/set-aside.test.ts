@@ -53,7 +53,7 @@ describe("fan-out against DynamoDB Local", () => {
     // Act
     const first = await handler(event, context);
     const second = await handler(structuredClone(event), context);
-    const setAside = await readSetAside(dynamo.client, "ripple-set-aside");
+    const setAside = (await readSetAside(dynamo.client, "ripple-set-aside")).items;
 
     // Assert
     expect(first).toEqual({ batchItemFailures: [] });
@@ -65,8 +65,14 @@ describe("fan-out against DynamoDB Local", () => {
         ["SchemaViolationError", violation!.dynamodb!.SequenceNumber],
       ].sort(),
     );
-    expect(setAside.find((i) => i.reasonCode === "OversizedEventError")!.record).toEqual(oversized);
-    expect(setAside.find((i) => i.reasonCode === "SchemaViolationError")!.record).toEqual(violation);
+    expect(setAside.find((i) => i.reasonCode === "OversizedEventError")).toMatchObject({
+      kind: "stream-record",
+      record: oversized,
+    });
+    expect(setAside.find((i) => i.reasonCode === "SchemaViolationError")).toMatchObject({
+      kind: "stream-record",
+      record: violation,
+    });
 
     // Act: an operator raises maxDepth, then redrives.
     published.length = 0;
@@ -80,7 +86,7 @@ describe("fan-out against DynamoDB Local", () => {
       config,
       publish: { sleep: async () => {} },
     });
-    const left = await readSetAside(dynamo.client, "ripple-set-aside");
+    const left = (await readSetAside(dynamo.client, "ripple-set-aside")).items;
 
     // Assert
     expect(result.redriven).toEqual([`carbontrack-achievements#${loop!.dynamodb!.SequenceNumber}`]);

@@ -1,7 +1,7 @@
 import { CreateTableCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readSetAside, setAsideItem } from "#commons/set-aside.ts";
+import { encodeSetAside, readSetAside } from "#commons/set-aside.ts";
 import {
   type EventBridgeEvent,
   type LocalEventBridge,
@@ -14,6 +14,8 @@ import { startTestDynamoDb, type TestDynamoDb } from "../../helpers/dynamodb.ts"
 import { loadStreamRecord } from "../../helpers/events.ts";
 
 const SET_ASIDE = "ripple-set-aside";
+/** When the items below were set aside. */
+const AT = "2025-11-30T16:05:13.000Z";
 
 describe("npm run redrive", () => {
   let dynamo: TestDynamoDb;
@@ -104,41 +106,47 @@ describe("npm run redrive", () => {
     const put = (item: Record<string, unknown>) =>
       dynamo.client.send(new PutItemCommand({ TableName: SET_ASIDE, Item: item as never }));
     await put(
-      setAsideItem({
+      encodeSetAside({
+        kind: "stream-record",
         id: "PetStore#1",
-        reasonCode: "X",
+        reasonCode: "UnknownSourceTableError",
         reason: "was broken",
         table: "PetStore",
         sequenceNumber: "1",
+        setAsideAt: AT,
         record: mapsNow,
       }),
     );
     await put(
-      setAsideItem({
+      encodeSetAside({
+        kind: "stream-record",
         id: "PetStore#2",
         reasonCode: "SchemaViolationError",
         reason: "bad",
         table: "PetStore",
         sequenceNumber: "2",
+        setAsideAt: AT,
         record: stillBad,
       }),
     );
-    await put({
-      ...setAsideItem({
+    await put(
+      encodeSetAside({
+        kind: "consumer-rejected",
         id: "consumer-rejected#parking-totals#1",
-        reasonCode: "ConsumerRejected",
+        reasonCode: "ConsumerRejectedEvent",
         reason: "old schema",
         table: "parking-data",
         sequenceNumber: "3",
+        setAsideAt: AT,
+        consumer: "parking-totals",
         record: rejectedEvent,
       }),
-      kind: { S: "consumer-rejected" },
-    });
+    );
 
     // Act
     const code = await run([]);
     await bus.drained();
-    const left = await readSetAside(dynamo.client, SET_ASIDE);
+    const left = (await readSetAside(dynamo.client, SET_ASIDE)).items;
 
     // Assert
     expect(code).toBe(1);
@@ -159,12 +167,14 @@ describe("npm run redrive", () => {
     await dynamo.client.send(
       new PutItemCommand({
         TableName: `prod-${declared.tableName}`,
-        Item: setAsideItem({
+        Item: encodeSetAside({
+          kind: "stream-record",
           id: "PetStore#9",
           reasonCode: "SchemaViolationError",
           reason: "in prod",
           table: "prod-PetStore",
           sequenceNumber: "9",
+          setAsideAt: AT,
           record: loadStreamRecord("PetStore/schema-violation.json"),
         }),
       }),
@@ -181,7 +191,7 @@ describe("npm run redrive", () => {
   it("lists without changing anything on --dry-run", async () => {
     // Act
     const code = await run(["--dry-run"]);
-    const left = await readSetAside(dynamo.client, SET_ASIDE);
+    const left = (await readSetAside(dynamo.client, SET_ASIDE)).items;
     // Assert
     expect(code).toBe(0);
     expect(lines.out).toContain("would redrive records: PetStore#2 (SchemaViolationError: bad)");

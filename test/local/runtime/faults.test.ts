@@ -43,7 +43,7 @@ describe("the local runtime's fault switch", () => {
     expect(settled.status).toBe(200);
     const parks = (await totals()).carParks;
     expect(readings.map((_, i) => parks.find((p) => p.id === `CP00${i + 1}`)?.occupied)).toEqual(readings);
-    expect(await readSetAside(runtime.dynamodb, "ripple-set-aside")).toEqual([]);
+    expect(await readSetAside(runtime.dynamodb, "ripple-set-aside")).toEqual({ items: [], unreadable: [] });
   });
 
   it("makes a consumer fail until the fault is cleared, its events kept as dead letters naming the fault", async () => {
@@ -56,7 +56,7 @@ describe("the local runtime's fault switch", () => {
     await control("DELETE", "/local/faults");
 
     // Assert
-    const deadLetters = (await readSetAside(runtime.dynamodb, "ripple-set-aside")).filter(
+    const deadLetters = (await readSetAside(runtime.dynamodb, "ripple-set-aside")).items.filter(
       (i) => i.kind === "dead-letter",
     );
     expect(deadLetters).toHaveLength(1);

@@ -1,7 +1,7 @@
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { LocalRuntimeError } from "#infra/local/errors.ts";
 import type { EventBridgeEvent } from "#infra/local/eventbridge/delivery.ts";
 import { redriveDeadLetters } from "#infra/local/eventbridge/redrive.ts";
@@ -10,7 +10,8 @@ import { AsyncInvocations, type AsyncInvocationsProps } from "#infra/local/lambd
 import { pipeline } from "#infra/pipeline.ts";
 import { tableOf } from "#infra/topology.ts";
 import { DomainEvents } from "#schemas/domain-events.ts";
-import { LOCAL_CLIENT_CONFIG, startTestDynamoDb, type TestDynamoDb } from "../../helpers/dynamodb.ts";
+import { LOCAL_CLIENT_CONFIG, startTestDynamoDb } from "../../helpers/dynamodb.ts";
+import { startedForSuite } from "../../helpers/suite.ts";
 
 const silent = { info: () => {}, warn: () => {}, error: () => {} };
 const setAsideTable = tableOf(pipeline, pipeline.fanOut.setAsideTable).tableName;
@@ -18,15 +19,7 @@ const DLQ_ARN = `arn:aws:dynamodb:us-east-1:000000000000:table/${setAsideTable}`
 /** The unit of Lambda's retry waits in these tests: 1 minute in AWS. */
 const UNIT_MS = 40;
 
-let dynamo: TestDynamoDb;
-
-beforeAll(async () => {
-  dynamo = await startTestDynamoDb();
-});
-
-afterAll(async () => {
-  await dynamo?.stop();
-});
+const dynamo = startedForSuite(() => startTestDynamoDb());
 
 let sequence = 0;
 beforeEach(() => {

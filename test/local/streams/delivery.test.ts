@@ -2,11 +2,12 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DeclarationError } from "#infra/errors.ts";
 import { InvalidFilterCriteriaError, StreamNotEnabledError } from "#infra/local/streams/errors.ts";
 import { streamArnInRegion } from "#infra/local/streams/records.ts";
-import { startTestDynamoDb, type TestDynamoDb } from "../../helpers/dynamodb.ts";
+import { startTestDynamoDb } from "../../helpers/dynamodb.ts";
+import { startedForSuite } from "../../helpers/suite.ts";
 import {
   createStreamTable,
   deleteItem,
@@ -18,15 +19,7 @@ import {
   startTestMapping,
 } from "./harness.ts";
 
-let db: TestDynamoDb;
-
-beforeAll(async () => {
-  db = await startTestDynamoDb();
-});
-
-afterAll(async () => {
-  await db?.stop();
-});
+const db = startedForSuite(() => startTestDynamoDb());
 
 describe("delivery", () => {
   it("delivers records in the shape Lambda delivers them", async () => {

@@ -1,8 +1,9 @@
 import type { DynamoDBStreamEvent } from "aws-lambda";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { EventSourceMappingSettings } from "#infra/declaration.ts";
 import { streamArnInRegion } from "#infra/local/streams/records.ts";
-import { startTestDynamoDb, type TestDynamoDb } from "../../helpers/dynamodb.ts";
+import { startTestDynamoDb } from "../../helpers/dynamodb.ts";
+import { startedForSuite } from "../../helpers/suite.ts";
 import {
   createStreamTable,
   idOf,
@@ -13,15 +14,7 @@ import {
   startTestMapping,
 } from "./harness.ts";
 
-let db: TestDynamoDb;
-
-beforeAll(async () => {
-  db = await startTestDynamoDb();
-});
-
-afterAll(async () => {
-  await db?.stop();
-});
+const db = startedForSuite(() => startTestDynamoDb());
 
 const FIVE = ["r0", "r1", "r2", "r3", "r4"];
 

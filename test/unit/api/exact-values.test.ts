@@ -7,7 +7,7 @@ import {
   inexactNumbers,
   stringifyJson,
 } from "../../../functions/api/json.ts";
-import { displayRate, occupancyOf } from "../../../functions/api/routes/parking.ts";
+import { displayRate } from "../../../functions/api/routes/parking.ts";
 import { newEventId } from "../../../functions/api/routes/stored-events.ts";
 
 describe("stringifyJson", () => {
@@ -47,29 +47,6 @@ describe("decimal display", () => {
   ])("writes $description", ({ actual, expected }) => {
     // Act / Assert
     expect(actual()).toBe(expected);
-  });
-});
-
-describe("occupancyOf", () => {
-  it.each([
-    { description: "green below amber", capacity: 450, occupied: 245, percentFull: "54.4", status: "green" },
-    {
-      description: "amber at exactly 70%",
-      capacity: 300,
-      occupied: 210,
-      percentFull: "70.0",
-      status: "amber",
-    },
-    { description: "red at 90% and over", capacity: 200, occupied: 187, percentFull: "93.5", status: "red" },
-    { description: "rounding half up", capacity: 8, occupied: 1, percentFull: "12.5", status: "green" },
-    { description: "a full car park", capacity: 100, occupied: 100, percentFull: "100.0", status: "red" },
-    { description: "an empty car park", capacity: 100, occupied: 0, percentFull: "0.0", status: "green" },
-  ])("gives $description", ({ capacity, occupied, percentFull, status }) => {
-    // Act
-    const reading = occupancyOf(capacity, occupied);
-
-    // Assert
-    expect(reading).toEqual({ available: capacity - occupied, percentFull, status });
   });
 });
 

@@ -2,6 +2,7 @@ import { gunzipSync } from "node:zlib";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
+import type { DynamoDBRecord } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { AWS_LIMITS } from "#commons/limits.ts";
 import { entrySize, MAX_ENTRIES_PER_REQUEST } from "#commons/publisher.ts";
@@ -37,6 +38,15 @@ const SMALL = [
 
 const sequenceOf = (entry: PutEventsRequestEntry) => detailOf(entry).metadata.sequenceNumber;
 const seq = (file: string) => loadStreamRecord(file).dynamodb!.SequenceNumber!;
+
+/** Fans `records` out through the given stubs, with every other dependency as `testDeps` sets it. */
+function fanOutThrough(
+  records: DynamoDBRecord[],
+  eventBridge: { readonly client: EventBridgeClient },
+  dynamodb: { readonly client: DynamoDBClient },
+) {
+  return fanOut(records, testDeps({ eventBridge: eventBridge.client, dynamodb: dynamodb.client }));
+}
 
 describe("fanOut", () => {
   it("sends the exact PutEvents entry a record becomes", async () => {
@@ -344,10 +354,7 @@ describe("fanOut", () => {
     );
 
     // Act
-    const result = await fanOut(
-      records,
-      testDeps({ eventBridge: eventBridge.client, dynamodb: dynamodb.client }),
-    );
+    const result = await fanOutThrough(records, eventBridge, dynamodb);
 
     // Assert
     expect(eventBridge.requests).toHaveLength(1);
@@ -377,10 +384,7 @@ describe("fanOut", () => {
     );
 
     // Act
-    const result = await fanOut(
-      records,
-      testDeps({ eventBridge: eventBridge.client, dynamodb: dynamodb.client }),
-    );
+    const result = await fanOutThrough(records, eventBridge, dynamodb);
 
     // Assert
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: seq("PetStore/insert.json") }]);
@@ -397,10 +401,7 @@ describe("fanOut", () => {
     );
 
     // Act
-    const result = await fanOut(
-      records,
-      testDeps({ eventBridge: eventBridge.client, dynamodb: dynamodb.client }),
-    );
+    const result = await fanOutThrough(records, eventBridge, dynamodb);
 
     // Assert
     expect(result.batchItemFailures).toEqual([]);
@@ -448,10 +449,7 @@ describe("fanOut", () => {
     const records = loadStreamRecords(file, "parking-data/insert.json");
 
     // Act
-    const result = await fanOut(
-      records,
-      testDeps({ eventBridge: eventBridge.client, dynamodb: dynamodb.client }),
-    );
+    const result = await fanOutThrough(records, eventBridge, dynamodb);
 
     // Assert
     expect(result.batchItemFailures).toEqual([]);
@@ -466,10 +464,7 @@ describe("fanOut", () => {
     const records = loadStreamRecords("events/large-over-limit.json", "PetStore/insert.json");
 
     // Act
-    const result = await fanOut(
-      records,
-      testDeps({ eventBridge: eventBridge.client, dynamodb: dynamodb.client }),
-    );
+    const result = await fanOutThrough(records, eventBridge, dynamodb);
 
     // Assert
     expect(result.batchItemFailures).toEqual([]);
@@ -505,10 +500,7 @@ describe("fanOut", () => {
     );
 
     // Act
-    const result = await fanOut(
-      records,
-      testDeps({ eventBridge: eventBridge.client, dynamodb: dynamodb.client }),
-    );
+    const result = await fanOutThrough(records, eventBridge, dynamodb);
 
     // Assert
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: seq("PetStore/schema-violation.json") }]);

@@ -9,14 +9,19 @@ import {
 
 const STREAM_ARN = "arn:aws:dynamodb:ddblocal:000000000000:table/PetStore/stream/2026-11-23T19:25:16.432";
 
+/** The fields a record carries unchanged from GetRecords to Lambda. */
+const HEADER = {
+  eventID: "e7ad1757-0368-4ac7-9ee1-41212745f315",
+  eventName: "INSERT",
+  eventVersion: "1.1",
+  eventSource: "aws:dynamodb",
+  awsRegion: "ddblocal",
+} as const;
+
 /** A record as the SDK parses DynamoDB Local's GetRecords answer. */
 function sdkRecord(overrides: Partial<_Record> = {}): _Record {
   return {
-    eventID: "e7ad1757-0368-4ac7-9ee1-41212745f315",
-    eventName: "INSERT",
-    eventVersion: "1.1",
-    eventSource: "aws:dynamodb",
-    awsRegion: "ddblocal",
+    ...HEADER,
     dynamodb: {
       ApproximateCreationDateTime: new Date("2026-11-23T19:25:00.000Z"),
       Keys: { id: { N: "42" } },
