@@ -8,6 +8,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { marshall, NumberValueImpl as NumberValue, unmarshall } from "@aws-sdk/util-dynamodb";
 import type { z } from "zod";
+import { exactDecimal } from "#schemas/common.ts";
 import { ExactNumber } from "./json.ts";
 
 /** DynamoDB item, as the low-level client sends and receives it. */
@@ -40,8 +41,12 @@ export function fromItem<S extends z.ZodType>(schema: S, item: Item): z.output<S
 export function fromFreeForm(value: AttributeValue): unknown {
   return unmarshall(value, {
     convertWithoutMapWrapper: true,
-    wrapNumbers: (text: string) =>
-      /^-?(0|[1-9]\d*)(\.\d+)?$/.test(text) ? new ExactNumber(text) : Number(text),
+    wrapNumbers: (text: string) => {
+      // DynamoDB hands numbers back plain ("0.0000001"); one in exponent form is made plain
+      // exactly, never through a float.
+      const exact = exactDecimal(text, Number.POSITIVE_INFINITY);
+      return exact.ok ? new ExactNumber(exact.value) : text;
+    },
   });
 }
 

@@ -5,11 +5,12 @@ import {
   GetItemCommand,
   QueryCommand,
 } from "@aws-sdk/client-dynamodb";
-import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import { marshall } from "@aws-sdk/util-dynamodb";
 import { z } from "zod";
-import { DecimalSchema, IsoTimestampSchema, NonNegativeIntegerSchema } from "#schemas/common.ts";
+import { AggregateDecimalSchema, IsoTimestampSchema, NonNegativeIntegerSchema } from "#schemas/common.ts";
 import { CarParkSchema } from "#schemas/parking.ts";
 import { type StoredEventStatus, StoredEventStatusSchema } from "#schemas/stored-events.ts";
+import { unmarshallExact } from "./attribute-values.ts";
 import { addDecimals } from "./decimal.ts";
 import { PositionStateSchema } from "./positions.ts";
 
@@ -80,9 +81,10 @@ export type PetStats = z.infer<typeof PetStatsSchema>;
 export const CartStatsSchema = PositionStateSchema.extend({
   openCarts: NonNegativeIntegerSchema,
   totalItems: NonNegativeIntegerSchema,
-  totalValue: DecimalSchema,
+  /** Exact, of any length (kept as a string attribute): the sum of 38-digit prices may need more. */
+  totalValue: AggregateDecimalSchema,
   /** Each open cart's item count and value by userId. */
-  carts: z.record(z.string(), z.object({ items: NonNegativeIntegerSchema, value: DecimalSchema })),
+  carts: z.record(z.string(), z.object({ items: NonNegativeIntegerSchema, value: AggregateDecimalSchema })),
 });
 export type CartStats = z.infer<typeof CartStatsSchema>;
 
@@ -106,7 +108,7 @@ export async function readAggregate<T>(
   const out = await client.send(
     new GetItemCommand({ TableName: tableName, Key: marshall(key), ConsistentRead: true }),
   );
-  return out.Item === undefined ? undefined : schema.parse(unmarshall(out.Item));
+  return out.Item === undefined ? undefined : schema.parse(unmarshallExact(out.Item));
 }
 
 /** Every item of one aggregate partition (all users' stored-event stats, say). */
@@ -127,7 +129,7 @@ export async function queryAggregates(
         ExclusiveStartKey: start,
       }),
     );
-    items.push(...(page.Items ?? []).map((item) => unmarshall(item)));
+    items.push(...(page.Items ?? []).map((item) => unmarshallExact(item)));
     start = page.LastEvaluatedKey;
   } while (start !== undefined);
   return items;

@@ -7,7 +7,7 @@ import {
   GetItemCommand,
   PutItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import { marshall } from "@aws-sdk/util-dynamodb";
 import { z } from "zod";
 import type { ConsumerDeclaration } from "#infra/declaration.ts";
 import { pipeline } from "#infra/pipeline.ts";
@@ -18,6 +18,7 @@ import {
   type DomainEventName,
   DomainEvents,
 } from "#schemas/domain-events.ts";
+import { unmarshallExact } from "./attribute-values.ts";
 import { createDynamoDbClient } from "./clients.ts";
 import { tableNameFromEnv } from "./env.ts";
 import {
@@ -228,7 +229,7 @@ export async function readModifyWrite<T>(
     const read = await client.send(
       new GetItemCommand({ TableName: options.tableName, Key: key, ConsistentRead: true }),
     );
-    const stored = read.Item === undefined ? undefined : unmarshall(read.Item);
+    const stored = read.Item === undefined ? undefined : unmarshallExact(read.Item);
     const storedVersion = stored?.[VERSION_ATTRIBUTE];
     const version = storedVersion === undefined ? undefined : Number(storedVersion);
     const next = options.apply(stored === undefined ? undefined : options.decode(stored));

@@ -13,6 +13,7 @@ import {
   StoredCartItemSchema,
   StoredCartSchema,
 } from "#schemas/cart.ts";
+import { exactDecimal } from "#schemas/common.ts";
 import { isConditionFailed, num, toItem } from "../dynamo.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import { exact } from "../json.ts";
@@ -74,6 +75,18 @@ async function readCart(deps: ApiDeps, userId: string): Promise<StoredCart | und
 }
 
 /**
+ * Refuses a change whose cart total a DynamoDB number cannot hold (more than 38 significant
+ * digits: lines written around the API with 38-digit prices), instead of storing it rounded.
+ */
+function requireStorableTotal(userId: string, totalPrice: string): void {
+  const storable = exactDecimal(totalPrice);
+  if (storable.ok) return;
+  throw new ConflictError(
+    `the cart of ${userId} would total ${totalPrice}, which a DynamoDB number cannot hold exactly (expected ${storable.reason}); correct the stored lines' prices or clear the cart with DELETE /carts/${userId}`,
+  );
+}
+
+/**
  * Applies a change to a user's cart with optimistic concurrency: read the cart, compute the new
  * lines and their totals, write conditionally on the version read (or on there being none, for a
  * cart written without one); a lost race re-reads and tries again (with jittered backoff), so
@@ -96,6 +109,7 @@ async function changeCart(
       ttl: Math.floor(now.getTime() / 1000) + CART_TTL_SECONDS,
     };
     const totals = totalsOf(lines);
+    requireStorableTotal(userId, totals.totalPrice);
     const version = cart?.version;
     try {
       await deps.client.send(

@@ -29,9 +29,10 @@ export function occupancyOf(
   return { available: capacity - occupied, percentFull, status };
 }
 
-/** "1.5" → "£1.50", as the seed's status response shows the hourly rate. */
+/** "1.5" → "£1.50", as the seed's status response shows the hourly rate; never cut ("0.0000001" stays). */
 export function displayRate(rate: string): string {
-  return `£${fixedDecimal(rate, 2)}`;
+  const fraction = rate.split(".")[1] ?? "";
+  return `£${fraction.length > 2 ? rate : fixedDecimal(rate, 2)}`;
 }
 
 /** A car park as the status response lists it (seed 000). */
