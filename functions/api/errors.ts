@@ -84,6 +84,17 @@ export class ConflictError extends ApiError {
   }
 }
 
+/**
+ * A stored item does not fit its schema — written around the API, with the SDK or the CLI (409).
+ * Listings leave such an item out instead (see `readListing`); a read of that one item answers this.
+ */
+export class UnreadableItemError extends ApiError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(409, "unreadable_item", message, options);
+    this.name = "UnreadableItemError";
+  }
+}
+
 /** The body is larger than `pipeline.api.maxBodyBytes` (413). */
 export class PayloadTooLargeError extends ApiError {
   constructor(message: string, options?: ErrorOptions) {

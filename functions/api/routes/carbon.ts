@@ -21,7 +21,17 @@ import {
   type UserStats,
   UserStatsSchema,
 } from "#schemas/carbon.ts";
-import { fromItem, isConditionFailed, num, queryItems, toAttr, toItem } from "../dynamo.ts";
+import {
+  fromItem,
+  isConditionFailed,
+  num,
+  queryItems,
+  readListing,
+  skippedField,
+  skippedHeaders,
+  toAttr,
+  toItem,
+} from "../dynamo.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { type ExactNumber, exact } from "../json.ts";
 import type { ApiDeps } from "../route.ts";
@@ -95,6 +105,9 @@ const ListOf = <S extends z.ZodType>(key: string, item: S) =>
     [key]: z.array(item),
     count: z.number().int(),
     storage: z.literal(STORAGE),
+    skipped: z.number().int().optional().meta({
+      description: "Items left out because they do not fit their schema (present only when some were)",
+    }),
   });
 
 /** CarbonTrack (seed 001): users, entries, goals, achievements. */
@@ -257,10 +270,22 @@ export const carbonRoutes = [
         ),
         requireUser(deps, params.userId),
       ]);
-      const entries = items.map((item) => entryView(fromItem(CarbonEntrySchema, item)));
+      const { items: entries, skipped } = readListing(
+        deps.logger,
+        { table: deps.tables.carbonEntries, keyNames: ["userId", "timestamp"] },
+        items,
+        (item) => entryView(fromItem(CarbonEntrySchema, item)),
+      );
       return {
         status: 200,
-        body: { userId: params.userId, entries, count: entries.length, storage: STORAGE },
+        headers: skippedHeaders(skipped),
+        body: {
+          userId: params.userId,
+          entries,
+          count: entries.length,
+          storage: STORAGE,
+          ...skippedField(skipped),
+        },
       };
     },
   }),
@@ -357,8 +382,23 @@ export const carbonRoutes = [
         }),
         requireUser(deps, params.userId),
       ]);
-      const goals = items.map((item) => goalView(fromItem(GoalSchema, item)));
-      return { status: 200, body: { userId: params.userId, goals, count: goals.length, storage: STORAGE } };
+      const { items: goals, skipped } = readListing(
+        deps.logger,
+        { table: deps.tables.carbonGoals, keyNames: ["userId", "goalId"] },
+        items,
+        (item) => goalView(fromItem(GoalSchema, item)),
+      );
+      return {
+        status: 200,
+        headers: skippedHeaders(skipped),
+        body: {
+          userId: params.userId,
+          goals,
+          count: goals.length,
+          storage: STORAGE,
+          ...skippedField(skipped),
+        },
+      };
     },
   }),
   defineRoute({
@@ -384,10 +424,22 @@ export const carbonRoutes = [
         }),
         requireUser(deps, params.userId),
       ]);
-      const achievements = items.map((item) => achievementView(fromItem(AchievementSchema, item)));
+      const { items: achievements, skipped } = readListing(
+        deps.logger,
+        { table: deps.tables.carbonAchievements, keyNames: ["userId", "achievementId"] },
+        items,
+        (item) => achievementView(fromItem(AchievementSchema, item)),
+      );
       return {
         status: 200,
-        body: { userId: params.userId, achievements, count: achievements.length, storage: STORAGE },
+        headers: skippedHeaders(skipped),
+        body: {
+          userId: params.userId,
+          achievements,
+          count: achievements.length,
+          storage: STORAGE,
+          ...skippedField(skipped),
+        },
       };
     },
   }),

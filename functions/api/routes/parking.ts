@@ -4,7 +4,19 @@ import { SEED_CAR_PARKS } from "#commons/seed-data.ts";
 import { pipeline } from "#infra/pipeline.ts";
 import { OccupancyReadingSchema, PathIdSchema, STORAGE } from "#schemas/api.ts";
 import { type CarPark, CarParkSchema, CarParkStatusSchema } from "#schemas/parking.ts";
-import { fromItem, type Item, isConditionFailed, num, scanAll, toAttr, toItem } from "../dynamo.ts";
+import {
+  fromItem,
+  type Item,
+  isConditionFailed,
+  type Listing,
+  num,
+  readListing,
+  scanAll,
+  skippedField,
+  skippedHeaders,
+  toAttr,
+  toItem,
+} from "../dynamo.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import { exact, fixedDecimal } from "../json.ts";
 import type { ApiDeps } from "../route.ts";
@@ -86,6 +98,11 @@ function readingItem(
  * put is conditional, so concurrent first calls never overwrite a reading.
  */
 export async function loadCarParks(deps: ApiDeps): Promise<CarPark[]> {
+  return (await loadCarParkListing(deps)).items;
+}
+
+/** {@link loadCarParks}, with the count of car park items left out because they do not fit the schema. */
+export async function loadCarParkListing(deps: ApiDeps): Promise<Listing<CarPark>> {
   let items = await scanAll(deps.client, deps.tables.parkingData);
   if (items.length === 0) {
     const at = deps.now().toISOString();
@@ -106,9 +123,14 @@ export async function loadCarParks(deps: ApiDeps): Promise<CarPark[]> {
     );
     items = await scanAll(deps.client, deps.tables.parkingData);
   }
-  return items
-    .map((item) => fromItem(CarParkSchema, item))
-    .sort((a, b) => (a.carParkId < b.carParkId ? -1 : a.carParkId > b.carParkId ? 1 : 0));
+  const listing = readListing(
+    deps.logger,
+    { table: deps.tables.parkingData, keyNames: ["carParkId"] },
+    items,
+    (item) => fromItem(CarParkSchema, item),
+  );
+  listing.items.sort((a, b) => (a.carParkId < b.carParkId ? -1 : a.carParkId > b.carParkId ? 1 : 0));
+  return listing;
 }
 
 /**
@@ -164,6 +186,9 @@ const StatusResponseSchema = z.object({
   totalAvailable: z.number().int(),
   storage: z.literal(STORAGE),
   note: z.string(),
+  skipped: z.number().int().optional().meta({
+    description: "Car park items left out because they do not fit the schema (present only when some were)",
+  }),
 });
 
 /** Smart Car Park (seed 000): status, simulate, one sensor reading. */
@@ -177,9 +202,10 @@ export const parkingRoutes = [
     description: "Installs the 4 car parks on first use when the table is empty.",
     responses: { 200: { description: "Car park status", schema: StatusResponseSchema } },
     async handle({ deps }) {
-      const parks = await loadCarParks(deps);
+      const { items: parks, skipped } = await loadCarParkListing(deps);
       return {
         status: 200,
+        headers: skippedHeaders(skipped),
         body: {
           success: true,
           timestamp: deps.now().toISOString(),
@@ -188,6 +214,7 @@ export const parkingRoutes = [
           totalAvailable: parks.reduce((sum, p) => sum + p.available, 0),
           storage: STORAGE,
           note: NOTE,
+          ...skippedField(skipped),
         },
       };
     },
