@@ -255,7 +255,7 @@ export function planRecord(record: DynamoDBRecord, config: FanOutConfig): Record
     const parsed = event.dataSchema.safeParse(input);
     if (!parsed.success) {
       const error = new SchemaViolationError(
-        `record ${sequenceNumber} of ${table} does not fit ${detailType} v${event.version}: ${describeIssues(parsed.error, input)}; fix the item (or the producer that wrote it) and redrive`,
+        `record ${sequenceNumber} of ${table} (item ${JSON.stringify(keys)}) does not fit ${detailType} v${event.version}: ${describeIssues(parsed.error, input)}; fix the item (or the producer that wrote it) and redrive`,
         { cause: parsed.error },
       );
       plan.setAside.push(setAsideFor(record, table, sequenceNumber, eventId, detailType, error));
@@ -284,7 +284,7 @@ export function planRecord(record: DynamoDBRecord, config: FanOutConfig): Record
     const size = entrySize(entry);
     if (size > MAX_REQUEST_BYTES) {
       const error = new OversizedEventError(
-        `${detailType} of record ${sequenceNumber} of ${table} is ${size} bytes; a PutEvents entry must be less than ${PUT_EVENTS_SIZE_LIMIT} bytes (256 KB); keep large content out of the item (e.g. in S3, referenced by key)`,
+        `${detailType} of record ${sequenceNumber} of ${table} (item ${JSON.stringify(keys)}) is ${size} bytes; a PutEvents entry must be less than ${PUT_EVENTS_SIZE_LIMIT} bytes (256 KB); keep large content out of the item (e.g. in S3, referenced by key)`,
       );
       plan.setAside.push(setAsideFor(record, table, sequenceNumber, eventId, detailType, error));
       continue;

@@ -5,17 +5,18 @@ import { entrySize, publishEntries } from "#commons/publisher.ts";
 import { deleteSetAside, readSetAside, type SetAsideItem } from "#commons/set-aside.ts";
 import { resolveFanOutConfig } from "../../functions/fan-out/config.ts";
 import { redrive } from "../../functions/fan-out/redrive.ts";
-import { redriveDeadLetters } from "../local/eventbridge/redrive.ts";
 import { pipeline } from "../pipeline.ts";
 import { isStage, STAGES, type Stage, stageName, tableEnvVar, tableOf } from "../topology.ts";
+import { redriveDeadLetters } from "./dead-letters.ts";
 import { RedriveUsageError } from "./errors.ts";
 
 /**
  * `npm run redrive`: puts what the pipeline set aside back on its way once the cause is fixed.
  *
  * The set-aside table holds four kinds of item; each has its own way back:
- * - stream records the fan-out could not map (no `kind`): mapped again and published, when they
- *   now map;
+ * - stream records the fan-out could not map (no `kind`): the item is read as it is now (the
+ *   record carries its key); a fixed item is mapped afresh and published, one still bad stays
+ *   with its current reason, one deleted since is cleared with a note;
  * - `consumer-rejected` events: put on the bus again (every matching rule gets them; consumers
  *   deduplicate on the event id);
  * - `dead-letter` events of the local EventBridge: put on their bus again (in AWS, dead letters
@@ -31,7 +32,7 @@ type Kind = (typeof KINDS)[number];
 export const REDRIVE_USAGE = `usage: npm run redrive [-- --stage dev|prod] [--only records|rejected|dead-letters] [--dry-run]
   --stage NAME  redrive a deployed stage (its tables and bus are prefixed: prod-ripple-set-aside, prod-ripple)
   --only KIND   redrive one kind only (default: all three)
-  --dry-run     list what would be redriven; change nothing
+  --dry-run     say what would happen to each item (published afresh, stays and why, cleared); change nothing
   --help        show this text
 Clients use the SDK's standard configuration (AWS_ENDPOINT_URL_DYNAMODB and
 AWS_ENDPOINT_URL_EVENTBRIDGE point them at the local runtime); TABLE_SET_ASIDE and
@@ -163,9 +164,29 @@ export async function runRedrive(argv: readonly string[], io: RedriveIo): Promis
         `redrive: ${item.id}: a given-up stream batch (${item.reason}); re-read that range of the stream within its 24 h retention`,
       );
     }
+    const report = (kind: Kind, result: { redriven: string[]; failed: { id: string; reason: string }[] }) => {
+      for (const id of result.redriven) io.out(`redriven ${kind}: ${id}`);
+      for (const f of result.failed) io.err(`still set aside (${kind}): ${f.id}: ${f.reason}`);
+      left += result.failed.length;
+    };
+    if (wants("records")) {
+      const config = resolveFanOutConfig({ busName, pipeline, physicalName });
+      const result = await redrive({ eventBridge, dynamodb, config, dryRun: flags.dryRun });
+      for (const o of result.outcomes) {
+        if (flags.dryRun) {
+          const line =
+            o.outcome === "redriven"
+              ? `would publish afresh: ${o.id} (${o.note})`
+              : o.outcome === "cleared"
+                ? `would clear: ${o.id} (${o.note})`
+                : `would stay set aside: ${o.id} (${o.reason})`;
+          io.out(`records: ${line}`);
+        } else if (o.outcome === "cleared") io.out(`cleared records: ${o.id}: ${o.note}`);
+      }
+      if (!flags.dryRun) report("records", { redriven: result.redriven, failed: result.remaining });
+    }
     if (flags.dryRun) {
       const plan: [Kind, SetAsideItem[]][] = [
-        ["records", byKind(undefined)],
         ["rejected", byKind("consumer-rejected")],
         ["dead-letters", byKind("dead-letter")],
       ];
@@ -175,20 +196,6 @@ export async function runRedrive(argv: readonly string[], io: RedriveIo): Promis
           io.out(`would redrive ${kind}: ${item.id} (${item.reasonCode}: ${item.reason})`);
       }
       return 0;
-    }
-    const report = (kind: Kind, result: { redriven: string[]; failed: { id: string; reason: string }[] }) => {
-      for (const id of result.redriven) io.out(`redriven ${kind}: ${id}`);
-      for (const f of result.failed) io.err(`still set aside (${kind}): ${f.id}: ${f.reason}`);
-      left += result.failed.length;
-    };
-    if (wants("records")) {
-      const config = resolveFanOutConfig({
-        busName,
-        pipeline,
-        physicalName,
-      });
-      const result = await redrive({ eventBridge, dynamodb, config });
-      report("records", { redriven: result.redriven, failed: result.remaining });
     }
     if (wants("rejected")) {
       report(
