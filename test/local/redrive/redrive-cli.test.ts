@@ -194,7 +194,7 @@ describe("npm run redrive", () => {
       "PetListed",
     ]);
     const fixed = received.find((e) => (e.detail as { data: { id: number } }).data.id === 44);
-    expect((fixed?.detail as { data: { price: string } }).data.price).toBe("12.5");
+    expect((fixed?.detail as { data?: { price?: string } } | undefined)?.data?.price).toBe("12.5");
     expect(received.find((e) => e["detail-type"] === "CarParkOccupancyChanged")?.detail).toEqual(
       rejectedEvent.detail,
     );
