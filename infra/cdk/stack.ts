@@ -53,6 +53,7 @@ export class RippleStack extends Stack {
       bus: this.bus,
       projectRoot,
     });
+    this.bus.admitRippleSourcesOnlyFrom(this.fanOut.fn.role);
     const consumersScope = new Construct(this, "Consumers");
     this.consumers = pipeline.consumers.map(
       (consumer) =>

@@ -6,6 +6,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, DynamoDBStreamHandler } from "aws-lambda";
+import { LOCAL_PUBLISHER_ACCESS_KEY_IDS } from "#commons/publisher.ts";
+import { SOURCES } from "#schemas/domain-events.ts";
 import type { PipelineDeclaration } from "../declaration.ts";
 import { resolveAsyncInvoke, resolveMappingSettings, tableEnvVar, tableOf } from "../topology.ts";
 import { type ApiServer, startApiServer } from "./api-server.ts";
@@ -20,7 +22,11 @@ import { createTables } from "./tables.ts";
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const REGION = "us-east-1";
-const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" } as const;
+/** The handlers' credentials: the fan-out's role, the one the bus admits ripple's sources from. */
+const LOCAL_CREDENTIALS = {
+  accessKeyId: LOCAL_PUBLISHER_ACCESS_KEY_IDS.fanOut,
+  secretAccessKey: "local",
+} as const;
 
 export interface StartRuntimeProps extends RuntimeOptions {
   readonly pipeline: PipelineDeclaration;
@@ -180,6 +186,11 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
       dynamodb,
       region: REGION,
       logger,
+      resourcePolicy: {
+        eventBusName: pipeline.bus.name,
+        protectedSources: Object.values(SOURCES),
+        allowedAccessKeyIds: Object.values(LOCAL_PUBLISHER_ACCESS_KEY_IDS),
+      },
       ...(props.retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs: props.retryBaseDelayMs }),
     });
     stops.push(() => eventBridge.stop());
