@@ -18,7 +18,7 @@ import { inexactNumbers, stringifyJson } from "./json.ts";
 import type { AnyRoute, ApiDeps, ApiTables, RouteResult } from "./route.ts";
 import { Router } from "./router.ts";
 import { routes as allRoutes } from "./routes/index.ts";
-import { inexactNumberError, parsePart } from "./validation.ts";
+import { inexactNumberError, parsePart, readableHeader } from "./validation.ts";
 
 /** The API handler: an API Gateway HTTP API (payload 2.0) event in, a structured result out. */
 export type ApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -185,13 +185,18 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
 
       const given = method === "POST" ? event.headers?.["idempotency-key"] : undefined;
       if (given !== undefined && !IDEMPOTENCY_KEY.test(given)) {
+        const shown = readableHeader(given);
+        const why = /[^\x00-\x7f]/.test(shown)
+          ? "has characters outside ASCII, which HTTP headers cannot carry"
+          : "has spaces or control characters, or is empty or longer than 255";
         throw new ValidationError(
-          `header.idempotency-key (given ${JSON.stringify(given)}) must be 1–255 printable ASCII characters without spaces`,
+          `header.idempotency-key (given ${JSON.stringify(shown)}) ${why}: expected 1–255 printable ASCII characters without spaces, such as "3f2b9c1e-7d4a-4b8e-9a61-2c5d8e0f4a17"; send a UUID per request`,
           [
             {
               path: "header.idempotency-key",
-              value: given,
-              expected: "1–255 printable ASCII characters, no spaces",
+              value: shown,
+              expected:
+                'a key of 1–255 printable ASCII characters without spaces, such as "3f2b9c1e-7d4a-4b8e-9a61-2c5d8e0f4a17" (a UUID)',
             },
           ],
         );
@@ -225,7 +230,8 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
         if (key !== undefined) await releaseQuietly(key, requestId);
         throw error;
       }
-      const text = stringifyJson(result.body);
+      // 204 No Content has no body.
+      const text = result.status === 204 ? "" : stringifyJson(result.body);
       if (key !== undefined && result.status >= 300) await releaseQuietly(key, requestId);
       if (key !== undefined && result.status < 300) {
         try {

@@ -9,6 +9,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { marshall, NumberValueImpl as NumberValue, unmarshall } from "@aws-sdk/util-dynamodb";
 import type { z } from "zod";
+import { describeIssues } from "#commons/issues.ts";
 import { exactDecimal } from "#schemas/common.ts";
 import { UnreadableItemError } from "./errors.ts";
 import { ExactNumber } from "./json.ts";
@@ -39,14 +40,8 @@ export function fromItem<S extends z.ZodType>(schema: S, item: Item): z.output<S
   const plain = unmarshall(item, { wrapNumbers: (text: string) => text });
   const parsed = schema.safeParse(plain);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.slice(0, 3).map((issue) => {
-    let value: unknown = plain;
-    for (const key of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[key];
-    const given = value === undefined ? "missing" : (JSON.stringify(value) ?? String(value)).slice(0, 80);
-    return `${issue.path.map(String).join(".") || "(item)"} (given ${given}): ${issue.message}`;
-  });
   throw new UnreadableItemError(
-    `the stored item does not fit its schema (${problems.join("; ")}); it was written around the API: correct it with the SDK or delete it`,
+    `the stored item does not fit its schema (${describeIssues(parsed.error, plain, { max: 3 })}); it was written around the API: correct it with the SDK or delete it`,
     { cause: parsed.error },
   );
 }

@@ -8,7 +8,10 @@ export interface FieldProblem {
   /** Dotted location, prefixed with its part of the request: `body.price`, `query.limit`, `path.userId`. */
   readonly path: string;
   readonly value: unknown;
+  /** What is expected, with an example. */
   readonly expected: string;
+  /** What to change, when more can be said than "send what is expected". */
+  readonly fix?: string;
 }
 
 /** Base class of every error the API turns into a response. */

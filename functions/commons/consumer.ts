@@ -27,6 +27,7 @@ import {
   InvalidSequenceNumberError,
   MissingConfigurationError,
 } from "./errors.ts";
+import { describeIssues } from "./issues.ts";
 import type { TombstonePolicy } from "./positions.ts";
 import { createLogger, createMetrics, flushMetrics } from "./powertools.ts";
 import { setAsideItem } from "./set-aside.ts";
@@ -92,7 +93,7 @@ export function parseConsumedEvent(raw: unknown, accepted: readonly DomainEvent[
   if (!parsed.success) {
     return {
       success: false,
-      error: `detail of ${source}/${detailType} fails its schema: ${z.prettifyError(parsed.error)}`,
+      error: `detail of ${source}/${detailType} fails its schema: ${describeIssues(parsed.error, detail)}`,
     };
   }
   if (!(detailType in DomainEvents)) {

@@ -11,6 +11,7 @@ import {
   toPlainItem,
 } from "#commons/attribute-values.ts";
 import { deterministicEventId } from "#commons/event-id.ts";
+import { describeIssues } from "#commons/issues.ts";
 import { entrySize, MAX_REQUEST_BYTES, PUT_EVENTS_SIZE_LIMIT } from "#commons/publisher.ts";
 import { type SetAsideEntry, setAsideId } from "#commons/set-aside.ts";
 import type { StreamSourceDeclaration } from "#infra/declaration.ts";
@@ -96,17 +97,8 @@ export function changeKindOf(record: DynamoDBRecord): ChangeKind | undefined {
   }
 }
 
-function describeIssues(error: z.ZodError, data: unknown): string {
-  return error.issues
-    .slice(0, 5)
-    .map((issue) => {
-      let value: unknown = data;
-      for (const key of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[key];
-      const given = value === undefined ? "missing" : JSON.stringify(value).slice(0, 100);
-      const path = issue.path.map((key) => (key === PROTO_STAND_IN ? "__proto__" : String(key)));
-      return `${path.join(".") || "(root)"}: ${issue.message} (given ${given})`;
-    })
-    .join("; ");
+function describeRecordIssues(error: z.ZodError, data: unknown): string {
+  return describeIssues(error, data, { name: (key) => (key === PROTO_STAND_IN ? "__proto__" : String(key)) });
 }
 
 function recordLevel(
@@ -255,7 +247,7 @@ export function planRecord(record: DynamoDBRecord, config: FanOutConfig): Record
     const parsed = event.dataSchema.safeParse(input);
     if (!parsed.success) {
       const error = new SchemaViolationError(
-        `record ${sequenceNumber} of ${table} (item ${JSON.stringify(keys)}) does not fit ${detailType} v${event.version}: ${describeIssues(parsed.error, input)}; fix the item (or the producer that wrote it) and redrive`,
+        `record ${sequenceNumber} of ${table} (item ${JSON.stringify(keys)}) does not fit ${detailType} v${event.version}: ${describeRecordIssues(parsed.error, input)}; fix the item (or the producer that wrote it) and redrive`,
         { cause: parsed.error },
       );
       plan.setAside.push(setAsideFor(record, table, sequenceNumber, eventId, detailType, error));

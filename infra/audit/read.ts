@@ -6,6 +6,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { z } from "zod";
+import { describeIssues } from "#commons/issues.ts";
 
 /**
  * How the audit reads: every item through the SDK's paginators, every number as its exact text
@@ -27,18 +28,6 @@ export interface Finding {
 /** An item as plain values, numbers as their exact text. */
 export function plainItem(item: Record<string, AttributeValue>): Record<string, unknown> {
   return unmarshall(item, { wrapNumbers: (text: string) => text });
-}
-
-function describeIssues(error: z.ZodError, item: Record<string, unknown>): string {
-  return error.issues
-    .slice(0, 3)
-    .map((issue) => {
-      let value: unknown = item;
-      for (const key of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[key];
-      const given = value === undefined ? "missing" : (JSON.stringify(value) ?? String(value)).slice(0, 80);
-      return `${issue.path.map(String).join(".") || "(item)"} (given ${given}): ${issue.message}`;
-    })
-    .join("; ");
 }
 
 /** Items that fit the schema, and a finding for each one that does not. */
@@ -63,7 +52,7 @@ export function parseItems<T>(
       findings.push({
         table,
         key: Object.fromEntries(keyNames.map((name) => [name, item[name]])),
-        reason: `does not fit its schema: ${describeIssues(parsed.error, item)}; correct or delete the item`,
+        reason: `does not fit its schema: ${describeIssues(parsed.error, item, { max: 3 })}; correct or delete the item`,
       });
     }
   }

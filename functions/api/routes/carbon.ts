@@ -36,7 +36,7 @@ import { ConflictError, NotFoundError } from "../errors.ts";
 import { type ExactNumber, exact } from "../json.ts";
 import type { ApiDeps } from "../route.ts";
 import { defineRoute } from "../route.ts";
-import { requireOrderedRange } from "../validation.ts";
+import { requireNotInFuture, requireOrderedRange } from "../validation.ts";
 
 const TAG = "CarbonTrack";
 const UserParamsSchema = z.strictObject({ userId: PathIdSchema });
@@ -201,6 +201,7 @@ export const carbonRoutes = [
       201: { description: "The entry", schema: EntryOutSchema.extend({ storage: z.literal(STORAGE) }) },
     },
     async handle({ deps, params, body }) {
+      if (body.timestamp !== undefined) requireNotInFuture("body.timestamp", body.timestamp, deps.now());
       await requireUser(deps, params.userId);
       const given = body.timestamp !== undefined;
       let at = given ? new Date(body.timestamp!) : deps.now();
