@@ -18,7 +18,7 @@ import { inexactNumbers, stringifyJson } from "./json.ts";
 import type { AnyRoute, ApiDeps, ApiTables, RouteResult } from "./route.ts";
 import { Router } from "./router.ts";
 import { routes as allRoutes } from "./routes/index.ts";
-import { inexactNumberError, parsePart, readableHeader } from "./validation.ts";
+import { hasCodeAbove, inexactNumberError, parsePart, readableHeader } from "./validation.ts";
 
 /** The API handler: an API Gateway HTTP API (payload 2.0) event in, a structured result out. */
 export type ApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -186,7 +186,7 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
       const given = method === "POST" ? event.headers?.["idempotency-key"] : undefined;
       if (given !== undefined && !IDEMPOTENCY_KEY.test(given)) {
         const shown = readableHeader(given);
-        const why = /[^\x00-\x7f]/.test(shown)
+        const why = hasCodeAbove(shown, 0x7f)
           ? "has characters outside ASCII, which HTTP headers cannot carry"
           : "has spaces or control characters, or is empty or longer than 255";
         throw new ValidationError(

@@ -180,7 +180,13 @@ export function requireNotInFuture(path: string, instant: string, now: Date): vo
  * ("clé-1") arrives as "clÃ©-1"; decoded back when the bytes are valid UTF-8.
  */
 export function readableHeader(value: string): string {
-  if (!/[^\x00-\x7f]/.test(value) || /[^\x00-\xff]/.test(value)) return value;
+  if (!hasCodeAbove(value, 0x7f) || hasCodeAbove(value, 0xff)) return value;
   const decoded = Buffer.from(value, "latin1").toString("utf8");
   return decoded.includes("\ufffd") ? value : decoded;
+}
+
+/** Whether any character of `text` has a code above `limit` (0x7f: not ASCII; 0xff: not Latin-1). */
+export function hasCodeAbove(text: string, limit: number): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > limit) return true;
+  return false;
 }
