@@ -9,7 +9,7 @@ import {
 } from "#commons/aggregates.ts";
 import { CarbonEntrySchema, GoalSchema, UserSchema, UserStatsSchema } from "#schemas/carbon.ts";
 import { CartImageSchema } from "#schemas/cart.ts";
-import { CarParkSchema } from "#schemas/parking.ts";
+import { CAR_PARK_STATUS_THRESHOLDS, CarParkSchema } from "#schemas/parking.ts";
 import { PetSchema } from "#schemas/pets.ts";
 import { StoredEventSchema, type StoredEventStatus } from "#schemas/stored-events.ts";
 import type { PipelineDeclaration } from "../declaration.ts";
@@ -169,7 +169,7 @@ export async function auditParkingTotals(
   tables: AuditTableNames,
 ): Promise<AuditReport> {
   const parks = await readSource(client, tables, "parkingData", CarParkSchema);
-  const expected = expectedParkingTotals(parks.items, pipeline.parking);
+  const expected = expectedParkingTotals(parks.items, CAR_PARK_STATUS_THRESHOLDS);
   const stored = await readAggregates(client, tables, AggregateKeys.parkingTotals.pk, ParkingTotalsSchema);
   const findings = [...parks.findings, ...stored.findings];
   const totals = stored.items[0];

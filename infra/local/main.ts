@@ -44,6 +44,11 @@ async function main(): Promise<number> {
       `  DynamoDB      ${e.dynamodb}   (AWS_ENDPOINT_URL_DYNAMODB=${e.dynamodb}; any credentials, region us-east-1)`,
       `  EventBridge   ${e.eventbridge}   (AWS_ENDPOINT_URL_EVENTBRIDGE=${e.eventbridge}; bus "${runtime.busName}")`,
       `  storage       ${options.dataDir === undefined ? "in memory (gone on exit; --data DIR keeps it)" : options.dataDir}`,
+      ...(options.recordFile === undefined
+        ? []
+        : [
+            `  recording     every stream record to ${options.recordFile} (replay it: npm run replay -- ${options.recordFile})`,
+          ]),
       "Press Ctrl-C to stop.",
     ].join("\n"),
   );

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { PipelineDeclaration } from "../../declaration.ts";
 import { ruleName as ruleNameOf, tableOf } from "../../topology.ts";
-import { type BusResourcePolicy, type Caller, EventBridgeApi } from "./api.ts";
+import { type BusResourcePolicy, type Caller, EventBridgeApi, type PutEventsFaults } from "./api.ts";
 import { Delivery, type DeliveryStats, type FunctionInvoker } from "./delivery.ts";
 import { EventBridgeApiError, LocalEventBridgeConfigError } from "./errors.ts";
 import { declaredRules } from "./rules.ts";
@@ -40,6 +40,8 @@ export interface LocalEventBridgeProps {
    * in AWS. @default none: any caller may publish any source but `aws.*`
    */
   readonly resourcePolicy?: BusResourcePolicy;
+  /** Failures PutEvents makes on purpose (the runtime's fault switch). @default none */
+  readonly faults?: PutEventsFaults;
 }
 
 export interface LocalEventBridge {
@@ -124,6 +126,7 @@ export async function startLocalEventBridge(props: LocalEventBridgeProps = {}): 
     now,
     logger,
     ...(props.resourcePolicy === undefined ? {} : { resourcePolicy: props.resourcePolicy }),
+    ...(props.faults === undefined ? {} : { faults: props.faults }),
   });
 
   const busName = props.pipeline?.bus.name ?? "default";
