@@ -44,6 +44,9 @@ export const SetAsideKinds = {
 } as const;
 export type SetAsideKind = (typeof SetAsideKinds)[keyof typeof SetAsideKinds];
 
+/** `reasonCode` of an event EventBridge refused from a PutEvents request the fan-out made. */
+export const REJECTED_BY_EVENTBRIDGE = "RejectedByEventBridge";
+
 /** `reasonCode` of a set-aside item, by who writes it. */
 export const SetAsideReasonCodes = {
   /** The fan-out: the name of the error that stopped a record (functions/fan-out/errors.ts). */
@@ -53,7 +56,7 @@ export const SetAsideReasonCodes = {
     "SchemaViolationError",
     "LoopDepthExceededError",
     "OversizedEventError",
-    "RejectedByEventBridge",
+    REJECTED_BY_EVENTBRIDGE,
   ],
   /** A consumer: an event that fails its schema, or one it cannot apply safely. */
   consumer: ["ConsumerRejectedEvent", "BeyondTombstoneRetentionError"],

@@ -10,7 +10,7 @@ import {
   withinTime,
 } from "#commons/publisher.ts";
 import { type SetAsideEntry, setAsideId, writeSetAside } from "#commons/set-aside.ts";
-import { FanOutMetrics } from "#schemas/contracts.ts";
+import { FanOutMetrics, REJECTED_BY_EVENTBRIDGE } from "#schemas/contracts.ts";
 import type { FanOutConfig } from "./config.ts";
 import { UnresumableBatchError } from "./errors.ts";
 import { type PreparedEvent, planRecord } from "./map-record.ts";
@@ -212,7 +212,7 @@ function rejectedEntry(
   const sequenceNumber = record.dynamodb?.SequenceNumber ?? "unknown";
   return {
     id: setAsideId(table, sequenceNumber, event.detailType),
-    reasonCode: "RejectedByEventBridge",
+    reasonCode: REJECTED_BY_EVENTBRIDGE,
     reason: `EventBridge refused event ${event.eventId} (${event.detailType}) of record ${sequenceNumber} of ${table} with ${error ?? "an error"}; it cannot succeed as it is: fix its declaration or schema and redrive`,
     table,
     sequenceNumber,

@@ -21,3 +21,11 @@ export class LambdaTimeoutError extends LocalRuntimeError {
     this.name = "LambdaTimeoutError";
   }
 }
+
+/** The API token kept under `--data` cannot be used: the message names the file and the fix. */
+export class ApiTokenFileError extends LocalRuntimeError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ApiTokenFileError";
+  }
+}

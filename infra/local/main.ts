@@ -1,7 +1,13 @@
 import { pipeline } from "../pipeline.ts";
+import { keptApiToken } from "./api-token.ts";
 import { LocalRuntimeError } from "./errors.ts";
 import { parseRuntimeOptions, USAGE, UsageError } from "./options.ts";
 import { startRuntime } from "./runtime.ts";
+
+/** A word bash reads back as `text` whatever it holds, so a printed command pastes as printed. */
+function shellQuoted(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}
 
 /**
  * `npm start`: the whole ripple pipeline on this machine, until Ctrl-C or SIGTERM.
@@ -26,7 +32,8 @@ async function main(): Promise<number> {
   console.log("ripple: starting DynamoDB Local, the tables, the bus, the stream pollers and the API…");
   let runtime: Awaited<ReturnType<typeof startRuntime>>;
   try {
-    runtime = await startRuntime({ ...options, pipeline });
+    const apiToken = keptApiToken(options.dataDir, process.env);
+    runtime = await startRuntime({ ...options, pipeline, ...(apiToken === undefined ? {} : { apiToken }) });
   } catch (error) {
     console.error(
       `ripple: ${error instanceof LocalRuntimeError ? error.message : String(error instanceof Error ? (error.stack ?? error.message) : error)}`,
@@ -41,8 +48,10 @@ async function main(): Promise<number> {
       `  API           ${e.api}   (Authorization: Bearer ${runtime.apiToken})`,
       `  OpenAPI       ${e.api}/openapi.json`,
       `  health        ${e.api}/health`,
+      `  try           curl -sS -H ${shellQuoted(`Authorization: Bearer ${runtime.apiToken}`)} ${e.api}/car-parks`,
       `  DynamoDB      ${e.dynamodb}   (AWS_ENDPOINT_URL_DYNAMODB=${e.dynamodb}; any credentials, region us-east-1)`,
       `  EventBridge   ${e.eventbridge}   (AWS_ENDPOINT_URL_EVENTBRIDGE=${e.eventbridge}; bus "${runtime.busName}")`,
+      `  AWS CLI, SDKs export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_ENDPOINT_URL_DYNAMODB=${e.dynamodb} AWS_ENDPOINT_URL_EVENTBRIDGE=${e.eventbridge}`,
       `  storage       ${options.dataDir === undefined ? "in memory (gone on exit; --data DIR keeps it)" : options.dataDir}`,
       ...(options.recordFile === undefined
         ? []
