@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { sdkWarningEnvironment } from "./infra/node-support.ts";
 
 export default defineConfig({
   test: {
@@ -10,7 +11,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     env: {
       // Handlers read their configuration at module load; tests set what they need per suite.
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      // The SDK's Node-version warning, off on a supported Node.js 20 (see infra/node-support.ts).
+      ...sdkWarningEnvironment(),
       POWERTOOLS_DEV: "false",
     },
   },

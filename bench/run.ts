@@ -1,11 +1,12 @@
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-
+import { quietSdkWarningWhereItDoesNotApply } from "#infra/node-support.ts";
 import { benchApi } from "./api.ts";
 import { benchCarbonHistory, benchConsumers } from "./consumers.ts";
 import { benchEventBridge } from "./eventbridge.ts";
 import { benchFanOut } from "./fan-out.ts";
 import type { Row } from "./load.ts";
 import { benchPipeline } from "./pipeline.ts";
+
+quietSdkWarningWhereItDoesNotApply();
 
 /**
  * Runs every benchmark module once and prints one table: value, baseline and target per row.

@@ -1,3 +1,4 @@
+import type { Limits } from "#commons/limits.ts";
 import type { ChangeKind, DomainEvent } from "#schemas/domain-events.ts";
 import type { ItemSchemaName } from "#schemas/items.ts";
 
@@ -172,8 +173,21 @@ export interface AlarmThresholds {
   readonly periodSeconds: number;
 }
 
+/**
+ * AWS payload limits the pipeline works within, in bytes (see `Limits` in
+ * `functions/commons/limits.ts`). Each one left out is AWS's current value; `resolveLimits` fills
+ * them in.
+ */
+export type LimitsDeclaration = Partial<Limits>;
+
 export interface PipelineDeclaration {
   readonly name: string;
+  /**
+   * Payload limits, for a region or account whose limits differ from AWS's current ones.
+   * @default AWS's current values: 1 MB PutEvents entries and requests, asynchronous invocations
+   * and SQS messages; 64 KB billing chunks
+   */
+  readonly limits?: LimitsDeclaration;
   readonly tables: Readonly<Record<string, TableDeclaration>>;
   readonly bus: {
     readonly name: string;

@@ -28,6 +28,7 @@ export function fanOutConfig(fanOut: FanOutModel, names: PhysicalNames): FanOutC
     busName: names.busName,
     setAsideTableName: names.table(fanOut.setAsideTable),
     maxDepth: fanOut.maxDepth,
+    limits: { ...fanOut.limits },
     sources: fanOut.sources.map((s) => ({
       tableName: names.table(s.table),
       declaredName: s.tableName,

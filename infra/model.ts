@@ -1,5 +1,6 @@
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type Limits, resolveLimits } from "#commons/limits.ts";
 import {
   API_SERVICE,
   ConsumerMetrics,
@@ -130,6 +131,8 @@ export interface SourceModel {
 }
 
 export interface FanOutModel extends FunctionModel {
+  /** Payload limits it packs PutEvents requests and sets events aside by. */
+  readonly limits: Limits;
   /** Key of the set-aside table. */
   readonly setAsideTable: string;
   readonly maxDepth: number;
@@ -169,6 +172,8 @@ export interface PipelineModel {
   readonly bus: { readonly name: string; readonly archiveRetentionDays: number };
   readonly fanOut: FanOutModel;
   readonly consumers: readonly ConsumerModel[];
+  /** AWS's payload limits, as declared or AWS's current values (`functions/commons/limits.ts`). */
+  readonly limits: Limits;
   readonly api: ApiModel;
   readonly tombstoneRetentionSeconds: number;
   /** The set-aside table and the `kind`s and `reasonCode`s its items carry. */
@@ -236,8 +241,9 @@ function resolveSource(p: PipelineDeclaration, s: StreamSourceDeclaration): Sour
   };
 }
 
-function resolveFanOut(p: PipelineDeclaration): FanOutModel {
+function resolveFanOut(p: PipelineDeclaration, limits: Limits): FanOutModel {
   return {
+    limits,
     service: FAN_OUT_SERVICE,
     functionName: `${p.name}-${FAN_OUT_SERVICE}`,
     handler: p.fanOut.handler,
@@ -326,7 +332,8 @@ export function resolvePipeline(declaration: PipelineDeclaration): PipelineModel
   const p = validatePipeline(declaration);
   validateHandlers(p, PROJECT_ROOT);
   const tables = Object.fromEntries(Object.entries(p.tables).map(([k, t]) => [k, resolveTable(k, t)]));
-  const fanOut = resolveFanOut(p);
+  const limits = resolveLimits(p.limits);
+  const fanOut = resolveFanOut(p, limits);
   const consumers = p.consumers.map((c) => resolveConsumer(p, c));
   const api = resolveApi(p);
   const monitoring = resolveMonitoring({ name: p.name, alarms: p.alarms, tables, fanOut, consumers });
@@ -340,6 +347,7 @@ export function resolvePipeline(declaration: PipelineDeclaration): PipelineModel
     },
     fanOut,
     consumers,
+    limits,
     api,
     tombstoneRetentionSeconds: p.tombstoneRetentionSeconds,
     setAside: { table: p.fanOut.setAsideTable, kinds: SetAsideKinds, reasonCodes: SetAsideReasonCodes },

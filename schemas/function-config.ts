@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ChangeKindSchema, DomainEvents } from "./domain-events.ts";
 import { ItemSchemas } from "./items.ts";
+import { ResolvedLimitsSchema } from "./limits.ts";
 
 /**
  * What each deployed function is told about the pipeline, as one JSON environment variable set by
@@ -39,6 +40,8 @@ export const FanOutConfigSchema = z.object({
   setAsideTableName: PhysicalNameSchema,
   maxDepth: z.number().int().min(1),
   sources: z.array(FanOutSourceConfigSchema),
+  /** Payload limits the fan-out packs and sets aside by (`functions/commons/limits.ts`). */
+  limits: ResolvedLimitsSchema,
 });
 export type FanOutConfigJson = z.infer<typeof FanOutConfigSchema>;
 

@@ -14,6 +14,14 @@ export class MissingConfigurationError extends RippleError {
   }
 }
 
+/** Declared payload limits are not positive whole numbers of bytes, or do not fit together. */
+export class InvalidLimitsError extends RippleError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "InvalidLimitsError";
+  }
+}
+
 /** A value given to the exact decimal helpers is not a decimal string. */
 export class InvalidDecimalError extends RippleError {
   constructor(message: string, options?: ErrorOptions) {

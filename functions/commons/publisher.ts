@@ -3,11 +3,13 @@ import {
   PutEventsCommand,
   type PutEventsRequestEntry,
 } from "@aws-sdk/client-eventbridge";
+import { AWS_LIMITS, type Limits } from "./limits.ts";
 
 /**
  * Publishing to EventBridge within PutEvents' limits, retrying exactly the entries that failed.
  *
- * PutEvents takes at most 10 entries and less than 256 KB per request, and can answer 200 with
+ * PutEvents takes at most 10 entries and as many bytes as its limits allow (1 MB per entry and per
+ * request since 29 January 2026; see `Limits`), and can answer 200 with
  * `FailedEntryCount > 0`: each failed entry carries an `ErrorCode` and is retried here, alone,
  * with capped, jittered exponential backoff, for as long as the caller's time allows. What is
  * still undelivered is reported per entry, never dropped silently.
@@ -16,14 +18,8 @@ import {
 /** Most entries one PutEvents request may carry. */
 export const MAX_ENTRIES_PER_REQUEST = 10;
 
-/**
- * PutEvents' size limit: the entries of one request, counted by {@link entrySize}, must total
- * less than 256 KB (262,144 bytes), so an entry of exactly 262,144 bytes is refused.
- */
-export const PUT_EVENTS_SIZE_LIMIT = 256 * 1024;
-
-/** Most bytes one PutEvents request (and so one entry) may carry: one under the limit. */
-export const MAX_REQUEST_BYTES = PUT_EVENTS_SIZE_LIMIT - 1;
+/** The PutEvents limits publishing works within: most bytes per entry and per request. */
+export type PutEventsLimits = Pick<Limits, "putEventsEntryBytes" | "putEventsRequestBytes">;
 
 /** Bytes in the UTF-8 form of a string. */
 export function utf8Bytes(text: string): number {
@@ -46,10 +42,14 @@ export function entrySize(entry: PutEventsRequestEntry): number {
 
 /**
  * Packs items greedily into requests of at most {@link MAX_ENTRIES_PER_REQUEST} entries and
- * {@link MAX_REQUEST_BYTES} bytes, keeping their order. An item larger than the byte limit gets
- * a request of its own (callers set such items aside before sending).
+ * `limits.putEventsRequestBytes` bytes, keeping their order. An item larger than the byte limit
+ * gets a request of its own (callers set such items aside before sending).
  */
-export function packBySize<T>(items: readonly T[], sizeOf: (item: T) => number): T[][] {
+export function packBySize<T>(
+  items: readonly T[],
+  sizeOf: (item: T) => number,
+  limits: PutEventsLimits = AWS_LIMITS,
+): T[][] {
   const requests: T[][] = [];
   let current: T[] = [];
   let bytes = 0;
@@ -57,7 +57,7 @@ export function packBySize<T>(items: readonly T[], sizeOf: (item: T) => number):
     const size = sizeOf(item);
     if (
       current.length > 0 &&
-      (current.length === MAX_ENTRIES_PER_REQUEST || bytes + size > MAX_REQUEST_BYTES)
+      (current.length === MAX_ENTRIES_PER_REQUEST || bytes + size > limits.putEventsRequestBytes)
     ) {
       requests.push(current);
       current = [];
@@ -156,6 +156,8 @@ export interface PublishOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Source of jitter in [0, 1). @default Math.random */
   readonly random?: () => number;
+  /** Bytes per entry and per request. @default AWS_LIMITS (1 MB each) */
+  readonly limits?: PutEventsLimits;
 }
 
 /** What happened to each entry handed to {@link publishEntries}. */
@@ -200,6 +202,7 @@ export async function publishEntries(
   const concurrency = Math.max(1, options.concurrency ?? 4);
   const sleep = options.sleep ?? defaultSleep;
   const random = options.random ?? Math.random;
+  const limits = options.limits ?? AWS_LIMITS;
 
   const delivered: boolean[] = new Array(entries.length).fill(false);
   const rejected: boolean[] = new Array(entries.length).fill(false);
@@ -209,9 +212,9 @@ export async function publishEntries(
   let attempts = 0;
   let pending: number[] = [];
   for (let i = 0; i < entries.length; i++) {
-    if ((sizes[i] as number) > MAX_REQUEST_BYTES) {
+    if ((sizes[i] as number) > limits.putEventsEntryBytes) {
       lastError[i] =
-        `entry is ${sizes[i]} bytes; a PutEvents entry must be less than ${PUT_EVENTS_SIZE_LIMIT} bytes`;
+        `entry is ${sizes[i]} bytes; a PutEvents entry may be at most ${limits.putEventsEntryBytes} bytes`;
     } else {
       pending.push(i);
     }
@@ -219,7 +222,7 @@ export async function publishEntries(
 
   while (pending.length > 0) {
     attempts++;
-    const requests = packBySize(pending, (i) => sizes[i] as number);
+    const requests = packBySize(pending, (i) => sizes[i] as number, limits);
     const failed: number[] = [];
     const sendOne = async (indices: number[]) => {
       const budget = Math.min(requestTimeoutMs, options.remainingTimeMs() - safetyMarginMs);

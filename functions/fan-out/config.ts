@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { configFromEnv } from "#commons/env.ts";
+import type { Limits } from "#commons/limits.ts";
 import { FAN_OUT_SERVICE } from "#schemas/contracts.ts";
 import type { ChangeKind, DomainEvent } from "#schemas/domain-events.ts";
 import { DomainEvents } from "#schemas/domain-events.ts";
@@ -29,6 +30,8 @@ export interface FanOutConfig {
   readonly maxDepth: number;
   /** Sources by the physical table name their stream ARNs carry. */
   readonly sources: ReadonlyMap<string, ResolvedSource>;
+  /** Payload limits: what is packed into one PutEvents request, and what is set aside as too large. */
+  readonly limits: Limits;
 }
 
 /** The fan-out's working configuration from its JSON form: schemas and events looked up by name. */
@@ -47,6 +50,7 @@ export function fanOutConfigFrom(json: FanOutConfigJson): FanOutConfig {
     setAsideTableName: json.setAsideTableName,
     maxDepth: json.maxDepth,
     sources,
+    limits: json.limits,
   };
 }
 

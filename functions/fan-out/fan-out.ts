@@ -109,7 +109,7 @@ export async function fanOut(records: readonly DynamoDBRecord[], deps: FanOutDep
       : publishEntries(
           deps.eventBridge,
           entries,
-          { ...deps.publish, remainingTimeMs: deps.remainingTimeMs },
+          { ...deps.publish, limits: config.limits, remainingTimeMs: deps.remainingTimeMs },
           sizes,
         ),
     Promise.allSettled(setAside.map(({ entry }) => writeWithinTime(entry))),

@@ -13,7 +13,7 @@ import {
 import { eventsForChange, tableNameFromStreamArn } from "#commons/change-mapping.ts";
 import { deterministicEventId } from "#commons/event-id.ts";
 import { describeIssues } from "#commons/issues.ts";
-import { entrySize, MAX_REQUEST_BYTES, PUT_EVENTS_SIZE_LIMIT } from "#commons/publisher.ts";
+import { entrySize } from "#commons/publisher.ts";
 import { type SetAsideEntry, setAsideId } from "#commons/set-aside.ts";
 import type { ChangeKind, DomainEvent, EventMetadata } from "#schemas/domain-events.ts";
 import type { FanOutConfig, FanOutSource } from "./config.ts";
@@ -273,9 +273,10 @@ export function planRecord(record: DynamoDBRecord, config: FanOutConfig): Record
       EventBusName: config.busName,
     };
     const size = entrySize(entry);
-    if (size > MAX_REQUEST_BYTES) {
+    const limit = config.limits.putEventsEntryBytes;
+    if (size > limit) {
       const error = new OversizedEventError(
-        `${detailType} of record ${sequenceNumber} of ${table} (item ${JSON.stringify(keys)}) is ${size} bytes; a PutEvents entry must be less than ${PUT_EVENTS_SIZE_LIMIT} bytes (256 KB); keep large content out of the item (e.g. in S3, referenced by key)`,
+        `${detailType} of record ${sequenceNumber} of ${table} (item ${JSON.stringify(keys)}) is ${size} bytes; a PutEvents entry may be at most ${limit} bytes (limits.putEventsEntryBytes); keep large content out of the item (e.g. in S3, referenced by key)`,
       );
       plan.setAside.push(setAsideFor(record, table, sequenceNumber, eventId, detailType, error));
       continue;

@@ -6,6 +6,17 @@ export class LocalRuntimeError extends Error {
   }
 }
 
+/**
+ * An asynchronous invocation's event is larger than Lambda takes; named as Lambda names the
+ * refusal (HTTP 413), so callers that retry on it behave as they would against Lambda.
+ */
+export class RequestEntityTooLargeError extends LocalRuntimeError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "RequestEntityTooLargeException";
+  }
+}
+
 /** Java 17+ is needed to run DynamoDB Local and is not on the PATH. */
 export class JavaMissingError extends LocalRuntimeError {
   constructor(message: string, options?: ErrorOptions) {

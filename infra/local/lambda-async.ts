@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { AWS_LIMITS } from "#commons/limits.ts";
 import { writeDeadLetter } from "./dead-letter.ts";
-import { LocalRuntimeError } from "./errors.ts";
+import { LocalRuntimeError, RequestEntityTooLargeError } from "./errors.ts";
 import type { EventBridgeEvent } from "./eventbridge/delivery.ts";
 import { InFlight } from "./in-flight.ts";
 
@@ -59,6 +60,12 @@ export interface AsyncInvocationsProps {
     /** Bus a redrive puts the event back on. */
     readonly eventBusName: string;
   };
+  /**
+   * Largest event an asynchronous invocation takes, as JSON bytes; a larger one is refused at
+   * Invoke, before it is queued.
+   * @default AWS_LIMITS.asyncInvokePayloadBytes (1 MB)
+   */
+  readonly maxPayloadBytes?: number;
   /** @default Date.now */
   readonly now?: () => number;
   /** @default console */
@@ -140,10 +147,19 @@ export class AsyncInvocations {
   /**
    * Queues one event and returns at once, as Invoke with InvocationType Event does.
    * @throws {LocalRuntimeError} once stopped (the Invoke call fails, so EventBridge retries it)
+   * @throws {RequestEntityTooLargeError} when the event's JSON is over `maxPayloadBytes`, with
+   * Lambda's message (nothing is queued; the caller's retry policy decides what follows)
    */
   invoke(event: EventBridgeEvent): void {
     if (this.stopped) {
       throw new LocalRuntimeError(`${this.props.functionName} is stopped and accepts no event`);
+    }
+    const limit = this.props.maxPayloadBytes ?? AWS_LIMITS.asyncInvokePayloadBytes;
+    const bytes = Buffer.byteLength(JSON.stringify(event), "utf8");
+    if (bytes > limit) {
+      throw new RequestEntityTooLargeError(
+        `${bytes} byte payload is too large for the Event invocation type (limit ${limit} bytes)`,
+      );
     }
     this.stats.accepted++;
     this.inFlight.begin();

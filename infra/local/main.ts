@@ -1,3 +1,4 @@
+import { quietSdkWarningWhereItDoesNotApply } from "../node-support.ts";
 import { pipeline } from "../pipeline.ts";
 import { keptApiToken } from "./api-token.ts";
 import { LocalRuntimeError } from "./errors.ts";
@@ -75,6 +76,7 @@ async function main(): Promise<number> {
   return 0;
 }
 
+quietSdkWarningWhereItDoesNotApply();
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {

@@ -18,8 +18,8 @@ import { type EventSourceMapping, startEventSourceMapping } from "./streams/even
  * behind one event source mapping per source, the API behind the HTTP adapter.
  */
 
-/** Region of every local ARN, context and client. */
-export const REGION = "us-east-1";
+/** The region of every local ARN, record, context and client, unless the runtime is told another. */
+export const DEFAULT_LOCAL_REGION = "us-east-1";
 
 /** Something started that must be stopped, last started first. */
 export type Stops = (() => Promise<void>)[];
@@ -41,6 +41,8 @@ export interface ConsumerRun {
 
 export interface StartConsumersProps {
   readonly model: PipelineModel;
+  /** The runtime's region: the functions' ARNs and the dead-letter queue's. */
+  readonly region: string;
   readonly eventBridge: LocalEventBridge;
   readonly dynamodb: DynamoDBClient;
   /** Lambda's wait before the first asynchronous retry; the second waits twice as long. */
@@ -60,6 +62,7 @@ function runnerOf(
   consumer: ConsumerModel,
   handler: (event: EventBridgeEvent, context: unknown) => Promise<unknown>,
   faults: FaultSwitch,
+  region: string,
 ) {
   const faulty = withFaults(faults, consumer.name, consumer.timeoutSeconds, handler);
   return async (event: EventBridgeEvent, awsRequestId: string) => {
@@ -72,7 +75,7 @@ function runnerOf(
       functionName: consumer.functionName,
       timeoutSeconds: consumer.timeoutSeconds,
       memorySizeMB: consumer.memorySize,
-      region: REGION,
+      region,
       awsRequestId,
     });
     await invokeHandler(faulty, event, context, { timeoutSeconds: consumer.timeoutSeconds });
@@ -89,7 +92,7 @@ export async function startConsumers(props: StartConsumersProps): Promise<Consum
   const setAside = model.tables[model.setAside.table]!.tableName;
   const runs: ConsumerRun[] = [];
   for (const consumer of model.consumers) {
-    const run = runnerOf(consumer, await importHandler(consumer.handler), faults);
+    const run = runnerOf(consumer, await importHandler(consumer.handler), faults, props.region);
     const invocations = new AsyncInvocations({
       functionName: consumer.functionName,
       run,
@@ -98,10 +101,11 @@ export async function startConsumers(props: StartConsumersProps): Promise<Consum
         ? {}
         : { reservedConcurrency: consumer.reservedConcurrency }),
       retryDelayMs: (retry) => props.asyncRetryDelayMs * retry,
+      maxPayloadBytes: model.limits.asyncInvokePayloadBytes,
       deadLetter: {
         dynamodb: props.dynamodb,
         tableName: setAside,
-        arn: `arn:aws:dynamodb:${REGION}:${LOCAL_ACCOUNT_ID}:table/${setAside}`,
+        arn: `arn:aws:dynamodb:${props.region}:${LOCAL_ACCOUNT_ID}:table/${setAside}`,
         eventBusName: model.bus.name,
       },
       logger: props.logger,
@@ -121,6 +125,8 @@ export async function startConsumers(props: StartConsumersProps): Promise<Consum
 
 export interface StartMappingsProps {
   readonly model: PipelineModel;
+  /** The runtime's region: records' `awsRegion` and `eventSourceARN`, the fan-out's ARN. */
+  readonly region: string;
   readonly streamsClient: DynamoDBStreamsClient;
   readonly dynamodb: DynamoDBClient;
   /** @default 250 */
@@ -155,7 +161,7 @@ export async function startMappings(props: StartMappingsProps): Promise<EventSou
       timeoutSeconds: model.fanOut.timeoutSeconds,
       memorySizeMB: model.fanOut.memorySize,
       onFailureTable: setAside,
-      region: REGION,
+      region: props.region,
       ...(props.pollIntervalMs === undefined ? {} : { pollIntervalMs: props.pollIntervalMs }),
       ...(props.streamRetryBaseMs === undefined ? {} : { retryBackoff: { baseMs: props.streamRetryBaseMs } }),
       ...(props.dataDir === undefined
@@ -171,6 +177,7 @@ export async function startMappings(props: StartMappingsProps): Promise<EventSou
 /** The API's handler as the HTTP adapter calls it: a Lambda-shaped context, the model's timeout. */
 export async function apiFunction(
   api: ApiModel,
+  region: string,
 ): Promise<(event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>> {
   const handler = await importHandler<
     (event: APIGatewayProxyEventV2, context: unknown) => Promise<APIGatewayProxyResultV2>
@@ -180,7 +187,7 @@ export async function apiFunction(
       functionName: api.functionName,
       timeoutSeconds: api.timeoutSeconds,
       memorySizeMB: api.memorySize,
-      region: REGION,
+      region,
     });
     const result = await invokeHandler(handler, event, context, { timeoutSeconds: api.timeoutSeconds });
     return result ?? { statusCode: 500, body: "" };

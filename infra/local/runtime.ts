@@ -17,7 +17,13 @@ import { FaultSwitch, NO_FAULTS, parseFaults } from "./faults.ts";
 import type { RuntimeOptions } from "./options.ts";
 import { openStreamRecorder } from "./recorder.ts";
 import { dashboardRoutes, type RuntimeStats, runtimeStats, settle } from "./runtime-dashboard.ts";
-import { apiFunction, REGION, type Stops, startConsumers, startMappings } from "./runtime-functions.ts";
+import {
+  apiFunction,
+  DEFAULT_LOCAL_REGION,
+  type Stops,
+  startConsumers,
+  startMappings,
+} from "./runtime-functions.ts";
 import type { EventSourceMapping } from "./streams/event-source-mapping.ts";
 import { createTables } from "./tables.ts";
 
@@ -33,6 +39,13 @@ export interface StartRuntimeProps extends RuntimeOptions {
    * runtime refuses exactly what `cdk synth` refuses, with the same message.
    */
   readonly pipeline: PipelineDeclaration;
+  /**
+   * The one region of the runtime: stream records' `awsRegion` and `eventSourceARN`, the bus's and
+   * rules' ARNs, events' `region`, Lambda contexts' function ARNs and handlers' `AWS_REGION` all
+   * name it, as they all name the stack's region in AWS.
+   * @default "us-east-1"
+   */
+  readonly region?: string;
   /**
    * Bearer token the API requires.
    * @default RIPPLE_API_TOKEN, else a random one (printed at start)
@@ -104,10 +117,11 @@ export function localEnvironment(
   model: PipelineModel,
   endpoints: { dynamodb: string; eventbridge: string },
   apiToken: string,
+  region: string = DEFAULT_LOCAL_REGION,
 ): Record<string, string> {
   const env: Record<string, string> = {
-    AWS_REGION: REGION,
-    AWS_DEFAULT_REGION: REGION,
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
@@ -120,6 +134,9 @@ export function localEnvironment(
   for (const fn of functionsOf(model)) Object.assign(env, functionEnvironment(model, fn, names));
   return env;
 }
+
+/** The runtime's one region. */
+const regionOf = (props: StartRuntimeProps) => props.region ?? DEFAULT_LOCAL_REGION;
 
 /** Endpoints the handler modules of this process were loaded with (they read them once). */
 let handlersLoadedFor: string | undefined;
@@ -159,13 +176,13 @@ async function startStorage(props: StartRuntimeProps, stops: Stops) {
   });
   stops.push(() => db.stop());
   const dynamodb = new DynamoDBClient({
-    region: REGION,
+    region: regionOf(props),
     credentials: LOCAL_CREDENTIALS,
     endpoint: db.endpoint,
   });
   stops.push(async () => dynamodb.destroy());
   const streamsClient = new DynamoDBStreamsClient({
-    region: REGION,
+    region: regionOf(props),
     credentials: LOCAL_CREDENTIALS,
     endpoint: db.endpoint,
   });
@@ -185,7 +202,7 @@ async function startApi(
     port: props.apiPort,
     token: apiToken,
     fallback: dashboardRoutes(apiToken, dashboard.stats, dashboard.control),
-    handler: await apiFunction(model.api),
+    handler: await apiFunction(model.api, regionOf(props)),
   });
   stops.push(() => api.stop());
   // The seeds' data: car parks and pets are initialised on first use, through the API itself.
@@ -218,7 +235,7 @@ async function startBus(
     port: props.eventbridgePort,
     pipeline: props.pipeline,
     dynamodb,
-    region: REGION,
+    region: regionOf(props),
     logger,
     resourcePolicy: {
       eventBusName: props.pipeline.bus.name,
@@ -242,6 +259,7 @@ async function startStreams(
   if (recorder !== undefined) stops.push(async () => recorder.close());
   return startMappings({
     model,
+    region: regionOf(props),
     streams: props.streams !== false,
     ...(recorder === undefined ? {} : { recorder }),
     ...clients,
@@ -278,12 +296,14 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
         model,
         { dynamodb: db.endpoint, eventbridge: `http://127.0.0.1:${props.eventbridgePort}` },
         apiToken,
+        regionOf(props),
       ),
     });
     await createTables(dynamodb, model);
     const { faults, eventBridge } = await startBus(props, model, dynamodb, logger, stops);
     const consumers = await startConsumers({
       model,
+      region: regionOf(props),
       eventBridge,
       dynamodb,
       asyncRetryDelayMs: props.asyncRetryDelayMs ?? 60_000,

@@ -81,7 +81,8 @@ async function call(
       ...(key === undefined ? {} : { "idempotency-key": key }),
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(30_000),
+    // Waiting for the pipeline to settle may take as long as the settle itself asks for.
+    signal: AbortSignal.timeout(path.startsWith("/local/settled") ? 660_000 : 30_000),
   });
 }
 
@@ -128,7 +129,9 @@ async function writeMany(ctx: Context, count: number, during?: () => Promise<voi
 }
 
 async function control(ctx: Context, method: string, path: string, body?: unknown): Promise<Response> {
-  const response = await call(ctx, method, path, body);
+  const response = await call(ctx, method, path, body).catch((error: unknown) => {
+    throw new ProveError(`${method} ${path} got no answer: ${(error as Error).message}`, { cause: error });
+  });
   if (!response.ok)
     throw new ProveError(`${method} ${path} answered ${response.status}: ${await response.text()}`);
   return response;

@@ -1,7 +1,9 @@
+import { quietSdkWarningWhereItDoesNotApply } from "../node-support.ts";
 import { pipeline } from "../pipeline.ts";
 import { runReplay } from "./cli.ts";
 
 /** Entry of `npm run replay`; see `cli.ts`. */
+quietSdkWarningWhereItDoesNotApply();
 // The summary lists what was set aside; the handlers' own warnings would bury it.
 process.env.POWERTOOLS_LOG_LEVEL ??= "ERROR";
 const onTerminal = process.stderr.isTTY === true;

@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { AWS_LIMITS } from "#commons/limits.ts";
+import type { PutEventsLimits } from "#commons/publisher.ts";
 import {
   DEFAULT_RETRY_POLICY,
   type Delivery,
@@ -14,11 +16,6 @@ import { type CompiledPattern, compilePattern, flattenEvent, matchesFlat } from 
  * validating every input as EventBridge does. The HTTP server maps `AWSEvents.<Op>` to these.
  */
 
-/**
- * PutEvents' size limit: the entries of a request, counted as EventBridge counts entry sizes,
- * must total less than 256 KB, so 262,144 bytes is already too many.
- */
-export const MAX_PUT_EVENTS_BYTES = 256 * 1024;
 export const MAX_PUT_EVENTS_ENTRIES = 10;
 export const MAX_EVENT_PATTERN_LENGTH = 4096;
 export const MAX_TARGETS_PER_RULE = 5;
@@ -79,6 +76,11 @@ export interface EventBridgeApiProps {
   readonly logger: Pick<Console, "info" | "warn" | "error">;
   /** @default no policy: any caller may publish any source but `aws.*` */
   readonly resourcePolicy?: BusResourcePolicy;
+  /**
+   * Most bytes PutEvents takes per request (and so per entry), counted by {@link entrySize}.
+   * @default AWS_LIMITS (1 MB)
+   */
+  readonly limits?: PutEventsLimits;
   /** Failures to make happen on purpose (the runtime's fault switch). @default none */
   readonly faults?: PutEventsFaults;
 }
@@ -111,7 +113,11 @@ export interface Caller {
 export class EventBridgeApi {
   private readonly buses = new Map<string, Bus>();
 
+  /** Most bytes PutEvents takes per request and per entry. */
+  readonly limits: PutEventsLimits;
+
   constructor(private readonly props: EventBridgeApiProps) {
+    this.limits = props.limits ?? AWS_LIMITS;
     this.createBus("default");
   }
 
@@ -211,9 +217,11 @@ export class EventBridgeApi {
       );
     }
     const total = entries.reduce<number>((sum, e) => sum + entrySize(e as Json), 0);
-    if (total >= MAX_PUT_EVENTS_BYTES) {
+    const limits = this.limits;
+    const largest = Math.max(...entries.map((e) => entrySize(e as Json)));
+    if (total > limits.putEventsRequestBytes || largest > limits.putEventsEntryBytes) {
       throw validation(
-        `Total size of the entries in the request is over the limit (${total} bytes given; the total must be less than ${MAX_PUT_EVENTS_BYTES}, counting Time as 14 bytes and Source, DetailType, Detail and Resources as UTF-8); send fewer or smaller entries`,
+        `Total size of the entries in the request is over the limit. (${total} bytes given, the largest entry ${largest}; a request may carry at most ${limits.putEventsRequestBytes} bytes and an entry at most ${limits.putEventsEntryBytes}, counting Time as 14 bytes and Source, DetailType, Detail and Resources as UTF-8; send fewer or smaller entries)`,
       );
     }
     if (this.props.faults?.throttlePutEvents() === true) {

@@ -1,3 +1,9 @@
+import {
+  MAX_WILDCARD_COMPLEXITY,
+  TOO_COMPLEX_REASON,
+  wildcardComplexity,
+  wildcardMachines,
+} from "./complexity.ts";
 import { InvalidEventPatternError } from "./errors.ts";
 import { compileCidr, type IpRange, looksLikeIp, parseIp } from "./ip.ts";
 
@@ -24,6 +30,10 @@ interface FieldFilter {
   readonly tests: readonly ValueTest[];
   /** The field's list holds `{ "exists": false }`: it matches when the event has no value there. */
   readonly matchesAbsence: boolean;
+  /** The field's list as JSON, for the complexity measure (see complexity.ts). */
+  readonly identity: string;
+  /** The field's `wildcard` values, as written. */
+  readonly wildcards: readonly string[];
 }
 
 /** A validated pattern, ready to be matched against many events. */
@@ -92,8 +102,9 @@ const tokenText = (v: unknown): string =>
  * Accepts the pattern as JSON text (what PutRule and TestEventPattern receive) or as a parsed
  * value. Throws {@link InvalidEventPatternError} for anything EventBridge refuses: a pattern that
  * is not an object, empty objects or arrays, leaf values that are not arrays, unknown operators,
- * wrong operand types, bad numeric ranges, bad CIDRs, consecutive or badly escaped wildcards, and
- * malformed `$or`.
+ * wrong operand types, bad numeric ranges, bad CIDRs, consecutive or badly escaped wildcards,
+ * malformed `$or`, and wildcards too complex to match quickly (event-ruler's measure; see
+ * complexity.ts).
  *
  * @example
  * const pattern = compilePattern({ source: ["ripple.parking"], detail: { data: { percentFull: [{ numeric: [">=", 90] }] } } });
@@ -115,7 +126,11 @@ export function compilePattern(pattern: unknown): CompiledPattern {
   const branches: Map<string, FieldFilter>[] = [];
   parseObject(branches, [], source, false);
   const byPath = (a: FieldFilter, b: FieldFilter) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
-  return { source, branches: branches.map((b) => [...b.values()].sort(byPath)) };
+  const sorted = branches.map((b) => [...b.values()].sort(byPath));
+  for (const machine of wildcardMachines(sorted)) {
+    if (wildcardComplexity(machine) > MAX_WILDCARD_COMPLEXITY) fail(TOO_COMPLEX_REASON);
+  }
+  return { source, branches: sorted };
 }
 
 function parseObject(
@@ -182,7 +197,10 @@ function parseField(path: string, values: readonly unknown[]): FieldFilter {
     }
   }
   if (values.length === 0) fail("Empty arrays are not allowed");
-  return { path, tests, matchesAbsence };
+  const wildcards = values.flatMap((v) =>
+    isObject(v) && typeof v.wildcard === "string" ? [v.wildcard as string] : [],
+  );
+  return { path, tests, matchesAbsence, identity: JSON.stringify(values), wildcards };
 }
 
 function exactString(expected: string): ValueTest {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { resolveLimits } from "#commons/limits.ts";
 import type { PipelineDeclaration } from "../../declaration.ts";
 import { ruleName as ruleNameOf, tableOf } from "../../topology.ts";
 import { type BusResourcePolicy, type Caller, EventBridgeApi, type PutEventsFaults } from "./api.ts";
@@ -72,15 +73,20 @@ export interface LocalEventBridge {
 }
 
 const JSON_1_1 = "application/x-amz-json-1.1";
-/** Larger than any valid request (10 entries of 256 KB, JSON-escaped). */
-const MAX_BODY_BYTES = 4 * 1024 * 1024;
+/**
+ * Largest request body read: a request at the PutEvents limit with every byte JSON-escaped
+ * (`\u0000` is 6 bytes) plus room for the envelope, so only what EventBridge itself would refuse
+ * is refused, and with EventBridge's message.
+ */
+const maxBodyBytes = (api: EventBridgeApi) => api.limits.putEventsRequestBytes * 6 + 64 * 1024;
 
 /**
  * Starts ripple's local EventBridge endpoint: a node:http server on 127.0.0.1 speaking
  * EventBridge's JSON 1.1 protocol (`X-Amz-Target: AWSEvents.<Op>`), so the unmodified
  * `EventBridgeClient` works against it with `endpoint` (or `AWS_ENDPOINT_URL_EVENTBRIDGE`).
  *
- * PutEvents validates as EventBridge does (1–10 entries, 256 KB, per-entry errors) and answers
+ * PutEvents validates as EventBridge does (1–10 entries, the declared size limits — 1 MB by
+ * default — and per-entry errors) and answers
  * before delivery; matched events reach targets asynchronously, at least once, with retries and
  * dead letters (see `Delivery`). Targets are in-process functions (Lambda ARNs, bound with
  * `registerFunctionTarget`) or `http://127.0.0.1:PORT/path` URLs the event is POSTed to.
@@ -126,6 +132,7 @@ export async function startLocalEventBridge(props: LocalEventBridgeProps = {}): 
     now,
     logger,
     ...(props.resourcePolicy === undefined ? {} : { resourcePolicy: props.resourcePolicy }),
+    limits: resolveLimits(props.pipeline?.limits),
     ...(props.faults === undefined ? {} : { faults: props.faults }),
   });
 
@@ -219,7 +226,7 @@ async function handle(
   try {
     const target = request.headers["x-amz-target"];
     const match = typeof target === "string" ? /^AWSEvents\.(\w+)$/.exec(target) : null;
-    const body = await readBody(request);
+    const body = await readBody(request, maxBodyBytes(api));
     if (request.method !== "POST" || match === null) {
       throw new EventBridgeApiError(
         "UnknownOperationException",
@@ -259,16 +266,14 @@ function callerOf(request: IncomingMessage): Caller {
   return accessKeyId === undefined ? {} : { accessKeyId };
 }
 
-function readBody(request: IncomingMessage): Promise<Buffer> {
+function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     request.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(
-          new EventBridgeApiError("ValidationException", `request body over ${MAX_BODY_BYTES} bytes`, 413),
-        );
+      if (size > maxBytes) {
+        reject(new EventBridgeApiError("ValidationException", `request body over ${maxBytes} bytes`, 413));
         request.destroy();
         return;
       }

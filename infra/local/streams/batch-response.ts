@@ -2,12 +2,13 @@
  * What a handler's return value means to a stream event source mapping with
  * `ReportBatchItemFailures` on, as Lambda reads it.
  *
- * Success: `undefined`, `null`, `{}`, or `batchItemFailures` that is `null` or empty.
+ * Success: `undefined`, `null`, `{}`, `[]`, or `batchItemFailures` that is `null` or empty (the
+ * five shapes Lambda's validated behaviour counts as success; docs/parity.md).
  * Partial failure: every entry names a sequence number of the batch; processing resumes from the
  * lowest one, so it and every later record come again.
  * Whole-batch failure: an entry that is not an object (a bare sequence number string included), or
  * whose `itemIdentifier` is missing, empty, not a string or not in the batch; `batchItemFailures`
- * that is not a list; a response that is not an object.
+ * that is not a list; a response that is neither an object nor an empty list.
  */
 export type BatchOutcome =
   | { readonly kind: "success" }
@@ -19,6 +20,7 @@ const SUCCESS: BatchOutcome = { kind: "success" };
 /** Reads a handler's response against the sequence numbers of the batch it was given. */
 export function interpretBatchResponse(response: unknown, sequenceNumbers: readonly string[]): BatchOutcome {
   if (response === undefined || response === null) return SUCCESS;
+  if (Array.isArray(response) && response.length === 0) return SUCCESS;
   if (typeof response !== "object" || Array.isArray(response)) {
     return {
       kind: "failure",

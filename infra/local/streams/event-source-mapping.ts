@@ -27,7 +27,13 @@ import {
   sendToOnFailureTable,
   streamInvocationRecord,
 } from "./on-failure.ts";
-import { estimatedCreationMs, payloadBytes, STREAM_RETENTION_SECONDS, toLambdaRecord } from "./records.ts";
+import {
+  estimatedCreationMs,
+  payloadBytes,
+  STREAM_RETENTION_SECONDS,
+  streamArnInRegion,
+  toLambdaRecord,
+} from "./records.ts";
 import { parentAllowsStart, type ShardStatus, shardsReadyToStart } from "./shards.ts";
 
 /**
@@ -562,7 +568,7 @@ class LocalEventSourceMapping implements EventSourceMapping {
     const readAt = this.now();
     const records = out.Records ?? [];
     for (const raw of records) {
-      const record = toLambdaRecord(raw, this.streamArn);
+      const record = toLambdaRecord(raw, this.streamArn, this.region);
       const sequenceNumber = record.dynamodb?.SequenceNumber ?? "";
       this.counters.recordsRead++;
       if (passesFilterCriteria(this.filters, record)) {
@@ -709,7 +715,8 @@ class LocalEventSourceMapping implements EventSourceMapping {
             records.map((r) => r.sequenceNumber),
           )
         : { kind: "success" };
-      attempt.last = { requestId: context.awsRequestId, functionError: outcome.kind === "failure" };
+      // The function returned: Lambda reports no function error, even for a response it cannot read.
+      attempt.last = { requestId: context.awsRequestId, functionError: false };
       if (outcome.kind === "failure")
         this.fail(`${this.props.functionName} returned an invalid response`, outcome.reason);
       return outcome;
@@ -731,7 +738,7 @@ class LocalEventSourceMapping implements EventSourceMapping {
     const document = streamInvocationRecord({
       records: records.map((r) => r.record),
       shardId: shard.shardId,
-      streamArn: this.streamArn,
+      streamArn: streamArnInRegion(this.streamArn, this.region),
       functionArn: this.functionArn,
       condition,
       invokeCount: attempt.invocations,

@@ -18,20 +18,33 @@ export type FailureCondition = "RetryAttemptsExhausted" | "RecordAgeExceeded";
 /** `kind` of set-aside items written by the event source mapping. */
 export const STREAM_BATCH_FAILURE_KIND = "stream-batch-failure";
 
-/** The invocation record Lambda sends to an on-failure destination for a DynamoDB stream batch. */
+/**
+ * The invocation record Lambda sends to an on-failure destination for a DynamoDB stream batch,
+ * field for field as AWS writes it (docs/parity.md cites the validated records).
+ */
 export interface StreamInvocationRecord {
   readonly requestContext: {
     readonly requestId: string;
     readonly functionArn: string;
     readonly condition: FailureCondition;
+    /**
+     * Invocations of the batch. A batch given up for its age before any invocation still reports
+     * 1, as Lambda does.
+     */
     readonly approximateInvokeCount: number;
   };
-  /** Absent when the batch was given up before it was ever invoked (record age). */
+  /**
+   * How the last invocation answered. Lambda sends it with `RetryAttemptsExhausted` only; a batch
+   * given up for its age (`RecordAgeExceeded`) carries none, invoked or not.
+   */
   readonly responseContext?: {
     readonly statusCode: number;
     readonly executedVersion: string;
-    /** "Unhandled" when the function threw or timed out; absent after a partial-failure response. */
-    readonly functionError?: string;
+    /**
+     * "Unhandled" when the function threw or timed out; `null` when it returned, whether with a
+     * partial failure or with a `batchItemFailures` Lambda could not read.
+     */
+    readonly functionError: "Unhandled" | null;
   };
   readonly version: "1.0";
   readonly timestamp: string;
@@ -49,7 +62,7 @@ export interface StreamInvocationRecord {
 /** How the last invocation of a given-up batch ended. */
 export interface LastInvocation {
   readonly requestId: string;
-  /** True when it threw, timed out or returned an invalid response; false after a partial failure. */
+  /** True when it threw or timed out; false when it returned anything, a malformed response included. */
   readonly functionError: boolean;
 }
 
@@ -83,15 +96,15 @@ export function streamInvocationRecord(input: {
       requestId: last_?.requestId ?? input.fallbackRequestId,
       functionArn: input.functionArn,
       condition: input.condition,
-      approximateInvokeCount: input.invokeCount,
+      approximateInvokeCount: Math.max(1, input.invokeCount),
     },
-    ...(last_ === undefined
+    ...(last_ === undefined || input.condition === "RecordAgeExceeded"
       ? {}
       : {
           responseContext: {
             statusCode: 200,
             executedVersion: "$LATEST",
-            ...(last_.functionError ? { functionError: "Unhandled" } : {}),
+            functionError: last_.functionError ? "Unhandled" : null,
           },
         }),
     version: "1.0",

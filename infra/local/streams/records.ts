@@ -10,7 +10,10 @@ import type { AttributeValue, DynamoDBRecord } from "aws-lambda";
  * event source mapping delivers (`DynamoDBStreamEvent.Records[]`).
  *
  * The SDK parses `ApproximateCreationDateTime` into a `Date` and binaries into `Uint8Array`;
- * Lambda delivers epoch seconds and base64 text, and adds `eventSourceARN`. DynamoDB Local marks a
+ * Lambda delivers epoch seconds and base64 text, and adds `eventSourceARN`. DynamoDB Local writes
+ * its own region, `ddblocal`, in `awsRegion` and in the stream's ARN; in AWS both name the table's
+ * region, which is what handlers build clients from, so records carry the runtime's region (the
+ * one its functions, bus and ARNs use). DynamoDB Local marks a
  * TTL deletion with an event name outside INSERT/MODIFY/REMOVE and no `userIdentity`; AWS delivers
  * it as a REMOVE whose `userIdentity` is the DynamoDB service, so that is what is delivered here.
  */
@@ -54,11 +57,30 @@ export function creationSeconds(value: Date | number | undefined): number | unde
 const KNOWN_EVENT_NAMES = new Set(["INSERT", "MODIFY", "REMOVE"]);
 
 /**
- * The record Lambda would deliver for one record returned by GetRecords.
+ * A stream ARN with its region field set to `region`, as AWS writes it for a table there.
  *
- * Keys come in the order Lambda writes them, so a JSON dump reads like a recorded AWS event.
+ * @example
+ * streamArnInRegion("arn:aws:dynamodb:ddblocal:000000000000:table/PetStore/stream/2026-11-23T19:25:16.432", "us-east-1");
+ * // "arn:aws:dynamodb:us-east-1:000000000000:table/PetStore/stream/2026-11-23T19:25:16.432"
  */
-export function toLambdaRecord(record: _Record, streamArn: string): DynamoDBRecord {
+export function streamArnInRegion(streamArn: string, region: string): string {
+  const fields = streamArn.split(":");
+  if (fields.length < 6 || fields[0] !== "arn") {
+    throw new TypeError(
+      `${JSON.stringify(streamArn)} is not an ARN (arn:partition:service:region:account:resource)`,
+    );
+  }
+  fields[3] = region;
+  return fields.join(":");
+}
+
+/**
+ * The record Lambda would deliver for one record returned by GetRecords, from a table in `region`.
+ *
+ * `eventSourceARN` and `awsRegion` both name `region` (see {@link streamArnInRegion}). Keys come
+ * in the order Lambda writes them, so a JSON dump reads like a recorded AWS event.
+ */
+export function toLambdaRecord(record: _Record, streamArn: string, region: string): DynamoDBRecord {
   const ddb: StreamRecord = record.dynamodb ?? {};
   const isTtlDeletion =
     record.eventName === undefined || !KNOWN_EVENT_NAMES.has(record.eventName)
@@ -79,9 +101,9 @@ export function toLambdaRecord(record: _Record, streamArn: string): DynamoDBReco
     eventName,
     eventVersion: record.eventVersion ?? "1.1",
     eventSource: record.eventSource ?? "aws:dynamodb",
-    awsRegion: record.awsRegion,
+    awsRegion: region,
     dynamodb,
-    eventSourceARN: streamArn,
+    eventSourceARN: streamArnInRegion(streamArn, region),
   };
   if (record.userIdentity !== undefined) {
     out.userIdentity = { type: record.userIdentity.Type, principalId: record.userIdentity.PrincipalId };

@@ -101,19 +101,18 @@ describe("PutEvents", () => {
   };
 
   it.each([
-    { description: "one byte under 256 KB in one entry", entries: [sized(256 * 1024 - 1)], accepted: true },
+    { description: "exactly 1 MB in one entry", entries: [sized(1024 * 1024)], accepted: true },
     {
-      description: "one byte under 256 KB spread over two entries",
-      entries: [sized(128 * 1024), sized(128 * 1024 - 1)],
+      description: "exactly 1 MB spread over two entries",
+      entries: [sized(512 * 1024), sized(512 * 1024)],
       accepted: true,
     },
-    { description: "exactly 256 KB in one entry", entries: [sized(256 * 1024)], accepted: false },
+    { description: "one byte over 1 MB in one entry", entries: [sized(1024 * 1024 + 1)], accepted: false },
     {
-      description: "exactly 256 KB spread over two entries",
-      entries: [sized(128 * 1024), sized(128 * 1024)],
+      description: "one byte over 1 MB spread over two entries",
+      entries: [sized(512 * 1024), sized(512 * 1024 + 1)],
       accepted: false,
     },
-    { description: "one byte over 256 KB", entries: [sized(256 * 1024 + 1)], accepted: false },
   ])("counts request size as EventBridge does: $description", async ({ entries, accepted }) => {
     // Arrange
     const send = () => client.send(new PutEventsCommand({ Entries: entries }));
@@ -124,7 +123,7 @@ describe("PutEvents", () => {
     } else {
       const error = await failure(send);
       expect(error.name).toBe("ValidationException");
-      expect(error.message).toContain("over the limit");
+      expect(error.message).toMatch(/^Total size of the entries in the request is over the limit\./);
     }
   });
 

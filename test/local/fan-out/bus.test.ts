@@ -64,11 +64,11 @@ describe("fan-out against the local EventBridge and DynamoDB Local", () => {
     // Arrange
     const { handler } = await import("../../../functions/fan-out/handler.ts");
     const records = loadStreamRecords(
-      "events/large-below-limit.json",
       "events/large-at-limit.json",
+      "events/large-over-limit.json",
       "events/insert-proto-keys.json",
     );
-    const [below, atLimit, proto] = records.map((r) => r.dynamodb!.SequenceNumber!);
+    const [atLimit, overLimit, proto] = records.map((r) => r.dynamodb!.SequenceNumber!);
 
     // Act
     const response = await handler({ Records: records }, context());
@@ -83,10 +83,10 @@ describe("fan-out against the local EventBridge and DynamoDB Local", () => {
         e,
       ]),
     );
-    expect([...bySequence.keys()].sort()).toEqual([below, proto].sort());
+    expect([...bySequence.keys()].sort()).toEqual([atLimit, proto].sort());
     expect(
       setAside.filter((i) => i.reasonCode === "OversizedEventError").map((i) => i.sequenceNumber),
-    ).toEqual([atLimit]);
+    ).toEqual([overLimit]);
     const payload = (bySequence.get(proto!)!.detail as { data: { payload: object } }).data.payload;
     expect(Object.hasOwn(payload, "__proto__")).toBe(true);
     expect(Object.getPrototypeOf(payload)).toBe(Object.prototype);

@@ -96,7 +96,7 @@ describe("fan-out against DynamoDB Local", () => {
     expect(result.redriven).toEqual([`carbontrack-achievements#${loop!.dynamodb!.SequenceNumber}`]);
     expect(published).toEqual([loop!.dynamodb!.SequenceNumber]);
     expect(left.map((i) => i.reasonCode).sort()).toEqual(["OversizedEventError", "SchemaViolationError"]);
-    expect(result.remaining.map((r) => r.reason).join("\n")).toMatch(/262145 bytes/);
+    expect(result.remaining.map((r) => r.reason).join("\n")).toMatch(/1048577 bytes/);
   });
 
   it("resumes from a record whose set-aside write fails when the set-aside table is missing", async () => {

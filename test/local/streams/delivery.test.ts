@@ -5,6 +5,7 @@ import { PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DeclarationError } from "#infra/errors.ts";
 import { InvalidFilterCriteriaError, StreamNotEnabledError } from "#infra/local/streams/errors.ts";
+import { streamArnInRegion } from "#infra/local/streams/records.ts";
 import { startTestDynamoDb, type TestDynamoDb } from "../../helpers/dynamodb.ts";
 import {
   createStreamTable,
@@ -59,8 +60,8 @@ describe("delivery", () => {
       eventID: expect.any(String),
       eventVersion: "1.1",
       eventSource: "aws:dynamodb",
-      awsRegion: expect.any(String),
-      eventSourceARN: mapping.streamArn,
+      awsRegion: "us-east-1",
+      eventSourceARN: streamArnInRegion(mapping.streamArn, "us-east-1"),
     };
     const dynamodb = {
       ApproximateCreationDateTime: expect.any(Number),

@@ -1,6 +1,7 @@
 import type { DynamoDBStreamEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EventSourceMappingSettings } from "#infra/declaration.ts";
+import { streamArnInRegion } from "#infra/local/streams/records.ts";
 import { startTestDynamoDb, type TestDynamoDb } from "../../helpers/dynamodb.ts";
 import {
   createStreamTable,
@@ -126,6 +127,7 @@ describe("ReportBatchItemFailures", () => {
     { description: "undefined", response: undefined },
     { description: "null", response: null },
     { description: "{}", response: {} },
+    { description: "[] as the whole response", response: [] },
     { description: "an empty list", response: { batchItemFailures: [] } },
     { description: "a null list", response: { batchItemFailures: null } },
   ])("treats $description as success", async ({ response }) => {
@@ -327,7 +329,7 @@ describe("giving up", () => {
           approximateArrivalOfFirstRecord: arrival,
           approximateArrivalOfLastRecord: arrival,
           batchSize: 3,
-          streamArn: mapping.streamArn,
+          streamArn: streamArnInRegion(mapping.streamArn, "us-east-1"),
         },
       },
     ]);

@@ -3,7 +3,8 @@ import { Metrics } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import { describe, expect, it } from "vitest";
-import { entrySize, MAX_ENTRIES_PER_REQUEST, MAX_REQUEST_BYTES } from "#commons/publisher.ts";
+import { AWS_LIMITS } from "#commons/limits.ts";
+import { entrySize, MAX_ENTRIES_PER_REQUEST } from "#commons/publisher.ts";
 import { declaredNames, fanOutConfig } from "#infra/function-config.ts";
 import { model } from "#infra/pipeline.ts";
 import { fanOutConfigFrom } from "../../../functions/fan-out/config.ts";
@@ -73,7 +74,7 @@ describe("fanOut", () => {
     ]);
   });
 
-  it("packs a mixed batch greedily in record order into requests of at most 10 entries and 256 KB", async () => {
+  it("packs a mixed batch greedily in record order into requests of at most 10 entries and 1 MB", async () => {
     // Arrange
     const eventBridge = stubEventBridge();
     const files = [
@@ -95,9 +96,11 @@ describe("fanOut", () => {
     );
     for (const request of eventBridge.requests) {
       expect(request.length).toBeLessThanOrEqual(MAX_ENTRIES_PER_REQUEST);
-      expect(request.reduce((sum, e) => sum + entrySize(e), 0)).toBeLessThanOrEqual(MAX_REQUEST_BYTES);
+      expect(request.reduce((sum, e) => sum + entrySize(e), 0)).toBeLessThanOrEqual(
+        AWS_LIMITS.putEventsRequestBytes,
+      );
     }
-    expect(entrySize(eventBridge.requests[2]![0]!)).toBe(262_100);
+    expect(entrySize(eventBridge.requests[2]![0]!)).toBe(1_048_500);
   });
 
   it("publishes nothing and calls nobody for changes with no declared mapping", async () => {
@@ -456,7 +459,7 @@ describe("fanOut", () => {
     expect(dynamodb.puts.map((p) => p.Item!.id!.S)).toEqual([id(seq(file))]);
   });
 
-  it("sets an event over 256 KB aside, gzipped, instead of sending it", async () => {
+  it("sets an event over 1 MB aside, gzipped, instead of sending it", async () => {
     // Arrange
     const eventBridge = stubEventBridge();
     const dynamodb = stubDynamoDb();

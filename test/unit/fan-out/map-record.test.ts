@@ -1,7 +1,7 @@
 import type { DynamoDBRecord } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { deterministicEventId } from "#commons/event-id.ts";
-import { MAX_REQUEST_BYTES } from "#commons/publisher.ts";
+import { AWS_LIMITS } from "#commons/limits.ts";
 import { type ChangeKind, type DomainEventName, DomainEvents } from "#schemas/domain-events.ts";
 import { changeKindOf, planRecord } from "../../../functions/fan-out/map-record.ts";
 import { loadStreamRecord } from "../../helpers/events.ts";
@@ -33,7 +33,7 @@ describe("planRecord", () => {
     { file: "events/remove.json", event: "StoredEventRemoved", change: "REMOVE", depth: 0 },
     { file: "events/ttl-expire.json", event: "StoredEventRemoved", change: "EXPIRE", depth: 0 },
     { file: "events/large-under-limit.json", event: "StoredEventCreated", change: "INSERT", depth: 0 },
-    { file: "events/large-below-limit.json", event: "StoredEventCreated", change: "INSERT", depth: 0 },
+    { file: "events/large-at-limit.json", event: "StoredEventCreated", change: "INSERT", depth: 0 },
     { file: "cloudshelf-shopping-cart/insert.json", event: "CartUpdated", change: "INSERT", depth: 0 },
     { file: "cloudshelf-shopping-cart/modify.json", event: "CartUpdated", change: "MODIFY", depth: 0 },
     {
@@ -67,7 +67,7 @@ describe("planRecord", () => {
           EventBusName: "ripple-test",
           Time: new Date(record.dynamodb!.ApproximateCreationDateTime! * 1000),
         });
-        expect(prepared!.size).toBeLessThanOrEqual(MAX_REQUEST_BYTES);
+        expect(prepared!.size).toBeLessThanOrEqual(AWS_LIMITS.putEventsEntryBytes);
       });
 
       it(`carries metadata: change ${change}, depth ${depth}, keys and a deterministic id`, () => {
@@ -232,17 +232,11 @@ describe("planRecord", () => {
       detailType: undefined,
     },
     {
-      description: "an event over 256 KB",
+      description: "an event one byte over 1 MB",
       file: "events/large-over-limit.json",
       reasonCode: "OversizedEventError",
-      reason: /is 262145 bytes; a PutEvents entry must be less than 262144 bytes/,
-      detailType: "StoredEventCreated",
-    },
-    {
-      description: "an event of exactly 256 KB",
-      file: "events/large-at-limit.json",
-      reasonCode: "OversizedEventError",
-      reason: /is 262144 bytes; a PutEvents entry must be less than 262144 bytes/,
+      reason:
+        /is 1048577 bytes; a PutEvents entry may be at most 1048576 bytes \(limits.putEventsEntryBytes\)/,
       detailType: "StoredEventCreated",
     },
   ])(

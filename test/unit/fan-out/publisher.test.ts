@@ -1,12 +1,6 @@
 import type { PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import { describe, expect, it } from "vitest";
-import {
-  entrySize,
-  MAX_REQUEST_BYTES,
-  PUT_EVENTS_SIZE_LIMIT,
-  packBySize,
-  publishEntries,
-} from "#commons/publisher.ts";
+import { entrySize, packBySize, publishEntries } from "#commons/publisher.ts";
 import { stubEventBridge } from "./stubs.ts";
 
 const entry = (n: number, detailBytes = 10): PutEventsRequestEntry => ({
@@ -74,22 +68,22 @@ describe("packBySize", () => {
 
   it.each([
     {
-      description: "keeps a request that stays one byte under 256 KB",
-      sizes: [100_000, 100_000, 62_143, 1],
-      expected: [[100_000, 100_000, 62_143], [1]],
+      description: "keeps a request of exactly 1 MB together",
+      sizes: [500_000, 500_000, 48_576, 1],
+      expected: [[500_000, 500_000, 48_576], [1]],
     },
     {
-      description: "starts a new request when the next entry would make it 256 KB",
-      sizes: [100_000, 100_000, 62_144, 5],
+      description: "starts a new request when the next entry would take it past 1 MB",
+      sizes: [500_000, 500_000, 48_577, 5],
       expected: [
-        [100_000, 100_000],
-        [62_144, 5],
+        [500_000, 500_000],
+        [48_577, 5],
       ],
     },
     {
-      description: "gives an entry one byte under 256 KB a request of its own",
-      sizes: [1, 262_143, 5],
-      expected: [[1], [262_143], [5]],
+      description: "gives an entry of 1 MB a request of its own",
+      sizes: [1, 1_048_576, 5],
+      expected: [[1], [1_048_576], [5]],
     },
   ])("$description", ({ sizes, expected }) => {
     // Act
@@ -97,8 +91,18 @@ describe("packBySize", () => {
 
     // Assert
     expect(requests).toEqual(expected);
-    for (const request of requests)
-      expect(request.reduce((a, b) => a + b, 0)).toBeLessThan(PUT_EVENTS_SIZE_LIMIT);
+    for (const request of requests) expect(request.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(1_048_576);
+  });
+
+  it("packs by declared limits when given them", () => {
+    // Arrange
+    const limits = { putEventsEntryBytes: 262_144, putEventsRequestBytes: 262_144 };
+
+    // Act
+    const requests = packBySize([200_000, 62_144, 1], (s) => s, limits);
+
+    // Assert
+    expect(requests).toEqual([[200_000, 62_144], [1]]);
   });
 });
 
@@ -188,8 +192,8 @@ describe("publishEntries", () => {
   });
 
   it.each([
-    { description: "over 256 KB", bytes: 262_145 },
-    { description: "of exactly 256 KB", bytes: 262_144 },
+    { description: "one byte over 1 MB", bytes: 1_048_577 },
+    { description: "of 2 MB", bytes: 2_097_152 },
   ])("never sends an entry $description and reports it undelivered", async ({ bytes }) => {
     // Arrange
     const eventBridge = stubEventBridge();
@@ -203,21 +207,32 @@ describe("publishEntries", () => {
     expect(eventBridge.requests.map((r) => r.map((e) => e.DetailType))).toEqual([["T0"]]);
     expect(outcome.delivered).toEqual([true, false]);
     expect(outcome.lastError[1]).toBe(
-      `entry is ${bytes} bytes; a PutEvents entry must be less than 262144 bytes`,
+      `entry is ${bytes} bytes; a PutEvents entry may be at most 1048576 bytes`,
     );
   });
 
-  it("sends an entry one byte under 256 KB alone", async () => {
+  it.each([
+    {
+      description: "an entry of exactly 1 MB in a request of its own",
+      bytes: 1_048_576,
+      requests: [["T0"], ["T1"], ["T2"]],
+    },
+    {
+      description: "an entry of 900 KB in one request with small ones",
+      bytes: 900 * 1024,
+      requests: [["T0", "T1", "T2"]],
+    },
+  ])("sends $description", async ({ bytes, requests }) => {
     // Arrange
     const eventBridge = stubEventBridge();
-    const big = sizedEntry(1, MAX_REQUEST_BYTES);
+    const big = sizedEntry(1, bytes);
 
     // Act
     const outcome = await publishEntries(eventBridge.client, [entry(0), big, entry(2)], fastRetry);
 
     // Assert
-    expect(entrySize(big)).toBe(262_143);
-    expect(eventBridge.requests.map((r) => r.map((e) => e.DetailType))).toEqual([["T0"], ["T1"], ["T2"]]);
+    expect(entrySize(big)).toBe(bytes);
+    expect(eventBridge.requests.map((r) => r.map((e) => e.DetailType))).toEqual(requests);
     expect(outcome.delivered).toEqual([true, true, true]);
   });
 });

@@ -8,8 +8,9 @@ describe("interpretBatchResponse", () => {
     { description: "undefined", response: undefined },
     { description: "null", response: null },
     { description: "an empty object", response: {} },
-    { description: "an empty list", response: { batchItemFailures: [] } },
-    { description: "a null list", response: { batchItemFailures: null } },
+    { description: "an empty list as the whole response", response: [] },
+    { description: "an empty batchItemFailures", response: { batchItemFailures: [] } },
+    { description: "a null batchItemFailures", response: { batchItemFailures: null } },
   ])("reads $description as success", ({ response }) => {
     // Arrange
     // Act
@@ -81,6 +82,11 @@ describe("interpretBatchResponse", () => {
       says: /not a list/,
     },
     { description: "a response that is not an object", response: "ok", says: /is not an object/ },
+    {
+      description: "a non-empty list as the whole response",
+      response: [{ itemIdentifier: "200" }],
+      says: /is not an object/,
+    },
   ])("fails the whole batch on $description", ({ response, says }) => {
     // Arrange
     // Act

@@ -52,36 +52,63 @@ describe("streamInvocationRecord", () => {
 
   it.each([
     {
-      description: "after a partial-failure response, without functionError",
+      description: "retries exhausted after a returned response: functionError null",
+      condition: "RetryAttemptsExhausted" as const,
+      invokeCount: 4,
       lastInvocation: { requestId: "r", functionError: false },
-      responseContext: { statusCode: 200, executedVersion: "$LATEST" },
+      responseContext: { statusCode: 200, executedVersion: "$LATEST", functionError: null },
+      approximateInvokeCount: 4,
     },
     {
-      description: "before any invocation, without responseContext",
+      description: "retries exhausted after a thrown error: functionError Unhandled",
+      condition: "RetryAttemptsExhausted" as const,
+      invokeCount: 2,
+      lastInvocation: { requestId: "r", functionError: true },
+      responseContext: { statusCode: 200, executedVersion: "$LATEST", functionError: "Unhandled" },
+      approximateInvokeCount: 2,
+    },
+    {
+      description: "too old after invocations: no responseContext",
+      condition: "RecordAgeExceeded" as const,
+      invokeCount: 8,
+      lastInvocation: { requestId: "r", functionError: true },
+      responseContext: undefined,
+      approximateInvokeCount: 8,
+    },
+    {
+      description: "too old before any invocation: no responseContext, one invocation counted",
+      condition: "RecordAgeExceeded" as const,
+      invokeCount: 0,
       lastInvocation: undefined,
       responseContext: undefined,
+      approximateInvokeCount: 1,
     },
-  ])("reports how the last invocation ended: $description", ({ lastInvocation, responseContext }) => {
-    // Arrange
-    const records = loadStreamRecords("PetStore/insert.json");
+  ])(
+    "writes what AWS writes: $description",
+    ({ condition, invokeCount, lastInvocation, responseContext, approximateInvokeCount }) => {
+      // Arrange
+      const records = loadStreamRecords("PetStore/insert.json");
 
-    // Act
-    const document = streamInvocationRecord({
-      records,
-      shardId: "shardId-1",
-      streamArn: STREAM_ARN,
-      functionArn: FUNCTION_ARN,
-      condition: "RecordAgeExceeded",
-      invokeCount: lastInvocation === undefined ? 0 : 1,
-      ...(lastInvocation === undefined ? {} : { lastInvocation }),
-      now: new Date(),
-      fallbackRequestId: "fallback",
-    });
+      // Act
+      const document = streamInvocationRecord({
+        records,
+        shardId: "shardId-1",
+        streamArn: STREAM_ARN,
+        functionArn: FUNCTION_ARN,
+        condition,
+        invokeCount,
+        ...(lastInvocation === undefined ? {} : { lastInvocation }),
+        now: new Date(),
+        fallbackRequestId: "fallback",
+      });
 
-    // Assert
-    expect(document.responseContext).toEqual(responseContext);
-    expect(document.requestContext.requestId).toBe(lastInvocation?.requestId ?? "fallback");
-  });
+      // Assert
+      expect(document.responseContext).toStrictEqual(responseContext);
+      expect("responseContext" in document).toBe(responseContext !== undefined);
+      expect(document.requestContext.approximateInvokeCount).toBe(approximateInvokeCount);
+      expect(document.requestContext.requestId).toBe(lastInvocation?.requestId ?? "fallback");
+    },
+  );
 
   it("gives the same batch the same set-aside id, so giving it up twice writes one item", () => {
     // Arrange

@@ -1,6 +1,11 @@
 import type { _Record } from "@aws-sdk/client-dynamodb-streams";
 import { describe, expect, it } from "vitest";
-import { estimatedCreationMs, TTL_USER_IDENTITY, toLambdaRecord } from "#infra/local/streams/records.ts";
+import {
+  estimatedCreationMs,
+  streamArnInRegion,
+  TTL_USER_IDENTITY,
+  toLambdaRecord,
+} from "#infra/local/streams/records.ts";
 
 const STREAM_ARN = "arn:aws:dynamodb:ddblocal:000000000000:table/PetStore/stream/2026-11-23T19:25:16.432";
 
@@ -33,13 +38,37 @@ function sdkRecord(overrides: Partial<_Record> = {}): _Record {
   };
 }
 
+describe("streamArnInRegion", () => {
+  it.each([
+    {
+      region: "us-east-1",
+      expected: "arn:aws:dynamodb:us-east-1:000000000000:table/PetStore/stream/2026-11-23T19:25:16.432",
+    },
+    {
+      region: "eu-west-1",
+      expected: "arn:aws:dynamodb:eu-west-1:000000000000:table/PetStore/stream/2026-11-23T19:25:16.432",
+    },
+  ])(
+    "puts $region where DynamoDB Local writes ddblocal, keeping the colons of the label",
+    ({ region, expected }) => {
+      // Act + Assert
+      expect(streamArnInRegion(STREAM_ARN, region)).toBe(expected);
+    },
+  );
+
+  it("refuses what is not an ARN", () => {
+    // Act + Assert
+    expect(() => streamArnInRegion("table/PetStore", "us-east-1")).toThrow(/"table\/PetStore" is not an ARN/);
+  });
+});
+
 describe("toLambdaRecord", () => {
   it("converts a GetRecords record to the JSON Lambda delivers", () => {
     // Arrange
     const record = sdkRecord();
 
     // Act
-    const lambda = toLambdaRecord(record, STREAM_ARN);
+    const lambda = toLambdaRecord(record, STREAM_ARN, "us-east-1");
 
     // Assert
     expect(JSON.parse(JSON.stringify(lambda))).toEqual({
@@ -47,7 +76,7 @@ describe("toLambdaRecord", () => {
       eventName: "INSERT",
       eventVersion: "1.1",
       eventSource: "aws:dynamodb",
-      awsRegion: "ddblocal",
+      awsRegion: "us-east-1",
       dynamodb: {
         ApproximateCreationDateTime: 1795461900,
         Keys: { id: { N: "42" } },
@@ -65,7 +94,7 @@ describe("toLambdaRecord", () => {
         SizeBytes: 82,
         StreamViewType: "NEW_IMAGE",
       },
-      eventSourceARN: STREAM_ARN,
+      eventSourceARN: "arn:aws:dynamodb:us-east-1:000000000000:table/PetStore/stream/2026-11-23T19:25:16.432",
     });
     expect(Object.keys(lambda)).toEqual([
       "eventID",
@@ -86,7 +115,7 @@ describe("toLambdaRecord", () => {
     });
 
     // Act
-    const lambda = toLambdaRecord(record, STREAM_ARN);
+    const lambda = toLambdaRecord(record, STREAM_ARN, "us-east-1");
 
     // Assert
     expect(lambda.eventName).toBe("REMOVE");
@@ -101,7 +130,7 @@ describe("toLambdaRecord", () => {
     });
 
     // Act
-    const lambda = toLambdaRecord(record, STREAM_ARN);
+    const lambda = toLambdaRecord(record, STREAM_ARN, "us-east-1");
 
     // Assert
     expect(lambda.eventName).toBe("REMOVE");
@@ -116,7 +145,7 @@ describe("toLambdaRecord", () => {
     });
 
     // Act
-    const lambda = toLambdaRecord(record, STREAM_ARN);
+    const lambda = toLambdaRecord(record, STREAM_ARN, "us-east-1");
 
     // Assert
     expect(lambda.userIdentity).toEqual({ type: "Service", principalId: "dynamodb.amazonaws.com" });
