@@ -39,6 +39,12 @@ export const PetIdParamSchema = z
   .regex(/^[1-9]\d{0,14}$/, "a pet id: a whole number from 1")
   .transform(Number);
 
+/**
+ * How far in the future a client's instant may lie (its clock may run ahead of ours): 5 minutes.
+ * An entry dated later would become the user's latest entry before it happened.
+ */
+export const MAX_FUTURE_SKEW_SECONDS = 300;
+
 /** An instant, stored in one form (UTC, milliseconds, `Z`) so string order is time order. */
 export const InstantSchema = IsoTimestampSchema.transform((text) => new Date(text).toISOString());
 

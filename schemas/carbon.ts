@@ -1,6 +1,6 @@
 import { z } from "zod";
 import {
-  DecimalSchema,
+  AggregateDecimalSchema,
   IsoDateSchema,
   IsoTimestampSchema,
   KeyStringSchema,
@@ -15,11 +15,11 @@ export type EmissionCategory = z.infer<typeof EmissionCategorySchema>;
 
 /** Aggregated statistics kept on the user's profile item by the carbon-stats consumer. */
 export const UserStatsSchema = z.object({
-  totalKgCO2e: DecimalSchema,
+  totalKgCO2e: AggregateDecimalSchema,
   entryCount: NonNegativeIntegerSchema,
-  byCategory: z.record(z.string(), DecimalSchema),
-  byDay: z.record(z.string(), DecimalSchema),
-  byMonth: z.record(z.string(), DecimalSchema),
+  byCategory: z.record(z.string(), AggregateDecimalSchema),
+  byDay: z.record(z.string(), AggregateDecimalSchema),
+  byMonth: z.record(z.string(), AggregateDecimalSchema),
   currentStreakDays: NonNegativeIntegerSchema,
   longestStreakDays: NonNegativeIntegerSchema,
   lastEntryDate: IsoDateSchema.optional(),
@@ -88,9 +88,9 @@ export const GoalProgressSchema = GoalSchema.pick({
 }).extend({
   /** Day ("2025-11-30") or month ("2025-11") of the latest entry; absent before any entry. */
   currentPeriod: z.string().optional(),
-  usedKgCO2e: DecimalSchema,
+  usedKgCO2e: AggregateDecimalSchema,
   /** Budget left in the current period; negative when over. */
-  remainingKgCO2e: DecimalSchema,
+  remainingKgCO2e: AggregateDecimalSchema,
   withinBudget: z.boolean(),
   metPeriods: NonNegativeIntegerSchema,
 });

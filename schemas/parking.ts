@@ -35,7 +35,7 @@ export const CarParkSchema = z
     lastUpdated: IsoTimestampSchema,
   })
   .refine((park) => park.occupied <= park.capacity, {
-    message: "occupied must not exceed capacity",
+    message: "a count no greater than capacity (occupied must not exceed capacity)",
     path: ["occupied"],
   });
 export type CarPark = z.infer<typeof CarParkSchema>;

@@ -17,7 +17,7 @@ import { inexactNumbers, stringifyJson } from "./json.ts";
 import type { AnyRoute, ApiDeps, ApiLimits, ApiTables, RouteResult } from "./route.ts";
 import { Router } from "./router.ts";
 import { routes as allRoutes } from "./routes/index.ts";
-import { inexactNumberError, parsePart } from "./validation.ts";
+import { hasCodeAbove, inexactNumberError, parsePart, readableHeader } from "./validation.ts";
 
 /** The API handler: an API Gateway HTTP API (payload 2.0) event in, a structured result out. */
 export type ApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -220,13 +220,18 @@ function idempotencyKeyOf(
   const given = method === "POST" ? event.headers?.["idempotency-key"] : undefined;
   if (given === undefined) return undefined;
   if (!IDEMPOTENCY_KEY.test(given)) {
+    const shown = readableHeader(given);
+    const why = hasCodeAbove(shown, 0x7f)
+      ? "has characters outside ASCII, which HTTP headers cannot carry"
+      : "has spaces or control characters, or is empty or longer than 255";
     throw new ValidationError(
-      `header.idempotency-key (given ${JSON.stringify(given)}) must be 1–255 printable ASCII characters without spaces`,
+      `header.idempotency-key (given ${JSON.stringify(shown)}) ${why}: expected 1–255 printable ASCII characters without spaces, such as "3f2b9c1e-7d4a-4b8e-9a61-2c5d8e0f4a17"; send a UUID per request`,
       [
         {
           path: "header.idempotency-key",
-          value: given,
-          expected: "1–255 printable ASCII characters, no spaces",
+          value: shown,
+          expected:
+            'a key of 1–255 printable ASCII characters without spaces, such as "3f2b9c1e-7d4a-4b8e-9a61-2c5d8e0f4a17" (a UUID)',
         },
       ],
     );
@@ -237,7 +242,8 @@ function idempotencyKeyOf(
 /** Runs the route and answers its result. */
 async function serve(request: ParsedRequest, deps: ApiDeps): Promise<APIGatewayProxyStructuredResultV2> {
   const result = await runRoute(request, deps);
-  return answer(request, result, stringifyJson(result.body));
+  // 204 No Content has no body.
+  return answer(request, result, result.status === 204 ? "" : stringifyJson(result.body));
 }
 
 function runRoute(request: ParsedRequest, deps: ApiDeps): Promise<RouteResult> {
@@ -289,7 +295,8 @@ async function serveOnce(
     await releaseQuietly();
     throw error;
   }
-  const text = stringifyJson(result.body);
+  // 204 No Content has no body.
+  const text = result.status === 204 ? "" : stringifyJson(result.body);
   if (result.status >= 300) await releaseQuietly();
   else {
     try {

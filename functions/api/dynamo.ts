@@ -1,3 +1,4 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
@@ -5,7 +6,10 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { marshall, NumberValueImpl as NumberValue, unmarshall } from "@aws-sdk/util-dynamodb";
 import type { z } from "zod";
+import { describeIssues } from "#commons/issues.ts";
 import { queryAll, scanAll as scanPages } from "#commons/pages.ts";
+import { exactDecimal } from "#schemas/common.ts";
+import { UnreadableItemError } from "./errors.ts";
 import { ExactNumber } from "./json.ts";
 
 /** DynamoDB item, as the low-level client sends and receives it. */
@@ -31,15 +35,25 @@ export function toAttr(value: unknown): AttributeValue {
  * decimal and integer types accept, so no float ever rounds a stored value.
  */
 export function fromItem<S extends z.ZodType>(schema: S, item: Item): z.output<S> {
-  return schema.parse(unmarshall(item, { wrapNumbers: (text: string) => text }));
+  const plain = unmarshall(item, { wrapNumbers: (text: string) => text });
+  const parsed = schema.safeParse(plain);
+  if (parsed.success) return parsed.data;
+  throw new UnreadableItemError(
+    `the stored item does not fit its schema (${describeIssues(parsed.error, plain, { max: 3 })}); it was written around the API: correct it with the SDK or delete it`,
+    { cause: parsed.error },
+  );
 }
 
 /** Free-form stored JSON (a stored event's payload): numbers come out as exact number tokens. */
 export function fromFreeForm(value: AttributeValue): unknown {
   return unmarshall(value, {
     convertWithoutMapWrapper: true,
-    wrapNumbers: (text: string) =>
-      /^-?(0|[1-9]\d*)(\.\d+)?$/.test(text) ? new ExactNumber(text) : Number(text),
+    wrapNumbers: (text: string) => {
+      // DynamoDB hands numbers back plain ("0.0000001"); one in exponent form is made plain
+      // exactly, never through a float.
+      const exact = exactDecimal(text, Number.POSITIVE_INFINITY);
+      return exact.ok ? new ExactNumber(exact.value) : text;
+    },
   });
 }
 
@@ -58,3 +72,60 @@ export function scanAll(client: DynamoDBClient, tableName: string): Promise<Item
 
 /** Runs a query until `limit` items are collected or the key range is exhausted. */
 export const queryItems = queryAll;
+
+/** What a listing read: the items that fit their schema, and how many it left out. */
+export interface Listing<T> {
+  readonly items: T[];
+  /** Items that do not fit their schema (written around the API), left out with a warning. */
+  readonly skipped: number;
+}
+
+/** The text of an item's key attributes, for a log line ("id=7"). */
+function keyText(item: Item, keyNames: readonly string[]): string {
+  return keyNames.map((name) => `${name}=${item[name]?.S ?? item[name]?.N ?? "?"}`).join(", ");
+}
+
+/**
+ * Reads each item of a listing, leaving out one that does not fit its schema — an item written
+ * around the API — with a warning naming its table, key and the bad field, so one malformed item
+ * costs only itself and never turns the whole listing into a 500.
+ *
+ * @param read - turns one item into what the listing shows (through {@link fromItem}, which throws
+ *   {@link UnreadableItemError} when it cannot).
+ */
+export function readListing<T>(
+  logger: Logger,
+  source: { readonly table: string; readonly keyNames: readonly string[] },
+  items: readonly Item[],
+  read: (item: Item) => T,
+): Listing<T> {
+  const out: T[] = [];
+  let skipped = 0;
+  for (const item of items) {
+    try {
+      out.push(read(item));
+    } catch (error) {
+      if (!(error instanceof UnreadableItemError)) throw error;
+      skipped++;
+      logger.warn("listing skips an item that does not fit its schema", {
+        table: source.table,
+        key: keyText(item, source.keyNames),
+        reason: error.message,
+      });
+    }
+  }
+  return { items: out, skipped };
+}
+
+/** Header that tells a listing's caller how many unreadable items were left out; none when none were. */
+export function skippedHeaders(skipped: number): Record<string, string> {
+  return skipped === 0 ? {} : { [SKIPPED_HEADER]: String(skipped) };
+}
+
+/** Response header counting the items a listing left out because they do not fit their schema. */
+export const SKIPPED_HEADER = "x-ripple-skipped-items";
+
+/** The `skipped` field of an object listing: present only when something was left out. */
+export function skippedField(skipped: number): { skipped?: number } {
+  return skipped === 0 ? {} : { skipped };
+}

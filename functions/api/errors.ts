@@ -8,7 +8,10 @@ export interface FieldProblem {
   /** Dotted location, prefixed with its part of the request: `body.price`, `query.limit`, `path.userId`. */
   readonly path: string;
   readonly value: unknown;
+  /** What is expected, with an example. */
   readonly expected: string;
+  /** What to change, when more can be said than "send what is expected". */
+  readonly fix?: string;
 }
 
 /** Base class of every error the API turns into a response. */
@@ -81,6 +84,17 @@ export class ConflictError extends ApiError {
   constructor(message: string, options?: ErrorOptions & { headers?: Record<string, string> }) {
     super(409, "conflict", message, options);
     this.name = "ConflictError";
+  }
+}
+
+/**
+ * A stored item does not fit its schema — written around the API, with the SDK or the CLI (409).
+ * Listings leave such an item out instead (see `readListing`); a read of that one item answers this.
+ */
+export class UnreadableItemError extends ApiError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(409, "unreadable_item", message, options);
+    this.name = "UnreadableItemError";
   }
 }
 

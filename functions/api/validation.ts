@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { explainIssue } from "#commons/issues.ts";
+import { MAX_FUTURE_SKEW_SECONDS } from "#schemas/api.ts";
 import { type FieldProblem, ValidationError } from "./errors.ts";
 import type { InexactNumber } from "./json.ts";
 
@@ -52,11 +54,21 @@ export function fieldProblems(
       continue;
     }
     const value = valueAt(input, issue.path);
-    const expected = issue.message.replace(/^Invalid input: /, "").replace(/^expected /, "");
+    const explained = explainIssue(issue, where);
+    if (value === undefined) {
+      problems.push({
+        path: where,
+        value: null,
+        expected: `a value (required): ${explained.expected}`,
+        fix: `add ${where}`,
+      });
+      continue;
+    }
     problems.push({
       path: where,
-      value: value === undefined ? null : shown(value),
-      expected: value === undefined ? `a value (required; ${expected})` : expected,
+      value: shown(value),
+      expected: explained.expected,
+      ...(explained.fix === undefined ? {} : { fix: explained.fix }),
     });
   }
   return problems;
@@ -67,7 +79,8 @@ export function validationError(problems: readonly FieldProblem[]): ValidationEr
   const listed = problems
     .slice(0, 5)
     .map(
-      (p) => `${p.path} (given ${describe(p.value === null ? undefined : p.value)}): expected ${p.expected}`,
+      (p) =>
+        `${p.path} (given ${describe(p.value === null ? undefined : p.value)}): expected ${p.expected}${p.fix === undefined ? "" : `; ${p.fix}`}`,
     )
     .join("; ");
   const more = problems.length > 5 ? `; and ${problems.length - 5} more` : "";
@@ -148,4 +161,34 @@ export function requireOrderedRange(
   throw new ValidationError(`query.from (given ${from}) is after query.to (given ${to}); swap them`, [
     { path: "query.from", value: from, expected: `a date or instant no later than to (${to})` },
   ]);
+}
+
+/**
+ * Refuses an instant more than {@link MAX_FUTURE_SKEW_SECONDS} after `now`: a clock may run a
+ * little ahead, but an entry dated 2999-01-01 would become the user's latest entry for ever.
+ */
+export function requireNotInFuture(path: string, instant: string, now: Date): void {
+  const latest = new Date(now.getTime() + MAX_FUTURE_SKEW_SECONDS * 1000);
+  if (new Date(instant) <= latest) return;
+  const expected = `an instant no later than ${latest.toISOString()} (now plus ${MAX_FUTURE_SKEW_SECONDS / 60} minutes of clock skew), such as "${now.toISOString()}"`;
+  throw new ValidationError(
+    `${path} (given ${instant}) is in the future: expected ${expected}; send when the entry happened, or leave ${path.split(".").at(-1)} out for now`,
+    [{ path, value: instant, expected }],
+  );
+}
+
+/**
+ * A header value as the caller meant it: HTTP carries header bytes as Latin-1, so UTF-8 text
+ * ("clé-1") arrives as "clÃ©-1"; decoded back when the bytes are valid UTF-8.
+ */
+export function readableHeader(value: string): string {
+  if (!hasCodeAbove(value, 0x7f) || hasCodeAbove(value, 0xff)) return value;
+  const decoded = Buffer.from(value, "latin1").toString("utf8");
+  return decoded.includes("\ufffd") ? value : decoded;
+}
+
+/** Whether any character of `text` has a code above `limit` (0x7f: not ASCII; 0xff: not Latin-1). */
+export function hasCodeAbove(text: string, limit: number): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > limit) return true;
+  return false;
 }

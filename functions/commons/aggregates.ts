@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
 import { type DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
-import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import { marshall } from "@aws-sdk/util-dynamodb";
 import { z } from "zod";
-import { DecimalSchema, IsoTimestampSchema, NonNegativeIntegerSchema } from "#schemas/common.ts";
+import { AggregateDecimalSchema, IsoTimestampSchema, NonNegativeIntegerSchema } from "#schemas/common.ts";
 import { CarParkSchema } from "#schemas/parking.ts";
 import { type StoredEventStatus, StoredEventStatusSchema } from "#schemas/stored-events.ts";
+import { unmarshallExact } from "./attribute-values.ts";
 import { addDecimals } from "./decimal.ts";
 import { queryPartition } from "./pages.ts";
 import { PositionStateSchema } from "./positions.ts";
@@ -76,9 +77,10 @@ export type PetStats = z.infer<typeof PetStatsSchema>;
 export const CartStatsSchema = PositionStateSchema.extend({
   openCarts: NonNegativeIntegerSchema,
   totalItems: NonNegativeIntegerSchema,
-  totalValue: DecimalSchema,
+  /** Exact, of any length (kept as a string attribute): the sum of 38-digit prices may need more. */
+  totalValue: AggregateDecimalSchema,
   /** Each open cart's item count and value by userId. */
-  carts: z.record(z.string(), z.object({ items: NonNegativeIntegerSchema, value: DecimalSchema })),
+  carts: z.record(z.string(), z.object({ items: NonNegativeIntegerSchema, value: AggregateDecimalSchema })),
 });
 export type CartStats = z.infer<typeof CartStatsSchema>;
 
@@ -102,7 +104,7 @@ export async function readAggregate<T>(
   const out = await client.send(
     new GetItemCommand({ TableName: tableName, Key: marshall(key), ConsistentRead: true }),
   );
-  return out.Item === undefined ? undefined : schema.parse(unmarshall(out.Item));
+  return out.Item === undefined ? undefined : schema.parse(unmarshallExact(out.Item));
 }
 
 /** Every item of one aggregate partition (all users' stored-event stats, say). */
@@ -112,7 +114,7 @@ export async function queryAggregates(
   pk: string,
 ): Promise<Record<string, unknown>[]> {
   const items = await queryPartition(client, tableName, "pk", pk);
-  return items.map((item) => unmarshall(item));
+  return items.map((item) => unmarshallExact(item));
 }
 
 /** Pet counts across all shards. */

@@ -1,3 +1,5 @@
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { InvalidAttributeValueError } from "./errors.ts";
 
 export { InvalidAttributeValueError };
@@ -150,4 +152,13 @@ export function disguiseProtoKeys<T>(value: T): T {
 /** A copy of a value with every {@link PROTO_STAND_IN} key named `__proto__` again, as an own property. */
 export function revealProtoKeys<T>(value: T): T {
   return renameKeys(value, PROTO_STAND_IN, PROTO) as T;
+}
+
+/**
+ * An item read with the SDK as plain values, every number as its exact decimal string, never a
+ * float: the SDK's default `unmarshall` makes numbers JavaScript numbers, which round past 15–17
+ * significant digits and throw on a 38-digit integer.
+ */
+export function unmarshallExact(item: Record<string, AttributeValue>): Record<string, unknown> {
+  return unmarshall(item, { wrapNumbers: (text: string) => text });
 }

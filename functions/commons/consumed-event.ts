@@ -5,6 +5,7 @@ import {
   type DomainEventName,
   DomainEvents,
 } from "#schemas/domain-events.ts";
+import { describeIssues } from "./issues.ts";
 
 /** The event a Lambda EventBridge target receives. */
 export const EventBridgeEventSchema = z.object({
@@ -50,7 +51,7 @@ export function parseConsumedEvent(raw: unknown, accepted: readonly DomainEvent[
   if (!parsed.success) {
     return {
       success: false,
-      error: `detail of ${source}/${detailType} fails its schema: ${z.prettifyError(parsed.error)}`,
+      error: `detail of ${source}/${detailType} fails its schema: ${describeIssues(parsed.error, detail)}`,
     };
   }
   if (!(detailType in DomainEvents)) {

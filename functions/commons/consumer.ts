@@ -98,14 +98,34 @@ export async function consumeEvent(
     await setAsideEvent(deps.client, deps.setAsideTableName, consumer.name, raw, reason, reasonCode);
     return "rejected";
   };
+  const item = itemOfEvent(raw);
   const parsed = parseConsumedEvent(raw, consumer.events);
-  if (!parsed.success) return setAside(parsed.error);
+  if (!parsed.success) return setAside(`${item}: ${parsed.error}`);
   try {
     return await apply(deps, parsed.data);
   } catch (error) {
-    if (error instanceof BeyondTombstoneRetentionError) return setAside(error.message, error.name);
+    if (error instanceof BeyondTombstoneRetentionError)
+      return setAside(`${item}: ${error.message}`, error.name);
+    // The dead letter this may become (an SQS message attribute in AWS, the set-aside table
+    // locally) carries the error's message: it names the item, the error keeps its class.
+    if (error instanceof Error && !error.message.startsWith(item))
+      error.message = `${item}: ${error.message}`;
     throw error;
   }
+}
+
+/**
+ * The source item an event is about, for reasons and dead letters: "event <id> about item
+ * {"id":"7"} of PetStore (record 4421…)", read defensively from an event that may be malformed.
+ */
+export function itemOfEvent(raw: unknown): string {
+  const event = raw as { id?: unknown; detail?: { metadata?: Record<string, unknown> } } | undefined;
+  const metadata = event?.detail?.metadata;
+  const id = typeof event?.id === "string" ? event.id : "(no id)";
+  if (metadata === undefined || typeof metadata !== "object")
+    return `event ${id} (no metadata: its item is unknown)`;
+  const keys = JSON.stringify(metadata.keys) ?? "(no keys)";
+  return `event ${id} about item ${keys} of ${String(metadata.table)} (record ${String(metadata.sequenceNumber)})`;
 }
 
 /** The metric one delivery's outcome is counted under. */

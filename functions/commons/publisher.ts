@@ -77,6 +77,17 @@ export function packBySize<T>(
  */
 export const PERMANENT_ENTRY_ERRORS: ReadonlySet<string> = new Set(["InvalidArgument", "MalformedDetail"]);
 
+/**
+ * Locally, the access key ids (letters only, as DynamoDB Local requires) that stand for the two roles allowed to publish ripple's sources —
+ * the fan-out's and the operator's redrive — as the bus's resource policy admits them in AWS. The
+ * local runtime's handlers sign with the fan-out's; an operator runs `npm run redrive` with the
+ * redrive one. Any other credentials get `NotAuthorizedForSourceException` for a `ripple.*` source.
+ */
+export const LOCAL_PUBLISHER_ACCESS_KEY_IDS = {
+  fanOut: "rippleFanOut",
+  redrive: "rippleRedrive",
+} as const;
+
 /** Time a function keeps in reserve, by default, to answer before its invocation times out. */
 export const DEFAULT_SAFETY_MARGIN_MS = 5_000;
 

@@ -5,7 +5,8 @@ import {
   GetItemCommand,
   PutItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import { marshall } from "@aws-sdk/util-dynamodb";
+import { unmarshallExact } from "./attribute-values.ts";
 import { AggregateContentionError } from "./errors.ts";
 
 /** Attribute holding an aggregate item's version, for optimistic concurrency. */
@@ -54,7 +55,7 @@ export async function readModifyWrite<T>(
     const read = await client.send(
       new GetItemCommand({ TableName: options.tableName, Key: key, ConsistentRead: true }),
     );
-    const stored = read.Item === undefined ? undefined : unmarshall(read.Item);
+    const stored = read.Item === undefined ? undefined : unmarshallExact(read.Item);
     const storedVersion = stored?.[VERSION_ATTRIBUTE];
     const version = storedVersion === undefined ? undefined : Number(storedVersion);
     const next = options.apply(stored === undefined ? undefined : options.decode(stored));

@@ -12,6 +12,7 @@ import {
 } from "#commons/attribute-values.ts";
 import { eventsForChange, tableNameFromStreamArn } from "#commons/change-mapping.ts";
 import { deterministicEventId } from "#commons/event-id.ts";
+import { describeIssues } from "#commons/issues.ts";
 import { entrySize } from "#commons/publisher.ts";
 import { type SetAsideEntry, setAsideId } from "#commons/set-aside.ts";
 import type { ChangeKind, DomainEvent, EventMetadata } from "#schemas/domain-events.ts";
@@ -97,17 +98,8 @@ export function changeKindOf(record: DynamoDBRecord): ChangeKind | undefined {
   }
 }
 
-function describeIssues(error: z.ZodError, data: unknown): string {
-  return error.issues
-    .slice(0, 5)
-    .map((issue) => {
-      let value: unknown = data;
-      for (const key of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[key];
-      const given = value === undefined ? "missing" : JSON.stringify(value).slice(0, 100);
-      const path = issue.path.map((key) => (key === PROTO_STAND_IN ? "__proto__" : String(key)));
-      return `${path.join(".") || "(root)"}: ${issue.message} (given ${given})`;
-    })
-    .join("; ");
+function describeRecordIssues(error: z.ZodError, data: unknown): string {
+  return describeIssues(error, data, { name: (key) => (key === PROTO_STAND_IN ? "__proto__" : String(key)) });
 }
 
 function recordLevel(
@@ -313,7 +305,7 @@ function prepareEvent(
   const parsed = event.dataSchema.safeParse(input);
   if (!parsed.success) {
     const error = new SchemaViolationError(
-      `record ${sequenceNumber} of ${table} does not fit ${detailType} v${event.version}: ${describeIssues(parsed.error, input)}; fix the item (or the producer that wrote it) and redrive`,
+      `record ${sequenceNumber} of ${table} (item ${JSON.stringify(keys)}) does not fit ${detailType} v${event.version}: ${describeRecordIssues(parsed.error, input)}; fix the item (or the producer that wrote it) and redrive`,
       { cause: parsed.error },
     );
     return setAsideFor(record, table, sequenceNumber, eventId, detailType, error);
@@ -341,7 +333,7 @@ function prepareEvent(
   const size = entrySize(entry);
   if (size > entryLimit) {
     const error = new OversizedEventError(
-      `${detailType} of record ${sequenceNumber} of ${table} is ${size} bytes; a PutEvents entry may be at most ${entryLimit} bytes (limits.putEventsEntryBytes); keep large content out of the item (e.g. in S3, referenced by key)`,
+      `${detailType} of record ${sequenceNumber} of ${table} (item ${JSON.stringify(keys)}) is ${size} bytes; a PutEvents entry may be at most ${entryLimit} bytes (limits.putEventsEntryBytes); keep large content out of the item (e.g. in S3, referenced by key)`,
     );
     return setAsideFor(record, table, sequenceNumber, eventId, detailType, error);
   }

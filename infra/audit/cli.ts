@@ -1,19 +1,20 @@
 import { parseArgs } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { isStage, STAGES, type Stage, stageName } from "../topology.ts";
-import { auditAll, auditTableNames, formatDifference } from "./audit.ts";
+import { audit, auditTableNames, formatDifference, formatFinding, reportJson } from "./audit.ts";
 import { AuditUsageError } from "./errors.ts";
 
 /**
  * The audit CLI (`npm run audit`, entry `main.ts`): recomputes every aggregate from its source tables and prints each difference.
- * Exit 0 with a one-line summary when all agree, 1 on any difference, 2 on bad flags.
+ * Exit 0 with a one-line summary when all agree, 1 on any difference or unreadable item (each a
+ * finding naming its table and key), 2 on bad flags or tables it cannot read.
  * The DynamoDB client uses the SDK's standard configuration: `AWS_ENDPOINT_URL_DYNAMODB` points it
  * at the local runtime; `TABLE_<KEY>` variables override declared table names.
  */
 
 const USAGE = `usage: npm run audit [-- --stage ${STAGES.join("|")}] [--json]
   --stage NAME   audit a deployed stage's tables (${STAGES.map((s) => stageName(s, "PetStore")).join(", ")}, …); default: the declared names, as the local runtime has them
-  --json         print the differences as one JSON array
+  --json         print one JSON object: { ok, differences: [...], findings: [...] }
   --help         show this text`;
 
 export interface AuditIo {
@@ -79,15 +80,28 @@ export async function runAudit(argv: readonly string[], io: AuditIo): Promise<nu
   const client = io.client ?? new DynamoDBClient({});
   try {
     const tables = auditTableNames(undefined, io.env ?? process.env, flags.stage);
-    const differences = await auditAll(client, tables);
-    if (flags.json) io.out(JSON.stringify(differences, null, 2));
-    else for (const d of differences) io.out(formatDifference(d));
-    if (differences.length > 0) {
-      io.err(`audit: ${differences.length} difference(s) between the aggregates and their source tables`);
+    const report = await audit(client, tables);
+    const { differences, findings } = report;
+    if (flags.json) io.out(reportJson(report));
+    else {
+      for (const d of differences) io.out(formatDifference(d));
+      for (const f of findings) io.out(formatFinding(f));
+    }
+    if (differences.length > 0 || findings.length > 0) {
+      io.err(
+        `audit: ${differences.length} difference(s) between the aggregates and their source tables, ${findings.length} unreadable item(s)`,
+      );
       return 1;
     }
     if (!flags.json) io.out("audit: no differences — every aggregate matches its source tables");
     return 0;
+  } catch (error) {
+    // Data never lands here (unreadable items are findings); a missing table or endpoint does.
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    io.err(
+      `audit: could not read the tables (${reason}); check AWS_ENDPOINT_URL_DYNAMODB, the region and credentials, or --stage`,
+    );
+    return 2;
   } finally {
     if (io.client === undefined) client.destroy();
   }

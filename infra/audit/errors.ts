@@ -13,3 +13,11 @@ export class AuditUsageError extends AuditError {
     this.name = "AuditUsageError";
   }
 }
+
+/** A value reached the audit's arithmetic without being a number (a defect of the audit, not the data). */
+export class AuditArithmeticError extends AuditError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "AuditArithmeticError";
+  }
+}

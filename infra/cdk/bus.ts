@@ -1,8 +1,16 @@
 import { Duration, Stack } from "aws-cdk-lib";
 import { Archive, EventBus } from "aws-cdk-lib/aws-events";
 import { CfnRegistry, CfnSchema } from "aws-cdk-lib/aws-eventschemas";
+import {
+  AccountRootPrincipal,
+  AnyPrincipal,
+  Effect,
+  type IRole,
+  PolicyStatement,
+  Role,
+} from "aws-cdk-lib/aws-iam";
 import { Construct } from "constructs";
-import { type DomainEventName, DomainEvents, detailJsonSchemas } from "#schemas/domain-events.ts";
+import { type DomainEventName, DomainEvents, detailJsonSchemas, SOURCES } from "#schemas/domain-events.ts";
 import { type StageSettings, stageName } from "./stage.ts";
 
 export interface DomainEventBusProps {
@@ -68,5 +76,37 @@ export class DomainEventBus extends Construct {
       schemas.set(name, schema);
     }
     this.schemas = schemas;
+  }
+
+  /**
+   * Makes the fan-out and the operator's redrive the only publishers of ripple's sources: the
+   * bus's resource policy denies `events:PutEvents` of any `ripple.*` source to every other
+   * principal (an explicit Deny beats any Allow in an identity policy), so a forged
+   * `PetUpdated` with a large sequence number cannot pin an aggregate. Such an entry fails with
+   * `NotAuthorizedForSourceException`. Creates the role operators assume to run `npm run redrive`.
+   *
+   * @param fanOutRole - the fan-out function's execution role.
+   * @returns the redrive role (assumable by the account's administrators).
+   */
+  admitRippleSourcesOnlyFrom(fanOutRole: IRole): Role {
+    const redriveRole = new Role(this, "RedriveRole", {
+      assumedBy: new AccountRootPrincipal(),
+      description: "Assumed by operators to run npm run redrive: may put ripple's events on the bus",
+    });
+    this.bus.grantPutEventsTo(redriveRole);
+    this.bus.addToResourcePolicy(
+      new PolicyStatement({
+        sid: "RippleSourcesOnlyFromFanOutAndRedrive",
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ["events:PutEvents"],
+        resources: [this.bus.eventBusArn],
+        conditions: {
+          StringEquals: { "events:source": Object.values(SOURCES) },
+          ArnNotEquals: { "aws:PrincipalArn": [fanOutRole.roleArn, redriveRole.roleArn] },
+        },
+      }),
+    );
+    return redriveRole;
   }
 }

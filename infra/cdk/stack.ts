@@ -63,6 +63,7 @@ export class RippleStack extends Stack {
       environment: environment(model.fanOut),
       bus: this.bus,
     });
+    this.bus.admitRippleSourcesOnlyFrom(this.fanOut.fn.role);
     const consumersScope = new Construct(this, "Consumers");
     this.consumers = model.consumers.map(
       (consumer) =>

@@ -3,6 +3,8 @@ import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
+import { LOCAL_PUBLISHER_ACCESS_KEY_IDS } from "#commons/publisher.ts";
+import { SOURCES } from "#schemas/domain-events.ts";
 import type { PipelineDeclaration } from "../declaration.ts";
 import { declaredNames, functionEnvironment } from "../function-config.ts";
 import { functionsOf, type PipelineModel, resolvePipeline } from "../model.ts";
@@ -25,7 +27,11 @@ import {
 import type { EventSourceMapping } from "./streams/event-source-mapping.ts";
 import { createTables } from "./tables.ts";
 
-const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" } as const;
+/** The handlers' credentials: the fan-out's role, the one the bus admits ripple's sources from. */
+const LOCAL_CREDENTIALS = {
+  accessKeyId: LOCAL_PUBLISHER_ACCESS_KEY_IDS.fanOut,
+  secretAccessKey: "local",
+} as const;
 
 export interface StartRuntimeProps extends RuntimeOptions {
   /**
@@ -231,6 +237,11 @@ async function startBus(
     dynamodb,
     region: regionOf(props),
     logger,
+    resourcePolicy: {
+      eventBusName: props.pipeline.bus.name,
+      protectedSources: Object.values(SOURCES),
+      allowedAccessKeyIds: Object.values(LOCAL_PUBLISHER_ACCESS_KEY_IDS),
+    },
     ...(props.retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs: props.retryBaseDelayMs }),
   });
   stops.push(() => eventBridge.stop());

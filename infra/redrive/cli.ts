@@ -12,17 +12,18 @@ import {
 } from "#schemas/set-aside.ts";
 import { redrive } from "../../functions/fan-out/redrive.ts";
 import { resolveFanOutConfig } from "../function-config.ts";
-import { redriveDeadLetters } from "../local/eventbridge/redrive.ts";
 import { pipeline } from "../pipeline.ts";
 import { isStage, STAGES, type Stage, stageName, tableEnvVar, tableOf } from "../topology.ts";
+import { redriveDeadLetters } from "./dead-letters.ts";
 import { RedriveUsageError } from "./errors.ts";
 
 /**
  * `npm run redrive`: puts what the pipeline set aside back on its way once the cause is fixed.
  *
  * The set-aside table holds four kinds of item; each has its own way back:
- * - stream records the fan-out could not map (no `kind`): mapped again and published, when they
- *   now map;
+ * - stream records the fan-out could not map (no `kind`): the item is read as it is now (the
+ *   record carries its key); a fixed item is mapped afresh and published, one still bad stays
+ *   with its current reason, one deleted since is cleared with a note;
  * - `consumer-rejected` events: put on the bus again (every matching rule gets them; consumers
  *   deduplicate on the event id);
  * - `dead-letter` events of the local EventBridge: put on their bus again (in AWS, dead letters
@@ -38,7 +39,7 @@ type Kind = (typeof KINDS)[number];
 export const REDRIVE_USAGE = `usage: npm run redrive [-- --stage dev|prod] [--only records|rejected|dead-letters] [--dry-run]
   --stage NAME  redrive a deployed stage (its tables and bus are prefixed: prod-ripple-set-aside, prod-ripple)
   --only KIND   redrive one kind only (default: all three)
-  --dry-run     list what would be redriven; change nothing
+  --dry-run     say what would happen to each item (published afresh, stays and why, cleared); change nothing
   --help        show this text
 Clients use the SDK's standard configuration (AWS_ENDPOINT_URL_DYNAMODB and
 AWS_ENDPOINT_URL_EVENTBRIDGE point them at the local runtime); TABLE_SET_ASIDE and
@@ -162,7 +163,7 @@ export async function runRedrive(argv: readonly string[], io: RedriveIo): Promis
     const listing = await readSetAside(clients.dynamodb, target.tableName);
     let left = reportWhatStays(listing, flags, io);
     if (flags.dryRun) {
-      printPlan(listing.items, flags, io);
+      await printPlan(listing.items, flags, target, clients, io);
       return 0;
     }
     left += await redriveWanted(listing.items, flags, target, clients, io);
@@ -222,9 +223,29 @@ function reportWhatStays(listing: SetAsideListing, flags: RedriveFlags, io: Redr
   return reported;
 }
 
-function printPlan(items: readonly SetAsideItem[], flags: RedriveFlags, io: RedriveIo): void {
+/** What a dry run prints: each record's outcome as redrive would decide it, and the events it would put back. */
+async function printPlan(
+  items: readonly SetAsideItem[],
+  flags: RedriveFlags,
+  target: RedriveTarget,
+  clients: { readonly dynamodb: DynamoDBClient; readonly eventBridge: EventBridgeClient },
+  io: RedriveIo,
+): Promise<void> {
+  if (wants(flags, "records")) {
+    const { busName, physicalName } = target;
+    const config = resolveFanOutConfig({ busName, pipeline, physicalName });
+    const result = await redrive({ ...clients, config, dryRun: true });
+    for (const o of result.outcomes) {
+      const line =
+        o.outcome === "redriven"
+          ? `would publish afresh: ${o.id} (${o.note})`
+          : o.outcome === "cleared"
+            ? `would clear: ${o.id} (${o.note})`
+            : `would stay set aside: ${o.id} (${o.reason})`;
+      io.out(`records: ${line}`);
+    }
+  }
   const plan: [Kind, SetAsideItem[]][] = [
-    ["records", byKind(items, SetAsideKinds.streamRecord)],
     ["rejected", byKind(items, SetAsideKinds.consumerRejected)],
     ["dead-letters", byKind(items, SetAsideKinds.deadLetter)],
   ];
@@ -252,6 +273,7 @@ async function redriveWanted(
   if (wants(flags, "records")) {
     const config = resolveFanOutConfig({ busName, pipeline, physicalName });
     const result = await redrive({ ...clients, config });
+    for (const c of result.cleared) io.out(`cleared records: ${c.id}: ${c.note}`);
     report("records", { redriven: result.redriven, failed: result.remaining });
   }
   if (wants(flags, "rejected")) {

@@ -214,7 +214,7 @@ export async function runReplay(
       await withdrawSetAside(
         target.dynamodb,
         items,
-        setAside.filter((i) => i.kind === undefined),
+        setAside.filter((i) => i.kind === "stream-record"),
       );
     const auditLines: string[] = [];
     const auditCode = await runAudit([], {

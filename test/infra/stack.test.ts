@@ -809,7 +809,7 @@ describe("security", () => {
     const managed = roles.flatMap((r) => r.Properties.ManagedPolicyArns ?? []);
 
     // Assert
-    expect(roles).toHaveLength(2 + pipeline.consumers.length);
+    expect(roles).toHaveLength(3 + pipeline.consumers.length); // fan-out, API, redrive, one per consumer
     expect(managed).toEqual([]);
   });
 });

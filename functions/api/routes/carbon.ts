@@ -31,12 +31,23 @@ import {
   UserStatsSchema,
 } from "#schemas/carbon.ts";
 import { decodeCursor, encodeCursor } from "../cursor.ts";
-import { fromItem, type Item, isConditionFailed, num, queryItems, toAttr, toItem } from "../dynamo.ts";
+import {
+  fromItem,
+  type Item,
+  isConditionFailed,
+  num,
+  queryItems,
+  readListing,
+  skippedField,
+  skippedHeaders,
+  toAttr,
+  toItem,
+} from "../dynamo.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { type ExactNumber, exact } from "../json.ts";
 import type { ApiDeps } from "../route.ts";
 import { defineRoute } from "../route.ts";
-import { requireOrderedRange } from "../validation.ts";
+import { requireNotInFuture, requireOrderedRange } from "../validation.ts";
 
 const TAG = "CarbonTrack";
 const UserParamsSchema = z.strictObject({ userId: PathIdSchema });
@@ -205,6 +216,9 @@ const ListOf = <S extends z.ZodType>(key: string, item: S) =>
     [key]: z.array(item),
     count: z.number().int(),
     storage: z.literal(STORAGE),
+    skipped: z.number().int().optional().meta({
+      description: "Items left out because they do not fit their schema (present only when some were)",
+    }),
   });
 
 /** CarbonTrack (seed 001): users, entries, goals, achievements. */
@@ -307,6 +321,7 @@ export const carbonRoutes = [
       201: { description: "The entry", schema: EntryOutSchema.extend({ storage: z.literal(STORAGE) }) },
     },
     async handle({ deps, params, body }) {
+      if (body.timestamp !== undefined) requireNotInFuture("body.timestamp", body.timestamp, deps.now());
       await requireUser(deps, params.userId);
       const given = body.timestamp !== undefined;
       let at = given ? new Date(body.timestamp!) : deps.now();
@@ -388,16 +403,23 @@ export const carbonRoutes = [
         ),
         requireUser(deps, params.userId),
       ]);
-      const entries = (page.Items ?? []).map((item) => entryView(fromItem(CarbonEntrySchema, item)));
+      const { items: entries, skipped } = readListing(
+        deps.logger,
+        { table: deps.tables.carbonEntries, keyNames: ["userId", "timestamp"] },
+        page.Items ?? [],
+        (item) => entryView(fromItem(CarbonEntrySchema, item)),
+      );
       const last = page.LastEvaluatedKey?.timestamp?.S;
       return {
         status: 200,
+        headers: skippedHeaders(skipped),
         body: {
           userId: params.userId,
           entries,
           count: entries.length,
           ...(last === undefined ? {} : { nextToken: encodeCursor(scope, { timestamp: last }) }),
           storage: STORAGE,
+          ...skippedField(skipped),
         },
       };
     },
@@ -509,8 +531,23 @@ export const carbonRoutes = [
         }),
         requireUser(deps, params.userId),
       ]);
-      const goals = items.map((item) => goalView(fromItem(GoalSchema, item)));
-      return { status: 200, body: { userId: params.userId, goals, count: goals.length, storage: STORAGE } };
+      const { items: goals, skipped } = readListing(
+        deps.logger,
+        { table: deps.tables.carbonGoals, keyNames: ["userId", "goalId"] },
+        items,
+        (item) => goalView(fromItem(GoalSchema, item)),
+      );
+      return {
+        status: 200,
+        headers: skippedHeaders(skipped),
+        body: {
+          userId: params.userId,
+          goals,
+          count: goals.length,
+          storage: STORAGE,
+          ...skippedField(skipped),
+        },
+      };
     },
   }),
   defineRoute({
@@ -588,10 +625,22 @@ export const carbonRoutes = [
         }),
         requireUser(deps, params.userId),
       ]);
-      const achievements = items.map((item) => achievementView(fromItem(AchievementSchema, item)));
+      const { items: achievements, skipped } = readListing(
+        deps.logger,
+        { table: deps.tables.carbonAchievements, keyNames: ["userId", "achievementId"] },
+        items,
+        (item) => achievementView(fromItem(AchievementSchema, item)),
+      );
       return {
         status: 200,
-        body: { userId: params.userId, achievements, count: achievements.length, storage: STORAGE },
+        headers: skippedHeaders(skipped),
+        body: {
+          userId: params.userId,
+          achievements,
+          count: achievements.length,
+          storage: STORAGE,
+          ...skippedField(skipped),
+        },
       };
     },
   }),

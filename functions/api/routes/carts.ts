@@ -13,6 +13,7 @@ import {
   StoredCartItemSchema,
   StoredCartSchema,
 } from "#schemas/cart.ts";
+import { exactDecimal } from "#schemas/common.ts";
 import { isConditionFailed, num, toItem } from "../dynamo.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import { exact } from "../json.ts";
@@ -74,6 +75,18 @@ async function readCart(deps: ApiDeps, userId: string): Promise<StoredCart | und
 }
 
 /**
+ * Refuses a change whose cart total a DynamoDB number cannot hold (more than 38 significant
+ * digits: lines written around the API with 38-digit prices), instead of storing it rounded.
+ */
+function requireStorableTotal(userId: string, totalPrice: string): void {
+  const storable = exactDecimal(totalPrice);
+  if (storable.ok) return;
+  throw new ConflictError(
+    `the cart of ${userId} would total ${totalPrice}, which a DynamoDB number cannot hold exactly (expected ${storable.reason}); correct the stored lines' prices or clear the cart with DELETE /carts/${userId}`,
+  );
+}
+
+/**
  * Applies a change to a user's cart with optimistic concurrency: read the cart, compute the new
  * lines and their totals, write conditionally on the version read (or on there being none, for a
  * cart written without one); a lost race re-reads and tries again (with jittered backoff), so
@@ -96,6 +109,7 @@ async function changeCart(
       ttl: Math.floor(now.getTime() / 1000) + CART_TTL_SECONDS,
     };
     const totals = totalsOf(lines);
+    requireStorableTotal(userId, totals.totalPrice);
     const version = cart?.version;
     try {
       await deps.client.send(
@@ -173,7 +187,7 @@ export const cartRoutes = [
     operationId: "addCartItem",
     tag: TAG,
     summary: "Add a book to a cart (adds to the quantity when it is there already)",
-    description: `price is an exact decimal (0–1,000,000, at most 2 decimals); a line holds at most ${MAX_QUANTITY}, a cart at most ${MAX_LINES} lines. The latest price is used for the whole line.`,
+    description: `price is an exact decimal (0–1,000,000, at most 2 decimals); a line holds at most ${MAX_QUANTITY}, a cart at most ${MAX_LINES} lines. Adding a book that is in the cart already adds to its quantity at the same price; another price is refused with 409 (remove the line and add it again to reprice it).`,
     params: UserParamsSchema,
     body: CartItemSchema.pick({ title: true, author: true })
       .extend({ bookId: PathIdSchema, price: PriceSchema, quantity: QuantitySchema })
@@ -219,6 +233,12 @@ export const cartRoutes = [
                 expected: `at most ${MAX_QUANTITY - line.quantity}`,
               },
             ],
+          );
+        }
+        if (line.price !== body.price) {
+          // Adding more of a book never reprices the copies already in the cart behind the caller's back.
+          throw new ConflictError(
+            `book ${body.bookId} is in the cart of ${params.userId} at ${line.price}, not ${body.price}: adding at another price would reprice the whole line; send price ${line.price} to add more, or DELETE /carts/${params.userId}/items/${body.bookId} and add it again at ${body.price}`,
           );
         }
         const updated = [...lines];
@@ -269,28 +289,15 @@ export const cartRoutes = [
     operationId: "clearCart",
     tag: TAG,
     summary: "Clear (delete) a user's cart",
+    description:
+      "Idempotent: a user without a cart (never had one, or cleared already) reads an empty cart, so clearing it again answers 204 too.",
     params: UserParamsSchema,
-    responses: {
-      200: {
-        description: "The cart was deleted",
-        schema: z.object({ userId: z.string(), cleared: z.literal(true), storage: z.literal(STORAGE) }),
-      },
-    },
+    responses: { 204: { description: "The cart is empty (it was deleted, or there was none)" } },
     async handle({ deps, params }) {
-      try {
-        await deps.client.send(
-          new DeleteItemCommand({
-            TableName: deps.tables.carts,
-            Key: { userId: { S: params.userId } },
-            ConditionExpression: "attribute_exists(userId)",
-          }),
-        );
-      } catch (error) {
-        if (isConditionFailed(error))
-          throw new NotFoundError(`user ${params.userId} has no cart`, { cause: error });
-        throw error;
-      }
-      return { status: 200, body: { userId: params.userId, cleared: true, storage: STORAGE } };
+      await deps.client.send(
+        new DeleteItemCommand({ TableName: deps.tables.carts, Key: { userId: { S: params.userId } } }),
+      );
+      return { status: 204, body: undefined };
     },
   }),
 ];

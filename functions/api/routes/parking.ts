@@ -15,7 +15,19 @@ import {
   CarParkSchema,
   CarParkStatusSchema,
 } from "#schemas/parking.ts";
-import { fromItem, type Item, isConditionFailed, num, scanAll, toAttr, toItem } from "../dynamo.ts";
+import {
+  fromItem,
+  type Item,
+  isConditionFailed,
+  type Listing,
+  num,
+  readListing,
+  scanAll,
+  skippedField,
+  skippedHeaders,
+  toAttr,
+  toItem,
+} from "../dynamo.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import { exact, fixedDecimal } from "../json.ts";
 import type { ApiDeps } from "../route.ts";
@@ -23,9 +35,10 @@ import { defineRoute } from "../route.ts";
 
 const NOTE = "Data persists in DynamoDB; every reading flows through DynamoDB Streams to EventBridge";
 
-/** "1.5" → "£1.50", as the seed's status response shows the hourly rate. */
+/** "1.5" → "£1.50", as the seed's status response shows the hourly rate; never cut ("0.0000001" stays). */
 export function displayRate(rate: string): string {
-  return `£${fixedDecimal(rate, 2)}`;
+  const fraction = rate.split(".")[1] ?? "";
+  return `£${fraction.length > 2 ? rate : fixedDecimal(rate, 2)}`;
 }
 
 /** A car park as the status response lists it (seed 000). */
@@ -79,6 +92,11 @@ function readingItem(
  * put is conditional, so concurrent first calls never overwrite a reading.
  */
 export async function loadCarParks(deps: ApiDeps): Promise<CarPark[]> {
+  return (await loadCarParkListing(deps)).items;
+}
+
+/** {@link loadCarParks}, with the count of car park items left out because they do not fit the schema. */
+export async function loadCarParkListing(deps: ApiDeps): Promise<Listing<CarPark>> {
   let items = await scanAll(deps.client, deps.tables.parkingData);
   if (items.length === 0) {
     const at = deps.now().toISOString();
@@ -99,9 +117,14 @@ export async function loadCarParks(deps: ApiDeps): Promise<CarPark[]> {
     );
     items = await scanAll(deps.client, deps.tables.parkingData);
   }
-  return items
-    .map((item) => fromItem(CarParkSchema, item))
-    .sort((a, b) => (a.carParkId < b.carParkId ? -1 : a.carParkId > b.carParkId ? 1 : 0));
+  const listing = readListing(
+    deps.logger,
+    { table: deps.tables.parkingData, keyNames: ["carParkId"] },
+    items,
+    (item) => fromItem(CarParkSchema, item),
+  );
+  listing.items.sort((a, b) => (a.carParkId < b.carParkId ? -1 : a.carParkId > b.carParkId ? 1 : 0));
+  return listing;
 }
 
 /**
@@ -159,11 +182,14 @@ const StatusResponseSchema = z.object({
   totalAvailable: z.number().int(),
   storage: z.literal(STORAGE),
   note: z.string(),
+  skipped: z.number().int().optional().meta({
+    description: "Car park items left out because they do not fit the schema (present only when some were)",
+  }),
 });
 
 /** Seed 000's status answer: every car park with the totals. */
 async function statusOf(deps: ApiDeps) {
-  const parks = await loadCarParks(deps);
+  const { items: parks, skipped } = await loadCarParkListing(deps);
   return {
     success: true,
     timestamp: deps.now().toISOString(),
@@ -172,6 +198,7 @@ async function statusOf(deps: ApiDeps) {
     totalAvailable: parks.reduce((sum, p) => sum + p.available, 0),
     storage: STORAGE,
     note: NOTE,
+    ...skippedField(skipped),
   };
 }
 
@@ -226,7 +253,8 @@ export const parkingRoutes = [
     query: CarParkStatusQuerySchema,
     responses: { 200: { description: "Car park status", schema: StatusResponseSchema } },
     async handle({ deps }) {
-      return { status: 200, body: await statusOf(deps) };
+      const body = await statusOf(deps);
+      return { status: 200, headers: skippedHeaders(body.skipped ?? 0), body };
     },
   }),
   defineRoute({

@@ -22,6 +22,9 @@ import {
   type Item,
   isConditionFailed,
   queryItems,
+  readListing,
+  skippedField,
+  skippedHeaders,
   toAttr,
   toItem,
 } from "../dynamo.ts";
@@ -130,6 +133,9 @@ export const storedEventRoutes = [
           events: z.array(EventOutSchema),
           count: z.number().int(),
           storage: z.literal(STORAGE),
+          skipped: z.number().int().optional().meta({
+            description: "Events left out because they do not fit their schema (present only when some were)",
+          }),
         }),
       },
     },
@@ -169,8 +175,23 @@ export const storedEventRoutes = [
         },
         query.limit,
       );
-      const events = items.map(eventView);
-      return { status: 200, body: { userId: params.userId, events, count: events.length, storage: STORAGE } };
+      const { items: events, skipped } = readListing(
+        deps.logger,
+        { table: deps.tables.storedEvents, keyNames: ["user_id", "timestamp#event_id"] },
+        items,
+        eventView,
+      );
+      return {
+        status: 200,
+        headers: skippedHeaders(skipped),
+        body: {
+          userId: params.userId,
+          events,
+          count: events.length,
+          storage: STORAGE,
+          ...skippedField(skipped),
+        },
+      };
     },
   }),
   defineRoute({

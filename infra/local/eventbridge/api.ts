@@ -74,6 +74,8 @@ export interface EventBridgeApiProps {
   readonly delivery: Delivery;
   readonly now: () => number;
   readonly logger: Pick<Console, "info" | "warn" | "error">;
+  /** @default no policy: any caller may publish any source but `aws.*` */
+  readonly resourcePolicy?: BusResourcePolicy;
   /**
    * Most bytes PutEvents takes per request (and so per entry), counted by {@link entrySize}.
    * @default AWS_LIMITS (1 MB)
@@ -87,6 +89,24 @@ export interface EventBridgeApiProps {
 export interface PutEventsFaults {
   throttlePutEvents(): boolean;
   failPutEventsEntry(): boolean;
+}
+
+/**
+ * The local stand-in for an event bus's resource policy: on the named bus, events whose source is
+ * protected are admitted only from the listed credentials (the access key id a request is signed
+ * with stands for the caller's role). Any other caller's entry fails as EventBridge fails it, with
+ * `NotAuthorizedForSourceException`, the rest of the request going ahead.
+ */
+export interface BusResourcePolicy {
+  readonly eventBusName: string;
+  readonly protectedSources: readonly string[];
+  readonly allowedAccessKeyIds: readonly string[];
+}
+
+/** Who sent a request, as its SigV4 signature says. */
+export interface Caller {
+  /** The access key id of the request's `Authorization: AWS4-HMAC-SHA256 Credential=…` header. */
+  readonly accessKeyId?: string;
 }
 
 /** The local control and data plane: buses, rules, targets, PutEvents, TestEventPattern. */
@@ -111,10 +131,10 @@ export class EventBridgeApi {
   }
 
   /** Dispatches one operation by name (`PutEvents`, `PutRule`, …). */
-  handle(operation: string, input: Json): Json {
+  handle(operation: string, input: Json, caller: Caller = {}): Json {
     switch (operation) {
       case "PutEvents":
-        return this.putEvents(input);
+        return this.putEvents(input, caller);
       case "TestEventPattern":
         return this.testEventPattern(input);
       case "PutRule":
@@ -184,7 +204,7 @@ export class EventBridgeApi {
 
   // ---- data plane ----------------------------------------------------------------------------
 
-  putEvents(input: Json): Json {
+  putEvents(input: Json, caller: Caller = {}): Json {
     const entries = input.Entries;
     if (!Array.isArray(entries) || entries.length < 1) {
       throw validation(
@@ -218,13 +238,23 @@ export class EventBridgeApi {
             ErrorMessage: "Internal failure (a fault set on the local runtime's fault switch).",
           }
         : typeof entry === "object" && entry !== null
-          ? this.putEntry(entry as Json, receivedAt)
-          : this.putEntry({}, receivedAt),
+          ? this.putEntry(entry as Json, receivedAt, caller)
+          : this.putEntry({}, receivedAt, caller),
     );
     return { FailedEntryCount: results.filter((r) => r.ErrorCode !== undefined).length, Entries: results };
   }
 
-  private putEntry(entry: Json, receivedAt: number): Json {
+  /** Whether the bus's resource policy refuses this caller this entry's source. */
+  private refusedByPolicy(entry: Json, caller: Caller): boolean {
+    const policy = this.props.resourcePolicy;
+    if (policy === undefined) return false;
+    const busName = this.busNamed(entry.EventBusName)?.name;
+    if (busName !== policy.eventBusName) return false;
+    if (!policy.protectedSources.includes(entry.Source as string)) return false;
+    return caller.accessKeyId === undefined || !policy.allowedAccessKeyIds.includes(caller.accessKeyId);
+  }
+
+  private putEntry(entry: Json, receivedAt: number, caller: Caller): Json {
     const invalid = (field: string) => ({
       ErrorCode: "InvalidArgument",
       ErrorMessage: `Parameter ${field} is not valid. Reason: ${field} is a required argument.`,
@@ -234,6 +264,15 @@ export class EventBridgeApi {
     if (typeof entry.Detail !== "string" || entry.Detail === "") return invalid("Detail");
     if (entry.Source.startsWith("aws.")) {
       return { ErrorCode: "NotAuthorizedForSourceException", ErrorMessage: "Not authorized for the source." };
+    }
+    if (this.refusedByPolicy(entry, caller)) {
+      this.props.logger.warn(
+        `local EventBridge refused a ${String(entry.DetailType)} event with source ${entry.Source} from credentials ${caller.accessKeyId ?? "(unsigned)"}: the bus admits that source only from the fan-out's and redrive's`,
+      );
+      return {
+        ErrorCode: "NotAuthorizedForSourceException",
+        ErrorMessage: "You do not have permissions to publish events with this source onto this event bus.",
+      };
     }
     let detail: unknown;
     try {

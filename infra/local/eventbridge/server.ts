@@ -4,7 +4,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { resolveLimits } from "#commons/limits.ts";
 import type { PipelineDeclaration } from "../../declaration.ts";
 import { ruleName as ruleNameOf, tableOf } from "../../topology.ts";
-import { EventBridgeApi, type PutEventsFaults } from "./api.ts";
+import { type BusResourcePolicy, type Caller, EventBridgeApi, type PutEventsFaults } from "./api.ts";
 import { Delivery, type DeliveryStats, type FunctionInvoker } from "./delivery.ts";
 import { EventBridgeApiError, LocalEventBridgeConfigError } from "./errors.ts";
 import { declaredRules } from "./rules.ts";
@@ -36,6 +36,11 @@ export interface LocalEventBridgeProps {
   readonly now?: () => number;
   /** @default console */
   readonly logger?: Pick<Console, "info" | "warn" | "error">;
+  /**
+   * Which credentials may publish which sources on which bus, as the bus's resource policy does
+   * in AWS. @default none: any caller may publish any source but `aws.*`
+   */
+  readonly resourcePolicy?: BusResourcePolicy;
   /** Failures PutEvents makes on purpose (the runtime's fault switch). @default none */
   readonly faults?: PutEventsFaults;
 }
@@ -126,6 +131,7 @@ export async function startLocalEventBridge(props: LocalEventBridgeProps = {}): 
     delivery,
     now,
     logger,
+    ...(props.resourcePolicy === undefined ? {} : { resourcePolicy: props.resourcePolicy }),
     limits: resolveLimits(props.pipeline?.limits),
     ...(props.faults === undefined ? {} : { faults: props.faults }),
   });
@@ -241,12 +247,23 @@ async function handle(
     if (typeof input !== "object" || input === null || Array.isArray(input)) {
       throw new EventBridgeApiError("SerializationException", "the request body must be a JSON object");
     }
-    send(200, api.handle(match[1] as string, input as Record<string, unknown>));
+    send(200, api.handle(match[1] as string, input as Record<string, unknown>, callerOf(request)));
   } catch (e) {
     if (e instanceof EventBridgeApiError) return error(e);
     logger.error(`local EventBridge failed on a request: ${String(e)}`);
     error(new EventBridgeApiError("InternalException", `local EventBridge failed: ${String(e)}`, 500));
   }
+}
+
+/**
+ * The caller a request is signed as: the access key id of its SigV4 `Authorization` header. The
+ * local bus does not verify signatures (there is no secret to check against); the key id names
+ * the role, as the runbook's local credentials do.
+ */
+function callerOf(request: IncomingMessage): Caller {
+  const header = request.headers.authorization;
+  const accessKeyId = typeof header === "string" ? /Credential=([^/,\s]+)\//.exec(header)?.[1] : undefined;
+  return accessKeyId === undefined ? {} : { accessKeyId };
 }
 
 function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pipeline } from "#infra/pipeline.ts";
+import { LIBRARY_TEXT } from "../../helpers/messages.ts";
 import { type ApiHarness, type RequestOptions, startApiHarness, TOKEN } from "./harness.ts";
 
 let api: ApiHarness;
@@ -87,7 +88,14 @@ const cases: Case[] = [
     "body.price",
     "cheap",
   ),
-  invalid("a price in exponent form", "POST", "/pets", json({ ...pet, price: "1e3" }), "body.price", "1e3"),
+  invalid(
+    "a price whose exponent leaves 3 decimals",
+    "POST",
+    "/pets",
+    json({ ...pet, price: "1e-3" }),
+    "body.price",
+    "1e-3",
+  ),
   invalid("a body that is an array", "POST", "/pets", json([pet]), "body", [pet]),
   invalid("a body that is null", "POST", "/pets", raw("null"), "body", null),
   invalid("no body where one is needed", "POST", "/pets", {}, "body", null),
@@ -690,6 +698,41 @@ const cases: Case[] = [
     status: 405,
     code: "method_not_allowed",
   },
+  // Instants in the future, beyond the declared clock skew
+  invalid(
+    "an entry dated 2999-01-01",
+    "POST",
+    "/users/alice/entries",
+    json({ ...carbon, timestamp: "2999-01-01T00:00:00Z" }),
+    "body.timestamp",
+    "2999-01-01T00:00:00.000Z",
+  ),
+  invalid(
+    "an entry dated ten minutes ahead",
+    "POST",
+    "/users/alice/entries",
+    json({ ...carbon, timestamp: new Date(Date.now() + 10 * 60_000).toISOString() }),
+    "body.timestamp",
+    expect.any(String),
+  ),
+  // Re-adding a book at another price would reprice the whole line silently
+  {
+    description: "a book re-added at another price",
+    method: "POST",
+    path: "/carts/alice/items",
+    options: json({ bookId: "b1", title: "T", author: "A", price: 2, quantity: 1 }),
+    status: 409,
+    code: "conflict",
+  },
+  // An Idempotency-Key in UTF-8 (HTTP carries it as Latin-1 bytes), answered as sent
+  invalid(
+    "an Idempotency-Key with non-ASCII characters",
+    "POST",
+    "/pets",
+    { ...json(pet), headers: { "idempotency-key": Buffer.from("clé-1", "utf8").toString("latin1") } },
+    "header.idempotency-key",
+    "clé-1",
+  ),
   // Idempotency key that is not a key
   invalid(
     "an Idempotency-Key with spaces",
@@ -721,11 +764,17 @@ describe("bad input", () => {
       if (field !== undefined) {
         expect(response.json.error.fields).toEqual(
           expect.arrayContaining([
-            { path: field.path, value: field.value, expected: expect.stringMatching(/\S/) },
+            expect.objectContaining({
+              path: field.path,
+              value: field.value,
+              expected: expect.stringMatching(/\S/),
+            }),
           ]),
         );
         expect(response.json.error.message).toContain(field.path);
       }
+      // ripple's words, never the validation library's ("Invalid input", "Too small: expected …").
+      expect(response.json.error.message).not.toMatch(LIBRARY_TEXT);
       expect(await snapshot()).toBe(before);
     },
   );
@@ -764,11 +813,35 @@ describe("bad input", () => {
 
     // Assert
     expect(response.json.error.fields).toEqual([
-      { path: "body.name", value: "", expected: expect.stringMatching(/>=1|at least/i) },
-      { path: "body.type", value: 7, expected: "string, received number" },
+      {
+        path: "body.name",
+        value: "",
+        expected: 'a non-empty string, such as "Rex"',
+        fix: "send a non-empty body.name",
+      },
+      { path: "body.type", value: 7, expected: 'a string, such as "Rex"', fix: "send body.type as a string" },
       { path: "body.price", value: -2, expected: "a decimal of 0 or more" },
       { path: "body.age", value: 3, expected: expect.stringContaining("no such field") },
     ]);
+  });
+
+  it.each([
+    { description: "1e2 as a JSON number and as a string", number: "1e2", text: '"1e2"', price: "100" },
+    {
+      description: "1.5e-1 as a JSON number and as a string",
+      number: "1.5e-1",
+      text: '"1.5e-1"',
+      price: "0.15",
+    },
+  ])("reads $description the same way", async ({ number, text, price }) => {
+    // Act
+    const asNumber = await api.request("POST", "/pets", raw(`{"name":"N","type":"dog","price":${number}}`));
+    const asString = await api.request("POST", "/pets", raw(`{"name":"S","type":"dog","price":${text}}`));
+
+    // Assert
+    expect([asNumber.status, asString.status]).toEqual([201, 201]);
+    expect(asNumber.text).toContain(`"price":${price},`);
+    expect(asString.text).toContain(`"price":${price},`);
   });
 
   it("answers a wrong method with the Allow header", async () => {

@@ -314,15 +314,20 @@ describe("CloudShelf cart routes", () => {
     expect(response.status).toBe(404);
   });
 
-  it("clears a cart, after which it reads as empty", async () => {
+  it("clears a cart with 204, after which it reads as empty, and clears it again with 204", async () => {
     // Act
     const cleared = await api.request("DELETE", "/carts/reader");
     const read = await api.request("GET", "/carts/reader");
+    const again = await api.request("DELETE", "/carts/reader");
+    const never = await api.request("DELETE", "/carts/never-had-one");
 
     // Assert
-    expect(cleared.json).toEqual({ userId: "reader", cleared: true, storage: "Amazon DynamoDB" });
+    expect(cleared.status).toBe(204);
+    expect(cleared.text).toBe("");
     expect(read.status).toBe(200);
     expect(read.json).toEqual(emptyCart("reader"));
+    expect(again.status).toBe(204);
+    expect(never.status).toBe(204);
   });
 
   it("answers a user without a cart with an empty cart, as seed 004's get_cart does, writing nothing", async () => {

@@ -74,7 +74,17 @@ describe("fan-out against DynamoDB Local", () => {
       record: violation,
     });
 
-    // Act: an operator raises maxDepth, then redrives.
+    // Act: the items are in their tables as the records show them; an operator raises maxDepth,
+    // then redrives (which reads each item as it is now).
+    const { PutItemCommand } = await import("@aws-sdk/client-dynamodb");
+    for (const record of [violation, oversized, loop]) {
+      await dynamo.client.send(
+        new PutItemCommand({
+          TableName: /:table\/([^/]+)\//.exec(record!.eventSourceARN!)![1],
+          Item: record!.dynamodb!.NewImage as never,
+        }),
+      );
+    }
     published.length = 0;
     const config = resolveFanOutConfig({
       busName: "ripple",

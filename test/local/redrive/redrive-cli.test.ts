@@ -1,7 +1,7 @@
 import { CreateTableCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodeSetAside, readSetAside } from "#commons/set-aside.ts";
+import { readSetAside, setAsideItem } from "#commons/set-aside.ts";
 import {
   type EventBridgeEvent,
   type LocalEventBridge,
@@ -14,8 +14,6 @@ import { startTestDynamoDb, type TestDynamoDb } from "../../helpers/dynamodb.ts"
 import { loadStreamRecord } from "../../helpers/events.ts";
 
 const SET_ASIDE = "ripple-set-aside";
-/** When the items below were set aside. */
-const AT = "2025-11-30T16:05:13.000Z";
 
 describe("npm run redrive", () => {
   let dynamo: TestDynamoDb;
@@ -87,62 +85,96 @@ describe("npm run redrive", () => {
     expect(lines.err.join("\n")).toContain(message);
   });
 
-  it("republishes a set-aside record that now maps and a rejected event, deleting both items, and keeps one that still fails", async () => {
-    // Arrange: a record set aside while something was broken (it maps now), a record that still
-    // breaks its schema, and an event a consumer rejected.
-    const mapsNow = loadStreamRecord("PetStore/insert.json");
-    const stillBad = loadStreamRecord("PetStore/schema-violation.json");
-    const rejectedEvent = {
-      version: "0",
-      id: "0d7a4c5e-0000-4000-8000-000000000001",
-      source: "ripple.parking",
-      "detail-type": "CarParkOccupancyChanged",
-      account: "000000000000",
-      time: "2025-11-30T16:05:13Z",
-      region: "us-east-1",
-      resources: [],
-      detail: { metadata: { eventId: "e1" }, data: { carParkId: "CP001" } },
-    };
+  /** A PetStore stream record of `image` (as the schema-violation recording, with another id). */
+  const petRecord = (id: string, image: Record<string, unknown>, sequenceNumber: string) => {
+    const record = structuredClone(loadStreamRecord("PetStore/schema-violation.json"));
+    record.dynamodb!.Keys = { id: { N: id } };
+    record.dynamodb!.NewImage = image as never;
+    record.dynamodb!.SequenceNumber = sequenceNumber;
+    return record;
+  };
+  const putPet = (item: Record<string, unknown>) =>
+    dynamo.client.send(new PutItemCommand({ TableName: "PetStore", Item: item as never }));
+  const rejectedEvent = {
+    version: "0",
+    id: "0d7a4c5e-0000-4000-8000-000000000001",
+    source: "ripple.parking",
+    "detail-type": "CarParkOccupancyChanged",
+    account: "000000000000",
+    time: "2025-11-30T16:05:13Z",
+    region: "us-east-1",
+    resources: [],
+    detail: { metadata: { eventId: "e1" }, data: { carParkId: "CP001" } },
+  };
+
+  it("says on --dry-run which items would be published afresh, stay, or be cleared, changing nothing", async () => {
+    // Arrange: four records set aside, and the items as they are now — one that mapped all along
+    // (42), one still bad (43), one fixed since (44: a price of "cheap" corrected to 12.5), one
+    // deleted since (45) — and an event a consumer rejected.
     const put = (item: Record<string, unknown>) =>
       dynamo.client.send(new PutItemCommand({ TableName: SET_ASIDE, Item: item as never }));
-    await put(
-      encodeSetAside({
-        kind: "stream-record",
-        id: "PetStore#1",
-        reasonCode: "UnknownSourceTableError",
-        reason: "was broken",
-        table: "PetStore",
-        sequenceNumber: "1",
-        setAsideAt: AT,
-        record: mapsNow,
-      }),
-    );
-    await put(
-      encodeSetAside({
-        kind: "stream-record",
-        id: "PetStore#2",
+    const entry = (id: string, reason: string, record: unknown) =>
+      setAsideItem({
+        id,
         reasonCode: "SchemaViolationError",
-        reason: "bad",
+        reason,
         table: "PetStore",
-        sequenceNumber: "2",
-        setAsideAt: AT,
-        record: stillBad,
-      }),
+        sequenceNumber: id.split("#")[1]!,
+        record,
+      });
+    const badPrice = { id: { N: "44" }, name: { S: "Fixed" }, type: { S: "cat" }, price: { S: "cheap" } };
+    await put(entry("PetStore#1", "was broken", loadStreamRecord("PetStore/insert.json")));
+    await put(entry("PetStore#2", "bad", loadStreamRecord("PetStore/schema-violation.json")));
+    await put(
+      entry("PetStore#3", "price is cheap", petRecord("44", badPrice, "4421584500000000017450460000")),
     );
     await put(
-      encodeSetAside({
-        kind: "consumer-rejected",
+      entry(
+        "PetStore#4",
+        "price is cheap",
+        petRecord("45", { ...badPrice, id: { N: "45" } }, "4421584500000000017450470000"),
+      ),
+    );
+    await put({
+      ...setAsideItem({
         id: "consumer-rejected#parking-totals#1",
-        reasonCode: "ConsumerRejectedEvent",
+        reasonCode: "ConsumerRejected",
         reason: "old schema",
         table: "parking-data",
         sequenceNumber: "3",
-        setAsideAt: AT,
-        consumer: "parking-totals",
         record: rejectedEvent,
       }),
-    );
+      kind: { S: "consumer-rejected" },
+    });
+    const record42 = loadStreamRecord("PetStore/insert.json").dynamodb!.NewImage;
+    const record43 = loadStreamRecord("PetStore/schema-violation.json").dynamodb!.NewImage;
+    await putPet(record42 as never);
+    await putPet(record43 as never);
+    await putPet({ ...badPrice, price: { N: "12.5" } });
 
+    // Act
+    const code = await run(["--dry-run"]);
+    const left = (await readSetAside(dynamo.client, SET_ASIDE)).items;
+
+    // Assert
+    expect(code).toBe(0);
+    expect(left).toHaveLength(5);
+    expect(lines.out).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^records: would publish afresh: PetStore#1 \(item \{"id":"42"\} of PetStore as it is now fits/,
+        ),
+        expect.stringMatching(/^records: would stay set aside: PetStore#2 \(.*price/),
+        expect.stringMatching(/^records: would publish afresh: PetStore#3 \(item \{"id":"44"\} of PetStore/),
+        expect.stringMatching(
+          /^records: would clear: PetStore#4 \(item \{"id":"45"\} of PetStore has been deleted since/,
+        ),
+        "would redrive rejected: consumer-rejected#parking-totals#1 (ConsumerRejected: old schema)",
+      ]),
+    );
+  });
+
+  it("republishes fixed items afresh, clears deleted ones, re-puts a rejected event, and keeps one still bad with its current reason", async () => {
     // Act
     const code = await run([]);
     await bus.drained();
@@ -151,8 +183,18 @@ describe("npm run redrive", () => {
     // Assert
     expect(code).toBe(1);
     expect(left.map((item) => item.id)).toEqual(["PetStore#2"]);
+    expect(left[0]?.reason).toMatch(/record 4421584500000000017450458000 of PetStore .*price/);
     expect(lines.err.join("\n")).toMatch(/still set aside \(records\): PetStore#2: .*price/);
-    expect(received.map((e) => e["detail-type"]).sort()).toEqual(["CarParkOccupancyChanged", "PetListed"]);
+    expect(lines.out.join("\n")).toMatch(
+      /cleared records: PetStore#4: item \{"id":"45"\} of PetStore has been deleted since/,
+    );
+    expect(received.map((e) => e["detail-type"]).sort()).toEqual([
+      "CarParkOccupancyChanged",
+      "PetListed",
+      "PetListed",
+    ]);
+    const fixed = received.find((e) => (e.detail as { data: { id: number } }).data.id === 44);
+    expect((fixed?.detail as { data?: { price?: string } } | undefined)?.data?.price).toBe("12.5");
     expect(received.find((e) => e["detail-type"] === "CarParkOccupancyChanged")?.detail).toEqual(
       rejectedEvent.detail,
     );
@@ -167,14 +209,12 @@ describe("npm run redrive", () => {
     await dynamo.client.send(
       new PutItemCommand({
         TableName: `prod-${declared.tableName}`,
-        Item: encodeSetAside({
-          kind: "stream-record",
+        Item: setAsideItem({
           id: "PetStore#9",
           reasonCode: "SchemaViolationError",
           reason: "in prod",
           table: "prod-PetStore",
           sequenceNumber: "9",
-          setAsideAt: AT,
           record: loadStreamRecord("PetStore/schema-violation.json"),
         }),
       }),
@@ -185,16 +225,8 @@ describe("npm run redrive", () => {
 
     // Assert
     expect(code).toBe(0);
-    expect(lines.out).toContain("would redrive records: PetStore#9 (SchemaViolationError: in prod)");
-  });
-
-  it("lists without changing anything on --dry-run", async () => {
-    // Act
-    const code = await run(["--dry-run"]);
-    const left = (await readSetAside(dynamo.client, SET_ASIDE)).items;
-    // Assert
-    expect(code).toBe(0);
-    expect(lines.out).toContain("would redrive records: PetStore#2 (SchemaViolationError: bad)");
-    expect(left).toHaveLength(1);
+    expect(lines.out.join("\n")).toMatch(
+      /records: would stay set aside: PetStore#9 \(.*not a declared stream source/,
+    );
   });
 });

@@ -200,14 +200,14 @@ describe("planRecord", () => {
       file: "parking-data/schema-violation.json",
       reasonCode: "SchemaViolationError",
       reason:
-        /does not fit CarParkOccupancyChanged v1: occupied: occupied must not exceed capacity \(given "300"\)/,
+        /does not fit CarParkOccupancyChanged v1: occupied \(given "300"\): expected .*occupied must not exceed capacity/,
       detailType: "CarParkOccupancyChanged",
     },
     {
       description: "a missing required attribute",
       file: "PetStore/schema-violation.json",
       reasonCode: "SchemaViolationError",
-      reason: /does not fit PetListed v1: name: .*\(given missing\)/,
+      reason: /does not fit PetListed v1: name \(given missing\): expected a value \(required\)/,
       detailType: "PetListed",
     },
     {

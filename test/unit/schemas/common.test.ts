@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { CartItemSchema } from "#schemas/cart.ts";
-import { DecimalSchema, IntegerSchema, NonNegativeDecimalSchema } from "#schemas/common.ts";
+import {
+  AggregateDecimalSchema,
+  DecimalSchema,
+  IntegerSchema,
+  NonNegativeDecimalSchema,
+} from "#schemas/common.ts";
 import { CarParkSchema } from "#schemas/parking.ts";
 import { PetSchema } from "#schemas/pets.ts";
 
@@ -16,6 +21,22 @@ describe("DecimalSchema", () => {
       input: "1234567890123456789012345678.0123456789",
       expected: "1234567890123456789012345678.0123456789",
     },
+    { description: "an exponent as DynamoDB accepts it", input: "1E-7", expected: "0.0000001" },
+    { description: "a positive exponent in a string", input: "1e2", expected: "100" },
+    { description: "a positive exponent as a JSON number", input: 1e2, expected: "100" },
+    { description: "a small JSON number written with an exponent", input: 1e-7, expected: "0.0000001" },
+    { description: "negative zero as a JSON number", input: -0, expected: "0" },
+    { description: "an exponent with a fraction", input: "1.25E+3", expected: "1250" },
+    {
+      description: "DynamoDB's smallest number",
+      input: "1E-130",
+      expected: `0.${"0".repeat(129)}1`,
+    },
+    {
+      description: "DynamoDB's largest number",
+      input: "9.9999999999999999999999999999999999999E+125",
+      expected: `${"9".repeat(38)}${"0".repeat(88)}`,
+    },
   ])("keeps $description exact", ({ input, expected }) => {
     // Act
     const parsed = DecimalSchema.parse(input);
@@ -24,8 +45,8 @@ describe("DecimalSchema", () => {
   });
 
   it.each([
-    { description: "an exponent", input: "1e3" },
     { description: "a leading zero", input: "01.5" },
+    { description: "a bare point", input: ".5" },
     { description: "text", input: "£1.50" },
     { description: "an empty string", input: "" },
     { description: "a thousands separator", input: "1,000" },
@@ -37,6 +58,30 @@ describe("DecimalSchema", () => {
     expect(result.error?.issues[0]?.message).toContain('expected a decimal number such as "12.50"');
   });
 
+  it.each([
+    {
+      description: "39 significant digits",
+      input: "1.23456789012345678901234567890123456789",
+      says: "at most 38 significant digits",
+    },
+    { description: "a value below DynamoDB's range", input: "1E-131", says: "between 1E-130 and 9.99E+125" },
+    { description: "a value above DynamoDB's range", input: "1E+126", says: "between 1E-130 and 9.99E+125" },
+    { description: "an infinite JSON number", input: Number.POSITIVE_INFINITY, says: "such as 12.50" },
+  ])("refuses $description instead of rounding it", ({ input, says }) => {
+    // Act
+    const result = DecimalSchema.safeParse(input);
+    // Assert
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.message).toContain(says);
+  });
+
+  it("keeps an aggregate's total exact past 38 digits", () => {
+    // Act
+    const parsed = AggregateDecimalSchema.parse(`${"9".repeat(38)}.${"1".repeat(10)}`);
+    // Assert
+    expect(parsed).toBe(`${"9".repeat(38)}.${"1".repeat(10)}`);
+  });
+
   it("refuses a negative amount where money must not be negative", () => {
     expect(NonNegativeDecimalSchema.safeParse("-0.01").success).toBe(false);
   });
@@ -46,6 +91,8 @@ describe("IntegerSchema", () => {
   it.each([
     { description: "a DynamoDB number string", input: "450", expected: 450 },
     { description: "a JSON number", input: 7, expected: 7 },
+    { description: "an exponent as DynamoDB accepts it", input: "1E2", expected: 100 },
+    { description: "negative zero", input: "-0", expected: 0 },
   ])("accepts $description", ({ input, expected }) => {
     expect(IntegerSchema.parse(input)).toBe(expected);
   });

@@ -1,0 +1,91 @@
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  paginateQuery,
+  paginateScan,
+} from "@aws-sdk/client-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
+import type { z } from "zod";
+import { describeIssues } from "#commons/issues.ts";
+
+/**
+ * How the audit reads: every item through the SDK's paginators, every number as its exact text
+ * (never a JavaScript number, which rounds past 17 digits and throws on a 38-digit integer), and
+ * every item through its schema with `safeParse`, so an item that does not fit becomes a
+ * {@link Finding} naming its key instead of stopping the audit.
+ */
+
+/** A stored item the audit could not read: which table, its key, and why. */
+export interface Finding {
+  /** Physical table name. */
+  readonly table: string;
+  /** The item's primary key, numbers as their exact text. */
+  readonly key: Readonly<Record<string, unknown>>;
+  /** What does not fit and what is expected, as the schema says it. */
+  readonly reason: string;
+}
+
+/** An item as plain values, numbers as their exact text. */
+export function plainItem(item: Record<string, AttributeValue>): Record<string, unknown> {
+  return unmarshall(item, { wrapNumbers: (text: string) => text });
+}
+
+/** Items that fit the schema, and a finding for each one that does not. */
+export interface ReadItems<T> {
+  readonly items: T[];
+  readonly findings: Finding[];
+}
+
+/** Parses raw items, keeping what fits and a finding, with the item's key, for what does not. */
+export function parseItems<T>(
+  table: string,
+  keyNames: readonly string[],
+  raw: readonly Record<string, unknown>[],
+  schema: z.ZodType<T>,
+): ReadItems<T> {
+  const items: T[] = [];
+  const findings: Finding[] = [];
+  for (const item of raw) {
+    const parsed = schema.safeParse(item);
+    if (parsed.success) items.push(parsed.data);
+    else {
+      findings.push({
+        table,
+        key: Object.fromEntries(keyNames.map((name) => [name, item[name]])),
+        reason: `does not fit its schema: ${describeIssues(parsed.error, item, { max: 3 })}; correct or delete the item`,
+      });
+    }
+  }
+  return { items, findings };
+}
+
+/** Every item of a table, strongly consistent, numbers exact. */
+export async function scanTable(
+  client: DynamoDBClient,
+  tableName: string,
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  for await (const page of paginateScan({ client }, { TableName: tableName, ConsistentRead: true })) {
+    for (const item of page.Items ?? []) items.push(plainItem(item));
+  }
+  return items;
+}
+
+/** Every item of one partition of the aggregates table (`pk`), strongly consistent, numbers exact. */
+export async function queryPartition(
+  client: DynamoDBClient,
+  tableName: string,
+  pk: string,
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  const input = {
+    TableName: tableName,
+    KeyConditionExpression: "pk = :pk",
+    ExpressionAttributeValues: { ":pk": { S: pk } },
+    ConsistentRead: true,
+  };
+  for await (const page of paginateQuery({ client }, input)) {
+    for (const item of page.Items ?? []) items.push(plainItem(item));
+  }
+  return items;
+}
