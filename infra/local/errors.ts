@@ -21,3 +21,15 @@ export class LambdaTimeoutError extends LocalRuntimeError {
     this.name = "LambdaTimeoutError";
   }
 }
+
+/** A port the runtime needs is already taken by another process. */
+export class PortInUseError extends LocalRuntimeError {
+  constructor(
+    readonly port: number,
+    message: string = `port ${port} is already in use by another process`,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "PortInUseError";
+  }
+}

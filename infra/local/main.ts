@@ -1,7 +1,55 @@
 import { pipeline } from "../pipeline.ts";
-import { LocalRuntimeError } from "./errors.ts";
-import { parseRuntimeOptions, USAGE, UsageError } from "./options.ts";
+import { LocalRuntimeError, PortInUseError } from "./errors.ts";
+import { watchLaunchers } from "./launcher-watch.ts";
+import {
+  type PortSetting,
+  parseRuntimeOptions,
+  portInUseMessage,
+  portSettings,
+  type RuntimeOptions,
+  USAGE,
+  UsageError,
+} from "./options.ts";
+import { isPortTaken } from "./ports.ts";
 import { startRuntime } from "./runtime.ts";
+
+/** Longest a stop may take before the process exits anyway (DynamoDB Local follows it). */
+const STOP_TIMEOUT_MS = 15_000;
+/** A signal this long after the first one forces the stop. */
+const SECOND_SIGNAL_AFTER_MS = 1_000;
+
+/** The setting of the taken port when `error` says a port is in use. */
+function takenPort(error: unknown, options: RuntimeOptions): PortSetting | undefined {
+  const port =
+    error instanceof PortInUseError
+      ? error.port
+      : (error as NodeJS.ErrnoException & { port?: number })?.code === "EADDRINUSE"
+        ? (error as { port?: number }).port
+        : undefined;
+  return portSettings(options).find((setting) => setting.port === port);
+}
+
+/** The first of the runtime's ports another process already listens on. */
+async function firstTakenPort(options: RuntimeOptions): Promise<PortSetting | undefined> {
+  for (const setting of portSettings(options)) {
+    if (await isPortTaken(setting.port)) return setting;
+  }
+  return undefined;
+}
+
+/**
+ * Resolves with what stopped the runtime: SIGINT or SIGTERM to this process, or one of the
+ * processes it was launched through (npm, sh, tsx) exiting — so `kill <pid of npm start>`
+ * leaves nothing behind either.
+ */
+function stopRequested(): Promise<string> {
+  return new Promise((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT received"));
+    process.once("SIGTERM", () => resolve("SIGTERM received"));
+    process.once("SIGHUP", () => resolve("SIGHUP received"));
+    watchLaunchers((gone) => resolve(`${gone.name} (pid ${gone.pid}) that started ripple exited`));
+  });
+}
 
 /**
  * `npm start`: the whole ripple pipeline on this machine, until Ctrl-C or SIGTERM.
@@ -23,11 +71,23 @@ async function main(): Promise<number> {
     return 0;
   }
 
+  // Listening from the start: a stop asked for while starting happens as soon as the start ends.
+  const stop = stopRequested();
+  const taken = await firstTakenPort(options);
+  if (taken !== undefined) {
+    console.error(`ripple: ${portInUseMessage(taken)}`);
+    return 1;
+  }
   console.log("ripple: starting DynamoDB Local, the tables, the bus, the stream pollers and the API…");
   let runtime: Awaited<ReturnType<typeof startRuntime>>;
   try {
     runtime = await startRuntime({ ...options, pipeline });
   } catch (error) {
+    const port = takenPort(error, options);
+    if (port !== undefined) {
+      console.error(`ripple: ${portInUseMessage(port)}`);
+      return 1;
+    }
     console.error(
       `ripple: ${error instanceof LocalRuntimeError ? error.message : String(error instanceof Error ? (error.stack ?? error.message) : error)}`,
     );
@@ -48,18 +108,39 @@ async function main(): Promise<number> {
     ].join("\n"),
   );
 
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      console.log(`\nripple: ${signal} received, stopping…`);
-      resolve();
-    };
-    process.once("SIGINT", () => stop("SIGINT"));
-    process.once("SIGTERM", () => stop("SIGTERM"));
-  });
-  await runtime.stop();
+  const reason = await stop;
+  console.log(`\nripple: ${reason}, stopping…`);
+  // A second Ctrl-C, or a stop that hangs, ends the process at once; DynamoDB Local follows it
+  // (it watches its stdin and its parent). A terminal's Ctrl-C reaches this process twice, from
+  // the terminal and forwarded by npm: only a signal a second later counts as a second one.
+  const stoppingSince = Date.now();
+  const forced = (why: string) => {
+    console.log(`ripple: ${why}; stopped.`);
+    process.exit(1);
+  };
+  const again = (signal: string) => () => {
+    if (Date.now() - stoppingSince > SECOND_SIGNAL_AFTER_MS) forced(`second ${signal}, stopping at once`);
+  };
+  process.on("SIGINT", again("SIGINT"));
+  process.on("SIGTERM", again("SIGTERM"));
+  setTimeout(
+    () => forced(`the stop took over ${STOP_TIMEOUT_MS / 1000} s, exiting`),
+    STOP_TIMEOUT_MS,
+  ).unref();
+  let code = 0;
+  try {
+    await runtime.stop();
+  } catch (error) {
+    console.error(`ripple: while stopping: ${error instanceof Error ? error.message : String(error)}`);
+    code = 1;
+  }
   console.log("ripple: stopped.");
-  return 0;
+  return code;
 }
+
+// Once npm is gone, stdout may be a closed pipe: losing a line must not crash the stop.
+process.stdout.on("error", () => {});
+process.stderr.on("error", () => {});
 
 main().then(
   (code) => process.exit(code),

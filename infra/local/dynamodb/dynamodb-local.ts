@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
-import { JavaMissingError, LocalRuntimeError } from "../errors.ts";
+import { JavaMissingError, LocalRuntimeError, PortInUseError } from "../errors.ts";
 
 const require = createRequire(import.meta.url);
 const launcher = join(dirname(fileURLToPath(import.meta.url)), "LoopbackDynamoDBLocal.java");
@@ -65,8 +66,9 @@ export function assertJava(env: NodeJS.ProcessEnv = process.env): void {
 /**
  * Starts the real DynamoDB Local engine bound to 127.0.0.1 and resolves once it answers.
  *
- * The java process exits by itself when this Node.js process goes away (it watches its stdin),
- * so a crashed test run leaves no java process behind.
+ * The java process exits by itself when this Node.js process goes away (it watches its stdin and
+ * its parent pid), so a crashed or killed runtime leaves no java process behind.
+ * @throws {PortInUseError} when another process holds the port
  */
 export async function startDynamoDbLocal(props: DynamoDbLocalProps): Promise<DynamoDbLocal> {
   assertJava();
@@ -85,13 +87,22 @@ export async function startDynamoDbLocal(props: DynamoDbLocalProps): Promise<Dyn
     "-disableTelemetry",
     ...(props.dataDir === undefined ? ["-inMemory"] : ["-dbPath", props.dataDir]),
   ];
-  const child = spawn("java", args, { stdio: ["pipe", "pipe", "pipe"] });
+  const nonce = randomUUID();
+  // In a process group of its own, so a terminal's Ctrl-C reaches the runtime only: the runtime
+  // stops DynamoDB Local last, after the writes still under way. It cannot outlive the runtime:
+  // it exits when its stdin closes or its parent goes away (see LoopbackDynamoDBLocal.java).
+  const child = spawn("java", [`-Dripple.nonce=${nonce}`, ...args], {
+    stdio: ["pipe", "pipe", "pipe"],
+    detached: true,
+  });
   let output = "";
   const collect = (chunk: Buffer) => {
     output = `${output}${chunk.toString()}`.slice(-4000);
   };
   child.stdout?.on("data", collect);
   child.stderr?.on("data", collect);
+  // A write to the pipe of a java that already exited must not crash the runtime.
+  child.stdin?.on("error", () => {});
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
 
   const endpoint = `http://127.0.0.1:${props.port}`;
@@ -103,24 +114,31 @@ export async function startDynamoDbLocal(props: DynamoDbLocalProps): Promise<Dyn
   });
   const deadline = Date.now() + (props.startTimeoutMs ?? 60_000);
   try {
+    // Ready once OUR java printed its nonce (it bound the port) and answers: a java left over
+    // from another run, holding the same port, could answer too but never prints this nonce.
     for (;;) {
-      if (child.exitCode !== null) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        if (/BindException|Address already in use/.test(output)) throw new PortInUseError(props.port);
         throw new LocalRuntimeError(
-          `DynamoDB Local exited with code ${child.exitCode} before answering on port ${props.port}; is the port in use? Output:\n${output}`,
+          `DynamoDB Local exited with code ${child.exitCode ?? child.signalCode} before answering on port ${props.port}; output:\n${output}`,
         );
       }
-      try {
-        await client.send(new ListTablesCommand({ Limit: 1 }));
-        break;
-      } catch {
-        if (Date.now() > deadline) {
-          child.kill("SIGKILL");
-          throw new LocalRuntimeError(
-            `DynamoDB Local did not answer on ${endpoint} within ${props.startTimeoutMs ?? 60_000} ms; output:\n${output}`,
-          );
+      const listening = output.includes(`nonce ${nonce}`);
+      if (listening) {
+        try {
+          await client.send(new ListTablesCommand({ Limit: 1 }));
+          break;
+        } catch {
+          // not answering yet
         }
-        await new Promise((r) => setTimeout(r, 150));
       }
+      if (Date.now() > deadline) {
+        child.kill("SIGKILL");
+        throw new LocalRuntimeError(
+          `DynamoDB Local did not answer on ${endpoint} within ${props.startTimeoutMs ?? 60_000} ms; output:\n${output}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 150));
     }
   } finally {
     client.destroy();
