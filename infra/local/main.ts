@@ -103,7 +103,9 @@ async function main(): Promise<number> {
       `  health        ${e.api}/health`,
       `  DynamoDB      ${e.dynamodb}   (AWS_ENDPOINT_URL_DYNAMODB=${e.dynamodb}; any credentials, region us-east-1)`,
       `  EventBridge   ${e.eventbridge}   (AWS_ENDPOINT_URL_EVENTBRIDGE=${e.eventbridge}; bus "${runtime.busName}")`,
-      `  storage       ${options.dataDir === undefined ? "in memory (gone on exit; --data DIR keeps it)" : options.dataDir}`,
+      options.dataDir === undefined
+        ? "  storage       in memory: tables, stream positions, pending deliveries and retries are gone on exit or crash (--data DIR keeps them)"
+        : `  storage       ${options.dataDir} (tables, stream positions, pending deliveries and retries survive a stop or crash)`,
       "Press Ctrl-C to stop.",
     ].join("\n"),
   );

@@ -12,6 +12,7 @@ import { type ApiServer, startApiServer } from "./api-server.ts";
 import { type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb/dynamodb-local.ts";
 import { LocalRuntimeError } from "./errors.ts";
 import { type EventBridgeEvent, type LocalEventBridge, startLocalEventBridge } from "./eventbridge/server.ts";
+import { HandoffJournal } from "./handoff-journal.ts";
 import { AsyncInvocations } from "./lambda-async.ts";
 import { createLambdaContext, invokeHandler, LOCAL_ACCOUNT_ID } from "./lambda-context.ts";
 import type { RuntimeOptions } from "./options.ts";
@@ -174,7 +175,15 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
     stops.push(async () => dynamodb.destroy());
     await createTables(dynamodb, pipeline);
 
+    // Owed deliveries and retries, kept on disk with --data (closed after the bus and consumers).
+    const journal =
+      props.dataDir === undefined
+        ? HandoffJournal.inMemory()
+        : await HandoffJournal.open(join(resolve(props.dataDir), "handoffs", "journal.jsonl"));
+    stops.push(() => journal.close());
+
     const eventBridge = await startLocalEventBridge({
+      journal,
       port: props.eventbridgePort,
       pipeline,
       dynamodb,
@@ -209,6 +218,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
       };
       const asyncRetryDelayMs = props.asyncRetryDelayMs ?? 60_000;
       const invocations = new AsyncInvocations({
+        journal,
         functionName,
         run: maxDelayMs > 0 ? later : run,
         config: resolveAsyncInvoke(consumer),

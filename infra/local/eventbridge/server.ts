@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { PipelineDeclaration } from "../../declaration.ts";
 import { ruleName as ruleNameOf, tableOf } from "../../topology.ts";
+import type { HandoffJournal } from "../handoff-journal.ts";
 import { EventBridgeApi } from "./api.ts";
 import { Delivery, type DeliveryStats, type FunctionInvoker } from "./delivery.ts";
 import { EventBridgeApiError, LocalEventBridgeConfigError } from "./errors.ts";
@@ -33,6 +34,12 @@ export interface LocalEventBridgeProps {
   readonly retryMaxDelayMs?: number;
   /** Clock for event ages and envelope times. @default Date.now */
   readonly now?: () => number;
+  /**
+   * Keeps accepted events until delivered, across a stop or a crash: PutEvents answers once its
+   * events are on disk, and a target's owed deliveries resume when its function is registered.
+   * @default in memory
+   */
+  readonly journal?: HandoffJournal;
   /** @default console */
   readonly logger?: Pick<Console, "info" | "warn" | "error">;
 }
@@ -111,6 +118,7 @@ export async function startLocalEventBridge(props: LocalEventBridgeProps = {}): 
     now,
     logger,
     functionFor: (rule, target) => functions.get(key(rule, target)),
+    ...(props.journal === undefined ? {} : { journal: props.journal }),
   });
   const api = new EventBridgeApi({ accountId, region, delivery, now, logger });
 
@@ -129,7 +137,7 @@ export async function startLocalEventBridge(props: LocalEventBridgeProps = {}): 
   }
 
   const server = createServer((request, response) => {
-    void handle(api, request, response, logger);
+    void handle(api, delivery, request, response, logger);
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -154,6 +162,8 @@ export async function startLocalEventBridge(props: LocalEventBridgeProps = {}): 
       });
     }
     functions.set(key(ruleName, targetId), invoke);
+    const target = api.deliveryTargetFor(bus, ruleName, targetId);
+    if (target !== undefined) delivery.resume(ruleName, targetId, target);
   };
 
   return {
@@ -185,6 +195,7 @@ export async function startLocalEventBridge(props: LocalEventBridgeProps = {}): 
 
 async function handle(
   api: EventBridgeApi,
+  delivery: Delivery,
   request: IncomingMessage,
   response: ServerResponse,
   logger: Pick<Console, "error">,
@@ -225,7 +236,10 @@ async function handle(
     if (typeof input !== "object" || input === null || Array.isArray(input)) {
       throw new EventBridgeApiError("SerializationException", "the request body must be a JSON object");
     }
-    send(200, api.handle(match[1] as string, input as Record<string, unknown>));
+    const result = api.handle(match[1] as string, input as Record<string, unknown>);
+    // Answer once what was accepted is on disk (with --data), as EventBridge answers once stored.
+    await delivery.persisted();
+    send(200, result);
   } catch (e) {
     if (e instanceof EventBridgeApiError) return error(e);
     logger.error(`local EventBridge failed on a request: ${String(e)}`);
