@@ -18,6 +18,9 @@ const STOP_TIMEOUT_MS = 15_000;
 /** A signal this long after the first one forces the stop. */
 const SECOND_SIGNAL_AFTER_MS = 1_000;
 
+/** Prints the line saying why the runtime cannot go on, and stops it (exit code 1). */
+let fatalLine: (message: string) => void = () => {};
+
 /** The setting of the taken port when `error` says a port is in use. */
 function takenPort(error: unknown, options: RuntimeOptions): PortSetting | undefined {
   const port =
@@ -42,8 +45,9 @@ async function firstTakenPort(options: RuntimeOptions): Promise<PortSetting | un
  * processes it was launched through (npm, sh, tsx) exiting — so `kill <pid of npm start>`
  * leaves nothing behind either.
  */
-function stopRequested(): Promise<string> {
+function stopRequested(fatal: Promise<string>): Promise<string> {
   return new Promise((resolve) => {
+    void fatal.then(resolve);
     process.once("SIGINT", () => resolve("SIGINT received"));
     process.once("SIGTERM", () => resolve("SIGTERM received"));
     process.once("SIGHUP", () => resolve("SIGHUP received"));
@@ -72,7 +76,15 @@ async function main(): Promise<number> {
   }
 
   // Listening from the start: a stop asked for while starting happens as soon as the start ends.
-  const stop = stopRequested();
+  let failed = false;
+  const fatal = new Promise<string>((resolve) => {
+    fatalLine = (message) => {
+      failed = true;
+      console.error(`ripple: ${message}`);
+      resolve("DynamoDB Local cannot be brought back");
+    };
+  });
+  const stop = stopRequested(fatal);
   const taken = await firstTakenPort(options);
   if (taken !== undefined) {
     console.error(`ripple: ${portInUseMessage(taken)}`);
@@ -81,7 +93,7 @@ async function main(): Promise<number> {
   console.log("ripple: starting DynamoDB Local, the tables, the bus, the stream pollers and the API…");
   let runtime: Awaited<ReturnType<typeof startRuntime>>;
   try {
-    runtime = await startRuntime({ ...options, pipeline });
+    runtime = await startRuntime({ ...options, pipeline, onFatal: (message) => fatalLine(message) });
   } catch (error) {
     const port = takenPort(error, options);
     if (port !== undefined) {
@@ -137,7 +149,7 @@ async function main(): Promise<number> {
     code = 1;
   }
   console.log("ripple: stopped.");
-  return code;
+  return failed ? 1 : code;
 }
 
 // Once npm is gone, stdout may be a closed pipe: losing a line must not crash the stop.

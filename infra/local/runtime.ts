@@ -51,6 +51,11 @@ export interface StartRuntimeProps extends RuntimeOptions {
   readonly chaos?: { readonly duplicate?: boolean; readonly maxDelayMs?: number };
   /** @default console */
   readonly logger?: Pick<Console, "info" | "warn" | "error">;
+  /**
+   * Called with one line when DynamoDB Local went down and cannot be brought back (in memory, or
+   * it failed to start again); `npm start` then exits non-zero. @default logged as an error
+   */
+  readonly onFatal?: (message: string) => void;
 }
 
 export interface RuntimeEndpoints {
@@ -156,6 +161,8 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
     if (dynamoDir !== undefined) mkdirSync(dynamoDir, { recursive: true });
     const db: DynamoDbLocal = await startDynamoDbLocal({
       port: props.dynamodbPort,
+      logger,
+      onFatal: props.onFatal ?? ((message) => logger.error(message)),
       ...(dynamoDir === undefined ? {} : { dataDir: dynamoDir }),
     });
     stops.push(() => db.stop());
@@ -300,6 +307,13 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
     };
     const dashboard = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
       const path = (req.url ?? "/").split("?")[0];
+      const down = db.down();
+      if (req.method === "GET" && path === "/health" && down !== undefined) {
+        // The API's own /health touches no table; the runtime knows when DynamoDB Local is down.
+        res.writeHead(503, { "content-type": "application/json", "cache-control": "no-store" });
+        res.end(JSON.stringify({ status: "down", down: { dynamodb: `DynamoDB Local: ${down}` } }));
+        return true;
+      }
       if (req.method === "GET" && (path === "/" || path === "/index.html")) {
         const html = dashboardHtml().replace(
           "<head>",

@@ -23,12 +23,31 @@ export interface DynamoDbLocalProps {
    * @default 60_000
    */
   readonly startTimeoutMs?: number;
+  /** How often to check that it answers. @default 1000 */
+  readonly probeIntervalMs?: number;
+  /**
+   * Called with one line when DynamoDB Local went down and cannot be brought back.
+   * @default nothing (it stays down; `down()` says why)
+   */
+  readonly onFatal?: (message: string) => void;
+  /** @default console */
+  readonly logger?: Pick<Console, "error"> & Partial<Pick<Console, "info">>;
 }
+
+/** A probe slower than this counts as unanswered. */
+const PROBE_TIMEOUT_MS = 2_000;
+/** Unanswered probes in a row before java is killed and started again. */
+const PROBES_BEFORE_RESTART = 3;
+/** Starts tried before giving up. */
+const RESTART_ATTEMPTS = 3;
 
 export interface DynamoDbLocal {
   readonly endpoint: string;
   readonly port: number;
+  /** Pid of the java process running now (a restart changes it). */
   readonly pid: number;
+  /** Why DynamoDB Local is down right now, or undefined while it answers. */
+  down(): string | undefined;
   /** Stops the java process and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -64,7 +83,10 @@ export function assertJava(env: NodeJS.ProcessEnv = process.env): void {
 }
 
 /**
- * Starts the real DynamoDB Local engine bound to 127.0.0.1 and resolves once it answers.
+ * Starts the real DynamoDB Local engine bound to 127.0.0.1, resolves once it answers, and
+ * supervises it: it is probed every second, and when it exits or stops answering (3 probes in a
+ * row), it is reported down and started again on the same data; when it cannot be (in memory,
+ * its tables are gone; or it fails to start), `onFatal` is called with one line saying why.
  *
  * The java process exits by itself when this Node.js process goes away (it watches its stdin and
  * its parent pid), so a crashed or killed runtime leaves no java process behind.
@@ -72,6 +94,98 @@ export function assertJava(env: NodeJS.ProcessEnv = process.env): void {
  */
 export async function startDynamoDbLocal(props: DynamoDbLocalProps): Promise<DynamoDbLocal> {
   assertJava();
+  let current = await launch(props);
+  const endpoint = `http://127.0.0.1:${props.port}`;
+  const logger = props.logger ?? console;
+  let stopping = false;
+  let down: string | undefined;
+  let failedProbes = 0;
+  const probeClient = new DynamoDBClient({
+    endpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    maxAttempts: 1,
+  });
+
+  const restart = async (why: string) => {
+    down = why;
+    logger.error(`DynamoDB Local is down: ${why}`);
+    if (props.dataDir === undefined) {
+      props.onFatal?.(
+        `DynamoDB Local (in memory) went down (${why}) and its tables went with it; start ripple again (--data DIR keeps tables across such a restart)`,
+      );
+      return;
+    }
+    for (let attempt = 1; attempt <= RESTART_ATTEMPTS && !stopping; attempt++) {
+      try {
+        current = await launch(props);
+        watch(current);
+        down = undefined;
+        failedProbes = 0;
+        logger.info?.(`DynamoDB Local restarted on ${props.dataDir} (pid ${current.child.pid})`);
+        return;
+      } catch (error) {
+        logger.error(`restarting DynamoDB Local failed (attempt ${attempt}): ${String(error)}`);
+        await new Promise((r) => setTimeout(r, 1000 * attempt));
+      }
+    }
+    if (!stopping)
+      props.onFatal?.(
+        `DynamoDB Local went down (${why}) and could not be started again on ${props.dataDir} after ${RESTART_ATTEMPTS} attempts; see the lines above`,
+      );
+  };
+  const watch = (launched: Launched) => {
+    void launched.exited.then((code) => {
+      if (stopping || launched !== current) return;
+      void restart(`java exited (${launched.child.signalCode ?? `code ${code}`})`);
+    });
+  };
+  watch(current);
+
+  const probe = setInterval(() => {
+    if (stopping || down !== undefined) return;
+    const launched = current;
+    probeClient
+      .send(new ListTablesCommand({ Limit: 1 }), { abortSignal: AbortSignal.timeout(PROBE_TIMEOUT_MS) })
+      .then(
+        () => {
+          failedProbes = 0;
+        },
+        () => {
+          failedProbes++;
+          if (failedProbes >= PROBES_BEFORE_RESTART && launched === current && down === undefined) {
+            down = `it stopped answering (${failedProbes} probes of ${PROBE_TIMEOUT_MS} ms in a row)`;
+            launched.child.kill("SIGKILL"); // its exit starts the restart
+          }
+        },
+      );
+  }, props.probeIntervalMs ?? 1000);
+  probe.unref();
+
+  return {
+    endpoint,
+    port: props.port,
+    get pid() {
+      return current.child.pid ?? -1;
+    },
+    down: () => down,
+    async stop() {
+      stopping = true;
+      clearInterval(probe);
+      probeClient.destroy();
+      await stopChild(current.child, current.exited);
+    },
+  };
+}
+
+interface Launched {
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+  readonly output: () => string;
+}
+
+/** Starts one java process of DynamoDB Local and resolves once it answers. */
+async function launch(props: DynamoDbLocalProps): Promise<Launched> {
   const home = dynamoDbLocalHome();
   const args = [
     `-Djava.library.path=${join(home, "DynamoDBLocal_lib")}`,
@@ -144,12 +258,7 @@ export async function startDynamoDbLocal(props: DynamoDbLocalProps): Promise<Dyn
     client.destroy();
   }
 
-  return {
-    endpoint,
-    port: props.port,
-    pid: child.pid ?? -1,
-    stop: () => stopChild(child, exited),
-  };
+  return { child, exited, output: () => output };
 }
 
 async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
