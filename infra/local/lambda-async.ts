@@ -45,8 +45,8 @@ export interface AsyncInvocationsProps {
    */
   readonly reservedConcurrency?: number;
   /**
-   * Wait before retry `n` (1-based). Lambda waits 1 minute before the first retry and 2 minutes
-   * before the second.
+   * Wait before retry `n` (1-based), lengthened by up to half at random. Lambda waits 1 minute
+   * before the first retry and 2 minutes before the second.
    * @default (n) => 60_000 * n
    */
   readonly retryDelayMs?: (retry: number) => number;
@@ -84,6 +84,8 @@ interface Invocation {
 
 /** Lambda's ErrorCode attribute on a dead letter: the Invoke's HTTP status (200 for a function error). */
 const FUNCTION_ERROR_STATUS = "200";
+/** Share of a retry's delay added at random, so retries of one burst spread out (never sooner). */
+const RETRY_JITTER = 0.5;
 /** Lambda keeps the first kilobyte of the error message on a dead letter. */
 const ERROR_MESSAGE_BYTES = 1024;
 
@@ -238,7 +240,8 @@ export class AsyncInvocations {
     this.release();
     this.stats.functionErrors++;
     const { maximumRetryAttempts, maximumEventAgeInSeconds } = this.props.config;
-    const delay = this.retryDelayMs(retries + 1);
+    // Up to half as long again, at random: a burst that failed together does not retry together.
+    const delay = this.retryDelayMs(retries + 1) * (1 + Math.random() * RETRY_JITTER);
     const tooOld = this.now() + delay - queuedAt > maximumEventAgeInSeconds * 1000;
     if (retries < maximumRetryAttempts && !tooOld) {
       this.journal.update(requestId, retries + 1, this.now() + delay);
