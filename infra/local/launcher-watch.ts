@@ -29,6 +29,8 @@ function procStat(pid: number): ProcStat | undefined {
   const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
   const ppid = Number(fields[1]);
   const startTime = fields[19];
+  // A zombie has exited already; only its parent has not collected it yet.
+  if (fields[0] === "Z" || fields[0] === "X") return undefined;
   return Number.isInteger(ppid) && startTime !== undefined ? { ppid, startTime } : undefined;
 }
 
