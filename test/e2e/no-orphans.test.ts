@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { freeRuntimePorts, isPortTaken } from "#infra/local/ports.ts";
+import { portFlags } from "../helpers/process-runtime.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -80,19 +81,11 @@ async function npmStart(
 ): Promise<Started> {
   const { apiPort, dynamodbPort, eventbridgePort } = ports ?? (await freeRuntimePorts());
   const [command, ...args] = LAUNCH[launch];
-  const npm = spawn(
-    command,
-    [
-      ...args,
-      "--api-port",
-      `${apiPort}`,
-      "--dynamodb-port",
-      `${dynamodbPort}`,
-      "--eventbridge-port",
-      `${eventbridgePort}`,
-    ],
-    { cwd: root, stdio: ["ignore", "pipe", "pipe"], detached: true },
-  );
+  const npm = spawn(command, [...args, ...portFlags({ apiPort, dynamodbPort, eventbridgePort })], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
   let output = "";
   npm.stdout?.on("data", (chunk: Buffer) => {
     output += chunk.toString();

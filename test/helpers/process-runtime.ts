@@ -28,6 +28,18 @@ export interface RuntimeProcess {
   stop(): Promise<number | null>;
 }
 
+/** The flags that give `npm start` these ports. */
+export function portFlags(ports: RuntimeProcess["ports"]): string[] {
+  return [
+    "--api-port",
+    `${ports.apiPort}`,
+    "--dynamodb-port",
+    `${ports.dynamodbPort}`,
+    "--eventbridge-port",
+    `${ports.eventbridgePort}`,
+  ];
+}
+
 export async function waitUntil(
   what: () => boolean | Promise<boolean>,
   timeoutMs: number,
@@ -57,18 +69,7 @@ export async function startRuntimeProcess(
   const token = "crash-test-token";
   const child = spawn(
     process.execPath,
-    [
-      "--import",
-      "tsx",
-      "infra/local/main.ts",
-      "--api-port",
-      `${ports.apiPort}`,
-      "--dynamodb-port",
-      `${ports.dynamodbPort}`,
-      "--eventbridge-port",
-      `${ports.eventbridgePort}`,
-      ...args,
-    ],
+    ["--import", "tsx", "infra/local/main.ts", ...portFlags(ports), ...args],
     {
       cwd: root,
       env: { ...process.env, RIPPLE_API_TOKEN: token, ...options.env },
