@@ -129,7 +129,8 @@ async function main(): Promise<number> {
   // the terminal and forwarded by npm: only a signal a second later counts as a second one.
   const stoppingSince = Date.now();
   const forced = (why: string) => {
-    console.log(`ripple: ${why}; stopped.`);
+    console.log(`ripple: ${why}.`);
+    console.log("ripple: stopped.");
     process.exit(1);
   };
   const again = (signal: string) => () => {
