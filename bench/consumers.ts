@@ -8,12 +8,11 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { AggregateKeys, queryAggregates } from "#commons/aggregates.ts";
-import { type ConsumerDeps, consumeEvent, consumerDeclaration } from "#commons/consumer.ts";
+import { type ConsumerDeps, consumeEvent } from "#commons/consumer.ts";
 import { startDynamoDbLocal } from "#infra/local/dynamodb/dynamodb-local.ts";
 import { freePort } from "#infra/local/ports.ts";
 import { createTables } from "#infra/local/tables.ts";
-import { pipeline } from "#infra/pipeline.ts";
-import { tableEnvVar } from "#infra/topology.ts";
+import { model, pipeline } from "#infra/pipeline.ts";
 import type { CarbonEntry } from "#schemas/carbon.ts";
 import { applyAchievementEvent } from "../functions/achievements/apply.ts";
 import { applyCarbonEvent } from "../functions/carbon-stats/apply.ts";
@@ -227,8 +226,8 @@ async function carbonRun(deps: ConsumerDeps, usage: Usage) {
   }
   const ordered = seededShuffle(writes, SEED);
   const stats = { deliveries: 0, statsWrites: 0, achievementWrites: 0 };
-  const carbon = consumerDeclaration("carbon-stats");
-  const achievements = consumerDeclaration("achievements");
+  const carbon = consumerModel("carbon-stats");
+  const achievements = consumerModel("achievements");
   for (let start = 0; start < ordered.length; start += 50) {
     const round = ordered.slice(start, start + 50);
     for (const { entry } of round) {
@@ -252,6 +251,13 @@ async function carbonRun(deps: ConsumerDeps, usage: Usage) {
   return stats;
 }
 
+/** A consumer of the resolved model, by name. */
+function consumerModel(name: string) {
+  const consumer = model.consumers.find((c) => c.name === name);
+  if (consumer === undefined) throw new Error(`no consumer "${name}" is declared`);
+  return consumer;
+}
+
 /**
  * DynamoDB write requests and write capacity per consumed event (duplicates included) for
  * ripple's consumers, beside the straightforward idempotency-record-plus-update design measured
@@ -260,7 +266,10 @@ async function carbonRun(deps: ConsumerDeps, usage: Usage) {
 export async function benchConsumers(): Promise<Row[]> {
   const db = await startDynamoDbLocal({ port: await freePort() });
   const tables = Object.fromEntries(Object.entries(pipeline.tables).map(([key, t]) => [key, t.tableName]));
-  for (const [key, name] of Object.entries(tables)) process.env[tableEnvVar(key)] ??= name;
+  const settings = {
+    setAsideTableName: model.tables[model.setAside.table]!.tableName,
+    tombstoneRetentionSeconds: model.tombstoneRetentionSeconds,
+  };
   const admin = new DynamoDBClient({ endpoint: db.endpoint, ...LOCAL });
   const rows: Row[] = [];
   const per = (n: number, d: number) => Math.round((n / d) * 1000) / 1000;
@@ -282,9 +291,14 @@ export async function benchConsumers(): Promise<Row[]> {
     }) => {
       const ours = countingClient(db.endpoint);
       const baseline = countingClient(db.endpoint);
-      const declaration = consumerDeclaration(options.consumer);
+      const declaration = consumerModel(options.consumer);
       await runInFlight(options.deliveries.length, options.inFlight, (i) =>
-        consumeEvent({ client: ours.client, tables }, declaration, options.deliveries[i]!, options.apply),
+        consumeEvent(
+          { client: ours.client, tables, ...settings },
+          declaration,
+          options.deliveries[i]!,
+          options.apply,
+        ),
       );
       await straightforward(baseline.client, options.deliveries, options.run, options.inFlight);
       for (const pk of options.partitions) {
@@ -343,7 +357,7 @@ export async function benchConsumers(): Promise<Row[]> {
       run: "shuffled",
       inFlight: 1,
     });
-    const parkingConcurrency = consumerDeclaration("parking-totals").reservedConcurrency ?? IN_FLIGHT;
+    const parkingConcurrency = consumerModel("parking-totals").reservedConcurrency ?? IN_FLIGHT;
     await compare({
       ...parkingRun,
       deliveries: withDuplicatesLater(parking, SEED + 1),
@@ -362,7 +376,7 @@ export async function benchConsumers(): Promise<Row[]> {
     });
 
     const carbon = countingClient(db.endpoint);
-    const carbonStats = await carbonRun({ client: carbon.client, tables }, carbon.usage);
+    const carbonStats = await carbonRun({ client: carbon.client, tables, ...settings }, carbon.usage);
     carbon.client.destroy();
     const label = `${EVENTS} events + ${duplicates} duplicates, shuffled, source written in rounds of 50`;
     rows.push(

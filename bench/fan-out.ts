@@ -4,9 +4,10 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import type { DynamoDBRecord } from "aws-lambda";
 import { entrySize, MAX_REQUEST_BYTES } from "#commons/publisher.ts";
-import { type FanOutConfig, resolveFanOutConfig } from "../functions/fan-out/config.ts";
+import type { FanOutConfig } from "../functions/fan-out/config.ts";
 import { fanOut } from "../functions/fan-out/fan-out.ts";
 import { planRecord } from "../functions/fan-out/map-record.ts";
+import { resolveFanOutConfig } from "../infra/function-config.ts";
 import type { Row } from "./load.ts";
 
 const BATCH_SIZE = 1_000;

@@ -1,11 +1,13 @@
-import type { z } from "zod";
 import type { ChangeKind, DomainEvent } from "#schemas/domain-events.ts";
+import type { ItemSchemaName } from "#schemas/items.ts";
 
 /**
  * The types of ripple's one pipeline declaration (`infra/pipeline.ts`).
  *
- * The CDK app and the local runtime are both built from a value of {@link PipelineDeclaration};
- * neither restates the topology. Names follow the CloudFormation / Lambda properties they become.
+ * `resolvePipeline` (`infra/model.ts`) checks a value of {@link PipelineDeclaration} once, fills in
+ * every default once and returns the resolved model; the CDK app and the local runtime are both
+ * built from that model and neither restates the topology. Names follow the CloudFormation /
+ * Lambda properties they become.
  */
 
 export type AttributeType = "S" | "N" | "B";
@@ -85,8 +87,11 @@ export interface EventSourceMappingSettings {
 export interface StreamSourceDeclaration extends EventSourceMappingSettings {
   /** Key of the table in {@link PipelineDeclaration.tables}. */
   readonly table: string;
-  /** Schema of the item image; a record whose image fails it is set aside. */
-  readonly itemSchema: z.ZodType;
+  /**
+   * Name of the item image's schema in `ItemSchemas` (`schemas/items.ts`); a record whose image
+   * fails it is set aside. The fan-out's configuration carries the name, not the schema.
+   */
+  readonly itemSchema: ItemSchemaName;
   readonly changes: readonly ChangeMapping[];
 }
 
@@ -119,8 +124,9 @@ export interface ConsumerDeclaration {
    * EventBridge target retry policy: how long EventBridge keeps trying to hand the event to Lambda
    * (throttled or refused Invoke calls). Once Lambda has accepted the event, a function error is
    * retried under {@link ConsumerDeclaration.asyncInvoke} instead.
+   * @default EventBridge's: 185 attempts, 86,400 s
    */
-  readonly retry: {
+  readonly retry?: {
     /** 60–86,400 s. @default 86400 */
     readonly maximumEventAgeInSeconds?: number;
     /** 0–185. @default 185 */
@@ -146,11 +152,14 @@ export interface ConsumerDeclaration {
    * @default unreserved
    */
   readonly reservedConcurrency?: number;
-  /** @default 30 */
+  /** 1–900 s. @default 30 */
   readonly timeoutSeconds?: number;
-  /** @default 256 */
+  /** 128–10,240 MB. @default 256 */
   readonly memorySize?: number;
 }
+
+/** What a function may do with a table; `TABLE_ACCESS` in `infra/model.ts` names the actions. */
+export type TableAccess = "read" | "scan" | "write" | "put";
 
 export interface AlarmThresholds {
   /** PutItem SuccessfulRequestLatency p99, ms, 3 of 3 five-minute periods (seed 003). */
@@ -168,7 +177,7 @@ export interface PipelineDeclaration {
   readonly tables: Readonly<Record<string, TableDeclaration>>;
   readonly bus: {
     readonly name: string;
-    /** @default 30 */
+    /** Whole days, 0 meaning forever. @default 30 */
     readonly archiveRetentionDays?: number;
   };
   readonly fanOut: {
@@ -177,7 +186,9 @@ export interface PipelineDeclaration {
     readonly setAsideTable: string;
     /** Events from changes this many pipeline hops deep are set aside as a feedback loop. */
     readonly maxDepth: number;
+    /** 1–900 s. */
     readonly timeoutSeconds: number;
+    /** 128–10,240 MB. */
     readonly memorySize: number;
   };
   readonly sources: readonly StreamSourceDeclaration[];
@@ -192,22 +203,21 @@ export interface PipelineDeclaration {
   readonly tombstoneRetentionSeconds: number;
   readonly api: {
     readonly handler: string;
-    /** Keys of the tables the API reads and writes. */
-    readonly tables: readonly string[];
+    /**
+     * The tables the API uses, by key, with what it does to each (`read`: get and query, `scan`:
+     * whole-table listings, `write`: put, update, delete). Its role is granted exactly these.
+     */
+    readonly tables: Readonly<Record<string, readonly TableAccess[]>>;
     /** Requests with a larger body are refused with 413. */
     readonly maxBodyBytes: number;
-    /** API Gateway stage throttling. */
+    /** API Gateway stage throttling: a positive rateLimit and a positive whole burstLimit. */
     readonly throttling: { readonly rateLimit: number; readonly burstLimit: number };
     /** How long an Idempotency-Key is remembered, seconds. */
     readonly idempotencyTtlSeconds: number;
+    /** 1–900 s. */
     readonly timeoutSeconds: number;
+    /** 128–10,240 MB. */
     readonly memorySize: number;
-  };
-  readonly parking: {
-    /** percentFull at or above which a car park is amber. */
-    readonly amberAtPercent: number;
-    /** percentFull at or above which a car park is red. */
-    readonly redAtPercent: number;
   };
   readonly alarms: AlarmThresholds;
 }

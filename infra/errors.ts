@@ -13,3 +13,11 @@ export class FeedbackLoopError extends DeclarationError {
     this.name = "FeedbackLoopError";
   }
 }
+
+/** A handler path in the declaration points at no file. */
+export class MissingHandlerError extends DeclarationError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "MissingHandlerError";
+  }
+}

@@ -1,30 +1,20 @@
-import { AchievementSchema, CarbonEntrySchema, GoalSchema, UserSchema } from "#schemas/carbon.ts";
-import { CartImageSchema } from "#schemas/cart.ts";
 import { DomainEvents as E } from "#schemas/domain-events.ts";
-import { CarParkSchema } from "#schemas/parking.ts";
-import { PetSchema } from "#schemas/pets.ts";
-import { StoredEventSchema } from "#schemas/stored-events.ts";
 import type { PipelineDeclaration } from "./declaration.ts";
-import { validatePipeline } from "./validate.ts";
-
-/** Settings every stream source shares unless it says otherwise. */
-const streamDefaults = {
-  batchSize: 100,
-  // Lambda polls each shard 4 times a second anyway, so a window would only add latency.
-  maximumBatchingWindowInSeconds: 0,
-  bisectBatchOnFunctionError: true,
-  maximumRetryAttempts: 100,
-  maximumRecordAgeInSeconds: 21_600,
-  parallelizationFactor: 1,
-  startingPosition: "TRIM_HORIZON",
-} as const;
+import { resolvePipeline } from "./model.ts";
 
 /**
- * ripple's pipeline: every table, stream source, domain event mapping, rule, consumer and alarm
- * threshold. The CDK app (`infra/cdk`) and the local runtime (`infra/local`) are built from this
- * value alone.
+ * Where every source departs from the mapping defaults (`resolveMappingSettings`): more retries
+ * and a longer record age than Lambda's, so a failing batch has hours to recover before it is
+ * given up to the on-failure queue.
  */
-export const pipeline: PipelineDeclaration = validatePipeline({
+const streamRetries = { maximumRetryAttempts: 100, maximumRecordAgeInSeconds: 21_600 } as const;
+
+/**
+ * ripple's pipeline as declared: every table, stream source, domain event mapping, rule, consumer
+ * and alarm threshold. Read it through {@link model}: the CDK app (`infra/cdk`) and the local
+ * runtime (`infra/local`) are built from the resolved model alone.
+ */
+export const pipeline: PipelineDeclaration = {
   name: "ripple",
   tables: {
     parkingData: {
@@ -128,52 +118,52 @@ export const pipeline: PipelineDeclaration = validatePipeline({
   },
   sources: [
     {
-      ...streamDefaults,
+      ...streamRetries,
       table: "parkingData",
-      itemSchema: CarParkSchema,
+      itemSchema: "CarPark",
       changes: [
         { on: ["INSERT", "MODIFY"], event: E.CarParkOccupancyChanged },
         { on: ["REMOVE"], event: E.CarParkRemoved },
       ],
     },
     {
-      ...streamDefaults,
+      ...streamRetries,
       table: "carbonUsers",
-      itemSchema: UserSchema,
+      itemSchema: "User",
       changes: [{ on: ["INSERT"], event: E.UserRegistered }],
       // Statistics written back to the profile are MODIFYs: filtering them out here saves an
       // invocation per statistics update and keeps them from ever re-entering the bus.
       filterPatterns: [{ eventName: ["INSERT"] }],
     },
     {
-      ...streamDefaults,
+      ...streamRetries,
       table: "carbonEntries",
-      itemSchema: CarbonEntrySchema,
+      itemSchema: "CarbonEntry",
       changes: [
         { on: ["INSERT", "MODIFY"], event: E.CarbonEntryRecorded },
         { on: ["REMOVE", "EXPIRE"], event: E.CarbonEntryRemoved },
       ],
     },
     {
-      ...streamDefaults,
+      ...streamRetries,
       table: "carbonGoals",
-      itemSchema: GoalSchema,
+      itemSchema: "Goal",
       changes: [
         { on: ["INSERT", "MODIFY"], event: E.GoalSet },
         { on: ["REMOVE"], event: E.GoalRemoved },
       ],
     },
     {
-      ...streamDefaults,
+      ...streamRetries,
       table: "carbonAchievements",
-      itemSchema: AchievementSchema,
+      itemSchema: "Achievement",
       changes: [{ on: ["INSERT"], event: E.AchievementUnlocked }],
       filterPatterns: [{ eventName: ["INSERT"] }],
     },
     {
-      ...streamDefaults,
+      ...streamRetries,
       table: "pets",
-      itemSchema: PetSchema,
+      itemSchema: "Pet",
       changes: [
         { on: ["INSERT"], event: E.PetListed },
         { on: ["MODIFY"], event: E.PetUpdated },
@@ -181,9 +171,9 @@ export const pipeline: PipelineDeclaration = validatePipeline({
       ],
     },
     {
-      ...streamDefaults,
+      ...streamRetries,
       table: "storedEvents",
-      itemSchema: StoredEventSchema,
+      itemSchema: "StoredEvent",
       changes: [
         { on: ["INSERT"], event: E.StoredEventCreated },
         { on: ["MODIFY"], event: E.StoredEventUpdated },
@@ -191,9 +181,9 @@ export const pipeline: PipelineDeclaration = validatePipeline({
       ],
     },
     {
-      ...streamDefaults,
+      ...streamRetries,
       table: "carts",
-      itemSchema: CartImageSchema,
+      itemSchema: "CartImage",
       changes: [
         { on: ["INSERT", "MODIFY"], event: E.CartUpdated },
         { on: ["REMOVE", "EXPIRE"], event: E.CartRemoved },
@@ -211,7 +201,6 @@ export const pipeline: PipelineDeclaration = validatePipeline({
       // Every car park shares one totals item: a few writers at a time rarely lose a race, a
       // burst of them would lose race after race.
       reservedConcurrency: 4,
-      retry: { maximumEventAgeInSeconds: 86_400, maximumRetryAttempts: 185 },
     },
     {
       name: "carbon-stats",
@@ -224,7 +213,6 @@ export const pipeline: PipelineDeclaration = validatePipeline({
       writes: ["aggregates", "carbonUsers"],
       // It only updates profiles that exist: MODIFYs, which become no event.
       writeChanges: { carbonUsers: ["MODIFY"] },
-      retry: { maximumEventAgeInSeconds: 86_400, maximumRetryAttempts: 185 },
     },
     {
       name: "achievements",
@@ -233,7 +221,6 @@ export const pipeline: PipelineDeclaration = validatePipeline({
       events: [E.CarbonEntryRecorded, E.CarbonEntryRemoved, E.GoalSet],
       reads: ["aggregates", "carbonEntries", "carbonGoals"],
       writes: ["aggregates", "carbonAchievements"],
-      retry: { maximumEventAgeInSeconds: 86_400, maximumRetryAttempts: 185 },
     },
     {
       name: "store-stats",
@@ -251,7 +238,6 @@ export const pipeline: PipelineDeclaration = validatePipeline({
       ],
       reads: ["aggregates"],
       writes: ["aggregates"],
-      retry: { maximumEventAgeInSeconds: 86_400, maximumRetryAttempts: 185 },
     },
   ],
   // A week: longer than any automatic redelivery (6 h on the stream + 24 h on the bus + 6 h in
@@ -259,26 +245,26 @@ export const pipeline: PipelineDeclaration = validatePipeline({
   tombstoneRetentionSeconds: 7 * 24 * 60 * 60,
   api: {
     handler: "functions/api/handler.ts",
-    tables: [
-      "parkingData",
-      "carbonUsers",
-      "carbonEntries",
-      "carbonGoals",
-      "carbonAchievements",
-      "pets",
-      "storedEvents",
-      "carts",
-      "aggregates",
-      "counters",
-      "idempotency",
-    ],
+    // What its routes do (functions/api/routes): listings scan car parks and pets; nothing reads
+    // the aggregates table, so the API is granted nothing on it.
+    tables: {
+      parkingData: ["read", "scan", "write"],
+      carbonUsers: ["read", "write"],
+      carbonEntries: ["read", "write"],
+      carbonGoals: ["read", "write"],
+      carbonAchievements: ["read", "write"],
+      pets: ["read", "scan", "write"],
+      storedEvents: ["read", "write"],
+      carts: ["read", "write"],
+      counters: ["read", "write"],
+      idempotency: ["read", "write"],
+    },
     maxBodyBytes: 64 * 1024,
     throttling: { rateLimit: 100, burstLimit: 200 },
     idempotencyTtlSeconds: 24 * 60 * 60,
     timeoutSeconds: 10,
     memorySize: 256,
   },
-  parking: { amberAtPercent: 70, redAtPercent: 90 },
   alarms: {
     writeLatencyP99Ms: 20,
     readLatencyP95Ms: 50,
@@ -286,4 +272,7 @@ export const pipeline: PipelineDeclaration = validatePipeline({
     evaluationPeriods: 3,
     periodSeconds: 300,
   },
-});
+};
+
+/** The resolved model of ripple's pipeline: checked, defaults filled in, every contract named. */
+export const model = resolvePipeline(pipeline);

@@ -1,4 +1,3 @@
-import type { ChangeKind, DomainEvent } from "#schemas/domain-events.ts";
 import type {
   ConsumerDeclaration,
   EventSourceMappingSettings,
@@ -37,8 +36,8 @@ export function resolveTargetRetry(consumer: ConsumerDeclaration): {
   readonly maximumEventAgeInSeconds: number;
 } {
   return {
-    maximumRetryAttempts: consumer.retry.maximumRetryAttempts ?? 185,
-    maximumEventAgeInSeconds: consumer.retry.maximumEventAgeInSeconds ?? 86_400,
+    maximumRetryAttempts: consumer.retry?.maximumRetryAttempts ?? 185,
+    maximumEventAgeInSeconds: consumer.retry?.maximumEventAgeInSeconds ?? 86_400,
   };
 }
 
@@ -67,12 +66,8 @@ export function sourceByTableName(
   return p.sources.find((s) => tableOf(p, s.table).tableName === tableName);
 }
 
-/** The domain events a change of the given kind on a source becomes (EXPIRE falls back to REMOVE). */
-export function eventsForChange(source: StreamSourceDeclaration, kind: ChangeKind): DomainEvent[] {
-  const direct = source.changes.filter((c) => c.on.includes(kind)).map((c) => c.event);
-  if (direct.length > 0 || kind !== "EXPIRE") return direct;
-  return source.changes.filter((c) => c.on.includes("REMOVE")).map((c) => c.event);
-}
+// One writer for the rules the fan-out applies at run time and the checks apply here.
+export { eventsForChange, tableNameFromStreamArn } from "../functions/commons/change-mapping.ts";
 
 /** The EventBridge event pattern of a consumer's rule. */
 export function rulePattern(consumer: ConsumerDeclaration): Record<string, unknown> {
@@ -96,11 +91,6 @@ export function ruleName(p: PipelineDeclaration, consumer: ConsumerDeclaration):
  */
 export function tableEnvVar(key: string): string {
   return `TABLE_${key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()}`;
-}
-
-/** Table name from a DynamoDB stream ARN (`arn:aws:dynamodb:…:table/NAME/stream/LABEL`). */
-export function tableNameFromStreamArn(arn: string): string | undefined {
-  return /:table\/([^/]+)\/stream\//.exec(arn)?.[1];
 }
 
 /** The stages ripple deploys to in AWS; `-c stage=…` picks one, `--stage` names it to the CLIs. */

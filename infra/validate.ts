@@ -1,6 +1,9 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { type ChangeKind, ChangeKindSchema } from "#schemas/domain-events.ts";
-import type { EventSourceMappingSettings, PipelineDeclaration } from "./declaration.ts";
-import { DeclarationError, FeedbackLoopError } from "./errors.ts";
+import { ItemSchemas, isItemSchemaName } from "#schemas/items.ts";
+import type { ConsumerDeclaration, EventSourceMappingSettings, PipelineDeclaration } from "./declaration.ts";
+import { DeclarationError, FeedbackLoopError, MissingHandlerError } from "./errors.ts";
 import {
   eventsForChange,
   resolveAsyncInvoke,
@@ -64,19 +67,81 @@ export function validateMappingSettings(where: string, s: EventSourceMappingSett
   }
 }
 
-/**
- * Checks a pipeline declaration eagerly and returns it unchanged, so a mistake fails at load
- * time with a message naming the field, the value and the fix.
- */
-export function validatePipeline<P extends PipelineDeclaration>(p: P): P {
+/** Checks Lambda's limits on a function's timeout and memory (the same message in AWS and locally). */
+export function validateFunctionSettings(
+  service: string,
+  timeoutSeconds: number | undefined,
+  memorySize: number | undefined,
+): void {
+  if (
+    timeoutSeconds !== undefined &&
+    !(Number.isInteger(timeoutSeconds) && timeoutSeconds >= 1 && timeoutSeconds <= 900)
+  ) {
+    throw new DeclarationError(
+      `${service}: timeoutSeconds must be an integer between 1 and 900 inclusive (given ${timeoutSeconds})`,
+    );
+  }
+  if (
+    memorySize !== undefined &&
+    !(Number.isInteger(memorySize) && memorySize >= 128 && memorySize <= 10_240)
+  ) {
+    throw new DeclarationError(
+      `${service}: memorySize must be an integer between 128 and 10240 inclusive (given ${memorySize})`,
+    );
+  }
+}
+
+/** Refuses a declared handler module that does not exist under the project root. */
+export function validateHandlers(p: PipelineDeclaration, projectRoot: string): void {
+  const handlers: [string, string][] = [
+    ["fan-out", p.fanOut.handler],
+    ...p.consumers.map((c): [string, string] => [c.name, c.handler]),
+    ["api", p.api.handler],
+  ];
+  for (const [service, handler] of handlers) {
+    const entry = join(projectRoot, handler);
+    if (!existsSync(entry)) {
+      throw new MissingHandlerError(
+        `handler "${handler}" of ${service} does not exist (looked for ${entry}); write it or correct the path in infra/pipeline.ts`,
+      );
+    }
+  }
+}
+
+/** Checks the bus's archive retention and the API's throttling, which only AWS enforces. */
+function validateBusAndApi(p: PipelineDeclaration): void {
+  const retentionDays = p.bus.archiveRetentionDays;
+  if (retentionDays !== undefined && !(Number.isInteger(retentionDays) && retentionDays >= 0)) {
+    throw new DeclarationError(
+      `bus.archiveRetentionDays must be a whole number of days, 0 meaning forever (given ${retentionDays})`,
+    );
+  }
+  const { rateLimit, burstLimit } = p.api.throttling;
+  if (!(rateLimit > 0 && Number.isInteger(burstLimit) && burstLimit > 0)) {
+    throw new DeclarationError(
+      `api.throttling needs a positive rateLimit and a positive whole burstLimit (given rateLimit ${rateLimit}, burstLimit ${burstLimit})`,
+    );
+  }
+  validateFunctionSettings("api", p.api.timeoutSeconds, p.api.memorySize);
+  validateFunctionSettings("fan-out", p.fanOut.timeoutSeconds, p.fanOut.memorySize);
+}
+
+/** Throws unless `key` names a declared table, listing the declared keys. */
+type RequireTable = (where: string, key: string) => void;
+
+function tableRequirer(p: PipelineDeclaration): RequireTable {
   const tableKeys = new Set(Object.keys(p.tables));
-  const requireTable = (where: string, key: string) => {
+  return (where, key) => {
     if (!tableKeys.has(key)) {
       throw new DeclarationError(
         `${where} names table "${key}", which is not declared; declare it under tables or use one of: ${[...tableKeys].join(", ")}`,
       );
     }
   };
+}
+
+/** Table names are unique and valid DynamoDB names. */
+function validateTables(p: PipelineDeclaration): void {
   const names = new Set<string>();
   for (const [key, t] of Object.entries(p.tables)) {
     if (names.has(t.tableName))
@@ -90,9 +155,10 @@ export function validatePipeline<P extends PipelineDeclaration>(p: P): P {
       );
     }
   }
-  requireTable("fanOut.setAsideTable", p.fanOut.setAsideTable);
-  checkRange("fanOut.maxDepth", p.fanOut.maxDepth, 1, 10);
+}
 
+/** One source per streamed table, Lambda's mapping limits, a known item schema, each change mapped once. */
+function validateSources(p: PipelineDeclaration, requireTable: RequireTable): void {
   const seenSources = new Set<string>();
   for (const s of p.sources) {
     const where = `sources[${s.table}]`;
@@ -106,6 +172,11 @@ export function validatePipeline<P extends PipelineDeclaration>(p: P): P {
       );
     }
     validateMappingSettings(where, s);
+    if (!isItemSchemaName(s.itemSchema)) {
+      throw new DeclarationError(
+        `${where}: itemSchema "${String(s.itemSchema)}" names no schema in schemas/items.ts; use one of: ${Object.keys(ItemSchemas).join(", ")}`,
+      );
+    }
     const kinds = new Set<ChangeKind>();
     for (const c of s.changes) {
       for (const kind of c.on) {
@@ -117,7 +188,26 @@ export function validatePipeline<P extends PipelineDeclaration>(p: P): P {
       }
     }
   }
+}
 
+/** EventBridge's and Lambda's limits on one consumer's retries, concurrency and function. */
+function validateConsumerLimits(c: ConsumerDeclaration): void {
+  const where = `consumers[${c.name}]`;
+  checkRange(`${where}: retry.maximumEventAgeInSeconds`, c.retry?.maximumEventAgeInSeconds, 60, 86_400);
+  checkRange(`${where}: retry.maximumRetryAttempts`, c.retry?.maximumRetryAttempts, 0, 185);
+  validateFunctionSettings(c.name, c.timeoutSeconds, c.memorySize);
+  checkRange(`${where}: reservedConcurrency`, c.reservedConcurrency, 1, 1000);
+  checkRange(`${where}: asyncInvoke.maximumRetryAttempts`, c.asyncInvoke?.maximumRetryAttempts, 0, 2);
+  checkRange(
+    `${where}: asyncInvoke.maximumEventAgeInSeconds`,
+    c.asyncInvoke?.maximumEventAgeInSeconds,
+    60,
+    21_600,
+  );
+}
+
+/** Unique kebab-case names, at least one event, declared tables, and the limits of each. */
+function validateConsumers(p: PipelineDeclaration, requireTable: RequireTable): void {
   const consumerNames = new Set<string>();
   for (const c of p.consumers) {
     if (!/^[a-z][a-z0-9-]{0,40}$/.test(c.name)) {
@@ -139,42 +229,30 @@ export function validatePipeline<P extends PipelineDeclaration>(p: P): P {
         );
       }
     }
-    checkRange(
-      `consumers[${c.name}]: retry.maximumEventAgeInSeconds`,
-      c.retry.maximumEventAgeInSeconds,
-      60,
-      86_400,
-    );
-    checkRange(`consumers[${c.name}]: retry.maximumRetryAttempts`, c.retry.maximumRetryAttempts, 0, 185);
-    checkRange(`consumers[${c.name}]: reservedConcurrency`, c.reservedConcurrency, 1, 1000);
-    checkRange(
-      `consumers[${c.name}]: asyncInvoke.maximumRetryAttempts`,
-      c.asyncInvoke?.maximumRetryAttempts,
-      0,
-      2,
-    );
-    checkRange(
-      `consumers[${c.name}]: asyncInvoke.maximumEventAgeInSeconds`,
-      c.asyncInvoke?.maximumEventAgeInSeconds,
-      60,
-      21_600,
-    );
+    validateConsumerLimits(c);
   }
+}
 
+/**
+ * Checks a pipeline declaration eagerly and returns it unchanged, so a mistake fails at load
+ * time with a message naming the field, the value and the fix. `resolvePipeline` runs it; both
+ * `cdk synth` and `npm start` go through that one call.
+ */
+export function validatePipeline<P extends PipelineDeclaration>(p: P): P {
+  const requireTable = tableRequirer(p);
+  validateTables(p);
+  requireTable("fanOut.setAsideTable", p.fanOut.setAsideTable);
+  checkRange("fanOut.maxDepth", p.fanOut.maxDepth, 1, 10);
+  validateSources(p, requireTable);
+  validateConsumers(p, requireTable);
   const redelivery = longestRedeliverySeconds(p);
   if (!(Number.isInteger(p.tombstoneRetentionSeconds) && p.tombstoneRetentionSeconds > redelivery)) {
     throw new DeclarationError(
       `tombstoneRetentionSeconds must be a whole number of seconds longer than the longest automatic redelivery, ${redelivery} s (stream record age + EventBridge event age + Lambda's asynchronous event age) (given ${p.tombstoneRetentionSeconds}); raise it, or shorten those ages`,
     );
   }
-
-  for (const t of p.api.tables) requireTable("api.tables", t);
-  const { amberAtPercent: amber, redAtPercent: red } = p.parking;
-  if (!(amber > 0 && amber < red && red <= 100)) {
-    throw new DeclarationError(
-      `parking: thresholds must satisfy 0 < amberAtPercent < redAtPercent <= 100 (given amber ${amber}, red ${red})`,
-    );
-  }
+  for (const t of Object.keys(p.api.tables)) requireTable("api.tables", t);
+  validateBusAndApi(p);
   assertNoFeedbackLoop(p);
   return p;
 }

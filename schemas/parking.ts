@@ -6,9 +6,20 @@ import {
   NonNegativeIntegerSchema,
 } from "./common.ts";
 
-/** Traffic-light colour of a car park's occupancy (thresholds live in the pipeline declaration). */
+/** Traffic-light colour of a car park's occupancy (thresholds: {@link CAR_PARK_STATUS_THRESHOLDS}). */
 export const CarParkStatusSchema = z.enum(["green", "amber", "red"]);
 export type CarParkStatus = z.infer<typeof CarParkStatusSchema>;
+
+/**
+ * Seed 000's colour rule: amber from 70 % full, red from 90 %. A domain rule both the API and the
+ * parking-totals consumer apply, so it is written here once rather than configured.
+ */
+export const CAR_PARK_STATUS_THRESHOLDS = {
+  /** percentFull at or above which a car park is amber. */
+  amberAtPercent: 70,
+  /** percentFull at or above which a car park is red. */
+  redAtPercent: 90,
+} as const;
 
 /** One car park as stored in the parking-data table (seed 000), keyed by `carParkId`. */
 export const CarParkSchema = z

@@ -3,7 +3,6 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { createLogger } from "#commons/powertools.ts";
-import { pipeline } from "#infra/pipeline.ts";
 import { STORAGE } from "#schemas/api.ts";
 import { authenticate, tokenDigest } from "./auth.ts";
 import {
@@ -15,7 +14,7 @@ import {
 } from "./errors.ts";
 import { type IdempotencyKey, IdempotencyStore } from "./idempotency.ts";
 import { inexactNumbers, stringifyJson } from "./json.ts";
-import type { AnyRoute, ApiDeps, ApiTables, RouteResult } from "./route.ts";
+import type { AnyRoute, ApiDeps, ApiLimits, ApiTables, RouteResult } from "./route.ts";
 import { Router } from "./router.ts";
 import { routes as allRoutes } from "./routes/index.ts";
 import { inexactNumberError, parsePart } from "./validation.ts";
@@ -36,10 +35,8 @@ export interface ApiOptions {
   readonly logger?: Logger;
   /** @default () => new Date() */
   readonly now?: () => Date;
-  /** @default pipeline.api.maxBodyBytes */
-  readonly maxBodyBytes?: number;
-  /** @default pipeline.api.idempotencyTtlSeconds */
-  readonly idempotencyTtlSeconds?: number;
+  /** Body size, Idempotency-Key lifetime and timeout: the API's configuration, from the model. */
+  readonly limits: ApiLimits;
 }
 
 const JSON_TYPE = /^application\/(?:json|[\w.+-]+\+json)\s*(?:;|$)/i;
@@ -75,7 +72,7 @@ function bodyOf(event: APIGatewayProxyEventV2, route: AnyRoute, maxBodyBytes: nu
   const bytes = event.isBase64Encoded ? Buffer.from(raw, "base64") : Buffer.from(raw, "utf8");
   if (bytes.length > maxBodyBytes) {
     throw new PayloadTooLargeError(
-      `body is ${bytes.length} bytes; the limit is ${maxBodyBytes} bytes (pipeline.api.maxBodyBytes); send less`,
+      `body is ${bytes.length} bytes; the limit is ${maxBodyBytes} bytes (the API's maxBodyBytes); send less`,
     );
   }
   if (bytes.length === 0) {
@@ -124,16 +121,13 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
     client: options.client,
     tables: options.tables,
     logger,
+    limits: options.limits,
     now: options.now ?? (() => new Date()),
   };
   const router = new Router(allRoutes);
   const expectedToken = tokenDigest(options.token);
-  const maxBodyBytes = options.maxBodyBytes ?? pipeline.api.maxBodyBytes;
-  const idempotency = new IdempotencyStore(
-    deps,
-    options.idempotencyTtlSeconds ?? pipeline.api.idempotencyTtlSeconds,
-    (pipeline.api.timeoutSeconds + 5) * 1000,
-  );
+  const { maxBodyBytes, idempotencyTtlSeconds, timeoutSeconds } = options.limits;
+  const idempotency = new IdempotencyStore(deps, idempotencyTtlSeconds, (timeoutSeconds + 5) * 1000);
 
   const respond = (
     requestId: string,

@@ -1,7 +1,6 @@
 import { z } from "zod";
-import { pipeline } from "#infra/pipeline.ts";
 import { DecimalSchema, NonNegativeDecimalSchema } from "#schemas/common.ts";
-import type { AnyRoute } from "./route.ts";
+import type { AnyRoute, ApiLimits } from "./route.ts";
 
 type JsonSchema = Record<string, unknown>;
 
@@ -46,23 +45,24 @@ function parameters(where: "path" | "query", schema: z.ZodType | undefined): Jso
   }));
 }
 
-const ERROR_RESPONSES: Record<number, string> = {
+const errorResponses = (limits: ApiLimits): Record<number, string> => ({
   400: "Malformed JSON or invalid fields (each named with its value and what is expected); nothing written",
   401: "Missing or wrong bearer token; nothing written",
   404: "No such route or item",
   405: "Method not allowed on this path (see the Allow header)",
   409: "Conflict with the stored state, or a concurrent request won",
-  413: `Body larger than ${pipeline.api.maxBodyBytes} bytes`,
+  413: `Body larger than ${limits.maxBodyBytes} bytes`,
   415: "Body is not application/json",
   422: "Idempotency-Key reused for a different request",
   500: "Internal error: a generic message and the request id",
-};
+});
 
 /**
  * The OpenAPI 3.1 document of the API, generated from the routes' zod schemas (`z.toJSONSchema`):
  * request schemas as inputs (what a client may send), responses as outputs.
  */
-export function buildOpenApi(routes: readonly AnyRoute[]): object {
+export function buildOpenApi(routes: readonly AnyRoute[], limits: ApiLimits): object {
+  const ERROR_RESPONSES = errorResponses(limits);
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const hasBody = route.body !== undefined;
@@ -106,7 +106,7 @@ export function buildOpenApi(routes: readonly AnyRoute[]): object {
                 name: "Idempotency-Key",
                 in: "header",
                 required: false,
-                description: `A retried request with the same key and body gets the first result (kept ${pipeline.api.idempotencyTtlSeconds} s); the same key with another body is refused with 422.`,
+                description: `A retried request with the same key and body gets the first result (kept ${limits.idempotencyTtlSeconds} s); the same key with another body is refused with 422.`,
                 schema: { type: "string", minLength: 1, maxLength: 255, pattern: "^[\\x21-\\x7E]+$" },
               },
             ]

@@ -1,8 +1,9 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { z } from "zod";
+import type { ApiConfig } from "#schemas/function-config.ts";
 
-/** Physical table names the API uses, by their key in `pipeline.tables`. */
+/** Physical table names the API uses, by their declared key (`RIPPLE_CONFIG_API`'s `tables`). */
 export interface ApiTables {
   readonly parkingData: string;
   readonly carbonUsers: string;
@@ -16,11 +17,16 @@ export interface ApiTables {
   readonly idempotency: string;
 }
 
+/** The API's limits, from its configuration (`RIPPLE_CONFIG_API`). */
+export type ApiLimits = Omit<ApiConfig, "tables">;
+
 /** What every route works with: one DynamoDB client, the table names, a clock and the logger. */
 export interface ApiDeps {
   readonly client: DynamoDBClient;
   readonly tables: ApiTables;
   readonly logger: Logger;
+  /** Body size, Idempotency-Key lifetime and timeout, from the API's configuration. */
+  readonly limits: ApiLimits;
   /** Clock; tests and benchmarks may pin it. */
   readonly now: () => Date;
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { IsoTimestampSchema } from "#schemas/common.ts";
-import { compareSequenceNumbers } from "./consumer.ts";
 import { BeyondTombstoneRetentionError } from "./errors.ts";
+import { compareSequenceNumbers } from "./sequence-numbers.ts";
 
 /**
  * What an aggregate item remembers of the source items it has applied, so that a duplicate or a
@@ -66,6 +66,9 @@ export function isNewChange(state: PositionState | undefined, change: SourceChan
  * The position state after applying a change: its position recorded, a removal remembered as a
  * tombstone, and tombstones older than the retention dropped. `state` may be a whole aggregate
  * item; only its position fields are read, and only they are returned.
+ *
+ * A tombstone is dropped once it is older than the retention at the time of the change being
+ * applied (never later than now), so replaying old records ages tombstones on their own timeline.
  */
 export function recordChange(
   state: PositionState | undefined,
@@ -77,7 +80,11 @@ export function recordChange(
   if (change.removed) removedAt[change.id] = change.changedAt;
   else delete removedAt[change.id];
   let forgottenBefore = state?.forgottenBefore;
-  const cutoff = policy.now.getTime() - policy.retentionSeconds * 1000;
+  // Age is measured up to the change being applied, or now if that is earlier: live traffic ages
+  // tombstones by the clock, while a replay of records weeks old keeps them for as long as its
+  // own timeline says, instead of dropping every one on arrival and refusing what follows.
+  const appliedAt = Math.min(policy.now.getTime(), Date.parse(change.changedAt));
+  const cutoff = appliedAt - policy.retentionSeconds * 1000;
   for (const [id, at] of Object.entries(removedAt)) {
     if (Date.parse(at) >= cutoff) continue;
     delete removedAt[id];

@@ -1,8 +1,8 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
+import { METRICS_NAMESPACE } from "#schemas/contracts.ts";
 
-/** CloudWatch namespace of every ripple metric. */
-export const METRICS_NAMESPACE = "ripple";
+export { METRICS_NAMESPACE };
 
 /**
  * A Powertools logger for one function (service). Log level from `POWERTOOLS_LOG_LEVEL`,
@@ -13,7 +13,7 @@ export function createLogger(serviceName: string): Logger {
 }
 
 /**
- * A Powertools EMF metrics instance for one function (service) in the "ripple" namespace.
+ * A Powertools EMF metrics instance for one function (service) in ripple's namespace (`schemas/contracts.ts`).
  * Call `publishStoredMetrics()` once per invocation.
  */
 export function createMetrics(serviceName: string): Metrics {

@@ -1,11 +1,22 @@
-import { getStringFromEnv, tableNameFromEnv } from "#commons/env.ts";
-import type { PipelineDeclaration, StreamSourceDeclaration } from "#infra/declaration.ts";
-import { pipeline as declaredPipeline } from "#infra/pipeline.ts";
-import { tableOf } from "#infra/topology.ts";
+import type { z } from "zod";
+import { configFromEnv } from "#commons/env.ts";
+import { FAN_OUT_SERVICE } from "#schemas/contracts.ts";
+import type { ChangeKind, DomainEvent } from "#schemas/domain-events.ts";
+import { DomainEvents } from "#schemas/domain-events.ts";
+import { type FanOutConfigJson, FanOutConfigSchema } from "#schemas/function-config.ts";
+import { ItemSchemas } from "#schemas/items.ts";
 
-/** A declared stream source, found by the physical name of its table. */
+/** A stream source as the fan-out works with it: its item schema and change mapping resolved. */
+export interface FanOutSource {
+  /** Name of the table as declared. */
+  readonly table: string;
+  readonly itemSchema: z.ZodType;
+  readonly changes: readonly { readonly on: readonly ChangeKind[]; readonly event: DomainEvent }[];
+}
+
+/** A stream source, found by the physical name of its table. */
 export interface ResolvedSource {
-  readonly source: StreamSourceDeclaration;
+  readonly source: FanOutSource;
   /** Table name as declared (what events carry in `metadata.table`). */
   readonly declaredName: string;
 }
@@ -20,38 +31,31 @@ export interface FanOutConfig {
   readonly sources: ReadonlyMap<string, ResolvedSource>;
 }
 
-/**
- * Resolves the fan-out's configuration from the declaration and a way to find each table's
- * physical name (in AWS names are prefixed per stage; locally they are the declared names).
- */
-export function resolveFanOutConfig(options: {
-  readonly busName: string;
-  readonly physicalName?: (tableKey: string) => string;
-  readonly pipeline?: PipelineDeclaration;
-}): FanOutConfig {
-  const p = options.pipeline ?? declaredPipeline;
-  const physicalName = options.physicalName ?? ((key: string) => tableOf(p, key).tableName);
+/** The fan-out's working configuration from its JSON form: schemas and events looked up by name. */
+export function fanOutConfigFrom(json: FanOutConfigJson): FanOutConfig {
   const sources = new Map<string, ResolvedSource>();
-  for (const source of p.sources) {
-    sources.set(physicalName(source.table), { source, declaredName: tableOf(p, source.table).tableName });
+  for (const s of json.sources) {
+    const source: FanOutSource = {
+      table: s.declaredName,
+      itemSchema: ItemSchemas[s.itemSchema],
+      changes: s.changes.map((c) => ({ on: c.on, event: DomainEvents[c.event] })),
+    };
+    sources.set(s.tableName, { source, declaredName: s.declaredName });
   }
   return {
-    busName: options.busName,
-    setAsideTableName: physicalName(p.fanOut.setAsideTable),
-    maxDepth: p.fanOut.maxDepth,
+    busName: json.busName,
+    setAsideTableName: json.setAsideTableName,
+    maxDepth: json.maxDepth,
     sources,
   };
 }
 
 /**
- * Reads the fan-out's configuration from the environment the CDK app and the local runtime set:
- * `EVENT_BUS_NAME` and `TABLE_<KEY>` for every source table and the set-aside table.
+ * Reads the fan-out's configuration from `RIPPLE_CONFIG_FAN_OUT`, which the CDK app and the local
+ * runtime set from the resolved model.
  *
- * @throws {MissingConfigurationError} naming the first variable that is not set.
+ * @throws {MissingConfigurationError} when the variable is missing or not a valid configuration
  */
 export function loadFanOutConfig(env: NodeJS.ProcessEnv = process.env): FanOutConfig {
-  return resolveFanOutConfig({
-    busName: getStringFromEnv("EVENT_BUS_NAME", env),
-    physicalName: (key) => tableNameFromEnv(key, env),
-  });
+  return fanOutConfigFrom(configFromEnv(FanOutConfigSchema, FAN_OUT_SERVICE, env));
 }

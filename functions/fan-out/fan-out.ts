@@ -10,6 +10,7 @@ import {
   withinTime,
 } from "#commons/publisher.ts";
 import { type SetAsideEntry, setAsideId, writeSetAside } from "#commons/set-aside.ts";
+import { FanOutMetrics } from "#schemas/contracts.ts";
 import type { FanOutConfig } from "./config.ts";
 import { UnresumableBatchError } from "./errors.ts";
 import { type PreparedEvent, planRecord } from "./map-record.ts";
@@ -229,12 +230,13 @@ export function recordFanOutMetrics(
   metrics: Metrics,
   stats: Pick<FanOutStats, "recordsIn"> & Partial<FanOutStats>,
 ): void {
-  metrics.addMetric("RecordsIn", MetricUnit.Count, stats.recordsIn);
-  if (stats.eventsOut !== undefined) metrics.addMetric("EventsOut", MetricUnit.Count, stats.eventsOut);
+  metrics.addMetric(FanOutMetrics.recordsIn, MetricUnit.Count, stats.recordsIn);
+  if (stats.eventsOut !== undefined)
+    metrics.addMetric(FanOutMetrics.eventsOut, MetricUnit.Count, stats.eventsOut);
   if (stats.failedEntries !== undefined)
-    metrics.addMetric("FailedEntries", MetricUnit.Count, stats.failedEntries);
+    metrics.addMetric(FanOutMetrics.failedEntries, MetricUnit.Count, stats.failedEntries);
   if (stats.setAsideRecords !== undefined)
-    metrics.addMetric("SetAsideRecords", MetricUnit.Count, stats.setAsideRecords);
+    metrics.addMetric(FanOutMetrics.setAsideRecords, MetricUnit.Count, stats.setAsideRecords);
   if (stats.batchAgeMs !== undefined)
-    metrics.addMetric("BatchAgeMs", MetricUnit.Milliseconds, stats.batchAgeMs);
+    metrics.addMetric(FanOutMetrics.batchAgeMs, MetricUnit.Milliseconds, stats.batchAgeMs);
 }

@@ -1,6 +1,7 @@
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
 import { createDynamoDbClient } from "#commons/clients.ts";
 import { createLogger, createMetrics, flushMetrics } from "#commons/powertools.ts";
+import { FAN_OUT_SERVICE } from "#schemas/contracts.ts";
 import { createFanOutEventBridgeClient } from "./clients.ts";
 import { loadFanOutConfig } from "./config.ts";
 import { UnresumableBatchError } from "./errors.ts";
@@ -9,8 +10,8 @@ import { type FanOutStats, fanOut, recordFanOutMetrics } from "./fan-out.ts";
 const config = loadFanOutConfig();
 const eventBridge = createFanOutEventBridgeClient();
 const dynamodb = createDynamoDbClient();
-const logger = createLogger("fan-out");
-const metrics = createMetrics("fan-out");
+const logger = createLogger(FAN_OUT_SERVICE);
+const metrics = createMetrics(FAN_OUT_SERVICE);
 
 /**
  * Fans a batch of DynamoDB stream records out to the bus as domain events, answering with the

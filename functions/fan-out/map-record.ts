@@ -10,13 +10,12 @@ import {
   type StreamAttributeValue,
   toPlainItem,
 } from "#commons/attribute-values.ts";
+import { eventsForChange, tableNameFromStreamArn } from "#commons/change-mapping.ts";
 import { deterministicEventId } from "#commons/event-id.ts";
 import { entrySize, MAX_REQUEST_BYTES, PUT_EVENTS_SIZE_LIMIT } from "#commons/publisher.ts";
 import { type SetAsideEntry, setAsideId } from "#commons/set-aside.ts";
-import type { StreamSourceDeclaration } from "#infra/declaration.ts";
-import { eventsForChange, tableNameFromStreamArn } from "#infra/topology.ts";
 import type { ChangeKind, DomainEvent, EventMetadata } from "#schemas/domain-events.ts";
-import type { FanOutConfig } from "./config.ts";
+import type { FanOutConfig, FanOutSource } from "./config.ts";
 import {
   type FanOutError,
   LoopDepthExceededError,
@@ -43,7 +42,7 @@ export interface RecordPlan {
 // Per-module caches for what repeats across the records of a batch (same shard ARN, same
 // source and change kind, often the same second).
 const tableByArn = new Map<string, string | undefined>();
-const eventsByKind = new WeakMap<StreamSourceDeclaration, Map<ChangeKind, readonly DomainEvent[]>>();
+const eventsByKind = new WeakMap<FanOutSource, Map<ChangeKind, readonly DomainEvent[]>>();
 let lastSeconds = Number.NaN;
 let lastChangedAt = "";
 
@@ -57,7 +56,7 @@ function tableOfArn(arn: string): string | undefined {
   return table;
 }
 
-function declaredEvents(source: StreamSourceDeclaration, kind: ChangeKind): readonly DomainEvent[] {
+function declaredEvents(source: FanOutSource, kind: ChangeKind): readonly DomainEvent[] {
   let byKind = eventsByKind.get(source);
   if (byKind === undefined) {
     byKind = new Map();

@@ -1,6 +1,6 @@
 import { AggregateKeys, ParkingTotalsSchema } from "#commons/aggregates.ts";
 import { type ApplyEvent, readModifyWrite, tombstonePolicy } from "#commons/consumer.ts";
-import { pipeline } from "#infra/pipeline.ts";
+import { CAR_PARK_STATUS_THRESHOLDS } from "#schemas/parking.ts";
 import { applyParkingChange, type ParkingChange } from "./totals.ts";
 
 /** Applies a car park event to the totals item in the aggregates table (at most one write). */
@@ -19,7 +19,7 @@ export const applyParkingEvent: ApplyEvent = async (deps, event) => {
     key: AggregateKeys.parkingTotals,
     decode: (item) => ParkingTotalsSchema.parse(item),
     apply: (current) => {
-      const next = applyParkingChange(current, change, pipeline.parking, tombstonePolicy());
+      const next = applyParkingChange(current, change, CAR_PARK_STATUS_THRESHOLDS, tombstonePolicy(deps));
       if (next === undefined) return undefined;
       // The latest change applied so far, whatever order the events came in.
       const updatedAt =

@@ -26,7 +26,7 @@ export const applyStoreEvent: ApplyEvent = async (deps, event) => {
         tableName,
         key: AggregateKeys.pets(change.id),
         decode: (item) => PetStatsSchema.parse(item),
-        apply: (current) => applyPetChange(current, change, tombstonePolicy()),
+        apply: (current) => applyPetChange(current, change, tombstonePolicy(deps)),
         encode: (stats) => stats,
       });
     }
@@ -43,7 +43,7 @@ export const applyStoreEvent: ApplyEvent = async (deps, event) => {
         tableName,
         key: AggregateKeys.carts(change.id),
         decode: (item) => CartStatsSchema.parse(item),
-        apply: (current) => applyCartChange(current, change, tombstonePolicy()),
+        apply: (current) => applyCartChange(current, change, tombstonePolicy(deps)),
         encode: (stats) => stats,
       });
     }
@@ -62,7 +62,7 @@ export const applyStoreEvent: ApplyEvent = async (deps, event) => {
         tableName,
         key: AggregateKeys.storedEvents(userId),
         decode: (item) => StoredEventStatsSchema.parse(item),
-        apply: (current) => applyStoredEventChange(userId, current, change, tombstonePolicy()),
+        apply: (current) => applyStoredEventChange(userId, current, change, tombstonePolicy(deps)),
         encode: (stats) => stats,
       });
     }

@@ -18,7 +18,7 @@ import {
   UserStatsSchema,
 } from "#schemas/carbon.ts";
 import { CartImageSchema } from "#schemas/cart.ts";
-import { CarParkSchema } from "#schemas/parking.ts";
+import { CAR_PARK_STATUS_THRESHOLDS, CarParkSchema } from "#schemas/parking.ts";
 import { PetSchema } from "#schemas/pets.ts";
 import { StoredEventSchema, type StoredEventStatus } from "#schemas/stored-events.ts";
 import { metRules } from "../../functions/achievements/rules.ts";
@@ -126,7 +126,7 @@ export async function auditParkingTotals(
 ): Promise<Difference[]> {
   const parks = (await scanAll(client, tables.parkingData)).map((item) => CarParkSchema.parse(item));
   const expected = withTotals(
-    Object.fromEntries(parks.map((p) => [p.carParkId, carParkState(p, pipeline.parking)])),
+    Object.fromEntries(parks.map((p) => [p.carParkId, carParkState(p, CAR_PARK_STATUS_THRESHOLDS)])),
   );
   const stored = await readAggregate(
     client,

@@ -10,14 +10,10 @@ import { HttpIamAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
 import { LogGroup } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
-import type { PipelineDeclaration } from "#infra/declaration.ts";
-import { InvalidPropsError } from "./errors.ts";
+import type { ApiModel } from "#infra/model.ts";
 import { RippleFunction } from "./function.ts";
 import { type StageSettings, stageName } from "./stage.ts";
 import type { PipelineTables } from "./tables.ts";
-
-/** Routes anyone may call: the health check and the API description. Every other route needs IAM auth. */
-export const PUBLIC_ROUTES = ["/health", "/openapi.json"] as const;
 
 /** One JSON line per request, with HTTP API's context variables. */
 const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
@@ -41,7 +37,12 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
 );
 
 export interface ProducerApiProps {
-  readonly pipeline: PipelineDeclaration;
+  /** Name of the pipeline: the API is named `<stage>-<project>-api`. */
+  readonly project: string;
+  /** The API's slice of the resolved model. */
+  readonly api: ApiModel;
+  /** Its configuration variable (`RIPPLE_CONFIG_API`), rendered for this stage. */
+  readonly environment: Readonly<Record<string, string>>;
   readonly stage: StageSettings;
   readonly tables: PipelineTables;
   readonly projectRoot: string;
@@ -50,7 +51,8 @@ export interface ProducerApiProps {
 /**
  * The producers' HTTP API: an API Gateway HTTP API whose `$default` route sends every request to
  * the API function (which routes internally), signed with SigV4 (IAM authorizer) except the public
- * routes; default-stage throttling as declared and JSON access logs to a log group.
+ * routes the model names (`api.publicRoutes`, from the routes marked public); default-stage
+ * throttling as declared and JSON access logs to a log group.
  */
 export class ProducerApi extends Construct {
   readonly fn: RippleFunction;
@@ -60,42 +62,32 @@ export class ProducerApi extends Construct {
 
   constructor(scope: Construct, id: string, props: ProducerApiProps) {
     super(scope, id);
-    const { pipeline, tables } = props;
-    const { rateLimit, burstLimit } = pipeline.api.throttling;
-    if (!(rateLimit > 0 && Number.isInteger(burstLimit) && burstLimit > 0)) {
-      throw new InvalidPropsError(
-        `api.throttling needs a positive rateLimit and a positive whole burstLimit (given rateLimit ${rateLimit}, burstLimit ${burstLimit})`,
-      );
-    }
+    const { api, project, tables } = props;
+    const { rateLimit, burstLimit } = api.throttling;
     this.fn = new RippleFunction(this, "Handler", {
-      handler: pipeline.api.handler,
-      serviceName: "api",
-      description: "Producers' HTTP API: validates and writes items to the source tables",
-      timeoutSeconds: pipeline.api.timeoutSeconds,
-      memorySize: pipeline.api.memorySize,
+      handler: api.handler,
+      serviceName: api.service,
+      description: api.description,
+      timeoutSeconds: api.timeoutSeconds,
+      memorySize: api.memorySize,
       stage: props.stage,
       projectRoot: props.projectRoot,
-      environment: tables.environment(pipeline.api.tables),
+      environment: props.environment,
     });
-    // The API reads and writes every table it declares; it lists some whole (car parks, pets), and
-    // Scan on a table it may already Query is no wider a boundary, so it may scan each of them.
-    for (const key of pipeline.api.tables) {
-      tables.grant(this.fn.function, key, "readScan", pipeline);
-      tables.grant(this.fn.function, key, "write", pipeline);
-    }
+    for (const grant of api.tables) tables.grant(this.fn.function, grant);
 
     const integration = new HttpLambdaIntegration("Integration", this.fn.function);
     this.httpApi = new HttpApi(this, "HttpApi", {
-      apiName: stageName(props.stage.stage, `${pipeline.name}-api`),
-      description: `${pipeline.name} ${props.stage.stage}: producers' API`,
+      apiName: stageName(props.stage.stage, `${project}-api`),
+      description: `${project} ${props.stage.stage}: producers' API`,
       createDefaultStage: false,
       defaultIntegration: integration,
       defaultAuthorizer: new HttpIamAuthorizer(),
     });
-    for (const path of PUBLIC_ROUTES) {
+    for (const route of api.publicRoutes) {
       this.httpApi.addRoutes({
-        path,
-        methods: [HttpMethod.GET],
+        path: route.path,
+        methods: [HttpMethod[route.method]],
         integration,
         authorizer: new HttpNoneAuthorizer(),
       });

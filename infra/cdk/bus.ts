@@ -2,13 +2,16 @@ import { Duration, Stack } from "aws-cdk-lib";
 import { Archive, EventBus } from "aws-cdk-lib/aws-events";
 import { CfnRegistry, CfnSchema } from "aws-cdk-lib/aws-eventschemas";
 import { Construct } from "constructs";
-import type { PipelineDeclaration } from "#infra/declaration.ts";
 import { type DomainEventName, DomainEvents, detailJsonSchemas } from "#schemas/domain-events.ts";
-import { InvalidPropsError } from "./errors.ts";
 import { type StageSettings, stageName } from "./stage.ts";
 
 export interface DomainEventBusProps {
-  readonly pipeline: PipelineDeclaration;
+  /** Name of the pipeline, for descriptions. */
+  readonly project: string;
+  /** Name of the bus as declared; the stage prefixes it. */
+  readonly busName: string;
+  /** Whole days the archive keeps events, 0 meaning forever (checked by `resolvePipeline`). */
+  readonly archiveRetentionDays: number;
   readonly stage: StageSettings;
 }
 
@@ -30,18 +33,13 @@ export class DomainEventBus extends Construct {
 
   constructor(scope: Construct, id: string, props: DomainEventBusProps) {
     super(scope, id);
-    const { pipeline, stage } = props;
-    const retentionDays = pipeline.bus.archiveRetentionDays ?? 30;
-    if (!Number.isInteger(retentionDays) || retentionDays < 0) {
-      throw new InvalidPropsError(
-        `bus.archiveRetentionDays must be a whole number of days, 0 meaning forever (given ${retentionDays})`,
-      );
-    }
-    const busName = stageName(stage.stage, pipeline.bus.name);
+    const { project, stage } = props;
+    const retentionDays = props.archiveRetentionDays;
+    const busName = stageName(stage.stage, props.busName);
     this.busName = busName;
     this.bus = new EventBus(this, "Bus", {
       eventBusName: busName,
-      description: `${pipeline.name} ${stage.stage}: domain events from the source tables' streams`,
+      description: `${project} ${stage.stage}: domain events from the source tables' streams`,
     });
     this.archive = new Archive(this, "Archive", {
       sourceEventBus: this.bus,
@@ -52,7 +50,7 @@ export class DomainEventBus extends Construct {
     });
     this.registry = new CfnRegistry(this, "Registry", {
       registryName: busName,
-      description: `${pipeline.name} ${stage.stage}: detail schemas of the domain events`,
+      description: `${project} ${stage.stage}: detail schemas of the domain events`,
     });
     const schemas = new Map<DomainEventName, CfnSchema>();
     for (const [name, content] of Object.entries(detailJsonSchemas("draft-04")) as [

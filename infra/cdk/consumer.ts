@@ -3,16 +3,17 @@ import { type EventPattern, Rule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import type { ConsumerDeclaration, PipelineDeclaration } from "#infra/declaration.ts";
-import { resolveAsyncInvoke, resolveTargetRetry, ruleName, rulePattern } from "#infra/topology.ts";
+import type { ConsumerModel } from "#infra/model.ts";
 import type { DomainEventBus } from "./bus.ts";
 import { RippleFunction } from "./function.ts";
 import type { StageSettings } from "./stage.ts";
 import type { PipelineTables } from "./tables.ts";
 
 export interface ConsumerProps {
-  readonly pipeline: PipelineDeclaration;
-  readonly consumer: ConsumerDeclaration;
+  /** The consumer's slice of the resolved model. */
+  readonly consumer: ConsumerModel;
+  /** Its configuration variable (`RIPPLE_CONFIG_<NAME>`), rendered for this stage. */
+  readonly environment: Readonly<Record<string, string>>;
   readonly stage: StageSettings;
   readonly tables: PipelineTables;
   readonly bus: DomainEventBus;
@@ -20,7 +21,7 @@ export interface ConsumerProps {
 }
 
 /** The CDK form of an EventBridge pattern (`detail-type` is spelt `detailType` there). */
-export function cdkEventPattern(pattern: Record<string, unknown>): EventPattern {
+export function cdkEventPattern(pattern: Readonly<Record<string, unknown>>): EventPattern {
   const { "detail-type": detailType, ...rest } = pattern;
   return { ...rest, ...(detailType === undefined ? {} : { detailType: detailType as string[] }) };
 }
@@ -31,8 +32,8 @@ export function cdkEventPattern(pattern: Record<string, unknown>): EventPattern 
  * and one encrypted dead-letter queue for events EventBridge could not hand to Lambda and events
  * whose every attempt failed in the function.
  *
- * The function may read the tables it declares as reads, write those it declares as writes, and add
- * items to the set-aside table (where it puts events it rejects as invalid).
+ * The function is granted exactly the tables and actions its slice names: reads, writes (with the
+ * reads its conditional writes need), and adding items to the set-aside table.
  */
 export class Consumer extends Construct {
   readonly fn: RippleFunction;
@@ -46,9 +47,7 @@ export class Consumer extends Construct {
 
   constructor(scope: Construct, id: string, props: ConsumerProps) {
     super(scope, id);
-    const { pipeline, consumer, tables } = props;
-    const setAside = pipeline.fanOut.setAsideTable;
-    const used = [...new Set([...consumer.reads, ...consumer.writes, setAside])];
+    const { consumer, tables } = props;
     // One dead-letter queue for both ways an event can be given up on: EventBridge failing to
     // hand it to Lambda, and Lambda's asynchronous retries of a function error running out.
     // Either way the message body is the event.
@@ -57,16 +56,16 @@ export class Consumer extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
-    const asyncInvoke = resolveAsyncInvoke(consumer);
+    const { asyncInvoke } = consumer;
     this.fn = new RippleFunction(this, "Handler", {
       handler: consumer.handler,
-      serviceName: consumer.name,
+      serviceName: consumer.service,
       description: consumer.description,
-      timeoutSeconds: consumer.timeoutSeconds ?? 30,
-      memorySize: consumer.memorySize ?? 256,
+      timeoutSeconds: consumer.timeoutSeconds,
+      memorySize: consumer.memorySize,
       stage: props.stage,
       projectRoot: props.projectRoot,
-      environment: tables.environment(used),
+      environment: props.environment,
       ...(consumer.reservedConcurrency === undefined
         ? {}
         : { reservedConcurrency: consumer.reservedConcurrency }),
@@ -76,24 +75,16 @@ export class Consumer extends Construct {
         deadLetterQueue: this.deadLetterQueue,
       },
     });
-    for (const key of consumer.reads) {
-      if (!consumer.writes.includes(key)) tables.grant(this.fn.function, key, "read", pipeline);
-    }
-    for (const key of consumer.writes) {
-      // A consumer writing a table also reads it: its conditional writes compare against the item.
-      tables.grant(this.fn.function, key, "read", pipeline);
-      tables.grant(this.fn.function, key, "write", pipeline);
-    }
-    if (!consumer.writes.includes(setAside)) tables.grant(this.fn.function, setAside, "put", pipeline);
+    for (const grant of consumer.tables) tables.grant(this.fn.function, grant);
 
-    this.ruleName = ruleName(pipeline, consumer);
+    this.ruleName = consumer.rule.name;
     this.rule = new Rule(this, "Rule", {
       eventBus: props.bus.bus,
       ruleName: this.ruleName,
       description: `${consumer.name}: ${consumer.description}`,
-      eventPattern: cdkEventPattern(rulePattern(consumer)),
+      eventPattern: cdkEventPattern(consumer.rule.pattern),
     });
-    const targetRetry = resolveTargetRetry(consumer);
+    const { targetRetry } = consumer;
     this.rule.addTarget(
       new LambdaFunction(this.fn.function, {
         deadLetterQueue: this.deadLetterQueue,

@@ -14,13 +14,8 @@ export class UnknownStageError extends CdkAppError {
   }
 }
 
-/** A handler path in the declaration points at no file. */
-export class MissingHandlerError extends CdkAppError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "MissingHandlerError";
-  }
-}
+// Raised by resolvePipeline, so `cdk synth` and `npm start` refuse a missing handler alike.
+export { MissingHandlerError } from "../errors.ts";
 
 /** A construct was given props it cannot build from. */
 export class InvalidPropsError extends CdkAppError {

@@ -3,15 +3,18 @@ import { FilterCriteria, MetricType, StartingPosition } from "aws-cdk-lib/aws-la
 import { DynamoEventSource, SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import type { PipelineDeclaration, StreamSourceDeclaration } from "#infra/declaration.ts";
-import { resolveMappingSettings } from "#infra/topology.ts";
+import type { FanOutModel } from "#infra/model.ts";
+import type { ResolvedMappingSettings } from "#infra/topology.ts";
 import type { DomainEventBus } from "./bus.ts";
 import { RippleFunction } from "./function.ts";
 import type { StageSettings } from "./stage.ts";
 import type { PipelineTables } from "./tables.ts";
 
 export interface FanOutProps {
-  readonly pipeline: PipelineDeclaration;
+  /** The fan-out's slice of the resolved model. */
+  readonly fanOut: FanOutModel;
+  /** Its configuration variable (`RIPPLE_CONFIG_FAN_OUT`), rendered for this stage. */
+  readonly environment: Readonly<Record<string, string>>;
   readonly stage: StageSettings;
   readonly tables: PipelineTables;
   readonly bus: DomainEventBus;
@@ -27,8 +30,7 @@ export interface FanOutProps {
  * Event-count metrics are on, so the dashboard shows records polled, filtered out and dropped per
  * source (dimension `EventSourceMappingUUID`).
  */
-export function eventSourceProps(source: StreamSourceDeclaration, onFailure: SqsDlq) {
-  const s = resolveMappingSettings(source);
+export function eventSourceProps(s: ResolvedMappingSettings, onFailure: SqsDlq) {
   return {
     startingPosition:
       s.startingPosition === "LATEST" ? StartingPosition.LATEST : StartingPosition.TRIM_HORIZON,
@@ -66,20 +68,16 @@ export class FanOut extends Construct {
 
   constructor(scope: Construct, id: string, props: FanOutProps) {
     super(scope, id);
-    const { pipeline, tables } = props;
-    const sourceKeys = pipeline.sources.map((s) => s.table);
+    const { fanOut, tables } = props;
     this.fn = new RippleFunction(this, "Handler", {
-      handler: pipeline.fanOut.handler,
-      serviceName: "fan-out",
-      description: "Publishes each change of the source tables to the bus as a domain event",
-      timeoutSeconds: pipeline.fanOut.timeoutSeconds,
-      memorySize: pipeline.fanOut.memorySize,
+      handler: fanOut.handler,
+      serviceName: fanOut.service,
+      description: fanOut.description,
+      timeoutSeconds: fanOut.timeoutSeconds,
+      memorySize: fanOut.memorySize,
       stage: props.stage,
       projectRoot: props.projectRoot,
-      environment: {
-        EVENT_BUS_NAME: props.bus.busName,
-        ...tables.environment([...sourceKeys, pipeline.fanOut.setAsideTable]),
-      },
+      environment: props.environment,
     });
     this.onFailureQueue = new Queue(this, "OnFailureQueue", {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -87,15 +85,15 @@ export class FanOut extends Construct {
       retentionPeriod: Duration.days(14),
     });
     const onFailure = new SqsDlq(this.onFailureQueue);
-    this.mappings = pipeline.sources.map((source) => {
+    this.mappings = fanOut.sources.map((source) => {
       const eventSource = new DynamoEventSource(
-        tables.table(source.table),
-        eventSourceProps(source, onFailure),
+        tables.streamSource(source.table),
+        eventSourceProps(source.mapping, onFailure),
       );
       this.fn.function.addEventSource(eventSource);
       return { table: source.table, eventSource };
     });
     props.bus.bus.grantPutEventsTo(this.fn.function);
-    tables.grant(this.fn.function, pipeline.fanOut.setAsideTable, "put", pipeline);
+    for (const grant of fanOut.tables) tables.grant(this.fn.function, grant);
   }
 }

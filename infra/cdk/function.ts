@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Duration } from "aws-cdk-lib";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
@@ -7,25 +6,38 @@ import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup } from "aws-cdk-lib/aws-logs";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { InvalidPropsError, MissingHandlerError } from "./errors.ts";
+import { METRICS_NAMESPACE } from "#schemas/contracts.ts";
 import type { StageSettings } from "./stage.ts";
 
 /** Lambda runtime of every ripple function; the bundles target the same Node.js version. */
 export const FUNCTION_RUNTIME = Runtime.NODEJS_22_X;
-/** Namespace of ripple's own (EMF) metrics. */
-export const METRICS_NAMESPACE = "ripple";
 
 /** Makes `require` available inside the ESM bundle for dependencies that still call it. */
 const REQUIRE_SHIM =
   "import { createRequire as __rippleCreateRequire } from 'node:module'; const require = __rippleCreateRequire(import.meta.url);";
 
+/**
+ * How every function is bundled (local esbuild): an ESM bundle for Node.js 22, minified, with a
+ * source map. The AWS SDK stays out (the Lambda runtime provides it), as NodejsFunction leaves it.
+ */
+export const FUNCTION_BUNDLING = {
+  format: OutputFormat.ESM,
+  target: "node22",
+  minify: true,
+  sourceMap: true,
+  mainFields: ["module", "main"],
+  banner: REQUIRE_SHIM,
+};
+
 export interface RippleFunctionProps {
-  /** Handler module, relative to the project root, as the declaration names it. */
+  /** Handler module, relative to the project root, as the model names it (`resolvePipeline` checked it exists). */
   readonly handler: string;
   /** Powertools service name: the dimension `service` of its metrics and the logger's service. */
   readonly serviceName: string;
   readonly description: string;
+  /** Checked by `resolvePipeline` (1–900). */
   readonly timeoutSeconds: number;
+  /** Checked by `resolvePipeline` (128–10,240). */
   readonly memorySize: number;
   readonly stage: StageSettings;
   /** Absolute path of the project root (where package.json and package-lock.json are). */
@@ -56,28 +68,15 @@ export interface RippleFunctionProps {
  */
 export class RippleFunction extends Construct {
   readonly function: NodejsFunction;
+  /** Powertools service name: the `service` dimension of its metrics. */
+  readonly serviceName: string;
   readonly role: Role;
   readonly logGroup: LogGroup;
 
   constructor(scope: Construct, id: string, props: RippleFunctionProps) {
     super(scope, id);
+    this.serviceName = props.serviceName;
     const entry = join(props.projectRoot, props.handler);
-    if (!existsSync(entry)) {
-      throw new MissingHandlerError(
-        `handler "${props.handler}" of ${props.serviceName} does not exist (looked for ${entry}); write it or correct the path in infra/pipeline.ts`,
-      );
-    }
-    if (!Number.isInteger(props.timeoutSeconds) || props.timeoutSeconds < 1 || props.timeoutSeconds > 900) {
-      throw new InvalidPropsError(
-        `${props.serviceName}: timeoutSeconds must be an integer between 1 and 900 inclusive (given ${props.timeoutSeconds})`,
-      );
-    }
-    if (!Number.isInteger(props.memorySize) || props.memorySize < 128 || props.memorySize > 10_240) {
-      throw new InvalidPropsError(
-        `${props.serviceName}: memorySize must be an integer between 128 and 10240 inclusive (given ${props.memorySize})`,
-      );
-    }
-
     this.logGroup = new LogGroup(this, "LogGroup", {
       retention: props.stage.logRetention,
       removalPolicy: props.stage.removalPolicy,
@@ -123,15 +122,7 @@ export class RippleFunction extends Construct {
         POWERTOOLS_LOG_LEVEL: "INFO",
         ...props.environment,
       },
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        target: "node22",
-        minify: true,
-        sourceMap: true,
-        mainFields: ["module", "main"],
-        banner: REQUIRE_SHIM,
-      },
+      bundling: { forceDockerBundling: false, ...FUNCTION_BUNDLING },
     });
   }
 }

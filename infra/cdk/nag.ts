@@ -1,8 +1,9 @@
-import { Validations } from "aws-cdk-lib";
+import { type CfnElement, Stack, Validations } from "aws-cdk-lib";
+import type { HttpApi } from "aws-cdk-lib/aws-apigatewayv2";
+import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import type { IConstruct } from "constructs";
-import { PUBLIC_ROUTES } from "./api.ts";
+import type { PublicRouteModel } from "#infra/model.ts";
 import type { RippleFunction } from "./function.ts";
-import type { RippleStack } from "./stack.ts";
 
 /** One accepted cdk-nag finding: the rule (with finding id where the rule has several) and why. */
 export interface AcceptedFinding {
@@ -15,7 +16,12 @@ export const ACCEPTED_FINDINGS = {
   xray: {
     id: "AwsSolutions-IAM5[Resource::*]",
     reason:
-      "Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions; the fan-out also needs dynamodb:ListStreams, which likewise takes only '*'. Every other statement names its resources (test/infra asserts no other action has Resource '*').",
+      "Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions. Every other statement names its resources (test/infra asserts no other action has Resource '*').",
+  },
+  streamList: {
+    id: "AwsSolutions-IAM5[Resource::<TABLE.Arn>/stream/*]",
+    reason:
+      "The fan-out lists the streams of each source table: dynamodb:ListStreams is scoped to arn:…:table/NAME/stream/*, the narrowest resource AWS documents for it (a table's stream label changes whenever its stream is re-enabled).",
   },
   runtime: {
     id: "AwsSolutions-L1",
@@ -34,21 +40,40 @@ export const ACCEPTED_FINDINGS = {
   },
 } as const satisfies Record<string, AcceptedFinding>;
 
+/** The constructs the accepted findings apply to. */
+export interface AcceptedFindingsProps {
+  readonly functions: readonly RippleFunction[];
+  /** Queues that are themselves dead-letter queues. */
+  readonly deadLetterQueues: readonly IQueue[];
+  readonly httpApi: HttpApi;
+  readonly publicRoutes: readonly PublicRouteModel[];
+  /** The fan-out's function and the tables whose streams it lists. */
+  readonly streamReader: { readonly fn: RippleFunction; readonly tables: readonly IConstruct[] };
+}
+
 const accept = (scope: IConstruct, finding: AcceptedFinding) => Validations.of(scope).acknowledge(finding);
 
 /**
  * Acknowledges the cdk-nag AwsSolutions findings ripple accepts, each on the narrowest construct it
  * applies to. Anything else fails the cdk-nag test and `npm run synth`.
  */
-export function suppressAcceptedFindings(stack: RippleStack): void {
-  const functions: RippleFunction[] = [stack.fanOut.fn, ...stack.consumers.map((c) => c.fn), stack.api.fn];
-  for (const fn of functions) {
+export function suppressAcceptedFindings(props: AcceptedFindingsProps): void {
+  for (const fn of props.functions) {
     accept(fn.role, ACCEPTED_FINDINGS.xray);
     accept(fn.function, ACCEPTED_FINDINGS.runtime);
   }
-  accept(stack.fanOut.onFailureQueue, ACCEPTED_FINDINGS.deadLetterQueue);
-  for (const consumer of stack.consumers) accept(consumer.deadLetterQueue, ACCEPTED_FINDINGS.deadLetterQueue);
-  for (const path of PUBLIC_ROUTES) {
-    accept(stack.api.httpApi.node.findChild(`GET--${path.slice(1)}`), ACCEPTED_FINDINGS.publicRoute);
+  for (const queue of props.deadLetterQueues) accept(queue, ACCEPTED_FINDINGS.deadLetterQueue);
+  for (const table of props.streamReader.tables) {
+    const logicalId = Stack.of(table).getLogicalId(table.node.defaultChild as CfnElement);
+    accept(props.streamReader.fn.role, {
+      id: ACCEPTED_FINDINGS.streamList.id.replace("<TABLE.Arn>", `<${logicalId}.Arn>`),
+      reason: ACCEPTED_FINDINGS.streamList.reason,
+    });
+  }
+  for (const route of props.publicRoutes) {
+    accept(
+      props.httpApi.node.findChild(`${route.method}--${route.path.slice(1)}`),
+      ACCEPTED_FINDINGS.publicRoute,
+    );
   }
 }

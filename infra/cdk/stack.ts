@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps, Tags } from "aws-cdk-lib";
 import { Construct } from "constructs";
-import type { PipelineDeclaration } from "#infra/declaration.ts";
+import { functionEnvironment, type PhysicalNames } from "#infra/function-config.ts";
+import type { FunctionModel, PipelineModel } from "#infra/model.ts";
 import { ProducerApi } from "./api.ts";
 import { DomainEventBus } from "./bus.ts";
 import { Consumer } from "./consumer.ts";
@@ -15,22 +16,23 @@ const pascalCase = (name: string): string =>
   name.replace(/(?:^|[^a-zA-Z0-9]+)([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase());
 
 export interface RippleStackProps extends StackProps {
-  /** The pipeline declaration the whole stack is built from. */
-  readonly pipeline: PipelineDeclaration;
+  /** The resolved pipeline model the whole stack is built from (`resolvePipeline`). */
+  readonly model: PipelineModel;
   readonly stage: StageSettings;
-  /** Absolute path of the project root: handler paths in the declaration are relative to it. */
+  /** Absolute path of the project root: handler paths in the model are relative to it. */
   readonly projectRoot: string;
 }
 
 /**
- * ripple in one stack, built from the declaration alone: tables, the fan-out and its mappings, the
- * bus with archive and schema registry, one rule and function per consumer, the producers' API,
- * and the dashboard and alarms.
+ * ripple in one stack, built from the resolved model alone: tables, the fan-out and its mappings,
+ * the bus with archive and schema registry, one rule and function per consumer, the producers'
+ * API, and the dashboard and alarms. Each construct takes its slice of the model as flat props.
  *
  * Construct ids are a public contract: `Tables/<tableKey>`, `FanOut`, `Bus`, `Consumers/<name>`,
  * `Api`, `Monitoring`. Renaming one replaces the resources under it.
  */
 export class RippleStack extends Stack {
+  readonly model: PipelineModel;
   readonly tables: PipelineTables;
   readonly bus: DomainEventBus;
   readonly fanOut: FanOut;
@@ -40,34 +42,46 @@ export class RippleStack extends Stack {
 
   constructor(scope: Construct, id: string, props: RippleStackProps) {
     super(scope, id, props);
-    const { pipeline, stage, projectRoot } = props;
-    Tags.of(this).add("project", pipeline.name);
+    const { model, stage, projectRoot } = props;
+    this.model = model;
+    Tags.of(this).add("project", model.name);
     Tags.of(this).add("stage", stage.stage);
 
-    this.tables = new PipelineTables(this, "Tables", { pipeline, stage });
-    this.bus = new DomainEventBus(this, "Bus", { pipeline, stage });
-    this.fanOut = new FanOut(this, "FanOut", {
-      pipeline,
+    this.tables = new PipelineTables(this, "Tables", { project: model.name, tables: model.tables, stage });
+    this.bus = new DomainEventBus(this, "Bus", {
+      project: model.name,
+      busName: model.bus.name,
+      archiveRetentionDays: model.bus.archiveRetentionDays,
       stage,
-      tables: this.tables,
+    });
+    const names: PhysicalNames = { table: (key) => this.tables.physicalName(key), busName: this.bus.busName };
+    const environment = (fn: FunctionModel) => functionEnvironment(model, fn, names);
+    const common = { stage, tables: this.tables, projectRoot };
+    this.fanOut = new FanOut(this, "FanOut", {
+      ...common,
+      fanOut: model.fanOut,
+      environment: environment(model.fanOut),
       bus: this.bus,
-      projectRoot,
     });
     const consumersScope = new Construct(this, "Consumers");
-    this.consumers = pipeline.consumers.map(
+    this.consumers = model.consumers.map(
       (consumer) =>
         new Consumer(consumersScope, consumer.name, {
-          pipeline,
+          ...common,
           consumer,
-          stage,
-          tables: this.tables,
+          environment: environment(consumer),
           bus: this.bus,
-          projectRoot,
         }),
     );
-    this.api = new ProducerApi(this, "Api", { pipeline, stage, tables: this.tables, projectRoot });
+    this.api = new ProducerApi(this, "Api", {
+      ...common,
+      project: model.name,
+      api: model.api,
+      environment: environment(model.api),
+    });
     this.monitoring = new PipelineMonitoring(this, "Monitoring", {
-      pipeline,
+      project: model.name,
+      monitoring: model.monitoring,
       stage,
       tables: this.tables,
       bus: this.bus,
@@ -75,6 +89,20 @@ export class RippleStack extends Stack {
       consumers: this.consumers,
       api: this.api,
     });
+    this.addOutputs();
+    suppressAcceptedFindings({
+      functions: [this.fanOut.fn, ...this.consumers.map((c) => c.fn), this.api.fn],
+      deadLetterQueues: [this.fanOut.onFailureQueue, ...this.consumers.map((c) => c.deadLetterQueue)],
+      httpApi: this.api.httpApi,
+      publicRoutes: model.api.publicRoutes,
+      streamReader: {
+        fn: this.fanOut.fn,
+        tables: model.fanOut.sources.map((s) => this.tables.table(s.table)),
+      },
+    });
+  }
+
+  private addOutputs(): void {
     new CfnOutput(this, "ApiUrl", {
       value: this.api.httpApi.apiEndpoint,
       description: "Producers' API (SigV4)",
@@ -100,6 +128,5 @@ export class RippleStack extends Stack {
         description: `Events EventBridge gave up delivering to ${consumer.node.id}`,
       });
     }
-    suppressAcceptedFindings(this);
   }
 }

@@ -3,54 +3,31 @@ import {
   type Attribute,
   AttributeType,
   BillingMode,
+  type ITable,
   ProjectionType,
   StreamViewType,
   Table,
   TableEncryption,
 } from "aws-cdk-lib/aws-dynamodb";
-import { type IGrantable, PolicyStatement } from "aws-cdk-lib/aws-iam";
+import { Grant, type IGrantable, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { Key } from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
-import type { KeyAttribute, PipelineDeclaration, TableDeclaration } from "#infra/declaration.ts";
-import { tableEnvVar, tableOf } from "#infra/topology.ts";
+import type { KeyAttribute } from "#infra/declaration.ts";
+import type { TableGrantModel, TableModel } from "#infra/model.ts";
 import { InvalidPropsError } from "./errors.ts";
 import { type StageSettings, stageName } from "./stage.ts";
-
-/** What a function may do with a table; each names exactly the DynamoDB actions it allows. */
-export const TABLE_ACCESS = {
-  /** Point reads and queries (on the table and its indexes). */
-  read: ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"],
-  /** Reads plus full scans, for listings. */
-  readScan: [
-    "dynamodb:GetItem",
-    "dynamodb:BatchGetItem",
-    "dynamodb:Query",
-    "dynamodb:Scan",
-    "dynamodb:ConditionCheckItem",
-  ],
-  /** Item writes, conditional or in transactions. */
-  write: [
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:BatchWriteItem",
-    "dynamodb:ConditionCheckItem",
-  ],
-  /** Adding whole items only (the set-aside table: an item per record, idempotent by key). */
-  put: ["dynamodb:PutItem"],
-} as const satisfies Record<string, readonly string[]>;
-export type TableAccess = keyof typeof TABLE_ACCESS;
 
 /** KMS actions DynamoDB needs of a caller when the table is encrypted with a customer managed key. */
 const KEY_ACTIONS = {
   read: ["kms:Decrypt"],
-  readScan: ["kms:Decrypt"],
   write: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
-  put: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
-} as const satisfies Record<TableAccess, readonly string[]>;
+} as const;
 
 export interface PipelineTablesProps {
-  readonly pipeline: PipelineDeclaration;
+  /** Tag `project` and the key's description. */
+  readonly project: string;
+  /** The model's tables, by key. */
+  readonly tables: Readonly<Record<string, TableModel>>;
   readonly stage: StageSettings;
 }
 
@@ -78,25 +55,30 @@ export class PipelineTables extends Construct {
   readonly encryptionKey?: Key;
   private readonly byKey = new Map<string, Table>();
   private readonly names = new Map<string, string>();
+  private readonly indexNames = new Map<string, readonly string[]>();
 
   constructor(scope: Construct, id: string, props: PipelineTablesProps) {
     super(scope, id);
-    const { pipeline, stage } = props;
+    const { project, stage } = props;
     if (stage.tableEncryption === TableEncryption.CUSTOMER_MANAGED) {
       this.encryptionKey = new Key(this, "Key", {
-        description: `${pipeline.name} ${stage.stage}: encryption at rest of the DynamoDB tables`,
+        description: `${project} ${stage.stage}: encryption at rest of the DynamoDB tables`,
         enableKeyRotation: true,
         removalPolicy: stage.removalPolicy,
       });
     }
-    for (const [key, declared] of Object.entries(pipeline.tables)) {
+    for (const [key, declared] of Object.entries(props.tables)) {
       this.byKey.set(key, this.createTable(key, declared, props));
       this.names.set(key, stageName(stage.stage, declared.tableName));
+      this.indexNames.set(
+        key,
+        declared.globalSecondaryIndexes.map((i) => i.indexName),
+      );
     }
   }
 
-  private createTable(key: string, declared: TableDeclaration, props: PipelineTablesProps): Table {
-    const { pipeline, stage } = props;
+  private createTable(key: string, declared: TableModel, props: PipelineTablesProps): Table {
+    const { project, stage } = props;
     const table = new Table(this, key, {
       tableName: stageName(stage.stage, declared.tableName),
       partitionKey: attributeType(declared.partitionKey),
@@ -107,14 +89,14 @@ export class PipelineTables extends Construct {
         ? {}
         : { timeToLiveAttribute: declared.timeToLiveAttribute }),
       pointInTimeRecoverySpecification: {
-        pointInTimeRecoveryEnabled: declared.pointInTimeRecovery ?? true,
+        pointInTimeRecoveryEnabled: declared.pointInTimeRecovery,
       },
       deletionProtection: stage.deletionProtection,
       removalPolicy: stage.removalPolicy,
       encryption: stage.tableEncryption,
       ...(this.encryptionKey === undefined ? {} : { encryptionKey: this.encryptionKey }),
     });
-    for (const index of declared.globalSecondaryIndexes ?? []) {
+    for (const index of declared.globalSecondaryIndexes) {
       table.addGlobalSecondaryIndex({
         indexName: index.indexName,
         partitionKey: attributeType(index.partitionKey),
@@ -122,7 +104,7 @@ export class PipelineTables extends Construct {
         projectionType: index.projection === "KEYS_ONLY" ? ProjectionType.KEYS_ONLY : ProjectionType.ALL,
       });
     }
-    Tags.of(table).add("project", pipeline.name);
+    Tags.of(table).add("project", project);
     Tags.of(table).add("stage", stage.stage);
     Tags.of(table).add("purpose", tagValue(declared.purpose));
     const seed = /seed (\d{3})/.exec(declared.purpose)?.[1];
@@ -147,24 +129,45 @@ export class PipelineTables extends Construct {
   }
 
   /**
-   * Grants exactly the actions of `access` on one table and each of its indexes by name (no
-   * wildcard), plus the key actions DynamoDB needs when the table has a customer managed key.
+   * Grants exactly the actions a function's slice of the model names for one table, on the table
+   * and (for reads and scans) each of its indexes by name, no wildcard; plus the key actions
+   * DynamoDB needs when the table has a customer managed key.
    */
-  grant(grantee: IGrantable, key: string, access: TableAccess, pipeline: PipelineDeclaration): void {
-    const table = this.table(key);
-    const indexes = (tableOf(pipeline, key).globalSecondaryIndexes ?? []).map(
-      (index) => `${table.tableArn}/index/${index.indexName}`,
-    );
-    const onIndexes = access === "read" || access === "readScan" ? indexes : [];
+  grant(grantee: IGrantable, grant: TableGrantModel): void {
+    const table = this.table(grant.table);
+    const indexes = grant.onIndexes
+      ? (this.indexNames.get(grant.table) ?? []).map((name) => `${table.tableArn}/index/${name}`)
+      : [];
     grantee.grantPrincipal.addToPrincipalPolicy(
-      new PolicyStatement({ actions: [...TABLE_ACCESS[access]], resources: [table.tableArn, ...onIndexes] }),
+      new PolicyStatement({ actions: [...grant.actions], resources: [table.tableArn, ...indexes] }),
     );
-    this.encryptionKey?.grant(grantee, ...KEY_ACTIONS[access]);
+    const writes = grant.access.includes("write") || grant.access.includes("put");
+    this.encryptionKey?.grant(grantee, ...KEY_ACTIONS[writes ? "write" : "read"]);
   }
 
-  /** `TABLE_<KEY>` variables carrying the physical names of the given tables. */
-  environment(keys: readonly string[]): Record<string, string> {
-    return Object.fromEntries(keys.map((key) => [tableEnvVar(key), this.physicalName(key)]));
+  /**
+   * The table as an event source reads it: the table itself, except that reading its stream is
+   * granted on that table's streams only. The CDK's `grantStreamRead` puts `dynamodb:ListStreams`
+   * on `Resource: *`; AWS documents it scoped to `arn:…:table/NAME/stream/*`, so that is what the
+   * event source's function gets here (with the three data actions on the stream's ARN).
+   */
+  streamSource(key: string): ITable {
+    const table = this.table(key);
+    const grantStreamRead = (grantee: IGrantable): Grant => {
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+          resources: [table.tableStreamArn!],
+        }),
+      );
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ["dynamodb:ListStreams"], resources: [`${table.tableArn}/stream/*`] }),
+      );
+      this.encryptionKey?.grantDecrypt(grantee);
+      return Grant.drop(grantee, `read the stream of ${key}`);
+    };
+    // The event source binds to everything else of the table as it is.
+    return Object.create(table, { grantStreamRead: { value: grantStreamRead } }) as ITable;
   }
 
   /** Physical name of a declared table in this stage, e.g. `prod-PetStore`. */

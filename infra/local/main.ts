@@ -118,6 +118,11 @@ async function main(): Promise<number> {
       options.dataDir === undefined
         ? "  storage       in memory: tables, stream positions, pending deliveries and retries are gone on exit or crash (--data DIR keeps them)"
         : `  storage       ${options.dataDir} (tables, stream positions, pending deliveries and retries survive a stop or crash)`,
+      ...(options.recordFile === undefined
+        ? []
+        : [
+            `  recording     every stream record to ${options.recordFile} (replay it: npm run replay -- ${options.recordFile})`,
+          ]),
       "Press Ctrl-C to stop.",
     ].join("\n"),
   );

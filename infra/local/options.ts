@@ -10,6 +10,16 @@ export interface RuntimeOptions {
   readonly eventbridgePort: number;
   /** Folder that keeps tables and stream checkpoints across restarts. @default in memory */
   readonly dataDir?: string;
+  /**
+   * File every stream record the pollers deliver is appended to, one JSON line each, in Lambda's
+   * shape: what `npm run replay` reads. @default nothing recorded
+   */
+  readonly recordFile?: string;
+  /**
+   * Wait before a consumer's first asynchronous retry (the second waits twice as long), from
+   * `RIPPLE_ASYNC_RETRY_DELAY_MS`. @default 60000, Lambda's one minute
+   */
+  readonly asyncRetryDelayMs?: number;
 }
 
 /** Bad command-line input: the message says which flag, the value and the fix. */
@@ -31,6 +41,8 @@ Options:
   --eventbridge-port N   local EventBridge port (default 8010, env RIPPLE_EVENTBRIDGE_PORT)
   --data DIR             keep tables and stream checkpoints in DIR across restarts
                          (default: in memory, gone on exit)
+  --record FILE          append every stream record the pollers deliver to FILE, one JSON
+                         line each, for \`npm run replay -- FILE\`
   -h, --help             show this help
 `;
 
@@ -79,6 +91,21 @@ export function portInUseMessage(setting: PortSetting): string {
   return `port ${setting.port} (${setting.role}) is already in use; choose another with ${setting.flag} N or ${setting.env}=N, or stop what listens on it (ss -ltnp 'sport = :${setting.port}')`;
 }
 
+/** `RIPPLE_ASYNC_RETRY_DELAY_MS`: `npm run prove` shortens Lambda's minute between retries. */
+function asyncRetryDelay(env: NodeJS.ProcessEnv): { asyncRetryDelayMs?: number } {
+  const text = env.RIPPLE_ASYNC_RETRY_DELAY_MS;
+  if (text === undefined || text === "") return {};
+  const ms = /^\d{1,7}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(ms >= 1)) {
+    throw new UsageError(
+      `RIPPLE_ASYNC_RETRY_DELAY_MS must be whole milliseconds from 1 to 9999999, e.g. 1000 (given ${JSON.stringify(text)}); unset it for Lambda's 60000`,
+    );
+  }
+  return { asyncRetryDelayMs: ms };
+}
+
+const EXAMPLES: Readonly<Record<string, string>> = { "--data": ".data", "--record": "rec.jsonl" };
+
 function parsePort(flag: string, text: string): number {
   const port = /^\d+$/.test(text) ? Number(text) : Number.NaN;
   if (!(port >= 1 && port <= 65_535)) {
@@ -103,6 +130,7 @@ export function parseRuntimeOptions(
     ports[spec.key] = fromEnv === undefined || fromEnv === "" ? spec.fallback : parsePort(spec.env, fromEnv);
   }
   let dataDir: string | undefined;
+  let recordFile: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [flag, inline] =
@@ -112,7 +140,7 @@ export function parseRuntimeOptions(
     const value = () => {
       const v = inline ?? argv[++i];
       if (v === undefined || (inline === undefined && v.startsWith("--"))) {
-        throw new UsageError(`${flag} needs a value (e.g. ${flag} ${flag === "--data" ? ".data" : "3000"})`);
+        throw new UsageError(`${flag} needs a value (e.g. ${flag} ${EXAMPLES[flag] ?? "3000"})`);
       }
       return v;
     };
@@ -123,6 +151,10 @@ export function parseRuntimeOptions(
     } else if (flag === "--data") {
       dataDir = value();
       if (dataDir.trim() === "") throw new UsageError('--data needs a folder path (given "")');
+    } else if (flag === "--record") {
+      recordFile = value();
+      if (recordFile.trim() === "")
+        throw new UsageError('--record needs a file path, e.g. --record rec.jsonl (given "")');
     } else {
       throw new UsageError(
         `unknown option ${JSON.stringify(arg)}; run \`npm start -- --help\` for the options`,
@@ -134,6 +166,8 @@ export function parseRuntimeOptions(
     dynamodbPort: ports.dynamodbPort!,
     eventbridgePort: ports.eventbridgePort!,
     ...(dataDir === undefined ? {} : { dataDir }),
+    ...(recordFile === undefined ? {} : { recordFile }),
+    ...asyncRetryDelay(env),
   };
   const used = new Map<number, string>();
   for (const [name, port] of [

@@ -7,15 +7,19 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, DynamoDBStreamHandler } from "aws-lambda";
 import type { PipelineDeclaration } from "../declaration.ts";
-import { resolveAsyncInvoke, resolveMappingSettings, tableEnvVar, tableOf } from "../topology.ts";
+import { declaredNames, functionEnvironment } from "../function-config.ts";
+import { functionsOf, type PipelineModel, resolvePipeline } from "../model.ts";
 import { type ApiServer, startApiServer } from "./api-server.ts";
+import { controlRoute, unauthorized } from "./control.ts";
 import { type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb/dynamodb-local.ts";
 import { LocalRuntimeError } from "./errors.ts";
 import { type EventBridgeEvent, type LocalEventBridge, startLocalEventBridge } from "./eventbridge/server.ts";
+import { FaultSwitch, NO_FAULTS, parseFaults, withFaults } from "./faults.ts";
 import { HandoffJournal } from "./handoff-journal.ts";
 import { AsyncInvocations } from "./lambda-async.ts";
 import { createLambdaContext, invokeHandler, LOCAL_ACCOUNT_ID } from "./lambda-context.ts";
 import type { RuntimeOptions } from "./options.ts";
+import { openStreamRecorder } from "./recorder.ts";
 import { type EventSourceMapping, startEventSourceMapping } from "./streams/event-source-mapping.ts";
 import { createTables } from "./tables.ts";
 
@@ -24,6 +28,10 @@ const REGION = "us-east-1";
 const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" } as const;
 
 export interface StartRuntimeProps extends RuntimeOptions {
+  /**
+   * The declaration to run. It is resolved (`resolvePipeline`) before anything starts, so the
+   * runtime refuses exactly what `cdk synth` refuses, with the same message.
+   */
   readonly pipeline: PipelineDeclaration;
   /**
    * Bearer token the API requires.
@@ -49,6 +57,13 @@ export interface StartRuntimeProps extends RuntimeOptions {
    * @default every event once, as soon as it matches
    */
   readonly chaos?: { readonly duplicate?: boolean; readonly maxDelayMs?: number };
+  /**
+   * Whether to poll the source tables' streams into the fan-out. `npm run replay` turns them off
+   * and hands the fan-out recorded records itself. @default true
+   */
+  readonly streams?: boolean;
+  /** Whether to load the seeds' car parks and pets at start. @default true */
+  readonly seedData?: boolean;
   /** @default console */
   readonly logger?: Pick<Console, "info" | "warn" | "error">;
   /**
@@ -80,14 +95,23 @@ export interface Runtime {
    */
   settled(options?: { readonly timeoutMs?: number }): Promise<void>;
   /** Pipeline counters for the dashboard. */
-  stats(): { readonly storage: string; readonly rows: readonly { name: string; value: number }[] };
+  stats(): {
+    readonly storage: string;
+    /** Where DynamoDB Local and the bus listen, for tools that join a running runtime (replay). */
+    readonly endpoints: { readonly dynamodb: string; readonly eventbridge: string };
+    readonly rows: readonly { name: string; value: number }[];
+  };
   /** Stops everything it started, DynamoDB Local last. */
   stop(): Promise<void>;
 }
 
-/** What the runtime sets in `process.env` so every handler's SDK clients reach the local endpoints. */
+/**
+ * What the runtime sets in `process.env` so every handler's SDK clients reach the local endpoints
+ * and every handler finds its configuration (`RIPPLE_CONFIG_<SERVICE>`, rendered from the model
+ * with the declared names, as the CDK app renders it with the stage's).
+ */
 export function localEnvironment(
-  pipeline: PipelineDeclaration,
+  model: PipelineModel,
   endpoints: { dynamodb: string; eventbridge: string },
   apiToken: string,
 ): Record<string, string> {
@@ -99,10 +123,11 @@ export function localEnvironment(
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_ENDPOINT_URL_DYNAMODB_STREAMS: endpoints.dynamodb,
     AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventbridge,
-    EVENT_BUS_NAME: pipeline.bus.name,
+    POWERTOOLS_METRICS_NAMESPACE: model.metricsNamespace,
     RIPPLE_API_TOKEN: apiToken,
   };
-  for (const [key, table] of Object.entries(pipeline.tables)) env[tableEnvVar(key)] = table.tableName;
+  const names = declaredNames(model);
+  for (const fn of functionsOf(model)) Object.assign(env, functionEnvironment(model, fn, names));
   return env;
 }
 
@@ -135,6 +160,7 @@ function tokenMatches(header: string | undefined, token: string): boolean {
  */
 export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
   const { pipeline } = props;
+  const model = resolvePipeline(pipeline);
   const logger = props.logger ?? console;
   const endpointsKey = `DynamoDB Local on port ${props.dynamodbPort}, EventBridge on port ${props.eventbridgePort}`;
   if (handlersLoadedFor !== undefined && handlersLoadedFor !== endpointsKey) {
@@ -171,7 +197,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
     Object.assign(process.env, {
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? "WARN",
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? "true",
-      ...localEnvironment(pipeline, { dynamodb: db.endpoint, eventbridge: eventbridgeEndpoint }, apiToken),
+      ...localEnvironment(model, { dynamodb: db.endpoint, eventbridge: eventbridgeEndpoint }, apiToken),
     });
 
     const dynamodb = new DynamoDBClient({
@@ -189,8 +215,17 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
         : await HandoffJournal.open(join(resolve(props.dataDir), "handoffs", "journal.jsonl"));
     stops.push(() => journal.close());
 
+    const faults = new FaultSwitch(
+      pipeline.consumers.map((c) => c.name),
+      parseFaults(
+        { duplicate: props.chaos?.duplicate ?? false, reorderMaxDelayMs: props.chaos?.maxDelayMs ?? 0 },
+        NO_FAULTS,
+        [],
+      ),
+    );
     const eventBridge = await startLocalEventBridge({
       journal,
+      faults,
       port: props.eventbridgePort,
       pipeline,
       dynamodb,
@@ -200,35 +235,40 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
     });
     stops.push(() => eventBridge.stop());
 
-    const setAside = tableOf(pipeline, pipeline.fanOut.setAsideTable).tableName;
+    const setAside = model.tables[model.setAside.table]!.tableName;
     const consumerInvocations: { name: string; invocations: AsyncInvocations }[] = [];
-    for (const consumer of pipeline.consumers) {
+    for (const consumer of model.consumers) {
       const handler = await importHandler<(event: EventBridgeEvent, context: unknown) => Promise<unknown>>(
         consumer.handler,
       );
-      const functionName = `${pipeline.name}-${consumer.name}`;
-      const timeoutSeconds = consumer.timeoutSeconds ?? 30;
+      const { functionName, timeoutSeconds } = consumer;
       const run = async (event: EventBridgeEvent, awsRequestId: string) => {
         const context = createLambdaContext({
           functionName,
           timeoutSeconds,
-          memorySizeMB: consumer.memorySize ?? 256,
+          memorySizeMB: consumer.memorySize,
           region: REGION,
           awsRequestId,
         });
-        await invokeHandler(handler, event, context, { timeoutSeconds });
+        await invokeHandler(withFaults(faults, consumer.name, timeoutSeconds, handler), event, context, {
+          timeoutSeconds,
+        });
       };
-      const maxDelayMs = props.chaos?.maxDelayMs ?? 0;
+      // The bus holds each delivery back a random time while the reorder fault is set.
       const later = async (event: EventBridgeEvent, awsRequestId: string) => {
-        await new Promise((r) => setTimeout(r, Math.random() * maxDelayMs));
+        const maxDelayMs = faults.faults.reorderMaxDelayMs;
+        if (maxDelayMs > 0) {
+          faults.count("reorderMaxDelayMs");
+          await new Promise((r) => setTimeout(r, Math.random() * maxDelayMs));
+        }
         await run(event, awsRequestId);
       };
       const asyncRetryDelayMs = props.asyncRetryDelayMs ?? 60_000;
       const invocations = new AsyncInvocations({
         journal,
         functionName,
-        run: maxDelayMs > 0 ? later : run,
-        config: resolveAsyncInvoke(consumer),
+        run: later,
+        config: consumer.asyncInvoke,
         ...(consumer.reservedConcurrency === undefined
           ? {}
           : { reservedConcurrency: consumer.reservedConcurrency }),
@@ -237,7 +277,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
           dynamodb,
           tableName: setAside,
           arn: `arn:aws:dynamodb:${REGION}:${LOCAL_ACCOUNT_ID}:table/${setAside}`,
-          eventBusName: pipeline.bus.name,
+          eventBusName: model.bus.name,
         },
         logger,
       });
@@ -247,11 +287,17 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
       // queued, and function errors are retried by Lambda (see AsyncInvocations).
       eventBridge.registerConsumer(consumer.name, async (event) => {
         invocations.invoke(event);
-        if (props.chaos?.duplicate === true) invocations.invoke(event);
+        if (faults.faults.duplicate) {
+          faults.count("duplicate");
+          invocations.invoke(event);
+        }
       });
     }
 
-    const fanOut = await importHandler<DynamoDBStreamHandler>(pipeline.fanOut.handler);
+    const recorder = props.recordFile === undefined ? undefined : openStreamRecorder(props.recordFile);
+    if (recorder !== undefined) stops.push(async () => recorder.close());
+    const fanOutHandler = await importHandler<DynamoDBStreamHandler>(model.fanOut.handler);
+    const fanOut = recorder === undefined ? fanOutHandler : recorder.wrap(fanOutHandler);
     const streamsClient = new DynamoDBStreamsClient({
       region: REGION,
       credentials: LOCAL_CREDENTIALS,
@@ -259,17 +305,17 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
     });
     stops.push(async () => streamsClient.destroy());
     const mappings: EventSourceMapping[] = [];
-    for (const source of pipeline.sources) {
-      const tableName = tableOf(pipeline, source.table).tableName;
+    for (const source of props.streams === false ? [] : model.fanOut.sources) {
+      const { tableName } = source;
       const mapping = await startEventSourceMapping({
         streamsClient,
         dynamodbClient: dynamodb,
         tableName,
-        settings: resolveMappingSettings(source),
+        settings: source.mapping,
         handler: fanOut,
-        functionName: `${pipeline.name}-fan-out`,
-        timeoutSeconds: pipeline.fanOut.timeoutSeconds,
-        memorySizeMB: pipeline.fanOut.memorySize,
+        functionName: model.fanOut.functionName,
+        timeoutSeconds: model.fanOut.timeoutSeconds,
+        memorySizeMB: model.fanOut.memorySize,
         onFailureTable: setAside,
         region: REGION,
         ...(props.pollIntervalMs === undefined ? {} : { pollIntervalMs: props.pollIntervalMs }),
@@ -286,7 +332,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
 
     const apiHandler = await importHandler<
       (event: APIGatewayProxyEventV2, context: unknown) => Promise<APIGatewayProxyResultV2>
-    >(pipeline.api.handler);
+    >(model.api.handler);
     const stats = () => {
       const rows: { name: string; value: number }[] = [];
       for (const m of mappings) {
@@ -303,7 +349,11 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
         if (s.deadLettered > 0) rows.push({ name: `${name}: dead letters`, value: s.deadLettered });
         if (s.dropped > 0) rows.push({ name: `${name}: discarded`, value: s.dropped });
       }
-      return { storage: `DynamoDB Local at ${db.endpoint}`, rows };
+      return {
+        storage: `DynamoDB Local at ${db.endpoint}`,
+        endpoints: { dynamodb: db.endpoint, eventbridge: eventBridge.endpoint },
+        rows,
+      };
     };
     const dashboard = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
       const path = (req.url ?? "/").split("?")[0];
@@ -323,19 +373,13 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
         res.end(html);
         return true;
       }
+      if (path === "/local/faults" || path === "/local/settled") {
+        if (!tokenMatches(req.headers.authorization, apiToken)) return unauthorized(res);
+        await controlRoute(req, res, path, { faults, settled: () => settled });
+        return true;
+      }
       if (req.method === "GET" && path === "/local/stats") {
-        if (!tokenMatches(req.headers.authorization, apiToken)) {
-          res.writeHead(401, { "content-type": "application/json" });
-          res.end(
-            JSON.stringify({
-              error: {
-                code: "Unauthorized",
-                message: "send Authorization: Bearer <token printed by npm start>",
-              },
-            }),
-          );
-          return true;
-        }
+        if (!tokenMatches(req.headers.authorization, apiToken)) return unauthorized(res);
         res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
         res.end(JSON.stringify(stats()));
         return true;
@@ -348,13 +392,13 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
       fallback: dashboard,
       handler: async (event) => {
         const context = createLambdaContext({
-          functionName: `${pipeline.name}-api`,
-          timeoutSeconds: pipeline.api.timeoutSeconds,
-          memorySizeMB: pipeline.api.memorySize,
+          functionName: model.api.functionName,
+          timeoutSeconds: model.api.timeoutSeconds,
+          memorySizeMB: model.api.memorySize,
           region: REGION,
         });
         const result = await invokeHandler(apiHandler, event, context, {
-          timeoutSeconds: pipeline.api.timeoutSeconds,
+          timeoutSeconds: model.api.timeoutSeconds,
         });
         return result ?? { statusCode: 500, body: "" };
       },
@@ -362,7 +406,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
     stops.push(() => api.stop());
 
     // The seeds' data: car parks and pets are initialised on first use, through the API itself.
-    for (const path of ["/car-parks", "/pets"]) {
+    for (const path of props.seedData === false ? [] : ["/car-parks", "/pets"]) {
       const response = await fetch(`${api.url}${path}`, { headers: { authorization: `Bearer ${apiToken}` } });
       if (!response.ok)
         throw new Error(`seeding through GET ${path} answered ${response.status}: ${await response.text()}`);

@@ -3,19 +3,26 @@ import { fileURLToPath } from "node:url";
 import type { DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
 
 const EVENTS_DIR = fileURLToPath(new URL("../../events/", import.meta.url));
+/**
+ * Records no declared table produces, so not part of `events/` (which `npm run replay -- events/`
+ * replays whole): `undeclared-table/insert.json` is a record of table `orders`.
+ */
+const FIXTURES_DIR = fileURLToPath(new URL("../fixtures/", import.meta.url));
 const cache = new Map<string, string>();
 
 function text(path: string): string {
   let body = cache.get(path);
   if (body === undefined) {
-    body = readFileSync(`${EVENTS_DIR}${path}`, "utf8");
+    const dir = path.startsWith("undeclared-table/") ? FIXTURES_DIR : EVENTS_DIR;
+    body = readFileSync(`${dir}${path}`, "utf8");
     cache.set(path, body);
   }
   return body;
 }
 
 /**
- * Loads a recorded DynamoDB stream event from `events/<source>/<name>.json`, as a fresh deep
+ * Loads a recorded DynamoDB stream event from `events/<source>/<name>.json` (or the undeclared-table
+ * fixture), as a fresh deep
  * clone each call so a test may change it freely.
  *
  * @example

@@ -22,7 +22,12 @@ function acknowledgments() {
       c.node.metadata
         .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
         .flatMap((m) => Object.entries(m.data as Record<string, string>))
-        .map(([id, reason]) => ({ id: id.replace(/^[^:]+::/, ""), reason, construct: c })),
+        .map(([id, reason]) => ({
+          // One stream-listing acknowledgment per source table: named here by the accepted pattern.
+          id: id.replace(/^[^:]+::/, "").replace(/<[A-Za-z0-9]+\.Arn>\/stream/, "<TABLE.Arn>/stream"),
+          reason,
+          construct: c,
+        })),
     );
 }
 

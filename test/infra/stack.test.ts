@@ -9,11 +9,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "#infra/cdk/app.ts";
 import { MissingHandlerError, UnknownStageError } from "#infra/cdk/errors.ts";
 import { eventSourceProps } from "#infra/cdk/fan-out.ts";
-import { FAN_OUT_METRICS, WIDGETS } from "#infra/cdk/monitoring.ts";
+import { WIDGETS } from "#infra/cdk/monitoring.ts";
 import { stageSettings } from "#infra/cdk/stage.ts";
-import { TABLE_ACCESS } from "#infra/cdk/tables.ts";
-import { pipeline } from "#infra/pipeline.ts";
-import { resolveMappingSettings, ruleName, rulePattern, tableEnvVar, tableOf } from "#infra/topology.ts";
+import { fanOutConfig } from "#infra/function-config.ts";
+import { functionsOf, TABLE_ACCESS } from "#infra/model.ts";
+import { model, pipeline } from "#infra/pipeline.ts";
+import { resolveMappingSettings, ruleName, rulePattern, tableOf } from "#infra/topology.ts";
+import { FanOutMetrics } from "#schemas/contracts.ts";
 import { DomainEvents } from "#schemas/domain-events.ts";
 import { expectTemplateSnapshot } from "../helpers/snapshot.ts";
 import { type Synthesized, synthesize } from "./synth.ts";
@@ -44,6 +46,11 @@ const statementsOf = (s: Synthesized, role: IConstruct): { Action: string | stri
         JSON.stringify(r.Properties.Roles) === JSON.stringify([ref(s, role)]),
     )
     .flatMap((r) => r.Properties.PolicyDocument.Statement);
+/** Actions a role has on exactly this resource (not on ARNs built from it, such as its streams). */
+const actionsOnExactly = (s: Synthesized, role: IConstruct, resource: unknown): string[] =>
+  statementsOf(s, role)
+    .filter((st) => [st.Resource].flat().some((r) => JSON.stringify(r) === JSON.stringify(resource)))
+    .flatMap((st) => [st.Action].flat());
 const actionsOn = (s: Synthesized, role: IConstruct, resource: unknown): string[] =>
   statementsOf(s, role)
     .filter((st) => JSON.stringify([st.Resource].flat()).includes(JSON.stringify(resource)))
@@ -148,12 +155,10 @@ describe("fan-out", () => {
   it("runs one Node.js 22 arm64 function with tracing, retained logs and its configuration", () => {
     // Arrange
     const fn = dev.stack.fanOut.fn;
-    const tableVars = Object.fromEntries(
-      [...pipeline.sources.map((s) => s.table), pipeline.fanOut.setAsideTable].map((key) => [
-        tableEnvVar(key),
-        `dev-${tableOf(pipeline, key).tableName}`,
-      ]),
-    );
+    const config = fanOutConfig(model.fanOut, {
+      table: (key) => `dev-${tableOf(pipeline, key).tableName}`,
+      busName: "dev-ripple",
+    });
 
     // Act
     const template = dev.template;
@@ -172,8 +177,7 @@ describe("fan-out", () => {
           POWERTOOLS_SERVICE_NAME: "fan-out",
           POWERTOOLS_METRICS_NAMESPACE: "ripple",
           POWERTOOLS_LOG_LEVEL: "INFO",
-          EVENT_BUS_NAME: "dev-ripple",
-          ...tableVars,
+          RIPPLE_CONFIG_FAN_OUT: JSON.stringify(config),
         }),
       },
     });
@@ -240,7 +244,7 @@ describe("fan-out", () => {
     const onFailure = new SqsDlq(new Queue(new Stack(), "OnFailure"));
 
     // Act
-    const props = eventSourceProps(source, onFailure);
+    const props = eventSourceProps(resolveMappingSettings(source), onFailure);
 
     // Assert
     expect(props).not.toHaveProperty("filters");
@@ -258,7 +262,7 @@ describe("fan-out", () => {
     const onFailure = new SqsDlq(new Queue(new Stack(), "OnFailure"));
 
     // Act
-    const props = eventSourceProps(source, onFailure);
+    const props = eventSourceProps(resolveMappingSettings(source), onFailure);
 
     // Assert
     expect(props.reportBatchItemFailures).toBe(expected);
@@ -348,8 +352,8 @@ describe("consumers", () => {
           Match.objectLike({
             Arn: getAtt(dev, built.fn.function, "Arn"),
             RetryPolicy: {
-              MaximumRetryAttempts: consumer.retry.maximumRetryAttempts ?? 185,
-              MaximumEventAgeInSeconds: consumer.retry.maximumEventAgeInSeconds ?? 86_400,
+              MaximumRetryAttempts: consumer.retry?.maximumRetryAttempts ?? 185,
+              MaximumEventAgeInSeconds: consumer.retry?.maximumEventAgeInSeconds ?? 86_400,
             },
             DeadLetterConfig: { Arn: getAtt(dev, built.deadLetterQueue, "Arn") },
           }),
@@ -456,7 +460,7 @@ describe("producer API", () => {
     });
   });
 
-  it("gives the API function the tables it declares", () => {
+  it("gives the API function the tables it declares, by their stage names", () => {
     // Arrange
     const api = dev.stack.api;
 
@@ -467,10 +471,10 @@ describe("producer API", () => {
 
     // Assert
     const [fn] = Object.values(variables);
-    for (const key of pipeline.api.tables) {
-      expect(fn?.Properties.Environment.Variables[tableEnvVar(key)]).toBe(
-        `dev-${tableOf(pipeline, key).tableName}`,
-      );
+    const config = JSON.parse(fn?.Properties.Environment.Variables.RIPPLE_CONFIG_API);
+    expect(Object.keys(config.tables).sort()).toEqual(Object.keys(pipeline.api.tables).sort());
+    for (const key of Object.keys(pipeline.api.tables)) {
+      expect(config.tables[key]).toBe(`dev-${tableOf(pipeline, key).tableName}`);
       expect(actionsOn(dev, api.fn.role, getAtt(dev, dev.stack.tables.table(key), "Arn"))).toEqual(
         expect.arrayContaining(["dynamodb:GetItem", "dynamodb:PutItem"]),
       );
@@ -643,7 +647,7 @@ describe("monitoring", () => {
     expect(dashboards).toHaveLength(1);
     for (const title of Object.values(WIDGETS)) expect(body).toContain(`\\"title\\":\\"${title}`);
     for (const metric of [
-      ...FAN_OUT_METRICS,
+      ...Object.values(FanOutMetrics),
       "AccountMaxReads",
       "AccountMaxWrites",
       "UserErrors",
@@ -659,6 +663,75 @@ describe("monitoring", () => {
       expect(body).toContain(`\\"${metric}\\"`);
     }
   });
+});
+
+describe("least privilege from the model", () => {
+  const roleOf = (service: string) => {
+    const { fanOut, consumers, api } = dev.stack;
+    return [fanOut.fn, ...consumers.map((c) => c.fn), api.fn].find((fn) => fn.serviceName === service)!.role;
+  };
+
+  it.each(functionsOf(model).map((fn) => ({ description: fn.service, fn })))(
+    "grants $description exactly the tables and actions its slice names, and no other table",
+    ({ fn }) => {
+      // Arrange
+      const role = roleOf(fn.service);
+
+      // Act
+      const granted = Object.keys(model.tables).map((key) => ({
+        key,
+        actions: [
+          ...new Set(actionsOnExactly(dev, role, getAtt(dev, dev.stack.tables.table(key), "Arn"))),
+        ].sort(),
+      }));
+
+      // Assert
+      expect(granted).toEqual(
+        Object.keys(model.tables).map((key) => ({
+          key,
+          actions: [...(fn.tables.find((g) => g.table === key)?.actions ?? [])].sort(),
+        })),
+      );
+    },
+  );
+
+  it("gives the API nothing on the aggregates table and Scan only on the tables it lists", () => {
+    // Arrange
+    const role = dev.stack.api.fn.role;
+    const actions = (key: string) => actionsOn(dev, role, getAtt(dev, dev.stack.tables.table(key), "Arn"));
+
+    // Act
+    const scanned = Object.keys(model.tables).filter((key) => actions(key).includes("dynamodb:Scan"));
+
+    // Assert
+    expect(actions("aggregates")).toEqual([]);
+    expect(scanned.sort()).toEqual(["parkingData", "pets"]);
+  });
+
+  it.each(model.fanOut.sources.map((s) => ({ description: s.table, table: s.table })))(
+    "lets the fan-out list the streams of $description only, by their table's stream ARNs",
+    ({ table }) => {
+      // Arrange
+      const tableArn = getAtt(dev, dev.stack.tables.table(table), "Arn");
+
+      // Act
+      const template = dev.template;
+
+      // Assert
+      template.hasResourceProperties("AWS::IAM::Policy", {
+        Roles: [ref(dev, dev.stack.fanOut.fn.role)],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            {
+              Action: "dynamodb:ListStreams",
+              Effect: "Allow",
+              Resource: { "Fn::Join": ["", [tableArn, "/stream/*"]] },
+            },
+          ]),
+        },
+      });
+    },
+  );
 });
 
 describe("stack outputs", () => {
@@ -722,11 +795,7 @@ describe("security", () => {
     );
 
     // Assert
-    expect([...wildcardActions].sort()).toEqual([
-      "dynamodb:ListStreams",
-      "xray:PutTelemetryRecords",
-      "xray:PutTraceSegments",
-    ]);
+    expect([...wildcardActions].sort()).toEqual(["xray:PutTelemetryRecords", "xray:PutTraceSegments"]);
   });
 
   it("attaches no managed policy to any function role", () => {

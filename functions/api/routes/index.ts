@@ -38,8 +38,8 @@ const systemRoutes: readonly AnyRoute[] = [
     summary: "This API's OpenAPI 3.1 document",
     public: true,
     responses: { 200: { description: "OpenAPI 3.1 document" } },
-    async handle() {
-      openApiDocument ??= buildOpenApi(routes);
+    async handle({ deps }) {
+      openApiDocument ??= buildOpenApi(routes, deps.limits);
       return { status: 200, body: openApiDocument };
     },
   }),

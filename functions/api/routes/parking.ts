@@ -1,9 +1,13 @@
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { z } from "zod";
 import { SEED_CAR_PARKS } from "#commons/seed-data.ts";
-import { pipeline } from "#infra/pipeline.ts";
 import { OccupancyReadingSchema, PathIdSchema, STORAGE } from "#schemas/api.ts";
-import { type CarPark, CarParkSchema, CarParkStatusSchema } from "#schemas/parking.ts";
+import {
+  CAR_PARK_STATUS_THRESHOLDS,
+  type CarPark,
+  CarParkSchema,
+  CarParkStatusSchema,
+} from "#schemas/parking.ts";
 import { fromItem, type Item, isConditionFailed, num, scanAll, toAttr, toItem } from "../dynamo.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import { exact, fixedDecimal } from "../json.ts";
@@ -21,9 +25,9 @@ export function occupancyOf(
   const tenths = capacity === 0 ? 0 : Math.floor((occupied * 2000 + capacity) / (2 * capacity));
   const percentFull = `${Math.floor(tenths / 10)}.${tenths % 10}`;
   const status =
-    tenths >= pipeline.parking.redAtPercent * 10
+    tenths >= CAR_PARK_STATUS_THRESHOLDS.redAtPercent * 10
       ? "red"
-      : tenths >= pipeline.parking.amberAtPercent * 10
+      : tenths >= CAR_PARK_STATUS_THRESHOLDS.amberAtPercent * 10
         ? "amber"
         : "green";
   return { available: capacity - occupied, percentFull, status };
@@ -248,7 +252,8 @@ export const parkingRoutes = [
     operationId: "putOccupancy",
     tag: "Smart Car Park",
     summary: "Record one sensor reading",
-    description: "percentFull is computed to one decimal; the colour follows pipeline.parking thresholds.",
+    description:
+      "percentFull is computed to one decimal; the colour follows seed 000 thresholds (amber from 70, red from 90).",
     params: z.strictObject({ carParkId: PathIdSchema }),
     body: OccupancyReadingSchema,
     responses: {

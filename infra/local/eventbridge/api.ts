@@ -77,6 +77,14 @@ export interface EventBridgeApiProps {
   readonly delivery: Delivery;
   readonly now: () => number;
   readonly logger: Pick<Console, "info" | "warn" | "error">;
+  /** Failures to make happen on purpose (the runtime's fault switch). @default none */
+  readonly faults?: PutEventsFaults;
+}
+
+/** What the fault switch can make PutEvents do: fail entries, or throttle a request whole. */
+export interface PutEventsFaults {
+  throttlePutEvents(): boolean;
+  failPutEventsEntry(): boolean;
 }
 
 /** The local control and data plane: buses, rules, targets, PutEvents, TestEventPattern. */
@@ -195,11 +203,22 @@ export class EventBridgeApi {
         `Total size of the entries in the request is over the limit (${total} bytes given; the total must be less than ${MAX_PUT_EVENTS_BYTES}, counting Time as 14 bytes and Source, DetailType, Detail and Resources as UTF-8); send fewer or smaller entries`,
       );
     }
+    if (this.props.faults?.throttlePutEvents() === true) {
+      throw new EventBridgeApiError(
+        "ThrottlingException",
+        "Rate exceeded (a fault set on the local runtime's fault switch)",
+      );
+    }
     const receivedAt = this.props.now();
     const results = entries.map((entry) =>
-      typeof entry === "object" && entry !== null
-        ? this.putEntry(entry as Json, receivedAt)
-        : this.putEntry({}, receivedAt),
+      this.props.faults?.failPutEventsEntry() === true
+        ? {
+            ErrorCode: "InternalFailure",
+            ErrorMessage: "Internal failure (a fault set on the local runtime's fault switch).",
+          }
+        : typeof entry === "object" && entry !== null
+          ? this.putEntry(entry as Json, receivedAt)
+          : this.putEntry({}, receivedAt),
     );
     return { FailedEntryCount: results.filter((r) => r.ErrorCode !== undefined).length, Entries: results };
   }

@@ -4,7 +4,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { PipelineDeclaration } from "../../declaration.ts";
 import { ruleName as ruleNameOf, tableOf } from "../../topology.ts";
 import type { HandoffJournal } from "../handoff-journal.ts";
-import { EventBridgeApi } from "./api.ts";
+import { EventBridgeApi, type PutEventsFaults } from "./api.ts";
 import { Delivery, type DeliveryStats, type FunctionInvoker } from "./delivery.ts";
 import { EventBridgeApiError, LocalEventBridgeConfigError } from "./errors.ts";
 import { declaredRules } from "./rules.ts";
@@ -42,6 +42,8 @@ export interface LocalEventBridgeProps {
   readonly journal?: HandoffJournal;
   /** @default console */
   readonly logger?: Pick<Console, "info" | "warn" | "error">;
+  /** Failures PutEvents makes on purpose (the runtime's fault switch). @default none */
+  readonly faults?: PutEventsFaults;
 }
 
 export interface LocalEventBridge {
@@ -120,7 +122,14 @@ export async function startLocalEventBridge(props: LocalEventBridgeProps = {}): 
     functionFor: (rule, target) => functions.get(key(rule, target)),
     ...(props.journal === undefined ? {} : { journal: props.journal }),
   });
-  const api = new EventBridgeApi({ accountId, region, delivery, now, logger });
+  const api = new EventBridgeApi({
+    accountId,
+    region,
+    delivery,
+    now,
+    logger,
+    ...(props.faults === undefined ? {} : { faults: props.faults }),
+  });
 
   const busName = props.pipeline?.bus.name ?? "default";
   if (props.pipeline !== undefined) {

@@ -26,7 +26,7 @@ afterAll(async () => {
 /** Every item of every table the API writes, to prove a refused request wrote nothing. */
 async function snapshot(): Promise<string> {
   const tables = await Promise.all(
-    pipeline.api.tables.map(async (key) => [key, await api.items(key)] as const),
+    Object.keys(pipeline.api.tables).map(async (key) => [key, await api.items(key)] as const),
   );
   return JSON.stringify(tables);
 }

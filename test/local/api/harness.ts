@@ -5,10 +5,10 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "
 import { type ApiServer, startApiServer } from "#infra/local/api-server.ts";
 import { freePort } from "#infra/local/ports.ts";
 import { pipeline } from "#infra/pipeline.ts";
-import { tableEnvVar } from "#infra/topology.ts";
 import { type ApiHandler, type ApiOptions, createApiHandler } from "../../../functions/api/app.ts";
 import type { ApiTables } from "../../../functions/api/route.ts";
 import { LOCAL_CLIENT_CONFIG, startTestDynamoDb, type TestDynamoDb } from "../../helpers/dynamodb.ts";
+import { apiLimits, functionEnvironments } from "../../helpers/function-config.ts";
 
 export const TOKEN = "test-token-5f1c2b9e";
 
@@ -44,7 +44,7 @@ export interface ApiHarness {
  */
 export async function startApiHarness(): Promise<ApiHarness> {
   const dynamo = await startTestDynamoDb();
-  for (const [key, table] of Object.entries(pipeline.tables)) process.env[tableEnvVar(key)] = table.tableName;
+  Object.assign(process.env, functionEnvironments());
   process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
   process.env.AWS_REGION = "us-east-1";
   process.env.AWS_ACCESS_KEY_ID = "local";
@@ -133,6 +133,7 @@ export function handlerWith(client: DynamoDBClient, options: Partial<ApiOptions>
   return createApiHandler({
     client,
     tables: apiTables(),
+    limits: apiLimits,
     token: TOKEN,
     logger: new Logger({ serviceName: "ripple-api-test", logLevel: "SILENT" }),
     ...options,

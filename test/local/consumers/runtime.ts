@@ -16,8 +16,8 @@ import {
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { type AuditTableNames, auditTableNames } from "#infra/audit/audit.ts";
 import { pipeline } from "#infra/pipeline.ts";
-import { tableEnvVar } from "#infra/topology.ts";
 import { LOCAL_CLIENT_CONFIG, startTestDynamoDb, type TestDynamoDb } from "../../helpers/dynamodb.ts";
+import { functionEnvironments } from "../../helpers/function-config.ts";
 
 /**
  * What the consumer suites share: DynamoDB Local with every declared table, and the environment
@@ -43,7 +43,7 @@ export async function startConsumerRuntime(): Promise<ConsumerRuntime> {
     AWS_SECRET_ACCESS_KEY: LOCAL_CLIENT_CONFIG.credentials.secretAccessKey,
     POWERTOOLS_METRICS_DISABLED: "true",
     POWERTOOLS_LOG_LEVEL: "ERROR",
-    ...Object.fromEntries(Object.entries(pipeline.tables).map(([key, t]) => [tableEnvVar(key), t.tableName])),
+    ...functionEnvironments(),
   };
   Object.assign(process.env, env);
   return {

@@ -6,11 +6,12 @@ import type { EventBridgeEvent } from "#infra/local/eventbridge/delivery.ts";
 import { type LocalEventBridge, startLocalEventBridge } from "#infra/local/eventbridge/server.ts";
 import { createLambdaContext } from "#infra/local/lambda-context.ts";
 import { pipeline } from "#infra/pipeline.ts";
-import { tableEnvVar, tableOf } from "#infra/topology.ts";
+import { tableOf } from "#infra/topology.ts";
 import { DomainEvents } from "#schemas/domain-events.ts";
 import { createFanOutEventBridgeClient } from "../../../functions/fan-out/clients.ts";
 import { LOCAL_CLIENT_CONFIG, startTestDynamoDb, type TestDynamoDb } from "../../helpers/dynamodb.ts";
 import { loadStreamRecords } from "../../helpers/events.ts";
+import { functionEnvironments } from "../../helpers/function-config.ts";
 
 const silent = { info: () => {}, warn: () => {}, error: () => {} };
 const setAsideTable = tableOf(pipeline, pipeline.fanOut.setAsideTable).tableName;
@@ -29,10 +30,8 @@ describe("fan-out against the local EventBridge and DynamoDB Local", () => {
     vi.stubEnv("AWS_SECRET_ACCESS_KEY", LOCAL_CLIENT_CONFIG.credentials.secretAccessKey);
     vi.stubEnv("AWS_ENDPOINT_URL_DYNAMODB", dynamo.endpoint);
     vi.stubEnv("AWS_ENDPOINT_URL_EVENTBRIDGE", bus.endpoint);
-    vi.stubEnv("EVENT_BUS_NAME", pipeline.bus.name);
     vi.stubEnv("POWERTOOLS_LOG_LEVEL", "SILENT");
-    for (const key of Object.keys(pipeline.tables))
-      vi.stubEnv(tableEnvVar(key), tableOf(pipeline, key).tableName);
+    for (const [name, value] of Object.entries(functionEnvironments())) vi.stubEnv(name, value);
     for (const consumer of pipeline.consumers) bus.registerConsumer(consumer.name, async () => {});
     const client = createFanOutEventBridgeClient();
     await client.send(

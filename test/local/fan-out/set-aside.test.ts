@@ -2,12 +2,12 @@ import { EventBridgeClient, type PutEventsCommand } from "@aws-sdk/client-eventb
 import type { Context } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { readSetAside } from "#commons/set-aside.ts";
+import { resolveFanOutConfig } from "#infra/function-config.ts";
 import { pipeline } from "#infra/pipeline.ts";
-import { tableEnvVar } from "#infra/topology.ts";
-import { resolveFanOutConfig } from "../../../functions/fan-out/config.ts";
 import { redrive } from "../../../functions/fan-out/redrive.ts";
 import { startTestDynamoDb, type TestDynamoDb } from "../../helpers/dynamodb.ts";
 import { loadStreamEvent, loadStreamRecords } from "../../helpers/events.ts";
+import { functionEnvironments } from "../../helpers/function-config.ts";
 
 const context = { getRemainingTimeInMillis: () => 60_000 } as Context;
 
@@ -21,10 +21,8 @@ describe("fan-out against DynamoDB Local", () => {
     vi.stubEnv("AWS_REGION", "us-east-1");
     vi.stubEnv("AWS_ACCESS_KEY_ID", "local");
     vi.stubEnv("AWS_SECRET_ACCESS_KEY", "local");
-    vi.stubEnv("EVENT_BUS_NAME", "ripple");
     vi.stubEnv("POWERTOOLS_LOG_LEVEL", "SILENT");
-    for (const key of Object.keys(pipeline.tables))
-      vi.stubEnv(tableEnvVar(key), pipeline.tables[key]!.tableName);
+    for (const [name, value] of Object.entries(functionEnvironments())) vi.stubEnv(name, value);
     vi.spyOn(EventBridgeClient.prototype, "send").mockImplementation((async (command: PutEventsCommand) => {
       const entries = command.input.Entries ?? [];
       published.push(...entries.map((e) => JSON.parse(e.Detail!).metadata.sequenceNumber));

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { pipeline } from "#infra/pipeline.ts";
 import { createApiHandler } from "../../../functions/api/app.ts";
 import { routes } from "../../../functions/api/routes/index.ts";
+import { apiLimits } from "../../helpers/function-config.ts";
 
 const TOKEN = "unit-token";
 const tables = {
@@ -77,7 +78,7 @@ describe("the API handler before any table is touched", () => {
   ])("answers $description with 401 and writes nothing", async ({ headers, message }) => {
     // Arrange
     const { client, send } = stubClient();
-    const handler = createApiHandler({ client, tables, token: TOKEN, logger: silent });
+    const handler = createApiHandler({ client, tables, limits: apiLimits, token: TOKEN, logger: silent });
 
     // Act
     const result = await handler(
@@ -101,7 +102,7 @@ describe("the API handler before any table is touched", () => {
     // Arrange
     const { client, send } = stubClient();
     send.mockImplementation(async () => ({ Item: { name: { S: "pets" }, value: { N: "15" } }, Items: [] }));
-    const handler = createApiHandler({ client, tables, logger: silent });
+    const handler = createApiHandler({ client, tables, limits: apiLimits, logger: silent });
     const withAuthorizer = event("GET", "/pets");
     (withAuthorizer.requestContext as unknown as { authorizer: unknown }).authorizer = {
       iam: { userArn: "arn:aws:iam::1:user/a" },
@@ -118,7 +119,7 @@ describe("the API handler before any table is touched", () => {
   it("refuses every protected request when no token is configured and no authorizer ran", async () => {
     // Arrange
     const { client } = stubClient();
-    const handler = createApiHandler({ client, tables, logger: silent });
+    const handler = createApiHandler({ client, tables, limits: apiLimits, logger: silent });
 
     // Act
     const result = await handler(event("GET", "/pets", { headers: { authorization: "Bearer anything" } }));
@@ -140,7 +141,7 @@ describe("the API handler before any table is touched", () => {
   ])("answers $description with $status", async ({ method, path, status, code }) => {
     // Arrange
     const { client, send } = stubClient();
-    const handler = createApiHandler({ client, tables, token: TOKEN, logger: silent });
+    const handler = createApiHandler({ client, tables, limits: apiLimits, token: TOKEN, logger: silent });
 
     // Act
     const result = await handler(event(method, path, { headers: { authorization: `Bearer ${TOKEN}` } }));
@@ -156,7 +157,7 @@ describe("the API handler before any table is touched", () => {
     // Arrange
     const { client, send } = stubClient();
     send.mockRejectedValue(new Error("secret internals at /var/task/x.js:1"));
-    const handler = createApiHandler({ client, tables, token: TOKEN, logger: silent });
+    const handler = createApiHandler({ client, tables, limits: apiLimits, token: TOKEN, logger: silent });
 
     // Act
     const result = await handler(event("GET", "/pets", { headers: { authorization: `Bearer ${TOKEN}` } }));
@@ -171,7 +172,7 @@ describe("the API handler before any table is touched", () => {
   it("serves /health and /openapi.json without a token", async () => {
     // Arrange
     const { client, send } = stubClient();
-    const handler = createApiHandler({ client, tables, token: TOKEN, logger: silent });
+    const handler = createApiHandler({ client, tables, limits: apiLimits, token: TOKEN, logger: silent });
 
     // Act
     const health = await handler(event("GET", "/health"));
@@ -226,7 +227,7 @@ describe("the OpenAPI document", () => {
     async ({ path, method, property, expected }) => {
       // Arrange
       const { client } = stubClient();
-      const handler = createApiHandler({ client, tables, token: TOKEN, logger: silent });
+      const handler = createApiHandler({ client, tables, limits: apiLimits, token: TOKEN, logger: silent });
 
       // Act
       const doc = JSON.parse((await handler(event("GET", "/openapi.json"))).body ?? "");
@@ -240,7 +241,7 @@ describe("the OpenAPI document", () => {
   it("documents the query limits of listings", async () => {
     // Arrange
     const { client } = stubClient();
-    const handler = createApiHandler({ client, tables, token: TOKEN, logger: silent });
+    const handler = createApiHandler({ client, tables, limits: apiLimits, token: TOKEN, logger: silent });
 
     // Act
     const doc = JSON.parse((await handler(event("GET", "/openapi.json"))).body ?? "");
@@ -255,7 +256,7 @@ describe("the OpenAPI document", () => {
   it("documents every route with its method, parameters and security", async () => {
     // Arrange
     const { client } = stubClient();
-    const handler = createApiHandler({ client, tables, token: TOKEN, logger: silent });
+    const handler = createApiHandler({ client, tables, limits: apiLimits, token: TOKEN, logger: silent });
 
     // Act
     const doc = JSON.parse((await handler(event("GET", "/openapi.json"))).body ?? "");
@@ -276,7 +277,7 @@ describe("the OpenAPI document", () => {
   it("describes prices as exact JSON numbers in responses and numbers or strings in requests", async () => {
     // Arrange
     const { client } = stubClient();
-    const handler = createApiHandler({ client, tables, token: TOKEN, logger: silent });
+    const handler = createApiHandler({ client, tables, limits: apiLimits, token: TOKEN, logger: silent });
 
     // Act
     const doc = JSON.parse((await handler(event("GET", "/openapi.json"))).body ?? "");

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { compareSequenceNumbers, consumerDeclaration, parseConsumedEvent } from "#commons/consumer.ts";
+import { compareSequenceNumbers, parseConsumedEvent } from "#commons/consumer.ts";
 import { InvalidSequenceNumberError } from "#commons/errors.ts";
+import { model } from "#infra/pipeline.ts";
 import { domainEvent } from "../../helpers/domain-events.ts";
 
-const parking = consumerDeclaration("parking-totals");
+const parking = model.consumers.find((c) => c.name === "parking-totals")!;
 
 const reading = () =>
   domainEvent(

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { pipeline } from "#infra/pipeline.ts";
-import type { CarPark } from "#schemas/parking.ts";
+import { CAR_PARK_STATUS_THRESHOLDS, type CarPark } from "#schemas/parking.ts";
 import {
   applyParkingChange,
   type ParkingChange,
@@ -59,13 +58,14 @@ describe("statusColour", () => {
     expect(statusColour(percent, thresholds)).toBe(colour);
   });
 
-  it("uses the thresholds the pipeline declares", () => {
+  it("uses seed 000's thresholds: amber from 70, red from 90", () => {
     // Arrange
-    const { amberAtPercent, redAtPercent } = pipeline.parking;
+    const thresholds = CAR_PARK_STATUS_THRESHOLDS;
 
     // Act, Assert
-    expect(statusColour(String(amberAtPercent), pipeline.parking)).toBe("amber");
-    expect(statusColour(String(redAtPercent), pipeline.parking)).toBe("red");
+    expect(statusColour("69.9", thresholds)).toBe("green");
+    expect(statusColour("70", thresholds)).toBe("amber");
+    expect(statusColour("90", thresholds)).toBe("red");
   });
 });
 

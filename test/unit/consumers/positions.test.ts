@@ -56,6 +56,24 @@ describe("positions", () => {
     expect(later).toEqual({ positions: { c: "40" }, forgottenBefore: at(2) });
   });
 
+  it("ages tombstones on the changes' own timeline when records weeks old are replayed", () => {
+    // Arrange: a removal at day 1 and a change at day 2, both applied a year later (a replay)
+    const yearLater = 365;
+    const state = removedAt("a", 1, yearLater);
+
+    // Act
+    const next = recordChange(
+      state,
+      { id: "b", sequenceNumber: "30", changedAt: at(2), removed: false },
+      policyAt(yearLater),
+    );
+    const stale = isNewChange(next, { id: "a", sequenceNumber: "15", changedAt: at(0.5), removed: false });
+
+    // Assert: the tombstone is still there, so the stale change is ignored rather than refused
+    expect(next).toEqual({ positions: { a: "20", b: "30" }, removedAt: { a: at(1) } });
+    expect(stale).toBe(false);
+  });
+
   it.each([
     { description: "as old as the newest forgotten removal", changedDay: 2 },
     { description: "older than it", changedDay: 0.5 },

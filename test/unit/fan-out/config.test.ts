@@ -1,18 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { MissingConfigurationError } from "#commons/errors.ts";
 import { pipeline } from "#infra/pipeline.ts";
-import { tableEnvVar } from "#infra/topology.ts";
 import { loadFanOutConfig } from "../../../functions/fan-out/config.ts";
+import { functionEnvironments } from "../../helpers/function-config.ts";
 
-const fullEnv = (): NodeJS.ProcessEnv => ({
-  EVENT_BUS_NAME: "prod-ripple",
-  ...Object.fromEntries(
-    Object.entries(pipeline.tables).map(([key, t]) => [tableEnvVar(key), `prod-${t.tableName}`]),
-  ),
-});
+const fullEnv = (): NodeJS.ProcessEnv =>
+  functionEnvironments({ table: (key) => `prod-${pipeline.tables[key]!.tableName}`, busName: "prod-ripple" });
 
 describe("loadFanOutConfig", () => {
-  it("finds each source by the physical table name its TABLE_* variable gives", () => {
+  it("finds each source by the physical table name RIPPLE_CONFIG_FAN_OUT gives", () => {
     // Act
     const config = loadFanOutConfig(fullEnv());
 
@@ -21,25 +17,39 @@ describe("loadFanOutConfig", () => {
     expect(config.setAsideTableName).toBe("prod-ripple-set-aside");
     expect(config.sources.get("prod-PetStore")).toMatchObject({
       declaredName: "PetStore",
-      source: { table: "pets" },
+      source: { table: "PetStore" },
     });
     expect(config.sources.has("PetStore")).toBe(false);
   });
 
   it.each([
-    { description: "EVENT_BUS_NAME", variable: "EVENT_BUS_NAME" },
-    { description: "a source table's variable", variable: "TABLE_PARKING_DATA" },
-    { description: "the set-aside table's variable", variable: "TABLE_SET_ASIDE" },
-  ])("fails loudly naming $description when it is missing", ({ variable }) => {
+    {
+      description: "the variable is missing",
+      value: undefined,
+      message: /environment variable RIPPLE_CONFIG_FAN_OUT is not set/,
+    },
+    { description: "it is not JSON", value: "{busName:", message: /RIPPLE_CONFIG_FAN_OUT is not JSON/ },
+    {
+      description: "a source names an unknown item schema",
+      value: JSON.stringify({
+        busName: "b",
+        setAsideTableName: "set-aside",
+        maxDepth: 3,
+        sources: [{ tableName: "pets", declaredName: "pets", itemSchema: "Cat", changes: [] }],
+      }),
+      message: /RIPPLE_CONFIG_FAN_OUT is not a valid configuration of fan-out: .*itemSchema/s,
+    },
+  ])("fails loudly when $description", ({ value, message }) => {
     // Arrange
     const env = fullEnv();
-    delete env[variable];
+    if (value === undefined) delete env.RIPPLE_CONFIG_FAN_OUT;
+    else env.RIPPLE_CONFIG_FAN_OUT = value;
 
     // Act
     const act = () => loadFanOutConfig(env);
 
     // Assert
     expect(act).toThrow(MissingConfigurationError);
-    expect(act).toThrow(new RegExp(`environment variable ${variable} is not set`));
+    expect(act).toThrow(message);
   });
 });

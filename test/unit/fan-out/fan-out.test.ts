@@ -4,9 +4,9 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import { describe, expect, it } from "vitest";
 import { entrySize, MAX_ENTRIES_PER_REQUEST, MAX_REQUEST_BYTES } from "#commons/publisher.ts";
-import { pipeline } from "#infra/pipeline.ts";
-import { DomainEvents } from "#schemas/domain-events.ts";
-import { resolveFanOutConfig } from "../../../functions/fan-out/config.ts";
+import { declaredNames, fanOutConfig } from "#infra/function-config.ts";
+import { model } from "#infra/pipeline.ts";
+import { fanOutConfigFrom } from "../../../functions/fan-out/config.ts";
 import { UnresumableBatchError } from "../../../functions/fan-out/errors.ts";
 import { fanOut, recordFanOutMetrics } from "../../../functions/fan-out/fan-out.ts";
 import { loadStreamRecord, loadStreamRecords } from "../../helpers/events.ts";
@@ -290,15 +290,16 @@ describe("fanOut", () => {
 
   it("counts a record delivered only when all of its events are", async () => {
     // Arrange: pets INSERT becomes two events; only the second one of the first pet fails.
-    const twoEvents = {
-      ...pipeline,
-      sources: pipeline.sources.map((s) =>
-        s.table === "pets"
-          ? { ...s, changes: [...s.changes, { on: ["INSERT" as const], event: DomainEvents.PetUpdated }] }
+    // A configuration the declaration's checks would refuse (INSERT mapped twice), written as JSON.
+    const declared = fanOutConfig(model.fanOut, { ...declaredNames(model), busName: "ripple-test" });
+    const config = fanOutConfigFrom({
+      ...declared,
+      sources: declared.sources.map((s) =>
+        s.itemSchema === "Pet"
+          ? { ...s, changes: [...s.changes, { on: ["INSERT" as const], event: "PetUpdated" as const }] }
           : s,
       ),
-    };
-    const config = resolveFanOutConfig({ busName: "ripple-test", pipeline: twoEvents });
+    });
     const records = loadStreamRecords(
       "parking-data/insert.json",
       "PetStore/insert.json",
@@ -422,7 +423,7 @@ describe("fanOut", () => {
   });
 
   it.each([
-    { description: "an unknown table", file: "unknown-table/insert.json", id: (s: string) => `orders#${s}` },
+    { description: "an unknown table", file: "undeclared-table/insert.json", id: (s: string) => `orders#${s}` },
     {
       description: "a loop",
       file: "carbontrack-achievements/insert-loop.json",

@@ -4,10 +4,10 @@ import type { DynamoDBStreamEvent } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { createLambdaContext } from "#infra/local/lambda-context.ts";
 import { pipeline } from "#infra/pipeline.ts";
-import { tableEnvVar } from "#infra/topology.ts";
 import { createFanOutEventBridgeClient } from "../../../functions/fan-out/clients.ts";
 import { UnresumableBatchError } from "../../../functions/fan-out/errors.ts";
 import { loadStreamEvent, loadStreamRecords } from "../../helpers/events.ts";
+import { functionEnvironments } from "../../helpers/function-config.ts";
 
 const context = () =>
   createLambdaContext({ functionName: "ripple-fan-out", timeoutSeconds: 60, awsRequestId: "req-1" });
@@ -31,13 +31,14 @@ describe("fan-out handler", () => {
   const logs = () => lines().filter((o) => o._aws === undefined);
 
   beforeAll(() => {
-    vi.stubEnv("EVENT_BUS_NAME", "ripple-handler-test");
     vi.stubEnv("AWS_REGION", "us-east-1");
     vi.stubEnv("AWS_ACCESS_KEY_ID", "test");
     vi.stubEnv("AWS_SECRET_ACCESS_KEY", "test");
-    for (const key of [...pipeline.sources.map((s) => s.table), pipeline.fanOut.setAsideTable]) {
-      vi.stubEnv(tableEnvVar(key), `prod-${pipeline.tables[key]!.tableName}`);
-    }
+    const env = functionEnvironments({
+      table: (key) => `prod-${pipeline.tables[key]!.tableName}`,
+      busName: "ripple-handler-test",
+    });
+    for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
     vi.spyOn(EventBridgeClient.prototype, "send");
     vi.spyOn(DynamoDBClient.prototype, "send");
     for (const stream of [process.stdout, process.stderr]) {
@@ -63,7 +64,7 @@ describe("fan-out handler", () => {
     vi.unstubAllEnvs();
   });
 
-  it("publishes to the bus named in EVENT_BUS_NAME for tables named by TABLE_* variables, and flushes EMF metrics", async () => {
+  it("publishes to the bus and for the tables its RIPPLE_CONFIG_FAN_OUT names, and flushes EMF metrics", async () => {
     // Arrange
     const { handler } = await import("../../../functions/fan-out/handler.ts");
     const event = prodEvent(loadStreamEvent("PetStore/insert.json"));

@@ -219,7 +219,7 @@ describe("planRecord", () => {
     },
     {
       description: "a table that is no declared source",
-      file: "unknown-table/insert.json",
+      file: "undeclared-table/insert.json",
       reasonCode: "UnknownSourceTableError",
       reason: /table "orders" .* is not a declared stream source; declare it under sources/,
       detailType: undefined,
@@ -250,7 +250,7 @@ describe("planRecord", () => {
     ({ file, reasonCode, reason, detailType }) => {
       // Arrange
       const record = loadStreamRecord(file);
-      const table = file.startsWith("unknown-table") ? "orders" : file.split("/")[0]!;
+      const table = file.startsWith("undeclared-table") ? "orders" : file.split("/")[0]!;
       const sequenceNumber = record.dynamodb!.SequenceNumber!;
 
       // Act

@@ -6,7 +6,7 @@ import {
   type PutEventsResultEntry,
 } from "@aws-sdk/client-eventbridge";
 import { vi } from "vitest";
-import { resolveFanOutConfig } from "../../../functions/fan-out/config.ts";
+import { resolveFanOutConfig } from "#infra/function-config.ts";
 import type { FanOutDeps } from "../../../functions/fan-out/fan-out.ts";
 
 export const CLIENT_CONFIG = {

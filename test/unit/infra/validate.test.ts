@@ -76,11 +76,6 @@ describe("validatePipeline", () => {
     expect(act).toThrow("change INSERT is mapped twice");
   });
 
-  it("refuses parking thresholds out of order", () => {
-    const act = () => validatePipeline({ ...pipeline, parking: { amberAtPercent: 90, redAtPercent: 70 } });
-    expect(act).toThrow("(given amber 90, red 70)");
-  });
-
   it("refuses a consumer that would consume its own writes through a stream", () => {
     // Arrange: achievements writes carbontrack-achievements, whose INSERTs become AchievementUnlocked.
     const consumers = pipeline.consumers.map((c) =>

@@ -1,0 +1,196 @@
+import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBRecord } from "aws-lambda";
+import type { PipelineDeclaration } from "../declaration.ts";
+import { freeRuntimePorts } from "../local/ports.ts";
+import { localEnvironment, type Runtime, startRuntime } from "../local/runtime.ts";
+import { resolvePipeline } from "../model.ts";
+import { ReplayError } from "./errors.ts";
+import type { InputRecord } from "./input.ts";
+
+/**
+ * Where a replay sends records: a fresh in-memory runtime of its own, or a running one.
+ *
+ * The fan-out is the very handler module Lambda runs, imported in this process with the SDK's
+ * endpoint variables pointing at the target's DynamoDB Local and bus, so what it publishes reaches
+ * the target's rules and consumers exactly as a stream batch would.
+ */
+export interface ReplayTarget {
+  readonly dynamodb: DynamoDBClient;
+  /** Pipeline counters (rows of the runtime's stats: bus deliveries, consumer runs, …). */
+  counters(): Promise<ReadonlyMap<string, number>>;
+  /** Resolves once every published event has been delivered and every consumer is idle. */
+  settled(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface StatsBody {
+  readonly rows: readonly { name: string; value: number }[];
+  readonly endpoints?: { readonly dynamodb: string; readonly eventbridge: string };
+}
+
+function toMap(rows: StatsBody["rows"]): Map<string, number> {
+  return new Map(rows.map((r) => [r.name, r.value]));
+}
+
+/** Lambda's JSON form of a Binary value is base64 text; the SDK wants bytes. */
+function toSdkValue(value: unknown): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  const v = value as Record<string, unknown>;
+  if (typeof v.B === "string") return { B: Buffer.from(v.B, "base64") };
+  if (Array.isArray(v.BS)) return { BS: v.BS.map((b) => Buffer.from(String(b), "base64")) };
+  if (Array.isArray(v.L)) return { L: v.L.map(toSdkValue) };
+  if (typeof v.M === "object" && v.M !== null) {
+    return { M: Object.fromEntries(Object.entries(v.M).map(([k, x]) => [k, toSdkValue(x)])) };
+  }
+  return v;
+}
+
+type TableRecord = DynamoDBRecord & { readonly table: string };
+
+/** Every item's records in the order delivered, by item. */
+export type ItemHistories = ReadonlyMap<string, readonly TableRecord[]>;
+
+/** The records of every item, in order. */
+export function itemHistories(ordered: readonly InputRecord[]): ItemHistories {
+  const items = new Map<string, TableRecord[]>();
+  for (const r of ordered) {
+    const key = `${r.table}\u0000${JSON.stringify(r.record.dynamodb?.Keys)}`;
+    items.set(key, [...(items.get(key) ?? []), { ...r.record, table: r.table }]);
+  }
+  return items;
+}
+
+async function putImage(
+  dynamodb: DynamoDBClient,
+  record: TableRecord | undefined,
+  table: string,
+  keys: unknown,
+) {
+  const image = record?.dynamodb?.NewImage;
+  if (record === undefined || record.eventName === "REMOVE" || image === undefined) {
+    const Key = Object.fromEntries(Object.entries(keys ?? {}).map(([k, v]) => [k, toSdkValue(v)]));
+    await dynamodb.send(new DeleteItemCommand({ TableName: table, Key: Key as never }));
+    return;
+  }
+  const Item = Object.fromEntries(Object.entries(image).map(([k, v]) => [k, toSdkValue(v)]));
+  await dynamodb.send(new PutItemCommand({ TableName: table, Item: Item as never }));
+}
+
+/**
+ * Gives a fresh runtime's source tables the state the records end in (each item's last image;
+ * nothing for an item last removed), so the audit has the truth to compare aggregates with.
+ * The runtime's stream pollers are off: these writes feed no fan-out.
+ */
+export async function materialize(dynamodb: DynamoDBClient, items: ItemHistories): Promise<void> {
+  for (const history of items.values()) {
+    const last = history.at(-1)!;
+    await putImage(dynamodb, last, last.table, last.dynamodb?.Keys);
+  }
+}
+
+/**
+ * Where the fan-out set aside an item's last records, puts back the last version it did take
+ * (or nothing, if it took none): the audit is asked about what the pipeline took, and the
+ * set-aside records are listed in the summary instead.
+ */
+export async function withdrawSetAside(
+  dynamodb: DynamoDBClient,
+  items: ItemHistories,
+  setAside: readonly { readonly table: string; readonly sequenceNumber: string; readonly record: unknown }[],
+): Promise<void> {
+  // Keyed by the item's keys too: a hand-made recording may reuse a sequence number across items.
+  const id = (table: string, sequenceNumber: string | undefined, keys: unknown) =>
+    `${table}#${sequenceNumber}#${JSON.stringify(keys)}`;
+  const refused = new Set(
+    setAside.map((i) =>
+      id(i.table, i.sequenceNumber, (i.record as DynamoDBRecord | undefined)?.dynamodb?.Keys),
+    ),
+  );
+  const isRefused = (r: TableRecord) =>
+    refused.has(id(r.table, r.dynamodb?.SequenceNumber, r.dynamodb?.Keys));
+  for (const history of items.values()) {
+    const last = history.at(-1)!;
+    if (!isRefused(last)) continue;
+    const taken = history.findLast((r) => !isRefused(r));
+    await putImage(dynamodb, taken, last.table, last.dynamodb?.Keys);
+  }
+}
+
+/** A fresh in-memory runtime on free ports, with its stream pollers off. */
+export async function freshTarget(
+  pipeline: PipelineDeclaration,
+  options: { readonly shuffle: boolean },
+): Promise<ReplayTarget & { readonly runtime: Runtime }> {
+  const runtime = await startRuntime({
+    pipeline,
+    ...(await freeRuntimePorts()),
+    streams: false,
+    seedData: false,
+    retryBaseDelayMs: 100,
+    asyncRetryDelayMs: 1000,
+    // Shuffled delivery: the bus holds each delivery back a random time, so events arrive out of order.
+    ...(options.shuffle ? { chaos: { maxDelayMs: 200 } } : {}),
+    logger: { info: () => {}, warn: () => {}, error: (line: string) => console.error(line) },
+  });
+  return {
+    runtime,
+    dynamodb: runtime.dynamodb,
+    counters: async () => toMap(runtime.stats().rows),
+    settled: () => runtime.settled({ timeoutMs: 10 * 60_000 }),
+    stop: () => runtime.stop(),
+  };
+}
+
+async function readStats(endpoint: string, token: string): Promise<StatsBody> {
+  let response: Response;
+  try {
+    response = await fetch(`${endpoint.replace(/\/$/, "")}/local/stats`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+  } catch (error) {
+    throw new ReplayError(
+      `no ripple runtime answers at ${endpoint} (${(error as Error).message}); start one with npm start, or leave out --endpoint to replay into a fresh one`,
+    );
+  }
+  if (response.status === 401) {
+    throw new ReplayError(
+      `${endpoint} refused the token; give the token npm start printed with --token or RIPPLE_API_TOKEN`,
+    );
+  }
+  if (!response.ok) throw new ReplayError(`${endpoint}/local/stats answered ${response.status}`);
+  return (await response.json()) as StatsBody;
+}
+
+/**
+ * A runtime already running (`npm start`), found through its API's `/local/stats`. Settling is
+ * judged from outside: the runtime's counters unchanged over a quiet period.
+ */
+export async function runningTarget(
+  pipeline: PipelineDeclaration,
+  endpoint: string,
+  token: string,
+): Promise<ReplayTarget> {
+  const first = await readStats(endpoint, token);
+  if (first.endpoints === undefined) {
+    throw new ReplayError(
+      `${endpoint}/local/stats names no endpoints; is it a ripple runtime of this version?`,
+    );
+  }
+  Object.assign(process.env, localEnvironment(resolvePipeline(pipeline), first.endpoints, token));
+  const dynamodb = new DynamoDBClient({});
+  const counters = async () => toMap((await readStats(endpoint, token)).rows);
+  return {
+    dynamodb,
+    counters,
+    settled: async () => {
+      let before = JSON.stringify([...(await counters())]);
+      for (let quiet = 0; quiet < 4; ) {
+        await new Promise((r) => setTimeout(r, 500));
+        const now = JSON.stringify([...(await counters())]);
+        quiet = now === before ? quiet + 1 : 0;
+        before = now;
+      }
+    },
+    stop: async () => dynamodb.destroy(),
+  };
+}
