@@ -1,14 +1,16 @@
 import {
+  BatchWriteItemCommand,
   ConditionalCheckFailedException,
   type ConsumedCapacity,
   DeleteItemCommand,
   DynamoDBClient,
   PutItemCommand,
   UpdateItemCommand,
+  type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { AggregateKeys, queryAggregates } from "#commons/aggregates.ts";
-import { type ConsumerDeps, consumeEvent } from "#commons/consumer.ts";
+import { consumeEvent } from "#commons/consumer.ts";
 import { startDynamoDbLocal } from "#infra/local/dynamodb/dynamodb-local.ts";
 import { freePort } from "#infra/local/ports.ts";
 import { createTables } from "#infra/local/tables.ts";
@@ -26,6 +28,8 @@ import {
   sequenceNumbers,
 } from "../test/helpers/domain-events.ts";
 import { type Row, runInFlight } from "./load.ts";
+import { applyAchievementEvent as baselineAchievementEvent } from "./recompute-baseline/achievements-apply.ts";
+import { applyCarbonEvent as baselineCarbonEvent } from "./recompute-baseline/carbon-stats-apply.ts";
 
 const EVENTS = 1_000;
 const DUPLICATE_SHARE = 0.2;
@@ -35,26 +39,36 @@ const LOCAL = { region: "us-east-1", credentials: { accessKeyId: "local", secret
 
 /** Requests a client sent and the capacity they consumed, as DynamoDB bills them. */
 interface Usage {
+  /** Write requests: a TransactWriteItems is one request, a BatchWriteItem one per item. */
   writes: number;
+  /** Items written: a transaction's counted twice, as DynamoDB bills them. */
+  writeItems: number;
   reads: number;
   /** Write capacity units: as DynamoDB reports them; a failed conditional write at its 1-unit minimum. */
   wcu: number;
+  /** Read capacity units, as DynamoDB reports them. */
+  rcu: number;
 }
 
 const WRITE_COMMANDS = new Set(["PutItemCommand", "UpdateItemCommand", "DeleteItemCommand"]);
 const READ_COMMANDS = new Set(["GetItemCommand", "QueryCommand", "ScanCommand", "BatchGetItemCommand"]);
-const CAPACITY_COMMANDS = new Set([...WRITE_COMMANDS, "BatchWriteItemCommand", "TransactWriteItemsCommand"]);
+const WRITE_CAPACITY_COMMANDS = new Set([
+  ...WRITE_COMMANDS,
+  "BatchWriteItemCommand",
+  "TransactWriteItemsCommand",
+]);
 
 const units = (consumed: ConsumedCapacity | ConsumedCapacity[] | undefined): number =>
   [consumed ?? []].flat().reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
 
 /**
  * A DynamoDB client that counts every request it sends — successful or not, since a failed
- * conditional write still consumes capacity — with BatchWriteItem counted per item and
- * TransactWriteItems twice per item, and asks DynamoDB for the write capacity each one consumed.
+ * conditional write still consumes capacity — with BatchWriteItem counted per item, and the
+ * items a TransactWriteItems writes twice each beside it, and asks DynamoDB for the capacity each
+ * one consumed.
  */
 function countingClient(endpoint: string): { client: DynamoDBClient; usage: Usage } {
-  const usage: Usage = { writes: 0, reads: 0, wcu: 0 };
+  const usage: Usage = { writes: 0, writeItems: 0, reads: 0, wcu: 0, rcu: 0 };
   const client = new DynamoDBClient({ endpoint, ...LOCAL });
   client.middlewareStack.add(
     (next, context) => async (args) => {
@@ -64,17 +78,25 @@ function countingClient(endpoint: string): { client: DynamoDBClient; usage: Usag
         TransactItems?: unknown[];
         ReturnConsumedCapacity?: string;
       };
-      if (WRITE_COMMANDS.has(command)) usage.writes += 1;
-      else if (command === "BatchWriteItemCommand")
-        usage.writes += Object.values(input.RequestItems ?? {}).reduce((n, items) => n + items.length, 0);
-      else if (command === "TransactWriteItemsCommand")
-        usage.writes += 2 * (input.TransactItems?.length ?? 0);
-      else if (READ_COMMANDS.has(command)) usage.reads += 1;
-      if (CAPACITY_COMMANDS.has(command)) input.ReturnConsumedCapacity = "TOTAL";
+      if (WRITE_COMMANDS.has(command)) {
+        usage.writes += 1;
+        usage.writeItems += 1;
+      } else if (command === "BatchWriteItemCommand") {
+        const items = Object.values(input.RequestItems ?? {}).reduce((n, batch) => n + batch.length, 0);
+        usage.writes += items;
+        usage.writeItems += items;
+      } else if (command === "TransactWriteItemsCommand") {
+        usage.writes += 1;
+        usage.writeItems += 2 * (input.TransactItems?.length ?? 0);
+      } else if (READ_COMMANDS.has(command)) usage.reads += 1;
+      const measured = WRITE_CAPACITY_COMMANDS.has(command) || READ_COMMANDS.has(command);
+      if (measured) input.ReturnConsumedCapacity = "TOTAL";
       try {
         const result = await next(args);
-        if (CAPACITY_COMMANDS.has(command)) {
-          usage.wcu += units((result.output as { ConsumedCapacity?: ConsumedCapacity }).ConsumedCapacity);
+        if (measured) {
+          const consumed = units((result.output as { ConsumedCapacity?: ConsumedCapacity }).ConsumedCapacity);
+          if (READ_COMMANDS.has(command)) usage.rcu += consumed;
+          else usage.wcu += consumed;
         }
         return result;
       } catch (error) {
@@ -203,52 +225,152 @@ async function straightforward(
   });
 }
 
-/**
- * CarbonTrack: 50 users × 20 entries written in rounds of 50; after each round the round's events
- * (plus duplicates, shuffled) reach carbon-stats and achievements.
- */
-async function carbonRun(deps: ConsumerDeps, usage: Usage) {
-  const users = 50;
-  const perUser = EVENTS / users;
-  const writes: { entry: CarbonEntry; event: EventBridgeTargetEvent }[] = [];
-  for (let u = 0; u < users; u++) {
-    const seqs = sequenceNumbers(perUser, 99_999_999_999_999_000_000n + BigInt(u) * 100_000n);
-    for (let i = 0; i < perUser; i++) {
-      const entry: CarbonEntry = {
-        userId: `user-${u}`,
-        timestamp: `2025-11-${String((i % 28) + 1).padStart(2, "0")}T08:${String(i).padStart(2, "0")}:00.000Z`,
-        category: i % 3 === 0 ? "energy" : "transport",
-        activity: "commute",
-        kgCO2e: `${(i % 7) + 1}.25`,
-      };
-      writes.push({ entry, event: domainEvent("CarbonEntryRecorded", entry, { sequenceNumber: seqs[i]! }) });
+/** Entry `i` of a bench user: three a day (07:00, 12:00, 19:00 UTC) from 2020-01-01, three categories. */
+function benchEntry(userId: string, i: number): CarbonEntry {
+  const day = new Date(Date.UTC(2020, 0, 1) + Math.floor(i / 3) * 86_400_000).toISOString().slice(0, 10);
+  const hour = ["07", "12", "19"][i % 3]!;
+  return {
+    userId,
+    timestamp: `${day}T${hour}:00:00.000Z`,
+    category: (["transport", "energy", "food"] as const)[i % 3]!,
+    activity: "commute",
+    kgCO2e: `${(i % 7) + 1}.25`,
+  };
+}
+
+function entryEvents(userId: string, from: number, count: number): EventBridgeTargetEvent[] {
+  const seqs = sequenceNumbers(count, 10_000_000_000_000_000_000n + BigInt(from) * 1_000n);
+  return Array.from({ length: count }, (_, k) =>
+    domainEvent("CarbonEntryRecorded", benchEntry(userId, from + k), { sequenceNumber: seqs[k]! }),
+  );
+}
+
+async function putSourceEntries(client: DynamoDBClient, userId: string, from: number, count: number) {
+  const table = pipeline.tables.carbonEntries!.tableName;
+  for (let start = from; start < from + count; start += 25) {
+    const batch = Array.from({ length: Math.min(25, from + count - start) }, (_, k) => ({
+      PutRequest: { Item: marshall(benchEntry(userId, start + k)) },
+    }));
+    let pending: Record<string, WriteRequest[]> | undefined = { [table]: batch };
+    while (pending !== undefined && Object.keys(pending).length > 0) {
+      pending = (await client.send(new BatchWriteItemCommand({ RequestItems: pending }))).UnprocessedItems;
     }
   }
-  const ordered = seededShuffle(writes, SEED);
-  const stats = { deliveries: 0, statsWrites: 0, achievementWrites: 0 };
+  await client.send(
+    new PutItemCommand({
+      TableName: pipeline.tables.carbonUsers!.tableName,
+      Item: marshall({ userId, name: `Bench ${userId}`, createdAt: "2019-12-31T00:00:00.000Z" }),
+    }),
+  );
+}
+
+/** The CarbonTrack consumers of one design: carbon-stats and achievements. */
+interface CarbonDesign {
+  readonly name: string;
+  readonly carbonStats: Parameters<typeof consumeEvent>[3];
+  readonly achievements: Parameters<typeof consumeEvent>[3];
+}
+
+const CARBON_SIZES = [10, 1_000, 10_000] as const;
+/** New entries consumed per measurement (plus 20 % duplicates, shuffled). */
+const MEASURED_ENTRIES = 60;
+
+/**
+ * Per consumed event for one user who already has 10, 1,000 or 10,000 entries: requests and
+ * capacity units of each CarbonTrack consumer, ripple's day-and-month-cell design beside the
+ * recompute-everything design (a verbatim copy in `bench/recompute-baseline/`) in the same run.
+ */
+async function carbonHistoryRows(
+  endpoint: string,
+  admin: DynamoDBClient,
+  tables: Record<string, string>,
+): Promise<Row[]> {
+  const designs: CarbonDesign[] = [
+    { name: "cells", carbonStats: applyCarbonEvent, achievements: applyAchievementEvent },
+    { name: "recompute", carbonStats: baselineCarbonEvent, achievements: baselineAchievementEvent },
+  ];
+  const results = new Map<string, Usage & { ms: number; events: number }>();
   const carbon = consumerModel("carbon-stats");
   const achievements = consumerModel("achievements");
-  for (let start = 0; start < ordered.length; start += 50) {
-    const round = ordered.slice(start, start + 50);
-    for (const { entry } of round) {
-      await deps.client.send(
-        new PutItemCommand({ TableName: pipeline.tables.carbonEntries!.tableName, Item: marshall(entry) }),
-      );
-    }
-    for (const event of withDuplicatesShuffled(
-      round.map((w) => w.event),
-      SEED + start,
-    )) {
-      stats.deliveries++;
-      const before = usage.writes;
-      await consumeEvent(deps, carbon, event, applyCarbonEvent);
-      const middle = usage.writes;
-      await consumeEvent(deps, achievements, event, applyAchievementEvent);
-      stats.statsWrites += middle - before;
-      stats.achievementWrites += usage.writes - middle;
+  for (const size of CARBON_SIZES) {
+    for (const design of designs) {
+      const userId = `bench-${design.name}-${size}`;
+      await putSourceEntries(admin, userId, 0, size);
+      if (design.name === "cells") {
+        // The cells are built by the consumers themselves, from the events of the stored entries.
+        const deps = { client: admin, tables, ...consumerSettings() };
+        for (const event of entryEvents(userId, 0, size)) {
+          await consumeEvent(deps, carbon, event, design.carbonStats);
+          await consumeEvent(deps, achievements, event, design.achievements);
+        }
+      }
+      const fresh = entryEvents(userId, size, MEASURED_ENTRIES);
+      await putSourceEntries(admin, userId, size, MEASURED_ENTRIES);
+      const deliveries = withDuplicatesShuffled(fresh, SEED + size);
+      for (const [consumer, declaration, apply] of [
+        ["carbon-stats", carbon, design.carbonStats],
+        ["achievements", achievements, design.achievements],
+      ] as const) {
+        const counting = countingClient(endpoint);
+        const started = performance.now();
+        for (const event of deliveries) {
+          await consumeEvent(
+            { client: counting.client, tables, ...consumerSettings() },
+            declaration,
+            event,
+            apply,
+          );
+        }
+        results.set(`${design.name}/${consumer}/${size}`, {
+          ...counting.usage,
+          ms: performance.now() - started,
+          events: deliveries.length,
+        });
+        counting.client.destroy();
+      }
     }
   }
-  return stats;
+  const rows: Row[] = [];
+  const per = (n: number, d: number) => Math.round((n / d) * 1000) / 1000;
+  const measures = [
+    { key: "reads", name: "read requests", unit: "reads/event" },
+    { key: "rcu", name: "read capacity units", unit: "RCU/event" },
+    { key: "writes", name: "write requests", unit: "writes/event", target: "≤ 1.0" },
+    { key: "writeItems", name: "items written (a transaction's counted twice)", unit: "items/event" },
+    { key: "wcu", name: "write capacity units", unit: "WCU/event" },
+    { key: "ms", name: "milliseconds", unit: "ms/event" },
+  ] as const;
+  for (const consumer of ["carbon-stats", "achievements"]) {
+    for (const measure of measures) {
+      const at10 = results.get(`cells/${consumer}/10`)!;
+      for (const size of CARBON_SIZES) {
+        const ours = results.get(`cells/${consumer}/${size}`)!;
+        const base = results.get(`recompute/${consumer}/${size}`)!;
+        const target =
+          size === 10
+            ? "target" in measure
+              ? measure.target
+              : undefined
+            : `≤ 1.5 × ${per(at10[measure.key], at10.events)} (the figure at 10 entries)${"target" in measure ? `, ${measure.target}` : ""}`;
+        rows.push({
+          name: `${consumer}: ${measure.name} per consumed event, user with ${size.toLocaleString("en")} entries (${MEASURED_ENTRIES} new + ${Math.round(DUPLICATE_SHARE * 100)}% duplicates, shuffled)`,
+          value: per(ours[measure.key], ours.events),
+          unit: measure.unit,
+          baseline: { name: "recompute from all entries", value: per(base[measure.key], base.events) },
+          ...(target === undefined ? {} : { target }),
+        });
+      }
+    }
+  }
+  return rows;
+}
+
+/** What every consumer's deps carry beside the client and tables, from the resolved model. */
+function consumerSettings() {
+  return {
+    setAsideTableName: model.tables[model.setAside.table]!.tableName,
+    tombstoneRetentionSeconds: model.tombstoneRetentionSeconds,
+  };
 }
 
 /** A consumer of the resolved model, by name. */
@@ -266,10 +388,7 @@ function consumerModel(name: string) {
 export async function benchConsumers(): Promise<Row[]> {
   const db = await startDynamoDbLocal({ port: await freePort() });
   const tables = Object.fromEntries(Object.entries(pipeline.tables).map(([key, t]) => [key, t.tableName]));
-  const settings = {
-    setAsideTableName: model.tables[model.setAside.table]!.tableName,
-    tombstoneRetentionSeconds: model.tombstoneRetentionSeconds,
-  };
+  const settings = consumerSettings();
   const admin = new DynamoDBClient({ endpoint: db.endpoint, ...LOCAL });
   const rows: Row[] = [];
   const per = (n: number, d: number) => Math.round((n / d) * 1000) / 1000;
@@ -374,33 +493,26 @@ export async function benchConsumers(): Promise<Row[]> {
       inFlight: IN_FLIGHT,
       partitions: [AggregateKeys.petsPartition],
     });
-
-    const carbon = countingClient(db.endpoint);
-    const carbonStats = await carbonRun({ client: carbon.client, tables, ...settings }, carbon.usage);
-    carbon.client.destroy();
-    const label = `${EVENTS} events + ${duplicates} duplicates, shuffled, source written in rounds of 50`;
-    rows.push(
-      {
-        name: `carbon-stats: write requests per consumed event (${label})`,
-        value: per(carbonStats.statsWrites, carbonStats.deliveries),
-        unit: "writes/event",
-        target: "≤ 1.0",
-      },
-      {
-        name: "achievements: write requests per consumed event (same run)",
-        value: per(carbonStats.achievementWrites, carbonStats.deliveries),
-        unit: "writes/event",
-        target: "≤ 1.0",
-      },
-      {
-        name: "carbon-stats + achievements: read requests per consumed event (same run)",
-        value: per(carbon.usage.reads, carbonStats.deliveries),
-        unit: "reads/event",
-      },
-    );
   } finally {
     admin.destroy();
     await db.stop();
   }
   return rows;
+}
+
+/**
+ * CarbonTrack consumers for one user with 10, 1,000 and 10,000 entries already stored, beside
+ * the recompute-everything design (`carbonHistoryRows`). Starts its own DynamoDB Local.
+ */
+export async function benchCarbonHistory(): Promise<Row[]> {
+  const db = await startDynamoDbLocal({ port: await freePort() });
+  const tables = Object.fromEntries(Object.entries(pipeline.tables).map(([key, t]) => [key, t.tableName]));
+  const admin = new DynamoDBClient({ endpoint: db.endpoint, ...LOCAL });
+  try {
+    await createTables(admin, pipeline);
+    return await carbonHistoryRows(db.endpoint, admin, tables);
+  } finally {
+    admin.destroy();
+    await db.stop();
+  }
 }

@@ -1,7 +1,7 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 import { benchApi } from "./api.ts";
-import { benchConsumers } from "./consumers.ts";
+import { benchCarbonHistory, benchConsumers } from "./consumers.ts";
 import { benchEventBridge } from "./eventbridge.ts";
 import { benchFanOut } from "./fan-out.ts";
 import type { Row } from "./load.ts";
@@ -9,18 +9,22 @@ import { benchPipeline } from "./pipeline.ts";
 
 /**
  * Runs every benchmark module once and prints one table: value, baseline and target per row.
- * Add a module by adding its function to `benches`.
+ * Add a module by adding its function to `benches`; name modules on the command line to run only those.
  */
 const benches: Record<string, () => Promise<Row[]>> = {
   "fan-out": benchFanOut,
   eventbridge: benchEventBridge,
   consumers: benchConsumers,
+  "carbon-history": benchCarbonHistory,
   pipeline: benchPipeline,
   api: () => benchApi(),
 };
 
+// `npm run bench -- consumers fan-out` runs only the modules named.
+const only = process.argv.slice(2);
 const lines: string[][] = [["bench", "measure", "value", "baseline", "target"]];
 for (const [bench, run] of Object.entries(benches)) {
+  if (only.length > 0 && !only.includes(bench)) continue;
   let rows: Row[];
   try {
     rows = await run();

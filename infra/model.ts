@@ -329,7 +329,7 @@ export function resolvePipeline(declaration: PipelineDeclaration): PipelineModel
   const fanOut = resolveFanOut(p);
   const consumers = p.consumers.map((c) => resolveConsumer(p, c));
   const api = resolveApi(p);
-  const monitoring = resolveMonitoring({ name: p.name, alarms: p.alarms, tables, fanOut, consumers, api });
+  const monitoring = resolveMonitoring({ name: p.name, alarms: p.alarms, tables, fanOut, consumers });
   return deepFreeze({
     name: p.name,
     metricsNamespace: METRICS_NAMESPACE,

@@ -1,6 +1,5 @@
 import { FanOutMetrics } from "#schemas/contracts.ts";
 import type { AlarmThresholds } from "./declaration.ts";
-import type { ApiModel, ConsumerModel, FanOutModel, TableModel } from "./model.ts";
 
 /**
  * The alarms and dashboard as plain data: which metric each reads (namespace, name, dimensions,
@@ -102,13 +101,23 @@ export const WIDGETS = {
   alarms: "Alarms",
 } as const;
 
+/** A function that emits metrics under ripple's namespace (the model's `FunctionModel` fits). */
+export interface Emitter {
+  readonly service: string;
+  readonly metrics: { readonly namespace: string; readonly dimensions: Readonly<Record<string, string>> };
+}
+
+/** What the alarms and dashboard are resolved from: parts of the model, structurally. */
 export interface MonitoringInputs {
   readonly name: string;
   readonly alarms: AlarmThresholds;
-  readonly tables: Readonly<Record<string, TableModel>>;
-  readonly fanOut: FanOutModel;
-  readonly consumers: readonly ConsumerModel[];
-  readonly api: ApiModel;
+  /** Table keys are what counts. */
+  readonly tables: Readonly<Record<string, unknown>>;
+  readonly fanOut: Emitter & { readonly sources: readonly { readonly table: string }[] };
+  readonly consumers: readonly (Emitter & {
+    readonly name: string;
+    readonly rule: { readonly name: string };
+  })[];
 }
 
 const table = (key: string): Ref => ({ ref: "table", table: key });
@@ -149,14 +158,7 @@ export const LambdaMetrics = {
 
 export const RippleMetrics = {
   /** A metric a ripple function emits (EMF), with the dimension it emits it under. */
-  emitted: (
-    emitter: {
-      readonly metrics: { readonly namespace: string; readonly dimensions: Readonly<Record<string, string>> };
-      readonly service: string;
-    },
-    metricName: string,
-    statistic = "Sum",
-  ): MetricModel => ({
+  emitted: (emitter: Emitter, metricName: string, statistic = "Sum"): MetricModel => ({
     namespace: emitter.metrics.namespace,
     metricName,
     dimensions: { ...emitter.metrics.dimensions },

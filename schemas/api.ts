@@ -1,4 +1,12 @@
 import { z } from "zod";
+import {
+  CarbonEntrySchema,
+  EmissionCategorySchema,
+  GoalPeriodSchema,
+  GoalStatusSchema,
+  UserSchema,
+  UserStatsSchema,
+} from "./carbon.ts";
 import { IsoDateSchema, IsoTimestampSchema, NonNegativeDecimalSchema } from "./common.ts";
 import { StoredEventStatusSchema } from "./stored-events.ts";
 
@@ -223,4 +231,134 @@ export const EntryListQuerySchema = z.strictObject({
   limit: LimitSchema,
   from: FromBoundSchema.optional(),
   to: ToBoundSchema.optional(),
+  nextToken: z
+    .string()
+    .min(1, "the nextToken of a previous page")
+    .max(4096, "the nextToken of a previous page")
+    .optional()
+    .meta({ description: "Where the previous page ended: its nextToken, unchanged; same from and to" }),
 });
+
+/**
+ * `GET /car-parks` query: seed 000's Lambda answers `?action=status` on its one endpoint, so a
+ * client written against the seed keeps working when pointed at `/car-parks`.
+ */
+export const CarParkStatusQuerySchema = z.strictObject({
+  action: z
+    .literal("status", {
+      error:
+        '"status" on GET (GET /car-parks?action=status); simulate writes, so send it as POST /car-parks?action=simulate',
+    })
+    .optional()
+    .meta({ description: 'Seed 000\'s query form: "status" (the same as leaving it out)' }),
+});
+
+/** `POST /car-parks` query: seed 000's `?action=simulate`, the same as `POST /car-parks/simulate`. */
+export const CarParkSimulateQuerySchema = z.strictObject({
+  action: z
+    .literal("simulate", {
+      error: '"simulate" on POST (POST /car-parks?action=simulate); to read, GET /car-parks?action=status',
+    })
+    .meta({ description: 'Seed 000\'s query form: "simulate"' }),
+});
+
+/**
+ * A change (PATCH body): the fields that may change, each optional, at least one given; `null`
+ * removes an optional field where its schema allows null. `fixed` names fields the item has but
+ * this change may not set, each with the reason and the way to do it instead: they are refused
+ * with that reason, not as unknown fields.
+ */
+export function changeSchema<Shape extends z.ZodRawShape>(
+  shape: Shape,
+  fixed: Readonly<Record<string, string>>,
+  example: string,
+) {
+  const names = Object.keys(shape);
+  const object = z
+    .strictObject(shape)
+    .refine((change) => Object.keys(change).length > 0, {
+      message: `at least one field to change: ${names.join(", ")} (e.g. ${example})`,
+    })
+    .meta({
+      description: `At least one of ${names.join(", ")}, e.g. ${example}. Refused with the reason: ${Object.keys(fixed).join(", ")}.`,
+      minProperties: 1,
+    });
+  return z.preprocess((value, ctx) => {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+    const rest: Record<string, unknown> = { ...value };
+    for (const [key, reason] of Object.entries(fixed)) {
+      if (!Object.hasOwn(rest, key)) continue;
+      ctx.addIssue({ code: "custom", path: [key], input: rest[key], message: reason });
+      delete rest[key];
+    }
+    return rest;
+  }, object);
+}
+
+const keyField = (what: string, instead: string) =>
+  `nothing: ${what} is part of the key and cannot change; remove it (${instead})`;
+
+const STATISTICS_REFUSED = `nothing: statistics are computed by the pipeline from the user's entries and goals and cannot be set; remove it, and record, correct (PATCH /users/{userId}/entries/{timestamp}) or delete entries to change them`;
+
+/**
+ * `PATCH /users/{userId}`: the profile's own fields. Statistics (`stats` and each of its fields,
+ * which the carbon-stats consumer keeps) and the key are refused with their reason.
+ */
+export const UserChangeSchema = changeSchema(
+  {
+    name: UserSchema.shape.name.optional(),
+    email: UserSchema.shape.email
+      .unwrap()
+      .nullable()
+      .optional()
+      .meta({ description: "An email address; null removes it" }),
+  },
+  {
+    userId: keyField("userId", "to use another id, create a user with POST /users"),
+    createdAt: "nothing: createdAt is set when the user is created and cannot change; remove it",
+    ...Object.fromEntries(
+      ["stats", "statsVersion", "rippleOrigin", ...Object.keys(UserStatsSchema.shape)].map((key) => [
+        key,
+        STATISTICS_REFUSED,
+      ]),
+    ),
+  },
+  '{"name":"Alice Smith"}',
+);
+
+/** `PATCH /users/{userId}/entries/{timestamp}`: a correction of one entry; its statistics follow. */
+export const EntryChangeSchema = changeSchema(
+  {
+    category: CarbonEntrySchema.shape.category.optional(),
+    activity: CarbonEntrySchema.shape.activity.optional(),
+    kgCO2e: KgCO2eSchema.optional(),
+    note: z.string().max(1000).nullable().optional().meta({ description: "A note; null removes it" }),
+  },
+  {
+    userId: keyField("userId", "an entry stays with its user"),
+    timestamp: keyField(
+      "timestamp",
+      "to move an entry in time, DELETE it and POST it again with the new timestamp",
+    ),
+  },
+  '{"kgCO2e":"2.4"}',
+);
+
+/** `PATCH /users/{userId}/goals/{goalId}`: a change of one goal; its progress follows. */
+export const GoalChangeSchema = changeSchema(
+  {
+    title: z.string().min(1).max(200).optional(),
+    period: GoalPeriodSchema.optional(),
+    targetKgCO2e: TargetKgCO2eSchema.optional(),
+    category: EmissionCategorySchema.nullable()
+      .optional()
+      .meta({ description: "The one category the goal counts; null makes it count every category" }),
+    status: GoalStatusSchema.optional(),
+  },
+  {
+    userId: keyField("userId", "a goal stays with its user"),
+    goalId: keyField("goalId", "to start another goal, POST /users/{userId}/goals"),
+    createdAt: "nothing: createdAt is set when the goal is created and cannot change; remove it",
+  },
+  '{"targetKgCO2e":"8.5"}',
+);

@@ -6,6 +6,7 @@ import {
   KeyStringSchema,
   NonNegativeDecimalSchema,
   NonNegativeIntegerSchema,
+  NonNegativeStoredDecimalSchema,
   RippleOriginSchema,
 } from "./common.ts";
 
@@ -47,7 +48,7 @@ export const CarbonEntrySchema = z.object({
   timestamp: IsoTimestampSchema,
   category: EmissionCategorySchema,
   activity: z.string().min(1).max(200),
-  kgCO2e: NonNegativeDecimalSchema,
+  kgCO2e: NonNegativeStoredDecimalSchema,
   note: z.string().max(1000).optional(),
   ttl: NonNegativeIntegerSchema.optional(),
 });

@@ -1,4 +1,7 @@
 import { z } from "zod";
+import { canonicalDecimal, normalizeDecimal } from "#commons/decimal.ts";
+
+export { canonicalDecimal };
 
 const DECIMAL = /^-?(0|[1-9]\d*)(\.\d+)?$/;
 
@@ -24,17 +27,33 @@ export const DecimalSchema = z
   })
   .pipe(z.string().regex(DECIMAL));
 
+/**
+ * A number as a DynamoDB item may hold it — written around the API, `1E-7` or `+2.50` — carried
+ * as the exact canonical decimal ("0.0000001", "2.5"); more than 38 significant digits, which
+ * DynamoDB refuses too, is refused. Item and event schemas use it; the API's request bodies keep
+ * the stricter {@link DecimalSchema}.
+ */
+export const StoredDecimalSchema = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const plain = normalizeDecimal(typeof value === "number" ? String(value) : value);
+  if (plain === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      message: `expected a number DynamoDB stores, such as "12.50" or "1E-7", of at most 38 significant digits (given ${JSON.stringify(value)})`,
+    });
+    return z.NEVER;
+  }
+  return plain;
+});
+
+/** A non-negative {@link StoredDecimalSchema}. */
+export const NonNegativeStoredDecimalSchema = StoredDecimalSchema.pipe(
+  z.string().refine((value) => !value.startsWith("-"), { message: "expected a decimal of 0 or more" }),
+);
+
 /** A non-negative {@link DecimalSchema}. */
 export const NonNegativeDecimalSchema = DecimalSchema.pipe(
   z.string().refine((value) => !value.startsWith("-"), { message: "expected a decimal of 0 or more" }),
 );
-
-/** Removes trailing fractional zeros so that equal amounts compare equal ("1.50" → "1.5"). */
-export function canonicalDecimal(text: string): string {
-  if (!text.includes(".")) return text === "-0" ? "0" : text;
-  const trimmed = text.replace(/0+$/, "").replace(/\.$/, "");
-  return trimmed === "-0" ? "0" : trimmed;
-}
 
 /**
  * A whole number. DynamoDB delivers numbers as strings in stream records; this accepts either

@@ -32,7 +32,9 @@ export function fieldProblems(
   input: unknown,
   schema: z.ZodType,
 ): FieldProblem[] {
-  const allowed = schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+  // A change body is a strict object behind a preprocess (see `changeSchema`): list its fields too.
+  const object = schema instanceof z.ZodPipe && schema.out instanceof z.ZodObject ? schema.out : schema;
+  const allowed = object instanceof z.ZodObject ? Object.keys(object.shape) : [];
   const problems: FieldProblem[] = [];
   for (const issue of error.issues) {
     const where = [part, ...issue.path.map(String)].join(".");

@@ -1,171 +1,99 @@
-import {
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from "@aws-sdk/client-dynamodb";
-import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import { type TransactWriteItem, TransactWriteItemsCommand } from "@aws-sdk/client-dynamodb";
+import { marshall } from "@aws-sdk/util-dynamodb";
 import { AggregateKeys } from "#commons/aggregates.ts";
 import {
-  type ComputedUserStats,
-  computeUserStats,
-  loadCarbonSources,
-  sameStats,
-} from "#commons/carbon-stats.ts";
+  type AggregateLocation,
+  applyCarbonChange,
+  type CarbonChange,
+  lostRace,
+  readSummary,
+  summaryWrite,
+} from "#commons/carbon-aggregate.ts";
+import type { ComputedUserStats } from "#commons/carbon-stats.ts";
 import {
   type ApplyEvent,
   backOff,
+  type ConsumedEvent,
   type ConsumerDeps,
   originOf,
+  tombstonePolicy,
   type WriteOutcome,
 } from "#commons/consumer.ts";
 import { AggregateContentionError } from "#commons/errors.ts";
-import { UserStatsSchema } from "#schemas/carbon.ts";
 import type { RippleOrigin } from "#schemas/common.ts";
 
 /** Name the consumer stamps in `rippleOrigin`. */
 export const CONSUMER = "carbon-stats";
 
-/** Attribute of the profile item holding the version of `stats`, for optimistic concurrency. */
+/** Attribute of the profile item holding the version of the summary its `stats` come from. */
 export const STATS_VERSION = "statsVersion";
 
-interface StoredStats {
-  /** Where the statistics live: the profile item, or the aggregates item while there is none. */
-  readonly place: "profile" | "aggregates";
-  readonly stats: ComputedUserStats | undefined;
-  readonly version: number | undefined;
+/** Where carbon-stats keeps a user's aggregate: the summary at `AggregateKeys.carbonStats`. */
+export function carbonStatsLocation(userId: string): AggregateLocation {
+  return { summaryKey: AggregateKeys.carbonStats(userId), cellsPk: `carbon-stats#${userId}` };
 }
 
-async function readStoredStats(deps: ConsumerDeps, userId: string): Promise<StoredStats> {
-  const profile = await deps.client.send(
-    new GetItemCommand({
-      TableName: deps.tables.carbonUsers!,
-      Key: marshall({ userId }),
-      ConsistentRead: true,
-      ProjectionExpression: "userId, stats, #v",
-      ExpressionAttributeNames: { "#v": STATS_VERSION },
-    }),
-  );
-  const fromItem = (
-    item: Record<string, unknown>,
-    versionAttribute: string,
-    place: StoredStats["place"],
-  ) => ({
-    place,
-    stats: item.stats === undefined ? undefined : UserStatsSchema.parse(item.stats),
-    version: item[versionAttribute] === undefined ? undefined : Number(item[versionAttribute]),
-  });
-  if (profile.Item !== undefined) return fromItem(unmarshall(profile.Item), STATS_VERSION, "profile");
-  const fallback = await deps.client.send(
-    new GetItemCommand({
-      TableName: deps.tables.aggregates!,
-      Key: marshall(AggregateKeys.carbonStats(userId)),
-      ConsistentRead: true,
-    }),
-  );
-  if (fallback.Item === undefined) return { place: "aggregates", stats: undefined, version: undefined };
-  return fromItem(unmarshall(fallback.Item), "version", "aggregates");
-}
-
-async function writeStats(
-  deps: ConsumerDeps,
+/** The profile update that mirrors the statistics onto an existing profile. */
+function profileUpdate(
+  tableName: string,
   userId: string,
-  stored: StoredStats,
   stats: ComputedUserStats,
+  version: number,
   origin: RippleOrigin,
-): Promise<boolean> {
-  const value = { ...stats, updatedAt: new Date().toISOString() };
-  try {
-    if (stored.place === "profile") {
-      await deps.client.send(
-        new UpdateItemCommand({
-          TableName: deps.tables.carbonUsers!,
-          Key: marshall({ userId }),
-          UpdateExpression: "SET stats = :stats, rippleOrigin = :origin, #v = :next",
-          ConditionExpression:
-            stored.version === undefined
-              ? "attribute_exists(userId) AND attribute_not_exists(#v)"
-              : "attribute_exists(userId) AND #v = :version",
-          ExpressionAttributeNames: { "#v": STATS_VERSION },
-          ExpressionAttributeValues: marshall(
-            {
-              ":stats": value,
-              ":origin": origin,
-              ":next": (stored.version ?? 0) + 1,
-              ...(stored.version === undefined ? {} : { ":version": stored.version }),
-            },
-            { removeUndefinedValues: true },
-          ),
-        }),
-      );
-    } else {
-      await deps.client.send(
-        new PutItemCommand({
-          TableName: deps.tables.aggregates!,
-          Item: marshall(
-            {
-              ...AggregateKeys.carbonStats(userId),
-              userId,
-              stats: value,
-              rippleOrigin: origin,
-              version: (stored.version ?? 0) + 1,
-            },
-            { removeUndefinedValues: true },
-          ),
-          ConditionExpression:
-            stored.version === undefined ? "attribute_not_exists(pk)" : "version = :version",
-          ...(stored.version === undefined
-            ? {}
-            : { ExpressionAttributeValues: marshall({ ":version": stored.version }) }),
-        }),
-      );
-    }
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+): TransactWriteItem {
+  return {
+    Update: {
+      TableName: tableName,
+      Key: marshall({ userId }),
+      UpdateExpression: "SET stats = :stats, rippleOrigin = :origin, #v = :version",
+      ConditionExpression: "attribute_exists(userId)",
+      ExpressionAttributeNames: { "#v": STATS_VERSION },
+      ExpressionAttributeValues: marshall(
+        {
+          ":stats": { ...stats, updatedAt: new Date().toISOString() },
+          ":origin": origin,
+          ":version": version,
+        },
+        { removeUndefinedValues: true },
+      ),
+    },
+  };
 }
 
 /**
- * Recomputes the user's statistics from their entries and goals and writes them only when they
- * differ from what is stored — so a duplicate, a stale or a reordered event costs reads only.
- *
- * The stored version is read before the sources and the write is conditional on it: if another
- * invocation wrote in between (perhaps from older sources), the whole step is repeated, so the
- * last write always reflects sources read after the last change.
+ * Applies an entry or goal change to the user's aggregate and keeps the statistics where readers
+ * find them: on the profile when it exists (seed 001's `carbontrack-users`), otherwise on the
+ * summary item (`stats`), until the user registers.
  */
-export async function refreshUserStats(
+export async function updateUserStats(
   deps: ConsumerDeps,
   userId: string,
+  change: CarbonChange,
   origin: RippleOrigin,
-  maxAttempts = 8,
 ): Promise<WriteOutcome> {
-  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const stored = await readStoredStats(deps, userId);
-    const sources = await loadCarbonSources(
-      deps.client,
-      { entries: deps.tables.carbonEntries!, goals: deps.tables.carbonGoals! },
-      userId,
-    );
-    const stats = computeUserStats(sources.entries, sources.goals);
-    if (sameStats(stored.stats, stats)) return "unchanged";
-    if (await writeStats(deps, userId, stored, stats, origin)) return "written";
-    await backOff(attempt);
-  }
-  throw new AggregateContentionError(
-    `statistics of user ${JSON.stringify(userId)} changed under every one of ${maxAttempts} attempts; Lambda runs the event again (twice), then keeps it in the dead-letter queue`,
-  );
+  const users = deps.tables.carbonUsers!;
+  return applyCarbonChange(deps, {
+    location: carbonStatsLocation(userId),
+    userId,
+    change,
+    policy: tombstonePolicy(deps),
+    alsoRead: { tableName: users, key: { userId } },
+    beside: ({ stats, summary, version, alsoRead }) => {
+      const { stats: _standIn, ...rest } = summary.extra;
+      if (alsoRead === undefined) {
+        return {
+          extra: { ...rest, stats: { ...stats, updatedAt: new Date().toISOString() }, rippleOrigin: origin },
+        };
+      }
+      return { extra: rest, items: [profileUpdate(users, userId, stats, version, origin)] };
+    },
+  });
 }
 
 /**
  * Moves the statistics of a user who had entries or goals before their profile existed onto the
- * new profile, and deletes the stand-in item in the aggregates table.
- *
- * Without a stand-in item there is nothing to move (events still to come write the profile
- * directly), so a registration usually costs one read. The deletion is conditional on the version
- * read: if a late writer updated the stand-in meanwhile, the move is repeated.
+ * new profile, and clears them from the summary item — in one transaction conditional on the
+ * summary's version. Without a summary, or with statistics already moved, it writes nothing.
  */
 export async function moveStatsToProfile(
   deps: ConsumerDeps,
@@ -173,26 +101,24 @@ export async function moveStatsToProfile(
   origin: RippleOrigin,
   maxAttempts = 8,
 ): Promise<WriteOutcome> {
-  const key = marshall(AggregateKeys.carbonStats(userId));
+  const location = carbonStatsLocation(userId);
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const standIn = await deps.client.send(
-      new GetItemCommand({ TableName: deps.tables.aggregates!, Key: key, ConsistentRead: true }),
-    );
-    if (standIn.Item === undefined) return "unchanged";
-    const version = unmarshall(standIn.Item).version as number | undefined;
-    await refreshUserStats(deps, userId, origin);
+    const read = await readSummary(deps, location);
+    const standIn = read?.summary.extra.stats as ComputedUserStats | undefined;
+    if (read === undefined || standIn === undefined) return "unchanged";
+    const { stats: _moved, rippleOrigin: _origin, ...rest } = read.summary.extra;
     try {
       await deps.client.send(
-        new DeleteItemCommand({
-          TableName: deps.tables.aggregates!,
-          Key: key,
-          ConditionExpression: version === undefined ? "attribute_not_exists(version)" : "version = :v",
-          ...(version === undefined ? {} : { ExpressionAttributeValues: marshall({ ":v": version }) }),
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            summaryWrite(deps.tables.aggregates!, location, { ...read.summary, extra: rest }, read.version),
+            profileUpdate(deps.tables.carbonUsers!, userId, standIn, read.version + 1, origin),
+          ],
         }),
       );
       return "written";
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!lostRace(error)) throw error;
       await backOff(attempt);
     }
   }
@@ -201,17 +127,32 @@ export async function moveStatsToProfile(
   );
 }
 
-/** Applies a CarbonTrack entry, goal or registration event to the user's statistics. */
-export const applyCarbonEvent: ApplyEvent = async (deps, event) => {
+/** The aggregate change an entry or goal event describes. */
+export function carbonChangeOf(event: ConsumedEvent): CarbonChange | undefined {
+  const { metadata } = event.detail;
+  const at = { sequenceNumber: metadata.sequenceNumber, changedAt: metadata.changedAt };
   switch (event.detailType) {
     case "CarbonEntryRecorded":
+      return { kind: "entry", timestamp: event.detail.data.timestamp, entry: event.detail.data, ...at };
     case "CarbonEntryRemoved":
+      return { kind: "entry", timestamp: event.detail.data.timestamp, ...at };
     case "GoalSet":
+      return { kind: "goal", goalId: event.detail.data.goalId, goal: event.detail.data, ...at };
     case "GoalRemoved":
-      return refreshUserStats(deps, event.detail.data.userId, originOf(CONSUMER, event.detail));
-    case "UserRegistered":
-      return moveStatsToProfile(deps, event.detail.data.userId, originOf(CONSUMER, event.detail));
+      return { kind: "goal", goalId: event.detail.data.goalId, ...at };
     default:
-      return "unchanged";
+      return undefined;
   }
+}
+
+/** Applies a CarbonTrack entry, goal or registration event to the user's statistics. */
+export const applyCarbonEvent: ApplyEvent = async (deps, event) => {
+  const origin = originOf(CONSUMER, event.detail);
+  if (event.detailType === "UserRegistered") {
+    return moveStatsToProfile(deps, event.detail.data.userId, origin);
+  }
+  const change = carbonChangeOf(event);
+  if (change === undefined) return "unchanged";
+  const { userId } = event.detail.data as { userId: string };
+  return updateUserStats(deps, userId, change, origin);
 };

@@ -1,25 +1,32 @@
-import { type AttributeValue, type DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
-import { unmarshall } from "@aws-sdk/util-dynamodb";
-import {
-  type CarbonEntry,
-  CarbonEntrySchema,
-  type Goal,
-  type GoalProgress,
-  GoalSchema,
-  type UserStats,
-} from "#schemas/carbon.ts";
+import type { CarbonEntry, Goal, GoalProgress, UserStats } from "#schemas/carbon.ts";
 import { addDecimals, compareDecimals, subtractDecimals } from "./decimal.ts";
 
 /**
- * CarbonTrack statistics recomputed from a user's entries and goals, shared by the carbon-stats
- * and achievements consumers and the audit.
+ * CarbonTrack statistics, shared by the carbon-stats and achievements consumers and the audit.
  *
- * Everything is derived from the source items, never from the wall clock, so the same entries
- * always give the same statistics: duplicated or shuffled events cannot change the result.
+ * Everything is derived from the user's entries and goals, never from the wall clock, so the same
+ * entries always give the same statistics. The consumers keep them without reading a user's
+ * history: they add each entry's change to per-day and per-month cells and to all-time totals
+ * (`functions/commons/carbon-aggregate.ts`), and derive the statistics from those with
+ * {@link statsFromCells} — the same function {@link computeUserStats} uses on a full history, so
+ * the two cannot disagree.
+ *
+ * All-time: total, entry count, by category, last entry date, current and longest streak.
+ * Within the declared window ({@link STATS_WINDOW}, counted back from the latest entry's day):
+ * `byDay`, `byMonth` and goal progress (periods met). A window keeps the statistics item — and
+ * what one event costs to write — the same size whatever the length of the history.
  */
 
 /** Statistics without the write time. */
 export type ComputedUserStats = Omit<UserStats, "updatedAt">;
+
+/** How far back from the latest entry's day the windowed statistics reach. */
+export const STATS_WINDOW = {
+  /** `byDay` and daily goals: the latest entry's day and the 30 before it. */
+  days: 31,
+  /** `byMonth` and monthly goals: the latest entry's month and the 12 before it. */
+  months: 13,
+} as const;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -37,6 +44,23 @@ export function monthOf(day: string): string {
 export function previousMonth(month: string): string {
   const [year, m] = month.split("-").map(Number) as [number, number];
   return m === 1 ? `${year - 1}-12` : `${year}-${String(m - 1).padStart(2, "0")}`;
+}
+
+/** The day `n` days after `day` (negative: before). */
+export function addDays(day: string, n: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** Whole days from `from` to `to`. */
+export function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS);
+}
+
+/** The first day and month of the window that ends on `lastDay`. */
+export function windowStart(lastDay: string): { day: string; month: string } {
+  let month = lastDay.slice(0, 7);
+  for (let i = 1; i < STATS_WINDOW.months; i++) month = previousMonth(month);
+  return { day: addDays(lastDay, 1 - STATS_WINDOW.days), month };
 }
 
 /**
@@ -72,31 +96,108 @@ export function hasMonthUnderPrevious(
   });
 }
 
+/** What a set of entries adds up to: one day's, one month's or a whole history's. */
+export interface Cell {
+  readonly totalKgCO2e: string;
+  readonly entryCount: number;
+  readonly byCategory: Readonly<Record<string, string>>;
+  /** Entries per category, so a category is dropped exactly when its last entry goes. */
+  readonly countByCategory: Readonly<Record<string, number>>;
+}
+
+/** A cell with nothing in it. */
+export const EMPTY_CELL: Cell = { totalKgCO2e: "0", entryCount: 0, byCategory: {}, countByCategory: {} };
+
+/** What one entry contributes to a cell. */
+export type Contribution = Pick<CarbonEntry, "kgCO2e" | "category">;
+
+/** The cell of a set of contributions. */
+export function cellOf(contributions: Iterable<Contribution>): Cell {
+  let cell = EMPTY_CELL;
+  for (const c of contributions) cell = addCell(cell, { ...EMPTY_CELL, ...single(c) });
+  return cell;
+}
+
+function single(c: Contribution): Cell {
+  return {
+    totalKgCO2e: c.kgCO2e,
+    entryCount: 1,
+    byCategory: { [c.category]: c.kgCO2e },
+    countByCategory: { [c.category]: 1 },
+  };
+}
+
+/** `cell + add - remove`, exact; categories without entries are dropped. */
+export function addCell(cell: Cell, add: Cell, remove: Cell = EMPTY_CELL): Cell {
+  const byCategory: Record<string, string> = {};
+  const countByCategory: Record<string, number> = {};
+  const categories = new Set([
+    ...Object.keys(cell.countByCategory),
+    ...Object.keys(add.countByCategory),
+    ...Object.keys(remove.countByCategory),
+  ]);
+  for (const category of [...categories].sort()) {
+    const count =
+      (cell.countByCategory[category] ?? 0) +
+      (add.countByCategory[category] ?? 0) -
+      (remove.countByCategory[category] ?? 0);
+    if (count <= 0) continue;
+    countByCategory[category] = count;
+    byCategory[category] = subtractDecimals(
+      addDecimals(cell.byCategory[category] ?? "0", add.byCategory[category] ?? "0"),
+      remove.byCategory[category] ?? "0",
+    );
+  }
+  const entryCount = cell.entryCount + add.entryCount - remove.entryCount;
+  return {
+    totalKgCO2e:
+      entryCount === 0
+        ? "0"
+        : subtractDecimals(addDecimals(cell.totalKgCO2e, add.totalKgCO2e), remove.totalKgCO2e),
+    entryCount,
+    byCategory,
+    countByCategory,
+  };
+}
+
+/** What the statistics are derived from; the cells outside the window may be left out. */
+export interface StatsSources {
+  /** All-time totals. */
+  readonly totals: Cell;
+  /** Every day with at least one entry, in any order. */
+  readonly days: readonly string[];
+  /** Cells of the days with entries (at least those in the window). */
+  readonly dayCells: Readonly<Record<string, Cell>>;
+  /** Cells of the months with entries (at least those in the window). */
+  readonly monthCells: Readonly<Record<string, Cell>>;
+  readonly goals: readonly Goal[];
+}
+
 function periodOf(period: Goal["period"], day: string): string {
   return period === "daily" ? day : day.slice(0, 7);
 }
 
-/** Progress towards one goal from the user's entries (see `GoalProgressSchema`). */
+function countedKgCO2e(goal: Goal, cell: Cell | undefined): string {
+  if (cell === undefined) return "0";
+  return goal.category === undefined ? cell.totalKgCO2e : (cell.byCategory[goal.category] ?? "0");
+}
+
+/** Progress towards one goal from the cells in the window (see `GoalProgressSchema`). */
 export function goalProgress(
   goal: Goal,
-  entries: readonly CarbonEntry[],
+  cells: Readonly<Record<string, Cell>>,
   lastEntryDate: string | undefined,
 ): GoalProgress {
-  const totals = new Map<string, string>();
-  for (const entry of entries) {
-    const period = periodOf(goal.period, dayOf(entry.timestamp));
-    const counted = goal.category === undefined || goal.category === entry.category ? entry.kgCO2e : "0";
-    totals.set(period, addDecimals(totals.get(period) ?? "0", counted));
-  }
   const current = lastEntryDate === undefined ? undefined : periodOf(goal.period, lastEntryDate);
   const since = periodOf(goal.period, dayOf(goal.createdAt));
-  const used = current === undefined ? "0" : (totals.get(current) ?? "0");
-  const metPeriods = [...totals].filter(
-    ([period, total]) =>
+  const used = current === undefined ? "0" : countedKgCO2e(goal, cells[current]);
+  const metPeriods = Object.entries(cells).filter(
+    ([period, cell]) =>
       current !== undefined &&
       period < current &&
       period >= since &&
-      compareDecimals(total, goal.targetKgCO2e) <= 0,
+      cell.entryCount > 0 &&
+      compareDecimals(countedKgCO2e(goal, cell), goal.targetKgCO2e) <= 0,
   ).length;
   return {
     goalId: goal.goalId,
@@ -113,35 +214,67 @@ export function goalProgress(
   };
 }
 
-/** A user's statistics from all of their entries and goals. */
-export function computeUserStats(entries: readonly CarbonEntry[], goals: readonly Goal[]): ComputedUserStats {
-  const byCategory: Record<string, string> = {};
-  const byDay: Record<string, string> = {};
-  const byMonth: Record<string, string> = {};
-  for (const entry of entries) {
-    const day = dayOf(entry.timestamp);
-    const month = day.slice(0, 7);
-    byCategory[entry.category] = addDecimals(byCategory[entry.category] ?? "0", entry.kgCO2e);
-    byDay[day] = addDecimals(byDay[day] ?? "0", entry.kgCO2e);
-    byMonth[month] = addDecimals(byMonth[month] ?? "0", entry.kgCO2e);
-  }
-  const days = Object.keys(byDay).sort();
-  const lastEntryDate = days[days.length - 1];
-  const { current, longest } = streaks(days);
+function withinWindow(
+  cells: Readonly<Record<string, Cell>>,
+  from: string | undefined,
+  to: string | undefined,
+): Record<string, Cell> {
+  if (from === undefined || to === undefined) return {};
+  return Object.fromEntries(
+    Object.entries(cells).filter(([key, cell]) => key >= from && key <= to && cell.entryCount > 0),
+  );
+}
+
+/** The statistics from all-time totals, the days with entries and the cells of the window. */
+export function statsFromCells(sources: StatsSources): ComputedUserStats {
+  const lastEntryDate = sources.days.reduce<string | undefined>(
+    (latest, day) => (latest === undefined || day > latest ? day : latest),
+    undefined,
+  );
+  const start = lastEntryDate === undefined ? undefined : windowStart(lastEntryDate);
+  const dayCells = withinWindow(sources.dayCells, start?.day, lastEntryDate);
+  const monthCells = withinWindow(sources.monthCells, start?.month, lastEntryDate?.slice(0, 7));
+  const totalsOf = (cells: Record<string, Cell>) =>
+    Object.fromEntries(
+      Object.keys(cells)
+        .sort()
+        .map((key) => [key, cells[key]!.totalKgCO2e]),
+    );
+  const { current, longest } = streaks(sources.days);
   return {
-    totalKgCO2e: addDecimals(...entries.map((e) => e.kgCO2e)),
-    entryCount: entries.length,
-    byCategory,
-    byDay,
-    byMonth,
+    totalKgCO2e: sources.totals.totalKgCO2e,
+    entryCount: sources.totals.entryCount,
+    byCategory: { ...sources.totals.byCategory },
+    byDay: totalsOf(dayCells),
+    byMonth: totalsOf(monthCells),
     currentStreakDays: current,
     longestStreakDays: longest,
     ...(lastEntryDate === undefined ? {} : { lastEntryDate }),
-    goals: goals
+    goals: sources.goals
       .filter((g) => g.status !== "cancelled")
-      .sort((a, b) => a.goalId.localeCompare(b.goalId))
-      .map((g) => goalProgress(g, entries, lastEntryDate)),
+      .sort((a, b) => (a.goalId < b.goalId ? -1 : a.goalId > b.goalId ? 1 : 0))
+      .map((g) => goalProgress(g, g.period === "daily" ? dayCells : monthCells, lastEntryDate)),
   };
+}
+
+/** A user's statistics from all of their entries and goals (what the consumers keep, recomputed). */
+export function computeUserStats(entries: readonly CarbonEntry[], goals: readonly Goal[]): ComputedUserStats {
+  const byDay = new Map<string, Contribution[]>();
+  const byMonth = new Map<string, Contribution[]>();
+  for (const entry of entries) {
+    const day = dayOf(entry.timestamp);
+    byDay.set(day, [...(byDay.get(day) ?? []), entry]);
+    byMonth.set(day.slice(0, 7), [...(byMonth.get(day.slice(0, 7)) ?? []), entry]);
+  }
+  const cells = (groups: Map<string, Contribution[]>) =>
+    Object.fromEntries([...groups].map(([key, group]) => [key, cellOf(group)]));
+  return statsFromCells({
+    totals: cellOf(entries),
+    days: [...byDay.keys()],
+    dayCells: cells(byDay),
+    monthCells: cells(byMonth),
+    goals,
+  });
 }
 
 /** JSON with object keys sorted, so two equal values always serialise the same way. */
@@ -166,43 +299,4 @@ export function sameStats(
     return rest;
   };
   return canonicalJson(strip(a)) === canonicalJson(strip(b));
-}
-
-async function queryUser(
-  client: DynamoDBClient,
-  tableName: string,
-  userId: string,
-): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await client.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: "userId = :u",
-        ExpressionAttributeValues: { ":u": { S: userId } },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    items.push(...(page.Items ?? []).map((item) => unmarshall(item)));
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
-  return items;
-}
-
-/** One user's entries and goals, read strongly consistently so the triggering write is seen. */
-export async function loadCarbonSources(
-  client: DynamoDBClient,
-  tables: { readonly entries: string; readonly goals: string },
-  userId: string,
-): Promise<{ entries: CarbonEntry[]; goals: Goal[] }> {
-  const [entries, goals] = await Promise.all([
-    queryUser(client, tables.entries, userId),
-    queryUser(client, tables.goals, userId),
-  ]);
-  return {
-    entries: entries.map((item) => CarbonEntrySchema.parse(item)),
-    goals: goals.map((item) => GoalSchema.parse(item)),
-  };
 }

@@ -1,4 +1,3 @@
-import { canonicalDecimal } from "#schemas/common.ts";
 import { InvalidDecimalError } from "./errors.ts";
 
 /**
@@ -8,6 +7,13 @@ import { InvalidDecimalError } from "./errors.ts";
  * Each value is scaled to a BigInt with a common number of fractional digits, combined, and
  * turned back into the canonical string `DecimalSchema` produces, so equal amounts compare equal.
  */
+
+/** Removes trailing fractional zeros so that equal amounts compare equal ("1.50" → "1.5"). */
+export function canonicalDecimal(text: string): string {
+  if (!text.includes(".")) return text === "-0" ? "0" : text;
+  const trimmed = text.replace(/0+$/, "").replace(/\.$/, "");
+  return trimmed === "-0" ? "0" : trimmed;
+}
 
 const DECIMAL = /^-?(0|[1-9]\d*|\d+)(\.\d+)?$/;
 
@@ -76,4 +82,36 @@ export function compareDecimals(a: string, b: string): -1 | 0 | 1 {
   const da = rescale(pa, scale);
   const db = rescale(pb, scale);
   return da < db ? -1 : da > db ? 1 : 0;
+}
+
+/** Significant digits a DynamoDB number holds. */
+export const MAX_SIGNIFICANT_DIGITS = 38;
+
+const DYNAMODB_NUMBER = /^([+-])?(\d+)?(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
+
+/**
+ * A number as DynamoDB accepts it ("1E-7", "+2.50", ".5", "-0") as the canonical decimal
+ * string ripple carries ("0.0000001", "2.5", "0.5", "0"), exactly: digits are moved, never
+ * rounded. Returns `undefined` for text that is not such a number or that has more than 38
+ * significant digits, which DynamoDB would refuse too.
+ *
+ * @example
+ * normalizeDecimal("1E-7"); // "0.0000001"
+ */
+export function normalizeDecimal(text: string): string | undefined {
+  const match = DYNAMODB_NUMBER.exec(text.trim());
+  if (match === null) return undefined;
+  const [, sign = "", whole = "", fraction = "", exponent = "0"] = match;
+  if (whole === "" && fraction === "") return undefined;
+  if (exponent.replace(/^[+-]/, "").length > 4) return undefined;
+  const digits = `${whole}${fraction}`.replace(/^0+/, "");
+  const significant = digits.replace(/0+$/, "");
+  if (significant.length > MAX_SIGNIFICANT_DIGITS) return undefined;
+  if (digits === "") return "0";
+  // value = digits × 10^(exponent - fraction.length)
+  const shift = Number(exponent) - fraction.length;
+  return format(
+    BigInt(sign === "-" ? `-${digits}` : digits) * 10n ** BigInt(Math.max(0, shift)),
+    Math.max(0, -shift),
+  );
 }

@@ -33,3 +33,11 @@ export class PortInUseError extends LocalRuntimeError {
     this.name = "PortInUseError";
   }
 }
+
+/** The API token kept under `--data` cannot be used: the message names the file and the fix. */
+export class ApiTokenFileError extends LocalRuntimeError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ApiTokenFileError";
+  }
+}

@@ -1,4 +1,5 @@
 import { pipeline } from "../pipeline.ts";
+import { keptApiToken } from "./api-token.ts";
 import { LocalRuntimeError, PortInUseError } from "./errors.ts";
 import { watchLaunchers } from "./launcher-watch.ts";
 import {
@@ -55,6 +56,11 @@ function stopRequested(fatal: Promise<string>): Promise<string> {
   });
 }
 
+/** A word bash reads back as `text` whatever it holds, so a printed command pastes as printed. */
+function shellQuoted(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
 /**
  * `npm start`: the whole ripple pipeline on this machine, until Ctrl-C or SIGTERM.
  * Exit codes: 0 after a clean stop, 1 when something failed to start, 2 for bad options.
@@ -93,7 +99,13 @@ async function main(): Promise<number> {
   console.log("ripple: starting DynamoDB Local, the tables, the bus, the stream pollers and the API…");
   let runtime: Awaited<ReturnType<typeof startRuntime>>;
   try {
-    runtime = await startRuntime({ ...options, pipeline, onFatal: (message) => fatalLine(message) });
+    const apiToken = keptApiToken(options.dataDir, process.env);
+    runtime = await startRuntime({
+      ...options,
+      pipeline,
+      onFatal: (message) => fatalLine(message),
+      ...(apiToken === undefined ? {} : { apiToken }),
+    });
   } catch (error) {
     const port = takenPort(error, options);
     if (port !== undefined) {
@@ -113,8 +125,10 @@ async function main(): Promise<number> {
       `  API           ${e.api}   (Authorization: Bearer ${runtime.apiToken})`,
       `  OpenAPI       ${e.api}/openapi.json`,
       `  health        ${e.api}/health`,
+      `  try           curl -sS -H ${shellQuoted(`Authorization: Bearer ${runtime.apiToken}`)} ${e.api}/car-parks`,
       `  DynamoDB      ${e.dynamodb}   (AWS_ENDPOINT_URL_DYNAMODB=${e.dynamodb}; any credentials, region us-east-1)`,
       `  EventBridge   ${e.eventbridge}   (AWS_ENDPOINT_URL_EVENTBRIDGE=${e.eventbridge}; bus "${runtime.busName}")`,
+      `  AWS CLI, SDKs export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_ENDPOINT_URL_DYNAMODB=${e.dynamodb} AWS_ENDPOINT_URL_EVENTBRIDGE=${e.eventbridge}`,
       options.dataDir === undefined
         ? "  storage       in memory: tables, stream positions, pending deliveries and retries are gone on exit or crash (--data DIR keeps them)"
         : `  storage       ${options.dataDir} (tables, stream positions, pending deliveries and retries survive a stop or crash)`,

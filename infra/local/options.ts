@@ -39,8 +39,8 @@ Options:
   --api-port N           API and dashboard port (default 3000, env RIPPLE_API_PORT)
   --dynamodb-port N      DynamoDB Local port (default 8000, env RIPPLE_DYNAMODB_PORT)
   --eventbridge-port N   local EventBridge port (default 8010, env RIPPLE_EVENTBRIDGE_PORT)
-  --data DIR             keep tables and stream checkpoints in DIR across restarts
-                         (default: in memory, gone on exit)
+  --data DIR             keep tables, stream checkpoints and the API token in DIR
+                         across restarts (default: in memory, gone on exit)
   --record FILE          append every stream record the pollers deliver to FILE, one JSON
                          line each, for \`npm run replay -- FILE\`
   -h, --help             show this help

@@ -1,30 +1,25 @@
-import { randomBytes, timingSafeEqual } from "node:crypto";
-import { mkdirSync, readFileSync } from "node:fs";
-import type { IncomingMessage, ServerResponse } from "node:http";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, DynamoDBStreamHandler } from "aws-lambda";
 import type { PipelineDeclaration } from "../declaration.ts";
 import { declaredNames, functionEnvironment } from "../function-config.ts";
 import { functionsOf, type PipelineModel, resolvePipeline } from "../model.ts";
 import { type ApiServer, startApiServer } from "./api-server.ts";
-import { controlRoute, unauthorized } from "./control.ts";
+import type { ControlTargets } from "./control.ts";
 import { type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb/dynamodb-local.ts";
 import { LocalRuntimeError } from "./errors.ts";
-import { type EventBridgeEvent, type LocalEventBridge, startLocalEventBridge } from "./eventbridge/server.ts";
-import { FaultSwitch, NO_FAULTS, parseFaults, withFaults } from "./faults.ts";
+import { type LocalEventBridge, startLocalEventBridge } from "./eventbridge/server.ts";
+import { FaultSwitch, NO_FAULTS, parseFaults } from "./faults.ts";
 import { HandoffJournal } from "./handoff-journal.ts";
-import { AsyncInvocations } from "./lambda-async.ts";
-import { createLambdaContext, invokeHandler, LOCAL_ACCOUNT_ID } from "./lambda-context.ts";
 import type { RuntimeOptions } from "./options.ts";
 import { openStreamRecorder } from "./recorder.ts";
-import { type EventSourceMapping, startEventSourceMapping } from "./streams/event-source-mapping.ts";
+import { dashboardRoutes, type RuntimeStats, runtimeStats, settle } from "./runtime-dashboard.ts";
+import { apiFunction, REGION, type Stops, startConsumers, startMappings } from "./runtime-functions.ts";
+import type { EventSourceMapping } from "./streams/event-source-mapping.ts";
 import { createTables } from "./tables.ts";
 
-const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const REGION = "us-east-1";
 const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" } as const;
 
 export interface StartRuntimeProps extends RuntimeOptions {
@@ -95,12 +90,7 @@ export interface Runtime {
    */
   settled(options?: { readonly timeoutMs?: number }): Promise<void>;
   /** Pipeline counters for the dashboard. */
-  stats(): {
-    readonly storage: string;
-    /** Where DynamoDB Local and the bus listen, for tools that join a running runtime (replay). */
-    readonly endpoints: { readonly dynamodb: string; readonly eventbridge: string };
-    readonly rows: readonly { name: string; value: number }[];
-  };
+  stats(): RuntimeStats;
   /** Stops everything it started, DynamoDB Local last. */
   stop(): Promise<void>;
 }
@@ -131,37 +121,11 @@ export function localEnvironment(
   return env;
 }
 
-async function importHandler<T>(path: string): Promise<T> {
-  const module = (await import(pathToFileURL(join(projectRoot, path)).href)) as { handler?: T };
-  if (module.handler === undefined) {
-    throw new Error(`${path} exports no \`handler\`; export the Lambda handler under that name`);
-  }
-  return module.handler;
-}
-
 /** Endpoints the handler modules of this process were loaded with (they read them once). */
 let handlersLoadedFor: string | undefined;
 
-const dashboardHtml = () => readFileSync(join(projectRoot, "infra/local/dashboard/index.html"), "utf8");
-
-function tokenMatches(header: string | undefined, token: string): boolean {
-  const given = Buffer.from(header?.replace(/^Bearer\s+/i, "") ?? "");
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
-/**
- * Starts the whole pipeline on this machine from the declaration: DynamoDB Local, the declared
- * tables, the local EventBridge endpoint with one rule per consumer, a stream poller per source
- * feeding the fan-out, and the HTTP API with the dashboard; seeds the seeds' data through the API.
- *
- * Handlers are the same modules Lambda runs, imported after the SDK's standard endpoint variables
- * point at the local endpoints; they run in-process with a Lambda-shaped context.
- */
-export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
-  const { pipeline } = props;
-  const model = resolvePipeline(pipeline);
-  const logger = props.logger ?? console;
+/** Refuses a second runtime on other ports in this process: handlers read their endpoints once. */
+function claimHandlers(props: StartRuntimeProps): void {
   const endpointsKey = `DynamoDB Local on port ${props.dynamodbPort}, EventBridge on port ${props.eventbridgePort}`;
   if (handlersLoadedFor !== undefined && handlersLoadedFor !== endpointsKey) {
     throw new LocalRuntimeError(
@@ -169,9 +133,11 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
     );
   }
   handlersLoadedFor = endpointsKey;
-  const apiToken = props.apiToken ?? process.env.RIPPLE_API_TOKEN ?? randomBytes(18).toString("base64url");
-  const stops: (() => Promise<void>)[] = [];
-  const stopAll = async () => {
+}
+
+/** Stops what was started, last first, logging (not throwing) what fails to stop. */
+function stopper(stops: Stops, logger: Pick<Console, "error">): () => Promise<void> {
+  return async () => {
     for (const stop of stops.reverse()) {
       try {
         await stop();
@@ -181,252 +147,190 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
     }
     stops.length = 0;
   };
+}
 
+/** DynamoDB Local (kept under `<dataDir>/dynamodb` when given) and a client of it. */
+async function startStorage(props: StartRuntimeProps, stops: Stops) {
+  const dynamoDir = props.dataDir === undefined ? undefined : resolve(props.dataDir, "dynamodb");
+  if (dynamoDir !== undefined) mkdirSync(dynamoDir, { recursive: true });
+  const logger = props.logger ?? console;
+  const db: DynamoDbLocal = await startDynamoDbLocal({
+    port: props.dynamodbPort,
+    logger,
+    onFatal: props.onFatal ?? ((message) => logger.error(message)),
+    ...(dynamoDir === undefined ? {} : { dataDir: dynamoDir }),
+  });
+  stops.push(() => db.stop());
+  const dynamodb = new DynamoDBClient({
+    region: REGION,
+    credentials: LOCAL_CREDENTIALS,
+    endpoint: db.endpoint,
+  });
+  stops.push(async () => dynamodb.destroy());
+  const streamsClient = new DynamoDBStreamsClient({
+    region: REGION,
+    credentials: LOCAL_CREDENTIALS,
+    endpoint: db.endpoint,
+  });
+  stops.push(async () => streamsClient.destroy());
+  return { db, dynamodb, streamsClient };
+}
+
+/** The API with the dashboard beside it, then the seeds' data initialised through the API itself. */
+async function startApi(
+  props: StartRuntimeProps,
+  model: PipelineModel,
+  apiToken: string,
+  dashboard: {
+    readonly stats: () => RuntimeStats;
+    readonly control: ControlTargets;
+    /** Why DynamoDB Local is down, or undefined while it answers. */
+    readonly down: () => string | undefined;
+  },
+  stops: Stops,
+): Promise<ApiServer> {
+  const routes = dashboardRoutes(apiToken, dashboard.stats, dashboard.control);
+  const api = await startApiServer({
+    port: props.apiPort,
+    token: apiToken,
+    fallback: async (req, res) => {
+      // The API's own /health touches no table; the runtime knows when DynamoDB Local is down.
+      const down = dashboard.down();
+      if (req.method === "GET" && (req.url ?? "").split("?")[0] === "/health" && down !== undefined) {
+        res.writeHead(503, { "content-type": "application/json", "cache-control": "no-store" });
+        res.end(JSON.stringify({ status: "down", down: { dynamodb: `DynamoDB Local: ${down}` } }));
+        return true;
+      }
+      return routes(req, res);
+    },
+    handler: await apiFunction(model.api),
+  });
+  stops.push(() => api.stop());
+  // The seeds' data: car parks and pets are initialised on first use, through the API itself.
+  for (const path of props.seedData === false ? [] : ["/car-parks", "/pets"]) {
+    const response = await fetch(`${api.url}${path}`, { headers: { authorization: `Bearer ${apiToken}` } });
+    if (!response.ok)
+      throw new Error(`seeding through GET ${path} answered ${response.status}: ${await response.text()}`);
+  }
+  return api;
+}
+
+/** The fault switch (chaos settings as its initial faults) and the local bus with the model's rules. */
+async function startBus(
+  props: StartRuntimeProps,
+  model: PipelineModel,
+  dynamodb: DynamoDBClient,
+  journal: HandoffJournal,
+  logger: Pick<Console, "info" | "warn" | "error">,
+  stops: Stops,
+): Promise<{ faults: FaultSwitch; eventBridge: LocalEventBridge }> {
+  const faults = new FaultSwitch(
+    model.consumers.map((c) => c.name),
+    parseFaults(
+      { duplicate: props.chaos?.duplicate ?? false, reorderMaxDelayMs: props.chaos?.maxDelayMs ?? 0 },
+      NO_FAULTS,
+      [],
+    ),
+  );
+  const eventBridge = await startLocalEventBridge({
+    journal,
+    faults,
+    port: props.eventbridgePort,
+    pipeline: props.pipeline,
+    dynamodb,
+    region: REGION,
+    logger,
+    ...(props.retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs: props.retryBaseDelayMs }),
+  });
+  stops.push(() => eventBridge.stop());
+  return { faults, eventBridge };
+}
+
+/** The stream pollers feeding the fan-out, recording what they hand it under `--record`. */
+async function startStreams(
+  props: StartRuntimeProps,
+  model: PipelineModel,
+  clients: { readonly streamsClient: DynamoDBStreamsClient; readonly dynamodb: DynamoDBClient },
+  stops: Stops,
+): Promise<EventSourceMapping[]> {
+  const recorder = props.recordFile === undefined ? undefined : openStreamRecorder(props.recordFile);
+  if (recorder !== undefined) stops.push(async () => recorder.close());
+  return startMappings({
+    model,
+    streams: props.streams !== false,
+    ...(recorder === undefined ? {} : { recorder }),
+    ...clients,
+    ...(props.pollIntervalMs === undefined ? {} : { pollIntervalMs: props.pollIntervalMs }),
+    ...(props.streamRetryBaseMs === undefined ? {} : { streamRetryBaseMs: props.streamRetryBaseMs }),
+    ...(props.dataDir === undefined ? {} : { dataDir: resolve(props.dataDir) }),
+    stops,
+  });
+}
+
+/**
+ * Starts the whole pipeline on this machine from the resolved declaration: DynamoDB Local, the
+ * declared tables, the local EventBridge endpoint with one rule per consumer, a stream poller per
+ * source feeding the fan-out, and the HTTP API with the dashboard; seeds the seeds' data through
+ * the API.
+ *
+ * Handlers are the same modules Lambda runs, imported after the SDK's standard endpoint variables
+ * and each function's configuration variable are set; they run in-process with a Lambda-shaped
+ * context.
+ */
+export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
+  const model = resolvePipeline(props.pipeline);
+  const logger = props.logger ?? console;
+  claimHandlers(props);
+  const apiToken = props.apiToken ?? process.env.RIPPLE_API_TOKEN ?? randomBytes(18).toString("base64url");
+  const stops: Stops = [];
+  const stop = stopper(stops, logger);
   try {
-    const dynamoDir = props.dataDir === undefined ? undefined : resolve(props.dataDir, "dynamodb");
-    if (dynamoDir !== undefined) mkdirSync(dynamoDir, { recursive: true });
-    const db: DynamoDbLocal = await startDynamoDbLocal({
-      port: props.dynamodbPort,
-      logger,
-      onFatal: props.onFatal ?? ((message) => logger.error(message)),
-      ...(dynamoDir === undefined ? {} : { dataDir: dynamoDir }),
-    });
-    stops.push(() => db.stop());
-
-    const eventbridgeEndpoint = `http://127.0.0.1:${props.eventbridgePort}`;
+    const { db, dynamodb, streamsClient } = await startStorage(props, stops);
     Object.assign(process.env, {
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? "WARN",
       POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? "true",
-      ...localEnvironment(model, { dynamodb: db.endpoint, eventbridge: eventbridgeEndpoint }, apiToken),
+      ...localEnvironment(
+        model,
+        { dynamodb: db.endpoint, eventbridge: `http://127.0.0.1:${props.eventbridgePort}` },
+        apiToken,
+      ),
     });
-
-    const dynamodb = new DynamoDBClient({
-      region: REGION,
-      credentials: LOCAL_CREDENTIALS,
-      endpoint: db.endpoint,
-    });
-    stops.push(async () => dynamodb.destroy());
-    await createTables(dynamodb, pipeline);
-
+    await createTables(dynamodb, model);
     // Owed deliveries and retries, kept on disk with --data (closed after the bus and consumers).
     const journal =
       props.dataDir === undefined
         ? HandoffJournal.inMemory()
         : await HandoffJournal.open(join(resolve(props.dataDir), "handoffs", "journal.jsonl"));
     stops.push(() => journal.close());
-
-    const faults = new FaultSwitch(
-      pipeline.consumers.map((c) => c.name),
-      parseFaults(
-        { duplicate: props.chaos?.duplicate ?? false, reorderMaxDelayMs: props.chaos?.maxDelayMs ?? 0 },
-        NO_FAULTS,
-        [],
-      ),
-    );
-    const eventBridge = await startLocalEventBridge({
+    const { faults, eventBridge } = await startBus(props, model, dynamodb, journal, logger, stops);
+    const consumers = await startConsumers({
       journal,
-      faults,
-      port: props.eventbridgePort,
-      pipeline,
+      model,
+      eventBridge,
       dynamodb,
-      region: REGION,
+      asyncRetryDelayMs: props.asyncRetryDelayMs ?? 60_000,
+      faults,
       logger,
-      ...(props.retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs: props.retryBaseDelayMs }),
+      stops,
     });
-    stops.push(() => eventBridge.stop());
-
-    const setAside = model.tables[model.setAside.table]!.tableName;
-    const consumerInvocations: { name: string; invocations: AsyncInvocations }[] = [];
-    for (const consumer of model.consumers) {
-      const handler = await importHandler<(event: EventBridgeEvent, context: unknown) => Promise<unknown>>(
-        consumer.handler,
-      );
-      const { functionName, timeoutSeconds } = consumer;
-      const run = async (event: EventBridgeEvent, awsRequestId: string) => {
-        const context = createLambdaContext({
-          functionName,
-          timeoutSeconds,
-          memorySizeMB: consumer.memorySize,
-          region: REGION,
-          awsRequestId,
-        });
-        await invokeHandler(withFaults(faults, consumer.name, timeoutSeconds, handler), event, context, {
-          timeoutSeconds,
-        });
-      };
-      // The bus holds each delivery back a random time while the reorder fault is set.
-      const later = async (event: EventBridgeEvent, awsRequestId: string) => {
-        const maxDelayMs = faults.faults.reorderMaxDelayMs;
-        if (maxDelayMs > 0) {
-          faults.count("reorderMaxDelayMs");
-          await new Promise((r) => setTimeout(r, Math.random() * maxDelayMs));
-        }
-        await run(event, awsRequestId);
-      };
-      const asyncRetryDelayMs = props.asyncRetryDelayMs ?? 60_000;
-      const invocations = new AsyncInvocations({
-        journal,
-        functionName,
-        run: later,
-        config: consumer.asyncInvoke,
-        ...(consumer.reservedConcurrency === undefined
-          ? {}
-          : { reservedConcurrency: consumer.reservedConcurrency }),
-        retryDelayMs: (retry) => asyncRetryDelayMs * retry,
-        deadLetter: {
-          dynamodb,
-          tableName: setAside,
-          arn: `arn:aws:dynamodb:${REGION}:${LOCAL_ACCOUNT_ID}:table/${setAside}`,
-          eventBusName: model.bus.name,
-        },
-        logger,
-      });
-      stops.push(() => invocations.stop());
-      consumerInvocations.push({ name: consumer.name, invocations });
-      // EventBridge invokes Lambda targets asynchronously: its Invoke succeeds once the event is
-      // queued, and function errors are retried by Lambda (see AsyncInvocations).
-      eventBridge.registerConsumer(consumer.name, async (event) => {
-        invocations.invoke(event);
-        if (faults.faults.duplicate) {
-          faults.count("duplicate");
-          invocations.invoke(event);
-        }
-      });
-    }
-
-    const recorder = props.recordFile === undefined ? undefined : openStreamRecorder(props.recordFile);
-    if (recorder !== undefined) stops.push(async () => recorder.close());
-    const fanOutHandler = await importHandler<DynamoDBStreamHandler>(model.fanOut.handler);
-    const fanOut = recorder === undefined ? fanOutHandler : recorder.wrap(fanOutHandler);
-    const streamsClient = new DynamoDBStreamsClient({
-      region: REGION,
-      credentials: LOCAL_CREDENTIALS,
-      endpoint: db.endpoint,
-    });
-    stops.push(async () => streamsClient.destroy());
-    const mappings: EventSourceMapping[] = [];
-    for (const source of props.streams === false ? [] : model.fanOut.sources) {
-      const { tableName } = source;
-      const mapping = await startEventSourceMapping({
-        streamsClient,
-        dynamodbClient: dynamodb,
-        tableName,
-        settings: source.mapping,
-        handler: fanOut,
-        functionName: model.fanOut.functionName,
-        timeoutSeconds: model.fanOut.timeoutSeconds,
-        memorySizeMB: model.fanOut.memorySize,
-        onFailureTable: setAside,
-        region: REGION,
-        ...(props.pollIntervalMs === undefined ? {} : { pollIntervalMs: props.pollIntervalMs }),
-        ...(props.streamRetryBaseMs === undefined
-          ? {}
-          : { retryBackoff: { baseMs: props.streamRetryBaseMs } }),
-        ...(props.dataDir === undefined
-          ? {}
-          : { checkpointFile: join(resolve(props.dataDir), "checkpoints", `${tableName}.json`) }),
-      });
-      mappings.push(mapping);
-      stops.push(() => mapping.stop());
-    }
-
-    const apiHandler = await importHandler<
-      (event: APIGatewayProxyEventV2, context: unknown) => Promise<APIGatewayProxyResultV2>
-    >(model.api.handler);
-    const stats = () => {
-      const rows: { name: string; value: number }[] = [];
-      for (const m of mappings) {
-        const s = m.stats();
-        rows.push({ name: `${s.tableName}: records delivered to fan-out`, value: s.recordsDelivered });
-        if (s.failures > 0) rows.push({ name: `${s.tableName}: failed batches`, value: s.failures });
-      }
-      for (const [name, value] of Object.entries(eventBridge.stats()))
-        rows.push({ name: `bus: ${name}`, value });
-      for (const { name, invocations } of consumerInvocations) {
-        const s = invocations.stats;
-        rows.push({ name: `${name}: runs`, value: s.runs });
-        if (s.functionErrors > 0) rows.push({ name: `${name}: function errors`, value: s.functionErrors });
-        if (s.deadLettered > 0) rows.push({ name: `${name}: dead letters`, value: s.deadLettered });
-        if (s.dropped > 0) rows.push({ name: `${name}: discarded`, value: s.dropped });
-      }
-      return {
+    const mappings = await startStreams(props, model, { streamsClient, dynamodb }, stops);
+    const stats = () =>
+      runtimeStats({
         storage: `DynamoDB Local at ${db.endpoint}`,
         endpoints: { dynamodb: db.endpoint, eventbridge: eventBridge.endpoint },
-        rows,
-      };
-    };
-    const dashboard = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
-      const path = (req.url ?? "/").split("?")[0];
-      const down = db.down();
-      if (req.method === "GET" && path === "/health" && down !== undefined) {
-        // The API's own /health touches no table; the runtime knows when DynamoDB Local is down.
-        res.writeHead(503, { "content-type": "application/json", "cache-control": "no-store" });
-        res.end(JSON.stringify({ status: "down", down: { dynamodb: `DynamoDB Local: ${down}` } }));
-        return true;
-      }
-      if (req.method === "GET" && (path === "/" || path === "/index.html")) {
-        const html = dashboardHtml().replace(
-          "<head>",
-          `<head>\n<meta name="ripple-token" content="${apiToken}">`,
-        );
-        res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
-        res.end(html);
-        return true;
-      }
-      if (path === "/local/faults" || path === "/local/settled") {
-        if (!tokenMatches(req.headers.authorization, apiToken)) return unauthorized(res);
-        await controlRoute(req, res, path, { faults, settled: () => settled });
-        return true;
-      }
-      if (req.method === "GET" && path === "/local/stats") {
-        if (!tokenMatches(req.headers.authorization, apiToken)) return unauthorized(res);
-        res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
-        res.end(JSON.stringify(stats()));
-        return true;
-      }
-      return false;
-    };
-    const api: ApiServer = await startApiServer({
-      port: props.apiPort,
-      token: apiToken,
-      fallback: dashboard,
-      handler: async (event) => {
-        const context = createLambdaContext({
-          functionName: model.api.functionName,
-          timeoutSeconds: model.api.timeoutSeconds,
-          memorySizeMB: model.api.memorySize,
-          region: REGION,
-        });
-        const result = await invokeHandler(apiHandler, event, context, {
-          timeoutSeconds: model.api.timeoutSeconds,
-        });
-        return result ?? { statusCode: 500, body: "" };
-      },
-    });
-    stops.push(() => api.stop());
-
-    // The seeds' data: car parks and pets are initialised on first use, through the API itself.
-    for (const path of props.seedData === false ? [] : ["/car-parks", "/pets"]) {
-      const response = await fetch(`${api.url}${path}`, { headers: { authorization: `Bearer ${apiToken}` } });
-      if (!response.ok)
-        throw new Error(`seeding through GET ${path} answered ${response.status}: ${await response.text()}`);
-    }
-
-    const settled = async (options: { timeoutMs?: number } = {}) => {
-      const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-      let quietPasses = 0;
-      while (quietPasses < 2) {
-        const before = JSON.stringify(stats().rows);
-        const timeoutMs = Math.max(1, deadline - Date.now());
-        await Promise.all(mappings.map((m) => m.idle({ timeoutMs })));
-        await eventBridge.drained();
-        await Promise.all(consumerInvocations.map(({ invocations }) => invocations.drained()));
-        quietPasses = JSON.stringify(stats().rows) === before ? quietPasses + 1 : 0;
-        if (Date.now() > deadline)
-          throw new Error(`the pipeline did not settle within ${options.timeoutMs ?? 60_000} ms`);
-      }
-    };
-
+        mappings,
+        eventBridge,
+        consumers,
+      });
+    const settled = (options?: { readonly timeoutMs?: number }) =>
+      settle({ mappings, eventBridge, consumers, stats }, options);
+    const api = await startApi(
+      props,
+      model,
+      apiToken,
+      { stats, control: { faults, settled: () => settled }, down: () => db.down() },
+      stops,
+    );
     return {
       endpoints: {
         api: api.url,
@@ -441,10 +345,10 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
       mappings,
       settled,
       stats,
-      stop: stopAll,
+      stop,
     };
   } catch (error) {
-    await stopAll();
+    await stop();
     throw error;
   }
 }

@@ -6,7 +6,7 @@ import {
   ResourceInUseException,
   UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
-import type { KeyAttribute, PipelineDeclaration, TableDeclaration } from "../declaration.ts";
+import type { KeyAttribute, TableDeclaration } from "../declaration.ts";
 
 /** The CreateTable input a declared table becomes (on-demand, NEW_IMAGE stream where declared). */
 export function createTableInput(table: TableDeclaration) {
@@ -47,11 +47,14 @@ export function createTableInput(table: TableDeclaration) {
 }
 
 /**
- * Creates every declared table that does not exist yet, with its keys, indexes, stream and TTL.
+ * Creates every table of the model (or a declaration) that does not exist yet, with its keys, indexes, stream and TTL.
  * Tables that already exist (a `--data` folder from an earlier run) are left as they are.
  */
-export async function createTables(client: DynamoDBClient, pipeline: PipelineDeclaration): Promise<void> {
-  for (const table of Object.values(pipeline.tables)) {
+export async function createTables(
+  client: DynamoDBClient,
+  from: { readonly tables: Readonly<Record<string, TableDeclaration>> },
+): Promise<void> {
+  for (const table of Object.values(from.tables)) {
     try {
       await client.send(new CreateTableCommand(createTableInput(table)));
     } catch (error) {

@@ -425,7 +425,7 @@ describe("consumers", () => {
 });
 
 describe("producer API", () => {
-  it("signs every route with IAM except the public health and description routes", () => {
+  it("signs every route with IAM except the routes the model names public: health and description", () => {
     // Arrange
     const template = dev.template;
 
@@ -435,7 +435,10 @@ describe("producer API", () => {
     );
 
     // Assert
-    expect(routes.sort()).toEqual(["$default AWS_IAM", "GET /health NONE", "GET /openapi.json NONE"]);
+    expect(routes.sort()).toEqual(
+      ["$default AWS_IAM", ...model.api.publicRoutes.map((r) => `${r.method} ${r.path} NONE`)].sort(),
+    );
+    expect(model.api.publicRoutes.map((r) => r.path)).toEqual(["/health", "/openapi.json"]);
   });
 
   it("throttles the default stage as declared and writes access logs", () => {

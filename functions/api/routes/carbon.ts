@@ -1,13 +1,22 @@
 import { randomUUID } from "node:crypto";
-import { DeleteItemCommand, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import {
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from "@aws-sdk/client-dynamodb";
 import { z } from "zod";
 import {
+  EntryChangeSchema,
   EntryListQuerySchema,
+  GoalChangeSchema,
   InstantSchema,
   KgCO2eSchema,
   PathIdSchema,
   STORAGE,
   TargetKgCO2eSchema,
+  UserChangeSchema,
 } from "#schemas/api.ts";
 import {
   type Achievement,
@@ -21,7 +30,8 @@ import {
   type UserStats,
   UserStatsSchema,
 } from "#schemas/carbon.ts";
-import { fromItem, isConditionFailed, num, queryItems, toAttr, toItem } from "../dynamo.ts";
+import { decodeCursor, encodeCursor } from "../cursor.ts";
+import { fromItem, type Item, isConditionFailed, num, queryItems, toAttr, toItem } from "../dynamo.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { type ExactNumber, exact } from "../json.ts";
 import type { ApiDeps } from "../route.ts";
@@ -30,6 +40,8 @@ import { requireOrderedRange } from "../validation.ts";
 
 const TAG = "CarbonTrack";
 const UserParamsSchema = z.strictObject({ userId: PathIdSchema });
+const EntryParamsSchema = z.strictObject({ userId: PathIdSchema, timestamp: InstantSchema });
+const GoalParamsSchema = z.strictObject({ userId: PathIdSchema, goalId: PathIdSchema });
 
 function exactRecord(record: Record<string, string>): Record<string, ExactNumber> {
   return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, exact(v)]));
@@ -83,6 +95,104 @@ async function requireUser(deps: ApiDeps, userId: string): Promise<void> {
   );
   if (got.Item === undefined) {
     throw new NotFoundError(`user ${userId} does not exist; create it with POST /users first`);
+  }
+}
+
+/** A user item as the API answers it: the profile, its statistics when they read well, the storage. */
+function userBody(deps: ApiDeps, item: Item, requestId: string) {
+  const { stats: rawStats, ...profileItem } = item;
+  const profile = fromItem(ProfileSchema, profileItem);
+  let stats: UserStats | undefined;
+  if (rawStats !== undefined) {
+    try {
+      stats = fromItem(StatsHolderSchema, { stats: rawStats }).stats;
+    } catch (error) {
+      deps.logger.warn("user statistics do not match UserStatsSchema; left out of the response", {
+        userId: profile.userId,
+        requestId,
+        error,
+      });
+    }
+  }
+  return { ...userView(profile, stats), storage: STORAGE };
+}
+
+/**
+ * Applies a change (a validated PATCH body) to an existing item in one conditional UpdateItem:
+ * each given field is set, each `null` removed, `decimals` written as exact numbers. The same
+ * change sent twice leaves the same item (and DynamoDB writes no stream record for a write that
+ * changes nothing). Answers the item after the change.
+ * @throws NotFoundError with `missing` when there is no such item
+ */
+async function applyChange(
+  deps: ApiDeps,
+  table: string,
+  key: Record<string, string>,
+  change: Record<string, unknown>,
+  decimals: readonly string[],
+  missing: string,
+): Promise<Item> {
+  const names: Record<string, string> = { "#key": Object.keys(key)[0]! };
+  const values: Item = {};
+  const set: string[] = [];
+  const remove: string[] = [];
+  for (const [i, [field, value]] of Object.entries(change).entries()) {
+    if (value === undefined) continue;
+    names[`#f${i}`] = field;
+    if (value === null) remove.push(`#f${i}`);
+    else {
+      set.push(`#f${i} = :v${i}`);
+      values[`:v${i}`] = toAttr(decimals.includes(field) ? num(value as string) : value);
+    }
+  }
+  try {
+    const result = await deps.client.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: toItem(key),
+        UpdateExpression: [
+          set.length > 0 ? `SET ${set.join(", ")}` : "",
+          remove.length > 0 ? `REMOVE ${remove.join(", ")}` : "",
+        ]
+          .join(" ")
+          .trim(),
+        ConditionExpression: "attribute_exists(#key)",
+        ExpressionAttributeNames: names,
+        ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+    return result.Attributes ?? {};
+  } catch (error) {
+    if (isConditionFailed(error)) throw new NotFoundError(missing, { cause: error });
+    throw error;
+  }
+}
+
+/**
+ * Deletes an existing item and answers it as it was.
+ * @throws NotFoundError with `missing` when there is no such item
+ */
+async function deleteExisting(
+  deps: ApiDeps,
+  table: string,
+  key: Record<string, string>,
+  missing: string,
+): Promise<Item> {
+  try {
+    const result = await deps.client.send(
+      new DeleteItemCommand({
+        TableName: table,
+        Key: toItem(key),
+        ConditionExpression: "attribute_exists(#key)",
+        ExpressionAttributeNames: { "#key": Object.keys(key)[0]! },
+        ReturnValues: "ALL_OLD",
+      }),
+    );
+    return result.Attributes ?? {};
+  } catch (error) {
+    if (isConditionFailed(error)) throw new NotFoundError(missing, { cause: error });
+    throw error;
   }
 }
 
@@ -155,21 +265,30 @@ export const carbonRoutes = [
         }),
       );
       if (got.Item === undefined) throw new NotFoundError(`user ${params.userId} does not exist`);
-      const { stats: rawStats, ...profileItem } = got.Item;
-      const profile = fromItem(ProfileSchema, profileItem);
-      let stats: UserStats | undefined;
-      if (rawStats !== undefined) {
-        try {
-          stats = fromItem(StatsHolderSchema, { stats: rawStats }).stats;
-        } catch (error) {
-          deps.logger.warn("user statistics do not match UserStatsSchema; left out of the response", {
-            userId: params.userId,
-            requestId,
-            error,
-          });
-        }
-      }
-      return { status: 200, body: { ...userView(profile, stats), storage: STORAGE } };
+      return { status: 200, body: userBody(deps, got.Item, requestId) };
+    },
+  }),
+  defineRoute({
+    method: "PATCH",
+    path: "/users/{userId}",
+    operationId: "updateUser",
+    tag: TAG,
+    summary: "Change a user's profile (name, email)",
+    description:
+      "Sets each field given; email null removes it. Statistics (stats and its fields) are computed by the pipeline from the user's entries and goals, and are refused with 400: change entries instead. Sending the same change again changes nothing.",
+    params: UserParamsSchema,
+    body: UserChangeSchema,
+    responses: { 200: { description: "The user after the change", schema: UserResponseSchema } },
+    async handle({ deps, params, body, requestId }) {
+      const item = await applyChange(
+        deps,
+        deps.tables.carbonUsers,
+        { userId: params.userId },
+        body,
+        [],
+        `user ${params.userId} does not exist; create it with POST /users first`,
+      );
+      return { status: 200, body: userBody(deps, item, requestId) };
     },
   }),
   defineRoute({
@@ -230,18 +349,25 @@ export const carbonRoutes = [
     tag: TAG,
     summary: "A user's entries, latest first",
     description:
-      "from/to take a date (the whole day) or an instant and select by KeyCondition BETWEEN on timestamp; limit 1–100, default 20.",
+      "from/to take a date (the whole day) or an instant and select by KeyCondition BETWEEN on timestamp; limit 1–100, default 20. When more entries follow, the answer carries nextToken: send it back (with the same from and to) for the next page.",
     params: UserParamsSchema,
     query: EntryListQuerySchema,
-    responses: { 200: { description: "The entries", schema: ListOf("entries", EntryOutSchema) } },
+    responses: {
+      200: {
+        description: "The entries, and nextToken when more follow",
+        schema: ListOf("entries", EntryOutSchema).extend({ nextToken: z.string().optional() }),
+      },
+    },
     async handle({ deps, params, query, rawQuery }) {
       requireOrderedRange(query, rawQuery);
       const from = query.from ?? "0000";
       const to = query.to ?? "9999";
-      const [items] = await Promise.all([
-        queryItems(
-          deps.client,
-          {
+      const scope = `entries ${params.userId} ${from} ${to}`;
+      const after =
+        query.nextToken === undefined ? undefined : decodeCursor(query.nextToken, scope, ["timestamp"]);
+      const [page] = await Promise.all([
+        deps.client.send(
+          new QueryCommand({
             TableName: deps.tables.carbonEntries,
             ConsistentRead: true,
             KeyConditionExpression: "userId = :userId AND #ts BETWEEN :from AND :to",
@@ -252,15 +378,27 @@ export const carbonRoutes = [
               ":to": toAttr(to),
             },
             ScanIndexForward: false,
-          },
-          query.limit,
+            Limit: query.limit,
+            ...(after === undefined
+              ? {}
+              : {
+                  ExclusiveStartKey: { userId: toAttr(params.userId), timestamp: toAttr(after.timestamp!) },
+                }),
+          }),
         ),
         requireUser(deps, params.userId),
       ]);
-      const entries = items.map((item) => entryView(fromItem(CarbonEntrySchema, item)));
+      const entries = (page.Items ?? []).map((item) => entryView(fromItem(CarbonEntrySchema, item)));
+      const last = page.LastEvaluatedKey?.timestamp?.S;
       return {
         status: 200,
-        body: { userId: params.userId, entries, count: entries.length, storage: STORAGE },
+        body: {
+          userId: params.userId,
+          entries,
+          count: entries.length,
+          ...(last === undefined ? {} : { nextToken: encodeCursor(scope, { timestamp: last }) }),
+          storage: STORAGE,
+        },
       };
     },
   }),
@@ -270,7 +408,7 @@ export const carbonRoutes = [
     operationId: "deleteEntry",
     tag: TAG,
     summary: "Delete one entry",
-    params: z.strictObject({ userId: PathIdSchema, timestamp: InstantSchema }),
+    params: EntryParamsSchema,
     responses: {
       200: {
         description: "The deleted entry",
@@ -278,30 +416,44 @@ export const carbonRoutes = [
       },
     },
     async handle({ deps, params }) {
-      try {
-        const result = await deps.client.send(
-          new DeleteItemCommand({
-            TableName: deps.tables.carbonEntries,
-            Key: { userId: { S: params.userId }, timestamp: { S: params.timestamp } },
-            ConditionExpression: "attribute_exists(userId)",
-            ReturnValues: "ALL_OLD",
-          }),
-        );
-        return {
-          status: 200,
-          body: {
-            deleted: entryView(fromItem(CarbonEntrySchema, result.Attributes ?? {})),
-            storage: STORAGE,
-          },
-        };
-      } catch (error) {
-        if (isConditionFailed(error)) {
-          throw new NotFoundError(`user ${params.userId} has no entry at ${params.timestamp}`, {
-            cause: error,
-          });
-        }
-        throw error;
-      }
+      const item = await deleteExisting(
+        deps,
+        deps.tables.carbonEntries,
+        { userId: params.userId, timestamp: params.timestamp },
+        `user ${params.userId} has no entry at ${params.timestamp}`,
+      );
+      return {
+        status: 200,
+        body: { deleted: entryView(fromItem(CarbonEntrySchema, item)), storage: STORAGE },
+      };
+    },
+  }),
+  defineRoute({
+    method: "PATCH",
+    path: "/users/{userId}/entries/{timestamp}",
+    operationId: "correctEntry",
+    tag: TAG,
+    summary: "Correct one entry",
+    description:
+      "Sets each field given (note null removes it). The user's statistics and achievements follow through the pipeline: the corrected entry replaces its old contribution. Sending the same correction again changes nothing. To move an entry in time, delete it and record it again.",
+    params: EntryParamsSchema,
+    body: EntryChangeSchema,
+    responses: {
+      200: {
+        description: "The entry after the correction",
+        schema: EntryOutSchema.extend({ storage: z.literal(STORAGE) }),
+      },
+    },
+    async handle({ deps, params, body }) {
+      const item = await applyChange(
+        deps,
+        deps.tables.carbonEntries,
+        { userId: params.userId, timestamp: params.timestamp },
+        body,
+        ["kgCO2e"],
+        `user ${params.userId} has no entry at ${params.timestamp}; GET /users/${params.userId}/entries lists them`,
+      );
+      return { status: 200, body: { ...entryView(fromItem(CarbonEntrySchema, item)), storage: STORAGE } };
     },
   }),
   defineRoute({
@@ -359,6 +511,58 @@ export const carbonRoutes = [
       ]);
       const goals = items.map((item) => goalView(fromItem(GoalSchema, item)));
       return { status: 200, body: { userId: params.userId, goals, count: goals.length, storage: STORAGE } };
+    },
+  }),
+  defineRoute({
+    method: "PATCH",
+    path: "/users/{userId}/goals/{goalId}",
+    operationId: "updateGoal",
+    tag: TAG,
+    summary: "Change a goal",
+    description:
+      "Sets each field given (category null makes the goal count every category). The goal's progress in the user's statistics follows through the pipeline. Sending the same change again changes nothing.",
+    params: GoalParamsSchema,
+    body: GoalChangeSchema,
+    responses: {
+      200: {
+        description: "The goal after the change",
+        schema: GoalSchema.extend({ storage: z.literal(STORAGE) }),
+      },
+    },
+    async handle({ deps, params, body }) {
+      const item = await applyChange(
+        deps,
+        deps.tables.carbonGoals,
+        { userId: params.userId, goalId: params.goalId },
+        body,
+        ["targetKgCO2e"],
+        `user ${params.userId} has no goal ${params.goalId}; GET /users/${params.userId}/goals lists them`,
+      );
+      return { status: 200, body: { ...goalView(fromItem(GoalSchema, item)), storage: STORAGE } };
+    },
+  }),
+  defineRoute({
+    method: "DELETE",
+    path: "/users/{userId}/goals/{goalId}",
+    operationId: "deleteGoal",
+    tag: TAG,
+    summary: "Delete a goal",
+    description: "The goal leaves the user's statistics through the pipeline; unlocked achievements stay.",
+    params: GoalParamsSchema,
+    responses: {
+      200: {
+        description: "The deleted goal",
+        schema: z.object({ deleted: GoalSchema, storage: z.literal(STORAGE) }),
+      },
+    },
+    async handle({ deps, params }) {
+      const item = await deleteExisting(
+        deps,
+        deps.tables.carbonGoals,
+        { userId: params.userId, goalId: params.goalId },
+        `user ${params.userId} has no goal ${params.goalId}`,
+      );
+      return { status: 200, body: { deleted: goalView(fromItem(GoalSchema, item)), storage: STORAGE } };
     },
   }),
   defineRoute({

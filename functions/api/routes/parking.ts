@@ -1,7 +1,13 @@
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { z } from "zod";
 import { SEED_CAR_PARKS } from "#commons/seed-data.ts";
-import { OccupancyReadingSchema, PathIdSchema, STORAGE } from "#schemas/api.ts";
+import {
+  CarParkSimulateQuerySchema,
+  CarParkStatusQuerySchema,
+  OccupancyReadingSchema,
+  PathIdSchema,
+  STORAGE,
+} from "#schemas/api.ts";
 import {
   CAR_PARK_STATUS_THRESHOLDS,
   type CarPark,
@@ -159,6 +165,8 @@ async function writeReading(
   return fromItem(CarParkSchema, result.Attributes ?? {});
 }
 
+const CarParkOutSchema = CarParkViewSchema.extend({ storage: z.literal(STORAGE) });
+
 const StatusResponseSchema = z.object({
   success: z.literal(true),
   timestamp: z.string(),
@@ -169,6 +177,58 @@ const StatusResponseSchema = z.object({
   note: z.string(),
 });
 
+/** Seed 000's status answer: every car park with the totals. */
+async function statusOf(deps: ApiDeps) {
+  const parks = await loadCarParks(deps);
+  return {
+    success: true,
+    timestamp: deps.now().toISOString(),
+    carParks: parks.map(carParkView),
+    totalCapacity: parks.reduce((sum, p) => sum + p.capacity, 0),
+    totalAvailable: parks.reduce((sum, p) => sum + p.available, 0),
+    storage: STORAGE,
+    note: NOTE,
+  };
+}
+
+/** Seed 000's simulate answer, after one drifted reading per car park. */
+async function simulate(deps: ApiDeps) {
+  const parks = await loadCarParks(deps);
+  const at = deps.now().toISOString();
+  const written = await Promise.all(
+    parks.map(async (park) => {
+      // Drift by up to ±15% of capacity from the last reading, as a busy day would.
+      const swing = Math.round((Math.random() * 2 - 1) * 0.15 * park.capacity);
+      const occupied = Math.min(park.capacity, Math.max(0, park.occupied + swing));
+      try {
+        await writeReading(deps, park, occupied, at, { lastUpdated: park.lastUpdated });
+        return true;
+      } catch (error) {
+        // Removed, re-sized or given a newer reading meanwhile: that newer state is kept.
+        if (!isConditionFailed(error)) throw error;
+        return false;
+      }
+    }),
+  );
+  const count = written.filter(Boolean).length;
+  return {
+    success: true,
+    message: `Simulated sensor data written to DynamoDB for ${count} car park${count === 1 ? "" : "s"}`,
+    timestamp: at,
+    storage: STORAGE,
+  };
+}
+
+const SimulateResponseSchema = z.object({
+  success: z.literal(true),
+  message: z.string(),
+  timestamp: z.string(),
+  storage: z.literal(STORAGE),
+});
+
+const SIMULATE_DESCRIPTION =
+  "Each car park drifts from its last reading. A car park that got a newer reading (or was removed or re-sized) meanwhile keeps it; the message counts the car parks actually written.";
+
 /** Smart Car Park (seed 000): status, simulate, one sensor reading. */
 export const parkingRoutes = [
   defineRoute({
@@ -177,22 +237,12 @@ export const parkingRoutes = [
     operationId: "getCarParkStatus",
     tag: "Smart Car Park",
     summary: "Status of every car park, with totals",
-    description: "Installs the 4 car parks on first use when the table is empty.",
+    description:
+      "Installs the 4 car parks on first use when the table is empty. Seed 000's form, GET /car-parks?action=status, answers the same.",
+    query: CarParkStatusQuerySchema,
     responses: { 200: { description: "Car park status", schema: StatusResponseSchema } },
     async handle({ deps }) {
-      const parks = await loadCarParks(deps);
-      return {
-        status: 200,
-        body: {
-          success: true,
-          timestamp: deps.now().toISOString(),
-          carParks: parks.map(carParkView),
-          totalCapacity: parks.reduce((sum, p) => sum + p.capacity, 0),
-          totalAvailable: parks.reduce((sum, p) => sum + p.available, 0),
-          storage: STORAGE,
-          note: NOTE,
-        },
-      };
+      return { status: 200, body: await statusOf(deps) };
     },
   }),
   defineRoute({
@@ -201,49 +251,57 @@ export const parkingRoutes = [
     operationId: "simulateSensors",
     tag: "Smart Car Park",
     summary: "Write a simulated sensor reading for every car park",
-    description:
-      "Each car park drifts from its last reading. A car park that got a newer reading (or was removed or re-sized) meanwhile keeps it; the message counts the car parks actually written.",
+    description: SIMULATE_DESCRIPTION,
     body: z.strictObject({}),
     bodyOptional: true,
-    responses: {
-      200: {
-        description: "Readings written",
-        schema: z.object({
-          success: z.literal(true),
-          message: z.string(),
-          timestamp: z.string(),
-          storage: z.literal(STORAGE),
-        }),
-      },
-    },
+    responses: { 200: { description: "Readings written", schema: SimulateResponseSchema } },
     async handle({ deps }) {
-      const parks = await loadCarParks(deps);
-      const at = deps.now().toISOString();
-      const written = await Promise.all(
-        parks.map(async (park) => {
-          // Drift by up to ±15% of capacity from the last reading, as a busy day would.
-          const swing = Math.round((Math.random() * 2 - 1) * 0.15 * park.capacity);
-          const occupied = Math.min(park.capacity, Math.max(0, park.occupied + swing));
-          try {
-            await writeReading(deps, park, occupied, at, { lastUpdated: park.lastUpdated });
-            return true;
-          } catch (error) {
-            // Removed, re-sized or given a newer reading meanwhile: that newer state is kept.
-            if (!isConditionFailed(error)) throw error;
-            return false;
-          }
+      return { status: 200, body: await simulate(deps) };
+    },
+  }),
+  defineRoute({
+    method: "POST",
+    path: "/car-parks",
+    operationId: "simulateSensorsSeedForm",
+    tag: "Smart Car Park",
+    summary: "Seed 000's form of simulate: POST /car-parks?action=simulate",
+    description: `The same as POST /car-parks/simulate, for clients written against seed 000's one endpoint. ${SIMULATE_DESCRIPTION}`,
+    query: CarParkSimulateQuerySchema,
+    body: z.strictObject({}),
+    bodyOptional: true,
+    responses: { 200: { description: "Readings written", schema: SimulateResponseSchema } },
+    async handle({ deps }) {
+      return { status: 200, body: await simulate(deps) };
+    },
+  }),
+  defineRoute({
+    method: "GET",
+    path: "/car-parks/{carParkId}",
+    operationId: "getCarPark",
+    tag: "Smart Car Park",
+    summary: "One car park",
+    description: "Installs the 4 car parks on first use when the table is empty; an unknown id answers 404.",
+    params: z.strictObject({ carParkId: PathIdSchema }),
+    responses: { 200: { description: "The car park", schema: CarParkOutSchema } },
+    async handle({ deps, params }) {
+      const got = await deps.client.send(
+        new GetItemCommand({
+          TableName: deps.tables.parkingData,
+          Key: { carParkId: { S: params.carParkId } },
+          ConsistentRead: true,
         }),
       );
-      const count = written.filter(Boolean).length;
-      return {
-        status: 200,
-        body: {
-          success: true,
-          message: `Simulated sensor data written to DynamoDB for ${count} car park${count === 1 ? "" : "s"}`,
-          timestamp: at,
-          storage: STORAGE,
-        },
-      };
+      const park =
+        got.Item === undefined
+          ? // Not there: perhaps a new installation, whose first call installs the car parks.
+            (await loadCarParks(deps)).find((p) => p.carParkId === params.carParkId)
+          : fromItem(CarParkSchema, got.Item);
+      if (park === undefined) {
+        throw new NotFoundError(
+          `car park ${params.carParkId} does not exist; GET /car-parks lists them (CP001 to CP004 on a new installation)`,
+        );
+      }
+      return { status: 200, body: { ...carParkView(park), storage: STORAGE } };
     },
   }),
   defineRoute({
@@ -259,7 +317,7 @@ export const parkingRoutes = [
     responses: {
       200: {
         description: "The car park after the reading",
-        schema: CarParkViewSchema.extend({ storage: z.literal(STORAGE) }),
+        schema: CarParkOutSchema,
       },
     },
     async handle({ deps, params, body }) {

@@ -182,10 +182,10 @@ describe("carbon-stats without a profile", () => {
         (u) => u.userId === userId,
       );
       expect(user?.stats).toMatchObject({ totalKgCO2e: "0.9", entryCount: 8 });
-      const standIn = (await scanItems(runtime.client, runtime.tables.aggregates)).find(
+      const summary = (await scanItems(runtime.client, runtime.tables.aggregates)).find(
         (i) => i.pk === AggregateKeys.carbonStats(userId).pk && i.sk === userId,
       );
-      expect(standIn).toBeUndefined();
+      expect(summary?.stats).toBeUndefined();
       expect(await auditAll(runtime.client, runtime.tables)).toEqual([]);
     },
   );
@@ -237,5 +237,94 @@ describe("achievements on the bus", () => {
 
     // Assert
     expect(outcomes).toEqual(["unchanged", "unchanged"]);
+  });
+});
+
+describe("carbon-stats with each change applied once", () => {
+  function entryEvent(userId: string, timestamp: string, kgCO2e: string, seq: string, change = "INSERT") {
+    const entry: CarbonEntry = { userId, timestamp, category: "food", activity: "lunch", kgCO2e };
+    return domainEvent("CarbonEntryRecorded", entry, {
+      sequenceNumber: seq,
+      change: change as "INSERT" | "MODIFY",
+    });
+  }
+
+  it.each([
+    {
+      description: "beyond double precision",
+      amounts: ["0.1234567890123456789", "1"],
+      total: "1.1234567890123456789",
+    },
+    { description: "written with an exponent", amounts: ["1E-7", "2"], total: "2.0000001" },
+    {
+      description: "of 38 significant digits",
+      amounts: ["1234567890123456789012345678.012345678", "0.000000001"],
+      total: "1234567890123456789012345678.012345679",
+    },
+  ])("totals amounts $description exactly", async ({ description, amounts, total }) => {
+    // Arrange
+    const userId = `exact-${description.replaceAll(" ", "-")}`;
+    const seqs = sequenceNumbers(amounts.length, 200_000_000_000_000_000_000n);
+    const events = amounts.map((kg, i) =>
+      entryEvent(userId, `2025-11-0${i + 1}T08:00:00.000Z`, kg, seqs[i]!),
+    );
+
+    // Act
+    await deliver(events);
+
+    // Assert
+    const stored = (await scanItems(runtime.client, runtime.tables.aggregates)).find(
+      (i) => i.pk === AggregateKeys.carbonStats(userId).pk && i.sk === userId,
+    );
+    expect(stored?.stats).toMatchObject({ totalKgCO2e: total });
+  });
+
+  it("replaces a corrected entry's amount and subtracts a removed one once, whatever the order", async () => {
+    // Arrange
+    const userId = "corrections";
+    const [s1, s2, s3, s4] = sequenceNumbers(4, 300_000_000_000_000_000_000n);
+    const events = [
+      entryEvent(userId, "2025-11-01T08:00:00.000Z", "5", s1!),
+      entryEvent(userId, "2025-11-01T08:00:00.000Z", "2.5", s2!, "MODIFY"),
+      entryEvent(userId, "2025-11-02T08:00:00.000Z", "4", s3!),
+      domainEvent(
+        "CarbonEntryRemoved",
+        { userId, timestamp: "2025-11-02T08:00:00.000Z" },
+        { sequenceNumber: s4!, change: "EXPIRE" },
+      ),
+    ];
+
+    // Act
+    await deliver([...seededShuffle(events, 7), ...events, ...[...events].reverse()]);
+
+    // Assert
+    const stored = (await scanItems(runtime.client, runtime.tables.aggregates)).find(
+      (i) => i.pk === AggregateKeys.carbonStats(userId).pk && i.sk === userId,
+    );
+    expect(stored?.stats).toMatchObject({
+      totalKgCO2e: "2.5",
+      entryCount: 1,
+      byDay: { "2025-11-01": "2.5" },
+      lastEntryDate: "2025-11-01",
+    });
+  });
+
+  it("unlocks an achievement at the time of the entry that meets its rule", async () => {
+    // Arrange
+    const userId = "unlock-time";
+    const seqs = sequenceNumbers(7, 400_000_000_000_000_000_000n);
+    const events = seqs.map((seq, i) => entryEvent(userId, `2025-11-0${i + 1}T08:00:00.000Z`, "1", seq));
+
+    // Act
+    await deliver(events);
+
+    // Assert
+    const unlocked = (await scanItems(runtime.client, runtime.tables.carbonAchievements)).filter(
+      (a) => a.userId === userId,
+    );
+    expect(Object.fromEntries(unlocked.map((a) => [a.achievementId, a.unlockedAt]))).toEqual({
+      "first-entry": "2025-11-01T08:00:00.000Z",
+      "streak-7-days": "2025-11-07T08:00:00.000Z",
+    });
   });
 });

@@ -423,7 +423,11 @@ describe("fanOut", () => {
   });
 
   it.each([
-    { description: "an unknown table", file: "undeclared-table/insert.json", id: (s: string) => `orders#${s}` },
+    {
+      description: "an unknown table",
+      file: "undeclared-table/insert.json",
+      id: (s: string) => `orders#${s}`,
+    },
     {
       description: "a loop",
       file: "carbontrack-achievements/insert-loop.json",

@@ -1,0 +1,98 @@
+import { describe, expect, it } from "vitest";
+import { resolvePipeline } from "#infra/model.ts";
+import { pipeline } from "#infra/pipeline.ts";
+
+describe("resolvePipeline", () => {
+  it.each([
+    {
+      description: "a consumer's timeout",
+      read: (m: ReturnType<typeof resolvePipeline>) => m.consumers[0]!.timeoutSeconds,
+      expected: 30,
+    },
+    {
+      description: "a consumer's memory",
+      read: (m: ReturnType<typeof resolvePipeline>) => m.consumers[0]!.memorySize,
+      expected: 256,
+    },
+    {
+      description: "EventBridge's retry attempts",
+      read: (m: ReturnType<typeof resolvePipeline>) => m.consumers[0]!.targetRetry.maximumRetryAttempts,
+      expected: 185,
+    },
+    {
+      description: "EventBridge's event age",
+      read: (m: ReturnType<typeof resolvePipeline>) => m.consumers[0]!.targetRetry.maximumEventAgeInSeconds,
+      expected: 86_400,
+    },
+    {
+      description: "Lambda's asynchronous retries",
+      read: (m: ReturnType<typeof resolvePipeline>) => m.consumers[0]!.asyncInvoke.maximumRetryAttempts,
+      expected: 2,
+    },
+    {
+      description: "the archive's retention",
+      read: (m: ReturnType<typeof resolvePipeline>) => m.bus.archiveRetentionDays,
+      expected: 30,
+    },
+    {
+      description: "a mapping's batch size",
+      read: (m: ReturnType<typeof resolvePipeline>) => m.fanOut.sources[0]!.mapping.batchSize,
+      expected: 100,
+    },
+  ])("fills in $description when the declaration leaves it out", ({ read, expected }) => {
+    // Arrange
+    const [first] = pipeline.consumers;
+    const { timeoutSeconds: _t, memorySize: _m, retry: _r, asyncInvoke: _a, ...bare } = first!;
+    const { batchSize: _b, ...source } = pipeline.sources[0]!;
+    const declaration = {
+      ...pipeline,
+      bus: { name: pipeline.bus.name },
+      consumers: [bare, ...pipeline.consumers.slice(1)],
+      sources: [source, ...pipeline.sources.slice(1)],
+    };
+
+    // Act
+    const model = resolvePipeline(declaration);
+
+    // Assert
+    expect(read(model)).toBe(expected);
+  });
+
+  it("returns a model nobody can change afterwards", () => {
+    // Act
+    const model = resolvePipeline(pipeline);
+
+    // Assert
+    expect(Object.isFrozen(model)).toBe(true);
+    expect(Object.isFrozen(model.consumers[0]!.tables)).toBe(true);
+    expect(() => {
+      (model.api as { maxBodyBytes: number }).maxBodyBytes = 1;
+    }).toThrow(TypeError);
+  });
+
+  it("names the public routes from the routes marked public", () => {
+    // Act
+    const model = resolvePipeline(pipeline);
+
+    // Assert
+    expect(model.api.publicRoutes).toEqual([
+      { method: "GET", path: "/health" },
+      { method: "GET", path: "/openapi.json" },
+    ]);
+  });
+
+  it("grants a consumer reads, writes with the reads they need, and adding set-aside items", () => {
+    // Act
+    const model = resolvePipeline(pipeline);
+    const achievements = model.consumers.find((c) => c.name === "achievements")!;
+
+    // Assert
+    expect(achievements.tables.map((g) => [g.table, g.access])).toEqual([
+      ["aggregates", ["read", "write"]],
+      ["carbonEntries", ["read"]],
+      ["carbonGoals", ["read"]],
+      ["carbonAchievements", ["read", "write"]],
+      ["setAside", ["put"]],
+    ]);
+  });
+});
