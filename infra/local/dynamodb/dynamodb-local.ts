@@ -35,9 +35,14 @@ export interface DynamoDbLocalProps {
 }
 
 /** A probe slower than this counts as unanswered. */
-const PROBE_TIMEOUT_MS = 2_000;
-/** Unanswered probes in a row before java is killed and started again. */
-const PROBES_BEFORE_RESTART = 3;
+const PROBE_TIMEOUT_MS = 5_000;
+/** Unanswered probes in a row before DynamoDB Local is reported down (/health 503). */
+const PROBES_BEFORE_DOWN = 3;
+/**
+ * How long it may go unanswered before java is killed and started again: long enough that a java
+ * busy under a burst (slow, not hung) is never killed for it.
+ */
+const HUNG_AFTER_MS = 30_000;
 /** Starts tried before giving up. */
 const RESTART_ATTEMPTS = 3;
 
@@ -84,8 +89,8 @@ export function assertJava(env: NodeJS.ProcessEnv = process.env): void {
 
 /**
  * Starts the real DynamoDB Local engine bound to 127.0.0.1, resolves once it answers, and
- * supervises it: it is probed every second, and when it exits or stops answering (3 probes in a
- * row), it is reported down and started again on the same data; when it cannot be (in memory,
+ * supervises it: it is probed every second; after 3 unanswered probes it is reported down, and
+ * when it exits or has not answered for 30 s it is started again on the same data; when it cannot be (in memory,
  * its tables are gone; or it fails to start), `onFatal` is called with one line saying why.
  *
  * The java process exits by itself when this Node.js process goes away (it watches its stdin and
@@ -100,6 +105,9 @@ export async function startDynamoDbLocal(props: DynamoDbLocalProps): Promise<Dyn
   let stopping = false;
   let down: string | undefined;
   let failedProbes = 0;
+  let lastAnswer = Date.now();
+  /** Set while probes go unanswered; cleared by an answer. */
+  let unanswered: string | undefined;
   const probeClient = new DynamoDBClient({
     endpoint,
     region: "us-east-1",
@@ -121,7 +129,9 @@ export async function startDynamoDbLocal(props: DynamoDbLocalProps): Promise<Dyn
         current = await launch(props);
         watch(current);
         down = undefined;
+        unanswered = undefined;
         failedProbes = 0;
+        lastAnswer = Date.now();
         logger.info?.(`DynamoDB Local restarted on ${props.dataDir} (pid ${current.child.pid})`);
         return;
       } catch (error) {
@@ -150,11 +160,16 @@ export async function startDynamoDbLocal(props: DynamoDbLocalProps): Promise<Dyn
       .then(
         () => {
           failedProbes = 0;
+          lastAnswer = Date.now();
+          unanswered = undefined;
         },
         () => {
           failedProbes++;
-          if (failedProbes >= PROBES_BEFORE_RESTART && launched === current && down === undefined) {
-            down = `it stopped answering (${failedProbes} probes of ${PROBE_TIMEOUT_MS} ms in a row)`;
+          if (launched !== current || down !== undefined) return;
+          if (failedProbes >= PROBES_BEFORE_DOWN)
+            unanswered = `it has not answered for ${Math.round((Date.now() - lastAnswer) / 1000)} s`;
+          if (Date.now() - lastAnswer >= HUNG_AFTER_MS) {
+            down = `it stopped answering for ${HUNG_AFTER_MS / 1000} s`;
             launched.child.kill("SIGKILL"); // its exit starts the restart
           }
         },
@@ -168,7 +183,7 @@ export async function startDynamoDbLocal(props: DynamoDbLocalProps): Promise<Dyn
     get pid() {
       return current.child.pid ?? -1;
     },
-    down: () => down,
+    down: () => down ?? unanswered,
     async stop() {
       stopping = true;
       clearInterval(probe);
