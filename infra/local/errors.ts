@@ -33,6 +33,18 @@ export class LambdaTimeoutError extends LocalRuntimeError {
   }
 }
 
+/** A port the runtime needs is already taken by another process. */
+export class PortInUseError extends LocalRuntimeError {
+  constructor(
+    readonly port: number,
+    message: string = `port ${port} is already in use by another process`,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "PortInUseError";
+  }
+}
+
 /** The API token kept under `--data` cannot be used: the message names the file and the fix. */
 export class ApiTokenFileError extends LocalRuntimeError {
   constructor(message: string, options?: ErrorOptions) {

@@ -4,6 +4,7 @@ import { AWS_LIMITS } from "#commons/limits.ts";
 import { writeDeadLetter } from "./dead-letter.ts";
 import { LocalRuntimeError, RequestEntityTooLargeError } from "./errors.ts";
 import type { EventBridgeEvent } from "./eventbridge/delivery.ts";
+import { HandoffJournal } from "./handoff-journal.ts";
 import { InFlight } from "./in-flight.ts";
 
 /** A function's asynchronous-invocation settings, as `PutFunctionEventInvokeConfig` names them. */
@@ -26,6 +27,8 @@ export interface AsyncInvocationStats {
   deadLettered: number;
   /** Events discarded: no dead-letter queue, or it could not be written, or a shutdown. */
   dropped: number;
+  /** Events a previous run left owed, taken up again at this start. */
+  resumed: number;
 }
 
 export interface AsyncInvocationsProps {
@@ -43,8 +46,8 @@ export interface AsyncInvocationsProps {
    */
   readonly reservedConcurrency?: number;
   /**
-   * Wait before retry `n` (1-based). Lambda waits 1 minute before the first retry and 2 minutes
-   * before the second.
+   * Wait before retry `n` (1-based), lengthened by up to half at random. Lambda waits 1 minute
+   * before the first retry and 2 minutes before the second.
    * @default (n) => 60_000 * n
    */
   readonly retryDelayMs?: (retry: number) => number;
@@ -70,17 +73,26 @@ export interface AsyncInvocationsProps {
   readonly now?: () => number;
   /** @default console */
   readonly logger?: Pick<Console, "warn" | "error">;
+  /**
+   * Keeps queued events and pending retries (attempt count, age, next due time) across a stop or
+   * a crash, as Lambda's asynchronous queue does; those of this function resume at construction.
+   * @default in memory: a stop discards pending retries (logged), a crash loses them
+   */
+  readonly journal?: HandoffJournal;
 }
 
 /** One accepted event: what every attempt at it shares. */
 interface Invocation {
   readonly event: EventBridgeEvent;
+  /** The invocation's request id, also its journal id. */
   readonly requestId: string;
   readonly queuedAt: number;
 }
 
 /** Lambda's ErrorCode attribute on a dead letter: the Invoke's HTTP status (200 for a function error). */
 const FUNCTION_ERROR_STATUS = "200";
+/** Share of a retry's delay added at random, so retries of one burst spread out (never sooner). */
+const RETRY_JITTER = 0.5;
 /** Lambda keeps the first kilobyte of the error message on a dead letter. */
 const ERROR_MESSAGE_BYTES = 1024;
 
@@ -106,8 +118,10 @@ export class AsyncInvocations {
     functionErrors: 0,
     deadLettered: 0,
     dropped: 0,
+    resumed: 0,
   };
   private readonly inFlight = new InFlight();
+  private readonly journal: HandoffJournal;
   /** Runs started and not finished. */
   private running = 0;
   /** Attempts waiting for a free slot, first come first served. */
@@ -142,6 +156,18 @@ export class AsyncInvocations {
     this.retryDelayMs = props.retryDelayMs ?? ((retry) => 60_000 * retry);
     this.now = props.now ?? Date.now;
     this.logger = props.logger ?? console;
+    this.journal = props.journal ?? HandoffJournal.inMemory();
+    for (const entry of this.journal.pending("invocation")) {
+      if (entry.functionName !== props.functionName) continue;
+      this.stats.resumed++;
+      this.inFlight.begin();
+      const invocation = { event: entry.event, requestId: entry.id, queuedAt: entry.queuedAt };
+      this.inFlight.wait(
+        Math.max(0, entry.dueAt - this.now()),
+        () => void this.attempt(invocation, entry.retries),
+        () => this.inFlight.end(),
+      );
+    }
   }
 
   /**
@@ -165,6 +191,17 @@ export class AsyncInvocations {
     this.inFlight.begin();
     const queuedAt = this.now();
     const requestId = randomUUID();
+    // Journaled before Invoke returns, and before the bus journals its delivery as made: both go
+    // to the same file in order, so a crash between them runs the event twice, never zero times.
+    this.journal.put({
+      kind: "invocation",
+      id: requestId,
+      functionName: this.props.functionName,
+      event,
+      queuedAt,
+      retries: 0,
+      dueAt: queuedAt,
+    });
     setImmediate(() => void this.attempt({ event, requestId, queuedAt }, 0));
   }
 
@@ -173,13 +210,18 @@ export class AsyncInvocations {
     return this.inFlight.drained();
   }
 
-  /** Stops accepting events, discards the ones waiting to retry (logged), waits for running ones. */
+  /**
+   * Stops accepting events and waits for running ones. Events waiting to retry stay in the
+   * journal for the next start (with `--data`), else they are discarded (logged).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     const cancelled = this.inFlight.cancelWaiting();
     if (cancelled > 0) {
       this.logger.warn(
-        `${this.props.functionName} stopped with ${cancelled} event(s) waiting for a retry; they are discarded`,
+        this.journal.durable
+          ? `${this.props.functionName} stopped with ${cancelled} event(s) waiting for a retry; they resume at the next start`
+          : `${this.props.functionName} stopped with ${cancelled} event(s) waiting for a retry; they are discarded (--data keeps them)`,
       );
     }
     await this.drained();
@@ -205,6 +247,7 @@ export class AsyncInvocations {
     try {
       await this.props.run(event, requestId);
       this.release();
+      this.journal.done(requestId);
       this.inFlight.end();
       return;
     } catch (error) {
@@ -213,21 +256,22 @@ export class AsyncInvocations {
     this.release();
     this.stats.functionErrors++;
     const { maximumRetryAttempts, maximumEventAgeInSeconds } = this.props.config;
-    const delay = this.retryDelayMs(retries + 1);
+    // Up to half as long again, at random: a burst that failed together does not retry together.
+    const delay = this.retryDelayMs(retries + 1) * (1 + Math.random() * RETRY_JITTER);
     const tooOld = this.now() + delay - queuedAt > maximumEventAgeInSeconds * 1000;
-    if (!this.stopped && retries < maximumRetryAttempts && !tooOld) {
-      this.inFlight.wait(
-        delay,
-        () => void this.attempt(invocation, retries + 1),
-        () => {
-          this.stats.dropped++;
-          this.inFlight.end();
-        },
-      );
+    if (retries < maximumRetryAttempts && !tooOld) {
+      this.journal.update(requestId, retries + 1, this.now() + delay);
+      const discard = () => {
+        if (!this.journal.durable) this.stats.dropped++;
+        this.inFlight.end();
+      };
+      if (this.stopped) discard();
+      else this.inFlight.wait(delay, () => void this.attempt(invocation, retries + 1), discard);
       return;
     }
     const condition = retries >= maximumRetryAttempts ? "RetryAttemptsExhausted" : "EventAgeExceeded";
     await this.giveUp(invocation, failure, retries + 1, condition);
+    this.journal.done(requestId);
     this.inFlight.end();
   }
 

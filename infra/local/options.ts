@@ -47,10 +47,49 @@ Options:
 `;
 
 const PORT_FLAGS = {
-  "--api-port": { key: "apiPort", env: "RIPPLE_API_PORT", fallback: 3000 },
-  "--dynamodb-port": { key: "dynamodbPort", env: "RIPPLE_DYNAMODB_PORT", fallback: 8000 },
-  "--eventbridge-port": { key: "eventbridgePort", env: "RIPPLE_EVENTBRIDGE_PORT", fallback: 8010 },
+  "--api-port": { key: "apiPort", env: "RIPPLE_API_PORT", fallback: 3000, role: "API and dashboard" },
+  "--dynamodb-port": {
+    key: "dynamodbPort",
+    env: "RIPPLE_DYNAMODB_PORT",
+    fallback: 8000,
+    role: "DynamoDB Local",
+  },
+  "--eventbridge-port": {
+    key: "eventbridgePort",
+    env: "RIPPLE_EVENTBRIDGE_PORT",
+    fallback: 8010,
+    role: "EventBridge",
+  },
 } as const;
+
+/** One of the runtime's ports with what it serves and the flag and variable that change it. */
+export interface PortSetting {
+  readonly port: number;
+  readonly role: string;
+  readonly flag: string;
+  readonly env: string;
+}
+
+/** The three ports of `options`, each with its flag and environment variable. */
+export function portSettings(options: RuntimeOptions): PortSetting[] {
+  return Object.entries(PORT_FLAGS).map(([flag, spec]) => ({
+    port: options[spec.key],
+    role: spec.role,
+    flag,
+    env: spec.env,
+  }));
+}
+
+/**
+ * The one line `npm start` prints when a port is taken.
+ *
+ * @example
+ * portInUseMessage({ port: 3000, role: "API and dashboard", flag: "--api-port", env: "RIPPLE_API_PORT" })
+ * // "port 3000 (API and dashboard) is already in use; choose another with --api-port N or RIPPLE_API_PORT=N, or stop what listens on it (ss -ltnp 'sport = :3000')"
+ */
+export function portInUseMessage(setting: PortSetting): string {
+  return `port ${setting.port} (${setting.role}) is already in use; choose another with ${setting.flag} N or ${setting.env}=N, or stop what listens on it (ss -ltnp 'sport = :${setting.port}')`;
+}
 
 /** `RIPPLE_ASYNC_RETRY_DELAY_MS`: `npm run prove` shortens Lambda's minute between retries. */
 function asyncRetryDelay(env: NodeJS.ProcessEnv): { asyncRetryDelayMs?: number } {

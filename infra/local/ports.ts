@@ -21,3 +21,15 @@ export async function freeRuntimePorts(): Promise<{
 }> {
   return { apiPort: await freePort(), dynamodbPort: await freePort(), eventbridgePort: await freePort() };
 }
+
+/** Resolves whether something already listens on `port` of 127.0.0.1 (or of every interface). */
+export function isPortTaken(port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EADDRINUSE") resolve(true);
+      else reject(error);
+    });
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(false)));
+  });
+}

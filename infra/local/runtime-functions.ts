@@ -7,6 +7,7 @@ import type { ApiModel, ConsumerModel, PipelineModel } from "../model.ts";
 import { PROJECT_ROOT } from "../model.ts";
 import type { EventBridgeEvent, LocalEventBridge } from "./eventbridge/server.ts";
 import { type FaultSwitch, withFaults } from "./faults.ts";
+import type { HandoffJournal } from "./handoff-journal.ts";
 import { AsyncInvocations } from "./lambda-async.ts";
 import { createLambdaContext, invokeHandler, LOCAL_ACCOUNT_ID } from "./lambda-context.ts";
 import type { StreamRecorder } from "./recorder.ts";
@@ -51,6 +52,8 @@ export interface StartConsumersProps {
   readonly faults: FaultSwitch;
   readonly logger: Pick<Console, "info" | "warn" | "error">;
   readonly stops: Stops;
+  /** Keeps queued events and pending retries across a stop or a crash (under --data). @default in memory */
+  readonly journal?: HandoffJournal;
 }
 
 /**
@@ -94,6 +97,7 @@ export async function startConsumers(props: StartConsumersProps): Promise<Consum
   for (const consumer of model.consumers) {
     const run = runnerOf(consumer, await importHandler(consumer.handler), faults, props.region);
     const invocations = new AsyncInvocations({
+      ...(props.journal === undefined ? {} : { journal: props.journal }),
       functionName: consumer.functionName,
       run,
       config: consumer.asyncInvoke,

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import { LOCAL_PUBLISHER_ACCESS_KEY_IDS } from "#commons/publisher.ts";
@@ -14,6 +14,7 @@ import { type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb/dynamodb-loca
 import { LocalRuntimeError } from "./errors.ts";
 import { type LocalEventBridge, startLocalEventBridge } from "./eventbridge/server.ts";
 import { FaultSwitch, NO_FAULTS, parseFaults } from "./faults.ts";
+import { HandoffJournal } from "./handoff-journal.ts";
 import type { RuntimeOptions } from "./options.ts";
 import { openStreamRecorder } from "./recorder.ts";
 import { dashboardRoutes, type RuntimeStats, runtimeStats, settle } from "./runtime-dashboard.ts";
@@ -79,6 +80,11 @@ export interface StartRuntimeProps extends RuntimeOptions {
   readonly seedData?: boolean;
   /** @default console */
   readonly logger?: Pick<Console, "info" | "warn" | "error">;
+  /**
+   * Called with one line when DynamoDB Local went down and cannot be brought back (in memory, or
+   * it failed to start again); `npm start` then exits non-zero. @default logged as an error
+   */
+  readonly onFatal?: (message: string) => void;
 }
 
 export interface RuntimeEndpoints {
@@ -170,8 +176,11 @@ function stopper(stops: Stops, logger: Pick<Console, "error">): () => Promise<vo
 async function startStorage(props: StartRuntimeProps, stops: Stops) {
   const dynamoDir = props.dataDir === undefined ? undefined : resolve(props.dataDir, "dynamodb");
   if (dynamoDir !== undefined) mkdirSync(dynamoDir, { recursive: true });
+  const logger = props.logger ?? console;
   const db: DynamoDbLocal = await startDynamoDbLocal({
     port: props.dynamodbPort,
+    logger,
+    onFatal: props.onFatal ?? ((message) => logger.error(message)),
     ...(dynamoDir === undefined ? {} : { dataDir: dynamoDir }),
   });
   stops.push(() => db.stop());
@@ -195,13 +204,28 @@ async function startApi(
   props: StartRuntimeProps,
   model: PipelineModel,
   apiToken: string,
-  dashboard: { readonly stats: () => RuntimeStats; readonly control: ControlTargets },
+  dashboard: {
+    readonly stats: () => RuntimeStats;
+    readonly control: ControlTargets;
+    /** Why DynamoDB Local is down, or undefined while it answers. */
+    readonly down: () => string | undefined;
+  },
   stops: Stops,
 ): Promise<ApiServer> {
+  const routes = dashboardRoutes(apiToken, dashboard.stats, dashboard.control);
   const api = await startApiServer({
     port: props.apiPort,
     token: apiToken,
-    fallback: dashboardRoutes(apiToken, dashboard.stats, dashboard.control),
+    fallback: async (req, res) => {
+      // The API's own /health touches no table; the runtime knows when DynamoDB Local is down.
+      const down = dashboard.down();
+      if (req.method === "GET" && (req.url ?? "").split("?")[0] === "/health" && down !== undefined) {
+        res.writeHead(503, { "content-type": "application/json", "cache-control": "no-store" });
+        res.end(JSON.stringify({ status: "down", down: { dynamodb: `DynamoDB Local: ${down}` } }));
+        return true;
+      }
+      return routes(req, res);
+    },
     handler: await apiFunction(model.api, regionOf(props)),
   });
   stops.push(() => api.stop());
@@ -219,6 +243,7 @@ async function startBus(
   props: StartRuntimeProps,
   model: PipelineModel,
   dynamodb: DynamoDBClient,
+  journal: HandoffJournal,
   logger: Pick<Console, "info" | "warn" | "error">,
   stops: Stops,
 ): Promise<{ faults: FaultSwitch; eventBridge: LocalEventBridge }> {
@@ -231,6 +256,7 @@ async function startBus(
     ),
   );
   const eventBridge = await startLocalEventBridge({
+    journal,
     faults,
     port: props.eventbridgePort,
     pipeline: props.pipeline,
@@ -300,8 +326,15 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
       ),
     });
     await createTables(dynamodb, model);
-    const { faults, eventBridge } = await startBus(props, model, dynamodb, logger, stops);
+    // Owed deliveries and retries, kept on disk with --data (closed after the bus and consumers).
+    const journal =
+      props.dataDir === undefined
+        ? HandoffJournal.inMemory()
+        : await HandoffJournal.open(join(resolve(props.dataDir), "handoffs", "journal.jsonl"));
+    stops.push(() => journal.close());
+    const { faults, eventBridge } = await startBus(props, model, dynamodb, journal, logger, stops);
     const consumers = await startConsumers({
+      journal,
       model,
       region: regionOf(props),
       eventBridge,
@@ -326,7 +359,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
       props,
       model,
       apiToken,
-      { stats, control: { faults, settled: () => settled } },
+      { stats, control: { faults, settled: () => settled }, down: () => db.down() },
       stops,
     );
     return {

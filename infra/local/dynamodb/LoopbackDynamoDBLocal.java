@@ -36,8 +36,26 @@ public class LoopbackDynamoDBLocal {
     }, "parent-watchdog");
     watchdog.setDaemon(true);
     watchdog.start();
+    // And, should the pipe outlive the parent (another process inherited it), exit once the
+    // process that started us is gone: checked twice a second.
+    long parentPid = ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L);
+    Thread parentCheck = new Thread(() -> {
+      for (;;) {
+        boolean alive = ProcessHandle.current().parent().map(p -> p.pid() == parentPid && p.isAlive()).orElse(false);
+        if (!alive) System.exit(0);
+        try {
+          Thread.sleep(500);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }, "parent-check");
+    parentCheck.setDaemon(true);
+    parentCheck.start();
     proxy.start();
-    System.out.println("DynamoDB Local listening on " + host);
+    // The runtime waits for this line with the port and a nonce it chose, so its readiness check
+    // can never be answered by another process already holding the port.
+    System.out.println("DynamoDB Local listening on " + host + " nonce " + System.getProperty("ripple.nonce", ""));
     proxy.join();
   }
 }

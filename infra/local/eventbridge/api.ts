@@ -170,6 +170,13 @@ export class EventBridgeApi {
   }
 
   /** Bus by name or ARN; `undefined` input means the default bus. */
+  /** The delivery settings of a rule's target as they are now, or undefined when there is none. */
+  deliveryTargetFor(busName: string, ruleName: string, targetId: string): DeliveryTarget | undefined {
+    const rule = this.busNamed(busName)?.rules.get(ruleName);
+    const target = rule?.targets.get(targetId);
+    return rule === undefined || target === undefined ? undefined : this.deliveryTarget(rule, target);
+  }
+
   private busNamed(nameOrArn: unknown): Bus | undefined {
     const name =
       typeof nameOrArn === "string" && nameOrArn !== ""

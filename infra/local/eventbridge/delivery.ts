@@ -1,5 +1,7 @@
+import { randomUUID } from "node:crypto";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { writeDeadLetter } from "../dead-letter.ts";
+import { HandoffJournal } from "../handoff-journal.ts";
 import { InFlight } from "../in-flight.ts";
 import { TargetInvocationError } from "./errors.ts";
 
@@ -57,6 +59,8 @@ export interface DeliveryStats {
   dropped: number;
   /** Accepted for a bus that does not exist: EventBridge accepts these and does nothing. */
   unknownBus: number;
+  /** Deliveries a previous run left owed, taken up again at this start. */
+  resumed: number;
 }
 
 export interface DeliveryProps {
@@ -74,6 +78,11 @@ export interface DeliveryProps {
     targetId: string,
     targetArn: string,
   ) => FunctionInvoker | undefined;
+  /**
+   * Where accepted deliveries are kept until made, so a stop or a crash loses none.
+   * @default in memory: pending deliveries are dropped at a stop and lost in a crash
+   */
+  readonly journal?: HandoffJournal;
 }
 
 /**
@@ -100,19 +109,69 @@ const RETRYABLE_HTTP = (status: number) =>
  * event for good is not retried: its events go to the dead letter at once.
  */
 export class Delivery {
-  readonly stats: DeliveryStats = { delivered: 0, retried: 0, deadLettered: 0, dropped: 0, unknownBus: 0 };
+  readonly stats: DeliveryStats = {
+    delivered: 0,
+    retried: 0,
+    deadLettered: 0,
+    dropped: 0,
+    unknownBus: 0,
+    resumed: 0,
+  };
   private readonly inFlight = new InFlight();
+  private readonly journal: HandoffJournal;
+  private readonly resumedIds = new Set<string>();
   private stopped = false;
 
-  constructor(private readonly props: DeliveryProps) {}
+  constructor(private readonly props: DeliveryProps) {
+    this.journal = props.journal ?? HandoffJournal.inMemory();
+  }
 
-  /** Queues one event for one target; returns at once. */
+  /** Queues one event for one target; returns at once (see {@link Delivery.persisted}). */
   enqueue(target: DeliveryTarget, event: EventBridgeEvent, receivedAt: number): void {
     if (this.stopped) return;
+    const id = randomUUID();
+    this.journal.put({
+      kind: "delivery",
+      id,
+      ruleName: target.ruleName,
+      eventBusName: target.eventBusName,
+      targetId: target.targetId,
+      event,
+      receivedAt,
+      retries: 0,
+      dueAt: receivedAt,
+    });
     this.inFlight.begin();
     setImmediate(() => {
-      void this.attempt(target, event, receivedAt, 0);
+      void this.attempt(id, target, event, receivedAt, 0);
     });
+  }
+
+  /**
+   * Resolves once every delivery queued so far is on disk: PutEvents answers only then, as
+   * EventBridge answers once the event is stored.
+   */
+  persisted(): Promise<void> {
+    return this.journal.persisted();
+  }
+
+  /**
+   * Takes up the deliveries to one target that a previous run left owed, each with its attempt
+   * count, age and next due time; call once the target can be invoked.
+   */
+  resume(ruleName: string, targetId: string, target: DeliveryTarget): void {
+    for (const entry of this.journal.pending("delivery")) {
+      if (entry.ruleName !== ruleName || entry.targetId !== targetId || this.resumedIds.has(entry.id))
+        continue;
+      this.resumedIds.add(entry.id);
+      this.stats.resumed++;
+      this.inFlight.begin();
+      this.inFlight.wait(
+        Math.max(0, entry.dueAt - this.props.now()),
+        () => void this.attempt(entry.id, target, entry.event, entry.receivedAt, entry.retries),
+        () => this.inFlight.end(),
+      );
+    }
   }
 
   /** Resolves once no event is waiting for, or in, delivery. */
@@ -120,19 +179,26 @@ export class Delivery {
     return this.inFlight.drained();
   }
 
-  /** Cancels pending retries (logged as dropped) and waits for running invocations. */
+  /**
+   * Stops taking events and waits for running invocations. Deliveries waiting to retry stay in
+   * the journal for the next start (with `--data`), else they are dropped (logged).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
+    const durable = this.journal.durable;
     const cancelled = this.inFlight.cancelWaiting();
     if (cancelled > 0) {
       this.props.logger.warn(
-        `local EventBridge stopped with ${cancelled} deliveries waiting to retry; they are dropped`,
+        durable
+          ? `local EventBridge stopped with ${cancelled} deliveries waiting; they resume at the next start`
+          : `local EventBridge stopped with ${cancelled} deliveries waiting to retry; they are dropped (--data keeps them)`,
       );
     }
     await this.drained();
   }
 
   private async attempt(
+    id: string,
     target: DeliveryTarget,
     event: EventBridgeEvent,
     receivedAt: number,
@@ -141,6 +207,7 @@ export class Delivery {
     try {
       await this.invoke(target, event);
       this.stats.delivered++;
+      this.journal.done(id);
       this.inFlight.end();
       return;
     } catch (error) {
@@ -158,14 +225,22 @@ export class Delivery {
       const { maximumRetryAttempts, maximumEventAgeInSeconds } = target.retryPolicy;
       const ageExceeded = this.props.now() - receivedAt >= maximumEventAgeInSeconds * 1000;
       const exhausted = retries >= maximumRetryAttempts;
-      if (!this.stopped && retryable && !ageExceeded && !exhausted) {
+      if (retryable && !ageExceeded && !exhausted) {
         this.stats.retried++;
         const ceiling = Math.min(this.props.retryMaxDelayMs, this.props.retryBaseDelayMs * 2 ** retries);
+        const delay = Math.random() * ceiling;
+        this.journal.update(id, retries + 1, this.props.now() + delay);
+        if (this.stopped) {
+          // Kept in the journal for the next start, or dropped without one.
+          if (!this.journal.durable) this.stats.dropped++;
+          this.inFlight.end();
+          return;
+        }
         this.inFlight.wait(
-          Math.random() * ceiling,
-          () => void this.attempt(target, event, receivedAt, retries + 1),
+          delay,
+          () => void this.attempt(id, target, event, receivedAt, retries + 1),
           () => {
-            this.stats.dropped++;
+            if (!this.journal.durable) this.stats.dropped++;
             this.inFlight.end();
           },
         );
@@ -177,6 +252,7 @@ export class Delivery {
           ? "MaximumEventAgeInSeconds"
           : "MaximumRetryAttempts";
       await this.giveUp(target, event, failure, retries, condition);
+      this.journal.done(id);
       this.inFlight.end();
     }
   }

@@ -4,6 +4,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { resolveLimits } from "#commons/limits.ts";
 import type { PipelineDeclaration } from "../../declaration.ts";
 import { ruleName as ruleNameOf, tableOf } from "../../topology.ts";
+import type { HandoffJournal } from "../handoff-journal.ts";
 import { type BusResourcePolicy, type Caller, EventBridgeApi, type PutEventsFaults } from "./api.ts";
 import { Delivery, type DeliveryStats, type FunctionInvoker } from "./delivery.ts";
 import { EventBridgeApiError, LocalEventBridgeConfigError } from "./errors.ts";
@@ -34,6 +35,12 @@ export interface LocalEventBridgeProps {
   readonly retryMaxDelayMs?: number;
   /** Clock for event ages and envelope times. @default Date.now */
   readonly now?: () => number;
+  /**
+   * Keeps accepted events until delivered, across a stop or a crash: PutEvents answers once its
+   * events are on disk, and a target's owed deliveries resume when its function is registered.
+   * @default in memory
+   */
+  readonly journal?: HandoffJournal;
   /** @default console */
   readonly logger?: Pick<Console, "info" | "warn" | "error">;
   /**
@@ -124,6 +131,7 @@ export async function startLocalEventBridge(props: LocalEventBridgeProps = {}): 
     now,
     logger,
     functionFor: (rule, target) => functions.get(key(rule, target)),
+    ...(props.journal === undefined ? {} : { journal: props.journal }),
   });
   const api = new EventBridgeApi({
     accountId,
@@ -151,7 +159,7 @@ export async function startLocalEventBridge(props: LocalEventBridgeProps = {}): 
   }
 
   const server = createServer((request, response) => {
-    void handle(api, request, response, logger);
+    void handle(api, delivery, request, response, logger);
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -176,6 +184,8 @@ export async function startLocalEventBridge(props: LocalEventBridgeProps = {}): 
       });
     }
     functions.set(key(ruleName, targetId), invoke);
+    const target = api.deliveryTargetFor(bus, ruleName, targetId);
+    if (target !== undefined) delivery.resume(ruleName, targetId, target);
   };
 
   return {
@@ -207,6 +217,7 @@ export async function startLocalEventBridge(props: LocalEventBridgeProps = {}): 
 
 async function handle(
   api: EventBridgeApi,
+  delivery: Delivery,
   request: IncomingMessage,
   response: ServerResponse,
   logger: Pick<Console, "error">,
@@ -247,7 +258,10 @@ async function handle(
     if (typeof input !== "object" || input === null || Array.isArray(input)) {
       throw new EventBridgeApiError("SerializationException", "the request body must be a JSON object");
     }
-    send(200, api.handle(match[1] as string, input as Record<string, unknown>, callerOf(request)));
+    const result = api.handle(match[1] as string, input as Record<string, unknown>, callerOf(request));
+    // Answer once what was accepted is on disk (with --data), as EventBridge answers once stored.
+    await delivery.persisted();
+    send(200, result);
   } catch (e) {
     if (e instanceof EventBridgeApiError) return error(e);
     logger.error(`local EventBridge failed on a request: ${String(e)}`);
