@@ -194,7 +194,7 @@ export async function runReplay(
     const setAsideBefore = new Set((await newSetAside(target, setAsideTable, new Set())).map((i) => i.id));
     const fresh = flags.endpoint === undefined;
     const items = itemHistories(orderRecords(records));
-    if (fresh) await materialize(target.dynamodb, items);
+    const unstorable = fresh ? await materialize(target.dynamodb, items) : [];
     const before = await snapshots(target, pipeline);
     const countersBefore = await target.counters();
 
@@ -241,6 +241,7 @@ export async function runReplay(
       const n = changedItems(before.get(table) ?? new Map(), snapshot);
       if (n > 0) io.out(`  aggregates changed: ${n} item(s) of ${table}`);
     }
+    for (const line of unstorable) io.out(`  not stored: ${line}`);
     if (delivery.undelivered.length > 0) {
       io.out(`  not delivered: ${delivery.undelivered.length} record(s)`);
       for (const u of delivery.undelivered) io.out(`    ${u.where}: ${u.reason}`);

@@ -81,11 +81,21 @@ async function putImage(
  * nothing for an item last removed), so the audit has the truth to compare aggregates with.
  * The runtime's stream pollers are off: these writes feed no fan-out.
  */
-export async function materialize(dynamodb: DynamoDBClient, items: ItemHistories): Promise<void> {
+export async function materialize(dynamodb: DynamoDBClient, items: ItemHistories): Promise<string[]> {
+  const unstorable: string[] = [];
   for (const history of items.values()) {
     const last = history.at(-1)!;
-    await putImage(dynamodb, last, last.table, last.dynamodb?.Keys);
+    try {
+      await putImage(dynamodb, last, last.table, last.dynamodb?.Keys);
+    } catch (error) {
+      // A hand-made record may hold an image no table can: DynamoDB items are at most 400 KB.
+      if ((error as Error).name !== "ValidationException") throw error;
+      unstorable.push(
+        `${last.table} ${JSON.stringify(last.dynamodb?.Keys)}: DynamoDB refused its last image (${(error as Error).message}); no table could hold it, so the audit cannot vouch for what its events did`,
+      );
+    }
   }
+  return unstorable;
 }
 
 /**
@@ -112,7 +122,10 @@ export async function withdrawSetAside(
     const last = history.at(-1)!;
     if (!isRefused(last)) continue;
     const taken = history.findLast((r) => !isRefused(r));
-    await putImage(dynamodb, taken, last.table, last.dynamodb?.Keys);
+    // An image no table can hold was reported when the tables were given their state.
+    await putImage(dynamodb, taken, last.table, last.dynamodb?.Keys).catch((error: Error) => {
+      if (error.name !== "ValidationException") throw error;
+    });
   }
 }
 
