@@ -297,7 +297,8 @@ const STATS_FIELDS = [
 
 /** A profile as the audit reads it: the profile's fields, and its statistics read on their own. */
 const ProfileSchema = UserSchema.omit({ stats: true }).extend({ stats: z.unknown() });
-const StandInSchema = z.object({ sk: z.string(), stats: z.unknown() }).passthrough();
+// The summary item of the carbon-stats consumer holds stand-in statistics only for a user without a profile.
+const StandInSchema = z.object({ sk: z.string(), stats: z.unknown().optional() }).passthrough();
 
 /**
  * carbon-stats and achievements against scans of entries, goals, profiles and achievements.
