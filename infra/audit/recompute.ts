@@ -1,3 +1,6 @@
+// What the windowed statistics mean (how far back byDay, byMonth and goal progress reach) is part
+// of their definition, so the audit reads it; the arithmetic below is its own.
+import { STATS_WINDOW } from "#commons/carbon-stats.ts";
 import type { CarbonEntry, Goal } from "#schemas/carbon.ts";
 import type { CarPark } from "#schemas/parking.ts";
 import type { StoredEventStatus } from "#schemas/stored-events.ts";
@@ -107,6 +110,16 @@ function utcDay(timestamp: string): string {
   return new Date(timestamp).toISOString().slice(0, 10);
 }
 
+/** The first day and month the windowed statistics reach back to from the latest entry's day. */
+function windowFrom(lastDay: string): { day: string; month: string } {
+  const day = new Date(Date.parse(`${lastDay}T00:00:00Z`) - (STATS_WINDOW.days - 1) * DAY_MS)
+    .toISOString()
+    .slice(0, 10);
+  let month = lastDay.slice(0, 7);
+  for (let i = 1; i < STATS_WINDOW.months; i++) month = monthBefore(month);
+  return { day, month };
+}
+
 function monthBefore(month: string): string {
   const year = Number(month.slice(0, 4));
   const m = Number(month.slice(5, 7));
@@ -140,11 +153,18 @@ function expectedGoal(goal: Goal, entries: readonly CarbonEntry[], lastDay: stri
   }
   const current = lastDay === undefined ? undefined : periodOf(lastDay);
   const since = periodOf(utcDay(goal.createdAt));
+  const reach = lastDay === undefined ? undefined : windowFrom(lastDay);
+  const inWindow = (period: string) =>
+    reach !== undefined && period >= (goal.period === "daily" ? reach.day : reach.month);
   const target = exact(goal.targetKgCO2e);
   const used = exact(current === undefined ? "0" : (totals[current] ?? "0"));
   const metPeriods = Object.entries(totals).filter(
     ([period, total]) =>
-      current !== undefined && period < current && period >= since && compareExact(exact(total), target) <= 0,
+      current !== undefined &&
+      period < current &&
+      period >= since &&
+      inWindow(period) &&
+      compareExact(exact(total), target) <= 0,
   ).length;
   return {
     goalId: goal.goalId,
@@ -175,12 +195,15 @@ export function expectedCarbonStats(entries: readonly CarbonEntry[], goals: read
   const days = Object.keys(byDay).sort();
   const lastEntryDate = days.at(-1);
   const { current, longest } = runs(days);
+  const reach = lastEntryDate === undefined ? undefined : windowFrom(lastEntryDate);
+  const within = (totals: Record<string, string>, from: string | undefined) =>
+    Object.fromEntries(Object.entries(totals).filter(([key]) => from !== undefined && key >= from));
   return {
     totalKgCO2e: sumTexts(entries.map((e) => e.kgCO2e)),
     entryCount: entries.length,
     byCategory,
-    byDay,
-    byMonth,
+    byDay: within(byDay, reach?.day),
+    byMonth: within(byMonth, reach?.month),
     currentStreakDays: current,
     longestStreakDays: longest,
     ...(lastEntryDate === undefined ? {} : { lastEntryDate }),

@@ -138,13 +138,14 @@ describe("npm run redrive", () => {
     await put({
       ...setAsideItem({
         id: "consumer-rejected#parking-totals#1",
-        reasonCode: "ConsumerRejected",
+        reasonCode: "ConsumerRejectedEvent",
         reason: "old schema",
         table: "parking-data",
         sequenceNumber: "3",
         record: rejectedEvent,
       }),
       kind: { S: "consumer-rejected" },
+      consumer: { S: "parking-totals" },
     });
     const record42 = loadStreamRecord("PetStore/insert.json").dynamodb!.NewImage;
     const record43 = loadStreamRecord("PetStore/schema-violation.json").dynamodb!.NewImage;
@@ -169,7 +170,7 @@ describe("npm run redrive", () => {
         expect.stringMatching(
           /^records: would clear: PetStore#4 \(item \{"id":"45"\} of PetStore has been deleted since/,
         ),
-        "would redrive rejected: consumer-rejected#parking-totals#1 (ConsumerRejected: old schema)",
+        "would redrive rejected: consumer-rejected#parking-totals#1 (ConsumerRejectedEvent: old schema)",
       ]),
     );
   });
