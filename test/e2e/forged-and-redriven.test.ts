@@ -131,7 +131,7 @@ describe("the bus admits ripple's events only from the fan-out and redrive", () 
       env: {},
     });
     await runtime.settled({ timeoutMs: 60_000 });
-    const after = await readSetAside(runtime.dynamodb, t("setAside"));
+    const after = (await readSetAside(runtime.dynamodb, t("setAside"))).items;
     const stats = await readPetStats(runtime.dynamodb, t("aggregates"));
     eventBridge.destroy();
 
