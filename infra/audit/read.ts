@@ -4,8 +4,8 @@ import {
   paginateQuery,
   paginateScan,
 } from "@aws-sdk/client-dynamodb";
-import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { z } from "zod";
+import { type StreamAttributeValue, toPlainItem } from "#commons/attribute-values.ts";
 import { describeIssues } from "#commons/issues.ts";
 
 /**
@@ -25,9 +25,18 @@ export interface Finding {
   readonly reason: string;
 }
 
-/** An item as plain values, numbers as their exact text. */
+/**
+ * An item as plain values, numbers as their exact text, the way the fan-out reads an image (so the
+ * item schemas see what they see there): sets as lists, binary as base64, and an attribute named
+ * `__proto__` kept as data — the SDK's `unmarshall` drops it, or throws, when it meets one.
+ */
 export function plainItem(item: Record<string, AttributeValue>): Record<string, unknown> {
-  return unmarshall(item, { wrapNumbers: (text: string) => text });
+  // The SDK's response parser turns an attribute named `__proto__` into the object's prototype,
+  // leaving no value to read: such an attribute is left out rather than stopping the audit.
+  const own = Object.entries(item).filter(([, value]) => typeof value === "object" && value !== null);
+  const attributes: Record<string, StreamAttributeValue> = Object.create(null);
+  for (const [name, value] of own) attributes[name] = value as StreamAttributeValue;
+  return toPlainItem(attributes) as Record<string, unknown>;
 }
 
 /** Items that fit the schema, and a finding for each one that does not. */

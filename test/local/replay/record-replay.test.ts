@@ -137,11 +137,14 @@ describe("npm start -- --record, then npm run replay", () => {
     },
   );
 
-  it("replays events/ whole, listing every set-aside record with its reason", async () => {
-    // Arrange: the large-* records are made, not recorded (events/README.md): their images are
-    // over DynamoDB's 400 KB item size, so no table can end in their state.
+  it("replays the recorded events, listing every set-aside record with its reason", async () => {
+    // Arrange: two kinds of record are made, not recorded (events/README.md), and no table can end
+    // in their state: the large-* images are over DynamoDB's 400 KB item size, and the SDK's own
+    // response parser cannot give back an attribute named __proto__ (insert-proto-keys).
     const files = readdirSync("events", { recursive: true, encoding: "utf8" })
-      .filter((f) => f.endsWith(".json") && !/large-(under|at|over)-limit\.json$/.test(f))
+      .filter(
+        (f) => f.endsWith(".json") && !/large-(under|at|over)-limit\.json$|insert-proto-keys\.json$/.test(f),
+      )
       .map((f) => join("events", f));
 
     // Act
