@@ -1,7 +1,7 @@
 import { type FileHandle, mkdir, open, readFile, rename } from "node:fs/promises";
 import { dirname } from "node:path";
 import { LocalRuntimeError } from "./errors.ts";
-import type { EventBridgeEvent } from "./eventbridge/delivery.ts";
+import type { EventBridgeEvent } from "./eventbridge/event.ts";
 
 /**
  * What the local runtime has accepted and still owes, kept on disk under `--data` so a stop or a

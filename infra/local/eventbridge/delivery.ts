@@ -4,21 +4,9 @@ import { writeDeadLetter } from "../dead-letter.ts";
 import { HandoffJournal } from "../handoff-journal.ts";
 import { InFlight } from "../in-flight.ts";
 import { TargetInvocationError } from "./errors.ts";
+import type { EventBridgeEvent } from "./event.ts";
 
-/** The event a target receives: EventBridge's envelope. */
-export interface EventBridgeEvent {
-  readonly version: "0";
-  readonly id: string;
-  readonly "detail-type": string;
-  readonly source: string;
-  readonly account: string;
-  /** ISO 8601, seconds precision (`2026-01-02T03:04:05Z`). */
-  readonly time: string;
-  readonly region: string;
-  /** Mutable so the event is assignable to `aws-lambda`'s `EventBridgeEvent`. */
-  readonly resources: string[];
-  readonly detail: Record<string, unknown>;
-}
+export type { EventBridgeEvent } from "./event.ts";
 
 /** An in-process target: the local stand-in for a Lambda function the runtime runs itself. */
 export type FunctionInvoker = (event: EventBridgeEvent) => Promise<void>;
