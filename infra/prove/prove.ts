@@ -108,6 +108,8 @@ async function postEntry(ctx: Context, index: number): Promise<void> {
       response !== undefined &&
       response.status >= 400 &&
       response.status < 500 &&
+      // 409: this very request (its Idempotency-Key) is still in progress; 429: throttled. Retry.
+      response.status !== 409 &&
       response.status !== 429
     ) {
       throw new ProveError(
@@ -222,6 +224,8 @@ async function phase(ctx: Context, fault: FaultName, writes: number): Promise<Ph
     await restart(ctx);
     made++;
   }
+  // A switch fault stays set while the phase's events flow, so it strikes the consumers too.
+  if (setting !== undefined) await control(ctx, "POST", "/local/settled?timeoutMs=600000");
   const injected = setting === undefined ? made : (await strikes(ctx)) - strikesBefore;
   if (setting !== undefined) await control(ctx, "DELETE", "/local/faults");
   const started = Date.now();
