@@ -29,7 +29,7 @@ describe("npm run prove", () => {
     expect("code" in result ? result.code : 0, `${result.stdout}\n${result.stderr}`).toBe(0);
     for (const fault of FAULTS) {
       // fault, acknowledged, injected, lost, doubled: each fault struck at least once, lost and doubled nothing
-      expect(result.stdout).toMatch(new RegExp(`^${fault}\\s+10\\s+[1-9]\\d*\\s+0\\s+0\\s`, "m"));
+      expect(result.stdout).toMatch(new RegExp(`^${fault}\\s+\\d+\\s+[1-9]\\d*\\s+0\\s+0\\s`, "m"));
     }
     expect(result.stdout).toMatch(/audit: no difference/);
     expect(result.stdout).toMatch(/prove: nothing lost, nothing counted twice/);
