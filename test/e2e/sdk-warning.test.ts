@@ -1,16 +1,13 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freeRuntimePorts } from "#infra/local/ports.ts";
 import { SDK_WARNING_SWITCH } from "#infra/node-support.ts";
+import { type SpawnedScript, spawnScript } from "../helpers/spawn-script.ts";
 
 /**
  * The commands a user runs print no AWS SDK Node-version warning on a supported Node.js, even
  * though the user set nothing: `npm start`, and `audit` and `redrive` against it.
  */
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 /** The environment a user has: without the switch the test runner sets for itself. */
 const userEnv = (): NodeJS.ProcessEnv => {
   const env = { ...process.env };
@@ -18,24 +15,9 @@ const userEnv = (): NodeJS.ProcessEnv => {
   return env;
 };
 
-function run(script: string, args: string[], env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
-    cwd: root,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
+const run = spawnScript;
 
-let start: { child: ChildProcess; output: () => string; exited: Promise<number | null> } | undefined;
+let start: SpawnedScript | undefined;
 let endpoints: { dynamodb: string; eventbridge: string };
 
 beforeAll(async () => {
