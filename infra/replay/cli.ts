@@ -162,6 +162,72 @@ async function snapshots(target: ReplayTarget, pipeline: PipelineDeclaration) {
   return out;
 }
 
+/** Runs the audit against the target, keeping its lines for the summary; a crash is a difference. */
+async function auditQuietly(target: ReplayTarget): Promise<{ code: number; lines: string[] }> {
+  const lines: string[] = [];
+  const code = await runAudit([], {
+    out: (line) => lines.push(line),
+    err: (line) => lines.push(line),
+    client: target.dynamodb,
+  }).catch((error: unknown) => {
+    lines.push(`the audit could not finish: ${(error as Error).message}`);
+    return 1;
+  });
+  return { code, lines };
+}
+
+type Snapshots = Awaited<ReturnType<typeof snapshots>>;
+
+/** The summary: records read, counters, what was set aside and why, aggregates changed, the audit. */
+function printSummary(
+  io: ReplayIo,
+  run: {
+    readonly records: ReturnType<typeof readRecords>;
+    readonly delivery: DeliveryResult;
+    readonly counters: [string, number][];
+    readonly setAside: Awaited<ReturnType<typeof newSetAside>>;
+    readonly before: Snapshots;
+    readonly after: Snapshots;
+    readonly unstorable: readonly string[];
+    readonly audit: { readonly code: number; readonly lines: readonly string[] };
+  },
+): void {
+  const { records, delivery } = run;
+  const files = new Set(records.map((r) => r.where.replace(/(:\d+| record \d+)$/, "")));
+  io.out(
+    `replay: ${records.length} records read from ${files.size} file(s), delivered in ${delivery.batches} batches` +
+      (delivery.duplicated > 0 ? `, ${delivery.duplicated} sent again (--duplicate)` : ""),
+  );
+  io.out(`  events published and delivered (bus, consumer runs):`);
+  for (const [name, n] of run.counters) io.out(`    ${name.padEnd(40)} ${n}`);
+  io.out(`  set aside: ${run.setAside.length}`);
+  for (const item of run.setAside)
+    io.out(`    ${item.reasonCode} ${item.table} ${item.sequenceNumber}: ${item.reason}`);
+  for (const [table, snapshot] of run.after) {
+    const n = changedItems(run.before.get(table) ?? new Map(), snapshot);
+    if (n > 0) io.out(`  aggregates changed: ${n} item(s) of ${table}`);
+  }
+  for (const line of run.unstorable) io.out(`  not stored: ${line}`);
+  if (delivery.undelivered.length > 0) {
+    io.out(`  not delivered: ${delivery.undelivered.length} record(s)`);
+    for (const u of delivery.undelivered) io.out(`    ${u.where}: ${u.reason}`);
+  }
+  io.out(`  audit: ${run.audit.code === 0 ? "no difference" : "differences found"}`);
+  for (const line of run.audit.lines) io.out(`    ${line}`);
+}
+
+/** `--out FILE`: every item of the tables the consumers write, as the replay left them. */
+function writeAggregates(file: string, after: Snapshots, io: ReplayIo): void {
+  const tables = Object.fromEntries(
+    [...after].map(([table, items]) => [
+      table,
+      [...items.values()].sort().map((json) => Object.fromEntries(JSON.parse(json))),
+    ]),
+  );
+  writeFileSync(file, `${JSON.stringify(tables, null, 1)}\n`);
+  io.out(`  aggregates written to ${file}`);
+}
+
 /** Runs a replay as the CLI does and returns the exit code. */
 export async function runReplay(
   argv: readonly string[],
@@ -216,49 +282,10 @@ export async function runReplay(
         items,
         setAside.filter((i) => i.kind === "stream-record"),
       );
-    const auditLines: string[] = [];
-    const auditCode = await runAudit([], {
-      out: (line) => auditLines.push(line),
-      err: (line) => auditLines.push(line),
-      client: target.dynamodb,
-    }).catch((error: unknown) => {
-      auditLines.push(`the audit could not finish: ${(error as Error).message}`);
-      if (process.env.RIPPLE_DEBUG) console.error(error);
-      return 1;
-    });
-
-    const files = new Set(records.map((r) => r.where.replace(/(:\d+| record \d+)$/, "")));
-    io.out(
-      `replay: ${records.length} records read from ${files.size} file(s), delivered in ${delivery.batches} batches` +
-        (delivery.duplicated > 0 ? `, ${delivery.duplicated} sent again (--duplicate)` : ""),
-    );
-    io.out(`  events published and delivered (bus, consumer runs):`);
-    for (const [name, n] of counters) io.out(`    ${name.padEnd(40)} ${n}`);
-    io.out(`  set aside: ${setAside.length}`);
-    for (const item of setAside)
-      io.out(`    ${item.reasonCode} ${item.table} ${item.sequenceNumber}: ${item.reason}`);
-    for (const [table, snapshot] of after) {
-      const n = changedItems(before.get(table) ?? new Map(), snapshot);
-      if (n > 0) io.out(`  aggregates changed: ${n} item(s) of ${table}`);
-    }
-    for (const line of unstorable) io.out(`  not stored: ${line}`);
-    if (delivery.undelivered.length > 0) {
-      io.out(`  not delivered: ${delivery.undelivered.length} record(s)`);
-      for (const u of delivery.undelivered) io.out(`    ${u.where}: ${u.reason}`);
-    }
-    io.out(`  audit: ${auditCode === 0 ? "no difference" : "differences found"}`);
-    for (const line of auditLines) io.out(`    ${line}`);
-    if (flags.out !== undefined) {
-      const tables = Object.fromEntries(
-        [...after].map(([table, items]) => [
-          table,
-          [...items.values()].sort().map((json) => Object.fromEntries(JSON.parse(json))),
-        ]),
-      );
-      writeFileSync(flags.out, `${JSON.stringify(tables, null, 1)}\n`);
-      io.out(`  aggregates written to ${flags.out}`);
-    }
-    return auditCode === 0 && delivery.undelivered.length === 0 ? 0 : 1;
+    const audit = await auditQuietly(target);
+    printSummary(io, { records, delivery, counters, setAside, before, after, unstorable, audit });
+    if (flags.out !== undefined) writeAggregates(flags.out, after, io);
+    return audit.code === 0 && delivery.undelivered.length === 0 ? 0 : 1;
   } catch (error) {
     if (!(error instanceof ReplayError)) throw error;
     io.err(`replay: ${error.message}`);
