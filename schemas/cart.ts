@@ -50,6 +50,12 @@ export const StoredCartSchema = CartSchema.extend({
   totalPrice: CartSchema.shape.totalPrice.optional(),
   lastUpdated: CartSchema.shape.lastUpdated.optional(),
   version: NonNegativeIntegerSchema.optional(),
+  /**
+   * Digests of the latest Idempotency-Keys whose change the API applied to this cart, so a
+   * request resumed after its first run stopped between the write and the answer is not applied
+   * twice (the API keeps the last {@link APPLIED_REQUESTS_KEPT}).
+   */
+  appliedRequests: z.array(z.string()).optional(),
 });
 export type StoredCart = z.infer<typeof StoredCartSchema>;
 
@@ -57,4 +63,7 @@ export type StoredCart = z.infer<typeof StoredCartSchema>;
  * A cart as a CartUpdated event carries it: the stored item, whoever wrote it (the API or a
  * producer with the SDK, as seed 004 does), without the API's own concurrency counter.
  */
-export const CartImageSchema = StoredCartSchema.omit({ version: true });
+export const CartImageSchema = StoredCartSchema.omit({ version: true, appliedRequests: true });
+
+/** How many applied Idempotency-Key digests a cart keeps (see `appliedRequests`). */
+export const APPLIED_REQUESTS_KEPT = 16;

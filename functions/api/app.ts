@@ -12,9 +12,9 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from "./errors.ts";
-import { type IdempotencyKey, IdempotencyStore } from "./idempotency.ts";
+import { type IdempotencyKey, IdempotencyStore, NO_KEY } from "./idempotency.ts";
 import { inexactNumbers, stringifyJson } from "./json.ts";
-import type { AnyRoute, ApiDeps, ApiLimits, ApiTables, RouteResult } from "./route.ts";
+import type { AnyRoute, ApiDeps, ApiLimits, ApiTables, Once, RouteResult } from "./route.ts";
 import { Router } from "./router.ts";
 import { routes as allRoutes } from "./routes/index.ts";
 import { hasCodeAbove, inexactNumberError, parsePart, readableHeader } from "./validation.ts";
@@ -241,12 +241,12 @@ function idempotencyKeyOf(
 
 /** Runs the route and answers its result. */
 async function serve(request: ParsedRequest, deps: ApiDeps): Promise<APIGatewayProxyStructuredResultV2> {
-  const result = await runRoute(request, deps);
+  const result = await runRoute(request, deps, NO_KEY);
   // 204 No Content has no body.
   return answer(request, result, result.status === 204 ? "" : stringifyJson(result.body));
 }
 
-function runRoute(request: ParsedRequest, deps: ApiDeps): Promise<RouteResult> {
+function runRoute(request: ParsedRequest, deps: ApiDeps, once: Once): Promise<RouteResult> {
   return request.route.handle({
     params: request.params,
     query: request.query,
@@ -254,6 +254,7 @@ function runRoute(request: ParsedRequest, deps: ApiDeps): Promise<RouteResult> {
     body: request.parsedBody,
     deps,
     requestId: request.requestId,
+    once,
   });
 }
 
@@ -277,10 +278,12 @@ async function serveOnce(
   fingerprint: string,
 ): Promise<APIGatewayProxyStructuredResultV2> {
   const { requestId, extraHeaders } = request;
-  const first = await idempotency.begin(key, fingerprint);
-  if (first !== undefined) {
+  const begun = await idempotency.begin(key, fingerprint);
+  if ("first" in begun) {
+    const { first } = begun;
     return respond(requestId, first.status, first.body, { ...extraHeaders, "idempotent-replayed": "true" });
   }
+  const { claim } = begun;
   const releaseQuietly = async () => {
     try {
       await idempotency.release(key);
@@ -290,7 +293,13 @@ async function serveOnce(
   };
   let result: RouteResult;
   try {
-    result = await runRoute(request, deps);
+    // The request's clock is its first run's, so a resumed run chooses what the first chose.
+    const startedAt = claim.startedAt;
+    result = await runRoute(
+      request,
+      { ...deps, now: () => new Date(startedAt) },
+      idempotency.once(key, claim),
+    );
   } catch (error) {
     await releaseQuietly();
     throw error;

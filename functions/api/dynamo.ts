@@ -3,6 +3,7 @@ import {
   type AttributeValue,
   ConditionalCheckFailedException,
   type DynamoDBClient,
+  GetItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { marshall, NumberValueImpl as NumberValue, unmarshall } from "@aws-sdk/util-dynamodb";
 import type { z } from "zod";
@@ -63,6 +64,20 @@ export function isConditionFailed(error: unknown): boolean {
     error instanceof ConditionalCheckFailedException ||
     (error instanceof Error && error.name === "ConditionalCheckFailedException")
   );
+}
+
+/**
+ * The item a conditional put found in its way, read consistently, as plain values (numbers as
+ * their exact text); undefined when it is gone again. A resumed request (see `Once`) reads it to
+ * tell its own first run's write from another's.
+ */
+export async function itemInTheWay(
+  client: DynamoDBClient,
+  tableName: string,
+  key: Item,
+): Promise<Record<string, unknown> | undefined> {
+  const got = await client.send(new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
+  return got.Item === undefined ? undefined : unmarshall(got.Item, { wrapNumbers: (text: string) => text });
 }
 
 /** Every item of a table, read consistently (the tables scanned here hold a handful of items: car parks, pets). */

@@ -7,7 +7,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { isConditionFailed, toItem } from "./dynamo.ts";
 import { ConflictError, IdempotencyKeyReusedError } from "./errors.ts";
-import type { ApiDeps } from "./route.ts";
+import type { ApiDeps, Once } from "./route.ts";
 
 /** An Idempotency-Key as a caller sent it, with who the caller is (a digest, see `authenticate`). */
 export interface IdempotencyKey {
@@ -20,6 +20,23 @@ export interface StoredResult {
   readonly status: number;
   readonly body: string;
 }
+
+/** A key this request now holds, to run the request under. */
+export interface Claim {
+  /** When the key's first request started: the request's clock, so a resumed run chooses as the first did. */
+  readonly startedAt: Date;
+  /** True when an earlier run of this request stopped (it crashed or timed out) before its result was kept. */
+  readonly resumed: boolean;
+  /** The `lockedUntil` this claim holds the key by. */
+  readonly lockedUntil: number;
+}
+
+/** The {@link Once} of a request without an Idempotency-Key: every choice is new. */
+export const NO_KEY: Once = {
+  resumed: false,
+  digest: undefined,
+  value: async (_name, choose) => choose(),
+};
 
 /**
  * `Idempotency-Key` records in the idempotency table: a retried POST with the same key and the
@@ -55,10 +72,13 @@ export class IdempotencyStore {
   }
 
   /**
-   * Claims a key. Returns the first result when the key was used before for this request;
-   * undefined when the caller should run the request (and then call complete or release).
+   * Claims a key. Returns the first result when the key was used before for this request; a
+   * claim when the caller should run the request (and then call complete or release).
    */
-  async begin(scoped: IdempotencyKey, fingerprint: string): Promise<StoredResult | undefined> {
+  async begin(
+    scoped: IdempotencyKey,
+    fingerprint: string,
+  ): Promise<{ readonly first: StoredResult } | { readonly claim: Claim }> {
     const { client, tables } = this.#deps;
     const { key } = scoped;
     const id = IdempotencyStore.recordId(scoped);
@@ -72,6 +92,8 @@ export class IdempotencyStore {
               id,
               status: "IN_PROGRESS",
               fingerprint,
+              startedAt: now,
+              chosen: {},
               lockedUntil: now + this.#lockMs,
               expiresAt: Math.floor(now / 1000) + this.#ttlSeconds,
             }),
@@ -79,7 +101,7 @@ export class IdempotencyStore {
             ExpressionAttributeValues: { ":now": { N: String(Math.floor(now / 1000)) } },
           }),
         );
-        return undefined;
+        return { claim: { startedAt: new Date(now), resumed: false, lockedUntil: now + this.#lockMs } };
       } catch (error) {
         if (!isConditionFailed(error)) throw error;
       }
@@ -94,7 +116,7 @@ export class IdempotencyStore {
         );
       }
       if (record.status?.S === "COMPLETED") {
-        return { status: Number(record.responseStatus?.N), body: record.responseBody?.S ?? "" };
+        return { first: { status: Number(record.responseStatus?.N), body: record.responseBody?.S ?? "" } };
       }
       const lockedUntil = record.lockedUntil?.N ?? "0";
       if (Number(lockedUntil) < now) {
@@ -103,17 +125,23 @@ export class IdempotencyStore {
             new UpdateItemCommand({
               TableName: tables.idempotency,
               Key: { id: { S: id } },
-              UpdateExpression: "SET lockedUntil = :next",
+              // A marker kept before choices were kept has no `chosen` map: give it one.
+              UpdateExpression: "SET lockedUntil = :next, chosen = if_not_exists(chosen, :none)",
               ConditionExpression: "#status = :inProgress AND lockedUntil = :seen",
               ExpressionAttributeNames: { "#status": "status" },
               ExpressionAttributeValues: {
                 ":next": { N: String(now + this.#lockMs) },
                 ":inProgress": { S: "IN_PROGRESS" },
                 ":seen": { N: lockedUntil },
+                ":none": { M: {} },
               },
             }),
           );
-          return undefined;
+          // The first run's clock, so that what it chose from the time is chosen again.
+          const startedAt = record.startedAt?.N === undefined ? now : Number(record.startedAt.N);
+          return {
+            claim: { startedAt: new Date(startedAt), resumed: true, lockedUntil: now + this.#lockMs },
+          };
         } catch (error) {
           if (!isConditionFailed(error)) throw error;
           continue;
@@ -125,6 +153,47 @@ export class IdempotencyStore {
       `a request with Idempotency-Key ${JSON.stringify(key)} is still in progress; retry it in a moment`,
       { headers: { "retry-after": "1" } },
     );
+  }
+
+  /**
+   * The {@link Once} of a request running under a claim: each choice is kept in the marker's
+   * `chosen` map (the first kept wins), while the claim still holds the key.
+   */
+  once(scoped: IdempotencyKey, claim: Claim): Once {
+    const id = IdempotencyStore.recordId(scoped);
+    const { client, tables } = this.#deps;
+    return {
+      resumed: claim.resumed,
+      digest: createHash("sha256").update(id).digest("hex").slice(0, 24),
+      value: async (name, choose) => {
+        const choice = await choose();
+        try {
+          const kept = await client.send(
+            new UpdateItemCommand({
+              TableName: tables.idempotency,
+              Key: { id: { S: id } },
+              UpdateExpression: "SET chosen.#name = if_not_exists(chosen.#name, :choice)",
+              ConditionExpression: "#status = :inProgress AND lockedUntil = :held",
+              ExpressionAttributeNames: { "#name": name, "#status": "status" },
+              ExpressionAttributeValues: {
+                ":choice": { S: choice },
+                ":inProgress": { S: "IN_PROGRESS" },
+                ":held": { N: String(claim.lockedUntil) },
+              },
+              ReturnValues: "UPDATED_NEW",
+            }),
+          );
+          return kept.Attributes?.chosen?.M?.[name]?.S ?? choice;
+        } catch (error) {
+          if (!isConditionFailed(error)) throw error;
+          // Another run took the key over (this one outlived its lock): it, not this one, answers.
+          throw new ConflictError(
+            `a request with Idempotency-Key ${JSON.stringify(scoped.key)} is still in progress; retry it in a moment`,
+            { headers: { "retry-after": "1" } },
+          );
+        }
+      },
+    };
   }
 
   /** Stores the first result under the key. */

@@ -31,6 +31,26 @@ export interface ApiDeps {
   readonly now: () => Date;
 }
 
+/**
+ * What a route may keep under its request's Idempotency-Key, so that a run that resumes a request
+ * whose first run stopped between its write and its answer finds the write instead of making it
+ * twice. Without a key, `resumed` is false, `value` chooses afresh and `digest` is undefined.
+ */
+export interface Once {
+  /** True when an earlier run of this request may have written already. */
+  readonly resumed: boolean;
+  /**
+   * A short digest of the request's key, for a route that marks the items it writes with the
+   * requests that wrote them (a read-modify-write item, where a value alone cannot tell).
+   */
+  readonly digest: string | undefined;
+  /**
+   * A value the request chooses (a generated id, a timestamp): the first run's choice is kept with
+   * the key before it is used, and a resumed run gets that same choice back.
+   */
+  value(name: string, choose: () => string | Promise<string>): Promise<string>;
+}
+
 /** Methods the API routes on. */
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -43,6 +63,8 @@ export interface RouteContext<Params, Query, Body> {
   readonly body: Body;
   readonly deps: ApiDeps;
   readonly requestId: string;
+  /** What the request keeps under its Idempotency-Key, so a resumed run finds its own write. */
+  readonly once: Once;
 }
 
 /** What a route's handler returns; the body is written by `stringifyJson` (exact decimals). */

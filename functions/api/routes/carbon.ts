@@ -7,6 +7,7 @@ import {
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { z } from "zod";
+import { compareDecimals } from "#commons/decimal.ts";
 import {
   EntryChangeSchema,
   EntryListQuerySchema,
@@ -35,6 +36,7 @@ import {
   fromItem,
   type Item,
   isConditionFailed,
+  itemInTheWay,
   num,
   queryItems,
   readListing,
@@ -84,6 +86,22 @@ function userView(user: z.output<typeof ProfileSchema>, stats: UserStats | undef
 function entryView(entry: CarbonEntry) {
   const { ttl: _ttl, ...rest } = entry;
   return { ...rest, kgCO2e: exact(entry.kgCO2e) };
+}
+
+/** Whether the entry at `entry`'s key is `entry` itself, written by an earlier run of the request. */
+async function isOwnEntry(deps: ApiDeps, entry: CarbonEntry): Promise<boolean> {
+  const stored = await itemInTheWay(deps.client, deps.tables.carbonEntries, {
+    userId: { S: entry.userId },
+    timestamp: { S: entry.timestamp },
+  });
+  return (
+    stored !== undefined &&
+    stored.category === entry.category &&
+    stored.activity === entry.activity &&
+    stored.note === entry.note &&
+    typeof stored.kgCO2e === "string" &&
+    compareDecimals(stored.kgCO2e, entry.kgCO2e) === 0
+  );
 }
 
 function goalView(goal: Goal) {
@@ -232,9 +250,9 @@ export const carbonRoutes = [
     description: "userId is generated (a UUID) when not given; an existing userId is refused with 409.",
     body: UserSchema.pick({ name: true, email: true }).extend({ userId: PathIdSchema.optional() }).strict(),
     responses: { 201: { description: "The new user", schema: UserResponseSchema } },
-    async handle({ deps, body }) {
+    async handle({ deps, body, once }) {
       const user: User = {
-        userId: body.userId ?? randomUUID(),
+        userId: body.userId ?? (await once.value("userId", randomUUID)),
         name: body.name,
         ...(body.email === undefined ? {} : { email: body.email }),
         createdAt: deps.now().toISOString(),
@@ -249,6 +267,17 @@ export const carbonRoutes = [
         );
       } catch (error) {
         if (isConditionFailed(error)) {
+          // The first run of this request created the user, then stopped before answering.
+          const stored = once.resumed
+            ? await itemInTheWay(deps.client, deps.tables.carbonUsers, { userId: { S: user.userId } })
+            : undefined;
+          if (
+            stored?.name === user.name &&
+            stored.email === user.email &&
+            stored.createdAt === user.createdAt
+          ) {
+            return { status: 201, body: { ...userView(user, undefined), storage: STORAGE } };
+          }
           throw new ConflictError(
             `user ${user.userId} already exists; choose another userId or leave it out`,
             {
@@ -320,11 +349,15 @@ export const carbonRoutes = [
     responses: {
       201: { description: "The entry", schema: EntryOutSchema.extend({ storage: z.literal(STORAGE) }) },
     },
-    async handle({ deps, params, body }) {
+    async handle({ deps, params, body, once }) {
       if (body.timestamp !== undefined) requireNotInFuture("body.timestamp", body.timestamp, deps.now());
       await requireUser(deps, params.userId);
       const given = body.timestamp !== undefined;
-      let at = given ? new Date(body.timestamp!) : deps.now();
+      // A generated timestamp is kept with the request's Idempotency-Key, so a resumed run tries
+      // the same instants as its first run and finds the entry that run wrote.
+      let at = new Date(
+        given ? body.timestamp! : await once.value("timestamp", () => deps.now().toISOString()),
+      );
       // A generated timestamp that collides with another entry moves on by a millisecond.
       for (let attempt = 0; ; attempt++) {
         const entry: CarbonEntry = {
@@ -346,6 +379,10 @@ export const carbonRoutes = [
           return { status: 201, body: { ...entryView(entry), storage: STORAGE } };
         } catch (error) {
           if (!isConditionFailed(error)) throw error;
+          // The first run of this request wrote it, then stopped before answering: answer it now.
+          if (once.resumed && (await isOwnEntry(deps, entry))) {
+            return { status: 201, body: { ...entryView(entry), storage: STORAGE } };
+          }
           if (given || attempt >= 20) {
             throw new ConflictError(
               `user ${params.userId} already has an entry at ${entry.timestamp}; send another timestamp or leave it out`,
@@ -491,11 +528,12 @@ export const carbonRoutes = [
     responses: {
       201: { description: "The goal", schema: GoalSchema.extend({ storage: z.literal(STORAGE) }) },
     },
-    async handle({ deps, params, body }) {
+    async handle({ deps, params, body, once }) {
       await requireUser(deps, params.userId);
       const goal: Goal = {
         userId: params.userId,
-        goalId: randomUUID(),
+        // Kept with the Idempotency-Key: a resumed run writes (and finds) the same goal.
+        goalId: await once.value("goalId", randomUUID),
         title: body.title,
         period: body.period,
         targetKgCO2e: body.targetKgCO2e,
@@ -503,13 +541,18 @@ export const carbonRoutes = [
         status: "active",
         createdAt: deps.now().toISOString(),
       };
-      await deps.client.send(
-        new PutItemCommand({
-          TableName: deps.tables.carbonGoals,
-          Item: toItem({ ...goal, targetKgCO2e: num(goal.targetKgCO2e) }),
-          ConditionExpression: "attribute_not_exists(goalId)",
-        }),
-      );
+      try {
+        await deps.client.send(
+          new PutItemCommand({
+            TableName: deps.tables.carbonGoals,
+            Item: toItem({ ...goal, targetKgCO2e: num(goal.targetKgCO2e) }),
+            ConditionExpression: "attribute_not_exists(goalId)",
+          }),
+        );
+      } catch (error) {
+        // A goal id is a fresh UUID: only an earlier run of this very request can have written it.
+        if (!(isConditionFailed(error) && once.resumed)) throw error;
+      }
       return { status: 201, body: { ...goalView(goal), storage: STORAGE } };
     },
   }),

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { addDecimals, multiplyDecimal } from "#commons/decimal.ts";
 import { MAX_CART_QUANTITY, PathIdSchema, PriceSchema, QuantitySchema, STORAGE } from "#schemas/api.ts";
 import {
+  APPLIED_REQUESTS_KEPT,
   CART_TTL_SECONDS,
   CartItemSchema,
   CartSchema,
@@ -16,8 +17,9 @@ import {
 import { exactDecimal } from "#schemas/common.ts";
 import { isConditionFailed, num, toItem } from "../dynamo.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
+import { NO_KEY } from "../idempotency.ts";
 import { exact } from "../json.ts";
-import type { ApiDeps } from "../route.ts";
+import type { ApiDeps, Once } from "../route.ts";
 import { defineRoute } from "../route.ts";
 
 const TAG = "CloudShelf cart";
@@ -96,9 +98,16 @@ async function changeCart(
   deps: ApiDeps,
   userId: string,
   change: (lines: readonly StoredCartItem[], cart: StoredCart | undefined, at: string) => StoredCartItem[],
+  once: Once = NO_KEY,
 ): Promise<CartState> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const cart = await readCart(deps, userId);
+    // The first run of this request changed the cart, then stopped before answering: a change
+    // that adds is not applied twice. The cart remembers the requests that changed it last.
+    const applied = cart?.appliedRequests ?? [];
+    if (cart !== undefined && once.resumed && once.digest !== undefined && applied.includes(once.digest)) {
+      return cart;
+    }
     const now = deps.now();
     const at = now.toISOString();
     const lines = change(cart?.cartItems ?? [], cart, at);
@@ -121,6 +130,7 @@ async function changeCart(
             totalItems: totals.totalItems,
             totalPrice: num(totals.totalPrice),
             version: (version ?? 0) + 1,
+            ...appliedAfter(applied, once.digest),
           }),
           ...(cart === undefined
             ? { ConditionExpression: "attribute_not_exists(userId)" }
@@ -141,6 +151,15 @@ async function changeCart(
   throw new ConflictError(`cart of ${userId} is changing too often to update; retry the request`, {
     headers: { "retry-after": "1" },
   });
+}
+
+/** The applied-request digests a cart keeps after a change by the request of `digest`. */
+function appliedAfter(
+  applied: readonly string[],
+  digest: string | undefined,
+): { appliedRequests?: string[] } {
+  const kept = digest === undefined ? [...applied] : [...applied, digest].slice(-APPLIED_REQUESTS_KEPT);
+  return kept.length === 0 ? {} : { appliedRequests: kept };
 }
 
 function requireLine(
@@ -193,58 +212,63 @@ export const cartRoutes = [
       .extend({ bookId: PathIdSchema, price: PriceSchema, quantity: QuantitySchema })
       .strict(),
     responses: { 200: { description: "The cart after the change", schema: CartOutSchema } },
-    async handle({ deps, params, body }) {
-      const cart = await changeCart(deps, params.userId, (lines, _cart, at) => {
-        const index = lines.findIndex((line) => line.bookId === body.bookId);
-        if (index === -1) {
-          if (lines.length >= MAX_LINES) {
+    async handle({ deps, params, body, once }) {
+      const cart = await changeCart(
+        deps,
+        params.userId,
+        (lines, _cart, at) => {
+          const index = lines.findIndex((line) => line.bookId === body.bookId);
+          if (index === -1) {
+            if (lines.length >= MAX_LINES) {
+              throw new ValidationError(
+                `body.bookId (given ${body.bookId}) would be line ${MAX_LINES + 1} of the cart of ${params.userId}; a cart holds at most ${MAX_LINES} books, remove one first`,
+                [
+                  {
+                    path: "body.bookId",
+                    value: body.bookId,
+                    expected: `a book already in the cart (it is full)`,
+                  },
+                ],
+              );
+            }
+            return [
+              ...lines,
+              {
+                bookId: body.bookId,
+                title: body.title,
+                author: body.author,
+                price: body.price,
+                quantity: body.quantity,
+                addedAt: at,
+              },
+            ];
+          }
+          const line = lines[index]!;
+          const quantity = line.quantity + body.quantity;
+          if (quantity > MAX_QUANTITY) {
             throw new ValidationError(
-              `body.bookId (given ${body.bookId}) would be line ${MAX_LINES + 1} of the cart of ${params.userId}; a cart holds at most ${MAX_LINES} books, remove one first`,
+              `body.quantity (given ${body.quantity}) would bring book ${body.bookId} to ${quantity}; a line holds at most ${MAX_QUANTITY}`,
               [
                 {
-                  path: "body.bookId",
-                  value: body.bookId,
-                  expected: `a book already in the cart (it is full)`,
+                  path: "body.quantity",
+                  value: body.quantity,
+                  expected: `at most ${MAX_QUANTITY - line.quantity}`,
                 },
               ],
             );
           }
-          return [
-            ...lines,
-            {
-              bookId: body.bookId,
-              title: body.title,
-              author: body.author,
-              price: body.price,
-              quantity: body.quantity,
-              addedAt: at,
-            },
-          ];
-        }
-        const line = lines[index]!;
-        const quantity = line.quantity + body.quantity;
-        if (quantity > MAX_QUANTITY) {
-          throw new ValidationError(
-            `body.quantity (given ${body.quantity}) would bring book ${body.bookId} to ${quantity}; a line holds at most ${MAX_QUANTITY}`,
-            [
-              {
-                path: "body.quantity",
-                value: body.quantity,
-                expected: `at most ${MAX_QUANTITY - line.quantity}`,
-              },
-            ],
-          );
-        }
-        if (line.price !== body.price) {
-          // Adding more of a book never reprices the copies already in the cart behind the caller's back.
-          throw new ConflictError(
-            `book ${body.bookId} is in the cart of ${params.userId} at ${line.price}, not ${body.price}: adding at another price would reprice the whole line; send price ${line.price} to add more, or DELETE /carts/${params.userId}/items/${body.bookId} and add it again at ${body.price}`,
-          );
-        }
-        const updated = [...lines];
-        updated[index] = { ...line, title: body.title, author: body.author, price: body.price, quantity };
-        return updated;
-      });
+          if (line.price !== body.price) {
+            // Adding more of a book never reprices the copies already in the cart behind the caller's back.
+            throw new ConflictError(
+              `book ${body.bookId} is in the cart of ${params.userId} at ${line.price}, not ${body.price}: adding at another price would reprice the whole line; send price ${line.price} to add more, or DELETE /carts/${params.userId}/items/${body.bookId} and add it again at ${body.price}`,
+            );
+          }
+          const updated = [...lines];
+          updated[index] = { ...line, title: body.title, author: body.author, price: body.price, quantity };
+          return updated;
+        },
+        once,
+      );
       return cartResponse(cart);
     },
   }),

@@ -1,9 +1,19 @@
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { z } from "zod";
+import { compareDecimals } from "#commons/decimal.ts";
 import { PET_ID_COUNTER, SEED_PETS } from "#commons/seed-data.ts";
 import { PetIdParamSchema, PriceSchema, STORAGE } from "#schemas/api.ts";
 import { type Pet, PetSchema } from "#schemas/pets.ts";
-import { fromItem, isConditionFailed, num, readListing, scanAll, skippedHeaders, toItem } from "../dynamo.ts";
+import {
+  fromItem,
+  isConditionFailed,
+  itemInTheWay,
+  num,
+  readListing,
+  scanAll,
+  skippedHeaders,
+  toItem,
+} from "../dynamo.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { exact } from "../json.ts";
 import type { ApiDeps } from "../route.ts";
@@ -143,12 +153,14 @@ export const petRoutes = [
     responses: {
       201: { description: "The new pet", schema: PetOutSchema.extend({ storage: z.literal(STORAGE) }) },
     },
-    async handle({ deps, body }) {
+    async handle({ deps, body, once }) {
       await ensurePets(deps);
       // An id already taken (a pet written around the API) is skipped, never overwritten.
       for (let attempt = 0; attempt < 5; attempt++) {
+        // Each id allocated is kept with the Idempotency-Key: a resumed run tries the same ids.
+        const id = await once.value(`id#${attempt}`, async () => String(await allocatePetId(deps)));
         const pet: Pet = {
-          id: await allocatePetId(deps),
+          id: Number(id),
           name: body.name,
           type: body.type,
           price: body.price,
@@ -164,6 +176,18 @@ export const petRoutes = [
           return { status: 201, body: { ...petView(pet), storage: STORAGE } };
         } catch (error) {
           if (!isConditionFailed(error)) throw error;
+          // The first run of this request added the pet, then stopped before answering.
+          const stored = once.resumed
+            ? await itemInTheWay(deps.client, deps.tables.pets, { id: { N: id } })
+            : undefined;
+          if (
+            stored?.name === pet.name &&
+            stored.type === pet.type &&
+            typeof stored.price === "string" &&
+            compareDecimals(stored.price, pet.price) === 0
+          ) {
+            return { status: 201, body: { ...petView(pet), storage: STORAGE } };
+          }
         }
       }
       throw new ConflictError("could not allocate a free pet id after 5 attempts; retry the request");

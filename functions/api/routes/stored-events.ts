@@ -85,10 +85,11 @@ export const storedEventRoutes = [
         schema: EventOutSchema.extend({ storage: z.literal(STORAGE) }),
       },
     },
-    async handle({ deps, params, body }) {
+    async handle({ deps, params, body, once }) {
       const now = deps.now();
       const timestamp = now.toISOString();
-      const eventId = newEventId(now);
+      // Kept with the Idempotency-Key: a resumed run writes (and finds) the same event.
+      const eventId = await once.value("eventId", () => newEventId(now));
       const event: StoredEvent = {
         user_id: params.userId,
         "timestamp#event_id": `${timestamp}#${eventId}`,
@@ -105,13 +106,18 @@ export const storedEventRoutes = [
         ttl: epochSeconds(now) + STORED_EVENT_TTL_SECONDS,
       };
       const item = toItem({ ...event });
-      await deps.client.send(
-        new PutItemCommand({
-          TableName: deps.tables.storedEvents,
-          Item: item,
-          ConditionExpression: "attribute_not_exists(user_id)",
-        }),
-      );
+      try {
+        await deps.client.send(
+          new PutItemCommand({
+            TableName: deps.tables.storedEvents,
+            Item: item,
+            ConditionExpression: "attribute_not_exists(user_id)",
+          }),
+        );
+      } catch (error) {
+        // An event id holds 128 random bits: only an earlier run of this very request wrote it.
+        if (!(isConditionFailed(error) && once.resumed)) throw error;
+      }
       return { status: 201, body: { ...eventView(item), storage: STORAGE } };
     },
   }),

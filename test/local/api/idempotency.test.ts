@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pipeline } from "#infra/pipeline.ts";
+import { apiLimits } from "../../helpers/function-config.ts";
 import { type ApiHarness, apiEvent, handlerWith, startApiHarness, TOKEN, watchedClient } from "./harness.ts";
 
 let api: ApiHarness;
@@ -205,5 +206,106 @@ describe("Idempotency-Key when its record cannot be kept", () => {
     expect(retry.status).toBe(409);
     expect(retry.headers.get("retry-after")).toBe("1");
     expect(await api.items("pets")).toHaveLength(before);
+  });
+});
+
+/**
+ * A request whose first run wrote and then stopped before its answer was kept under the key (the
+ * process was killed, the Lambda timed out): its retry, once the first run's lock lapses, must
+ * find that write and answer it, never write a second time.
+ */
+describe("Idempotency-Key when the first run stopped between its write and its answer", () => {
+  const lockMs = (apiLimits.timeoutSeconds + 5) * 1000;
+  // Some time ago, so that both runs lie in the past (stored events older than their ttl are not listed).
+  const startedAt = new Date(Date.now() - 2 * lockMs);
+
+  /** Runs `path` once with a client that fails to keep the result, as if the process died right after the write. */
+  async function firstRunThenStop(key: string, path: string, body: unknown, status: number) {
+    const { client } = watchedClient(api.dynamo, ({ name, input }) => {
+      const item = input.Item as Record<string, { S?: string }> | undefined;
+      return name === "PutItemCommand" && item?.status?.S === "COMPLETED";
+    });
+    const lost = await handlerWith(client, { now: () => startedAt })(
+      apiEvent("POST", path, { body, headers: { "idempotency-key": key } }),
+    );
+    expect(lost.statusCode).toBe(status);
+    return JSON.parse(lost.body ?? "");
+  }
+
+  /** The retry, after the first run's lock has lapsed. */
+  async function retry(key: string, path: string, body: unknown) {
+    const later = new Date(startedAt.getTime() + lockMs + 1_000);
+    const response = await handlerWith(watchedClient(api.dynamo).client, { now: () => later })(
+      apiEvent("POST", path, { body, headers: { "idempotency-key": key } }),
+    );
+    return { status: response.statusCode, json: JSON.parse(response.body ?? "") };
+  }
+
+  beforeAll(async () => {
+    await api.request("POST", "/users", { body: { userId: "resumer", name: "Resumer" } });
+  });
+
+  it.each([
+    {
+      what: "an entry whose timestamp the server chose",
+      path: "/users/resumer/entries",
+      body: { category: "transport", activity: "bus", kgCO2e: "1.25" },
+      count: async () => (await api.request("GET", "/users/resumer/entries?limit=100")).json.count,
+    },
+    {
+      what: "an entry at a given timestamp",
+      path: "/users/resumer/entries",
+      body: { category: "food", activity: "lunch", kgCO2e: 0.75, timestamp: "2026-02-01T12:00:00Z" },
+      count: async () => (await api.request("GET", "/users/resumer/entries?limit=100")).json.count,
+    },
+    {
+      what: "a user whose id the server chose",
+      path: "/users",
+      body: { name: "Nameless" },
+      count: async () =>
+        (await api.items("carbonUsers")).filter((u) => JSON.stringify(u).includes("Nameless")).length,
+    },
+    {
+      what: "a goal",
+      path: "/users/resumer/goals",
+      body: { title: "Less driving", period: "monthly", targetKgCO2e: "120.5" },
+      count: async () => (await api.request("GET", "/users/resumer/goals")).json.count,
+    },
+    {
+      what: "a pet",
+      path: "/pets",
+      body: { name: "Twice", type: "cat", price: "4.10" },
+      count: async () => (await api.items("pets")).filter((p) => JSON.stringify(p).includes("Twice")).length,
+    },
+    {
+      what: "a stored event",
+      path: "/users/resumer/events",
+      body: { event_type: "login" },
+      count: async () => (await api.request("GET", "/users/resumer/events?limit=100")).json.count,
+    },
+    {
+      what: "a book added to a cart",
+      path: "/carts/resumer/items",
+      body: { bookId: "b-1", title: "Dune", author: "Herbert", price: "9.99", quantity: 2 },
+      status: 200,
+      count: async () => (await api.request("GET", "/carts/resumer")).json.totalItems,
+    },
+  ])("writes $what once and answers the retry with it", async ({ what, path, body, count, status = 201 }) => {
+    // Arrange
+    const key = `resumed ${what}`.replaceAll(" ", "-");
+    const before = Number((await count()) ?? 0);
+    const first = await firstRunThenStop(key, path, body, status);
+    const afterFirst = Number(await count());
+
+    // Act
+    const answered = await retry(key, path, body);
+
+    // Assert
+    expect(afterFirst).toBeGreaterThan(before);
+    expect(answered.status).toBe(status);
+    expect(Number(await count())).toBe(afterFirst);
+    const { requestId: _a, ...firstRest } = first;
+    const { requestId: _b, ...answeredRest } = answered.json;
+    expect(answeredRest).toEqual(firstRest);
   });
 });
