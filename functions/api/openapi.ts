@@ -57,73 +57,86 @@ const errorResponses = (limits: ApiLimits): Record<number, string> => ({
   500: "Internal error: a generic message and the request id",
 });
 
+/** The error statuses a route may answer, besides its own responses. */
+function errorStatusesOf(route: AnyRoute): number[] {
+  return [
+    400,
+    ...(route.public ? [] : [401]),
+    404,
+    405,
+    ...(route.method === "GET" ? [] : [409]),
+    ...(route.body !== undefined ? [413, 415] : []),
+    ...(route.method === "POST" ? [422] : []),
+    500,
+  ];
+}
+
+/** A route's responses: its own, then the errors it may answer, all with the Error schema. */
+function responsesOf(route: AnyRoute, limits: ApiLimits): Record<string, unknown> {
+  const errorDescriptions = errorResponses(limits);
+  const responses: Record<string, unknown> = {};
+  for (const [status, response] of Object.entries(route.responses)) {
+    responses[status] = {
+      description: response.description,
+      ...(response.schema === undefined
+        ? {}
+        : { content: { "application/json": { schema: schemaOf(response.schema, "output") } } }),
+    };
+  }
+  for (const status of errorStatusesOf(route)) {
+    responses[String(status)] = {
+      description: errorDescriptions[status],
+      content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+    };
+  }
+  return responses;
+}
+
+/** The Idempotency-Key header a POST takes. */
+function idempotencyKeyParameter(limits: ApiLimits) {
+  return {
+    name: "Idempotency-Key",
+    in: "header",
+    required: false,
+    description: `A retried request with the same key and body gets the first result (kept ${limits.idempotencyTtlSeconds} s), also when the first stopped after writing and before answering; the same key with another body is refused with 422.`,
+    schema: { type: "string", minLength: 1, maxLength: 255, pattern: "^[\\x21-\\x7E]+$" },
+  };
+}
+
+/** One route's OpenAPI operation. */
+function operationOf(route: AnyRoute, limits: ApiLimits): object {
+  return {
+    operationId: route.operationId,
+    summary: route.summary,
+    ...(route.description === undefined ? {} : { description: route.description }),
+    tags: [route.tag],
+    security: route.public ? [] : [{ bearerAuth: [] }],
+    parameters: [
+      ...parameters("path", route.params),
+      ...parameters("query", route.query),
+      ...(route.method === "POST" ? [idempotencyKeyParameter(limits)] : []),
+    ],
+    ...(route.body !== undefined
+      ? {
+          requestBody: {
+            required: route.bodyOptional !== true,
+            content: { "application/json": { schema: schemaOf(route.body, "input") } },
+          },
+        }
+      : {}),
+    responses: responsesOf(route, limits),
+  };
+}
+
 /**
  * The OpenAPI 3.1 document of the API, generated from the routes' zod schemas (`z.toJSONSchema`):
  * request schemas as inputs (what a client may send), responses as outputs.
  */
 export function buildOpenApi(routes: readonly AnyRoute[], limits: ApiLimits): object {
-  const ERROR_RESPONSES = errorResponses(limits);
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
-    const hasBody = route.body !== undefined;
-    const errors = [
-      400,
-      ...(route.public ? [] : [401]),
-      404,
-      405,
-      ...(route.method === "GET" ? [] : [409]),
-      ...(hasBody ? [413, 415] : []),
-      ...(route.method === "POST" ? [422] : []),
-      500,
-    ];
-    const responses: Record<string, unknown> = {};
-    for (const [status, response] of Object.entries(route.responses)) {
-      responses[status] = {
-        description: response.description,
-        ...(response.schema === undefined
-          ? {}
-          : { content: { "application/json": { schema: schemaOf(response.schema, "output") } } }),
-      };
-    }
-    for (const status of errors) {
-      responses[String(status)] = {
-        description: ERROR_RESPONSES[status],
-        content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
-      };
-    }
-    const operation = {
-      operationId: route.operationId,
-      summary: route.summary,
-      ...(route.description === undefined ? {} : { description: route.description }),
-      tags: [route.tag],
-      security: route.public ? [] : [{ bearerAuth: [] }],
-      parameters: [
-        ...parameters("path", route.params),
-        ...parameters("query", route.query),
-        ...(route.method === "POST"
-          ? [
-              {
-                name: "Idempotency-Key",
-                in: "header",
-                required: false,
-                description: `A retried request with the same key and body gets the first result (kept ${limits.idempotencyTtlSeconds} s); the same key with another body is refused with 422.`,
-                schema: { type: "string", minLength: 1, maxLength: 255, pattern: "^[\\x21-\\x7E]+$" },
-              },
-            ]
-          : []),
-      ],
-      ...(hasBody
-        ? {
-            requestBody: {
-              required: route.bodyOptional !== true,
-              content: { "application/json": { schema: schemaOf(route.body!, "input") } },
-            },
-          }
-        : {}),
-      responses,
-    };
     const entry = paths[route.path] ?? {};
-    entry[route.method.toLowerCase()] = operation;
+    entry[route.method.toLowerCase()] = operationOf(route, limits);
     paths[route.path] = entry;
   }
   return {

@@ -62,6 +62,34 @@ function shellQuoted(text: string): string {
   return `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
+/** What `npm start` prints once the runtime is up: where everything is, and how to reach it. */
+function runningBanner(
+  runtime: Awaited<ReturnType<typeof startRuntime>>,
+  options: Exclude<ReturnType<typeof parseRuntimeOptions>, "help">,
+): string {
+  const e = runtime.endpoints;
+  return [
+    "ripple is running:",
+    `  dashboard     ${e.dashboard}`,
+    `  API           ${e.api}   (Authorization: Bearer ${runtime.apiToken})`,
+    `  OpenAPI       ${e.api}/openapi.json`,
+    `  health        ${e.api}/health`,
+    `  try           curl -sS -H ${shellQuoted(`Authorization: Bearer ${runtime.apiToken}`)} ${e.api}/car-parks`,
+    `  DynamoDB      ${e.dynamodb}   (AWS_ENDPOINT_URL_DYNAMODB=${e.dynamodb}; any credentials, region us-east-1)`,
+    `  EventBridge   ${e.eventbridge}   (AWS_ENDPOINT_URL_EVENTBRIDGE=${e.eventbridge}; bus "${runtime.busName}")`,
+    `  AWS CLI, SDKs export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_ENDPOINT_URL_DYNAMODB=${e.dynamodb} AWS_ENDPOINT_URL_EVENTBRIDGE=${e.eventbridge}`,
+    options.dataDir === undefined
+      ? "  storage       in memory: tables, stream positions, pending deliveries and retries are gone on exit or crash (--data DIR keeps them)"
+      : `  storage       ${options.dataDir} (tables, stream positions, pending deliveries and retries survive a stop or crash)`,
+    ...(options.recordFile === undefined
+      ? []
+      : [
+          `  recording     every stream record to ${options.recordFile} (replay it: npm run replay -- ${options.recordFile})`,
+        ]),
+    "Press Ctrl-C to stop.",
+  ].join("\n");
+}
+
 /**
  * `npm start`: the whole ripple pipeline on this machine, until Ctrl-C or SIGTERM.
  * Exit codes: 0 after a clean stop, 1 when something failed to start, 2 for bad options.
@@ -118,29 +146,7 @@ async function main(): Promise<number> {
     );
     return 1;
   }
-  const e = runtime.endpoints;
-  console.log(
-    [
-      "ripple is running:",
-      `  dashboard     ${e.dashboard}`,
-      `  API           ${e.api}   (Authorization: Bearer ${runtime.apiToken})`,
-      `  OpenAPI       ${e.api}/openapi.json`,
-      `  health        ${e.api}/health`,
-      `  try           curl -sS -H ${shellQuoted(`Authorization: Bearer ${runtime.apiToken}`)} ${e.api}/car-parks`,
-      `  DynamoDB      ${e.dynamodb}   (AWS_ENDPOINT_URL_DYNAMODB=${e.dynamodb}; any credentials, region us-east-1)`,
-      `  EventBridge   ${e.eventbridge}   (AWS_ENDPOINT_URL_EVENTBRIDGE=${e.eventbridge}; bus "${runtime.busName}")`,
-      `  AWS CLI, SDKs export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_ENDPOINT_URL_DYNAMODB=${e.dynamodb} AWS_ENDPOINT_URL_EVENTBRIDGE=${e.eventbridge}`,
-      options.dataDir === undefined
-        ? "  storage       in memory: tables, stream positions, pending deliveries and retries are gone on exit or crash (--data DIR keeps them)"
-        : `  storage       ${options.dataDir} (tables, stream positions, pending deliveries and retries survive a stop or crash)`,
-      ...(options.recordFile === undefined
-        ? []
-        : [
-            `  recording     every stream record to ${options.recordFile} (replay it: npm run replay -- ${options.recordFile})`,
-          ]),
-      "Press Ctrl-C to stop.",
-    ].join("\n"),
-  );
+  console.log(runningBanner(runtime, options));
 
   const reason = await stop;
   console.log(`\nripple: ${reason}, stopping…`);

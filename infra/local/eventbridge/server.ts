@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { resolveLimits } from "#commons/limits.ts";
 import type { PipelineDeclaration } from "../../declaration.ts";
@@ -87,6 +87,46 @@ const JSON_1_1 = "application/x-amz-json-1.1";
  */
 const maxBodyBytes = (api: EventBridgeApi) => api.limits.putEventsRequestBytes * 6 + 64 * 1024;
 
+/** The retry delays of `props`, checked. */
+function retryDelaysOf(props: LocalEventBridgeProps): { retryBaseDelayMs: number; retryMaxDelayMs: number } {
+  const retryBaseDelayMs = props.retryBaseDelayMs ?? 1000;
+  const retryMaxDelayMs = props.retryMaxDelayMs ?? 300_000;
+  if (!(retryBaseDelayMs >= 0) || !(retryMaxDelayMs >= retryBaseDelayMs)) {
+    throw new LocalEventBridgeConfigError(
+      `retryBaseDelayMs must be >= 0 and retryMaxDelayMs >= retryBaseDelayMs (given ${retryBaseDelayMs} and ${retryMaxDelayMs})`,
+    );
+  }
+  return { retryBaseDelayMs, retryMaxDelayMs };
+}
+
+/** Creates the pipeline's bus with its declared rules and their targets, as the CDK app does. */
+function declareBus(
+  api: EventBridgeApi,
+  pipeline: NonNullable<LocalEventBridgeProps["pipeline"]>,
+  where: { region: string; accountId: string },
+): void {
+  api.createBus(pipeline.bus.name);
+  for (const rule of declaredRules(pipeline, where)) {
+    api.putRule({
+      Name: rule.ruleName,
+      EventBusName: rule.busName,
+      EventPattern: rule.eventPattern,
+      Description: rule.description,
+    });
+    api.putTargets({ Rule: rule.ruleName, EventBusName: rule.busName, Targets: [rule.target] });
+  }
+}
+
+/** Listens on 127.0.0.1:`port` (0: any free port); resolves with the port taken. */
+async function listenOn(server: Server, port: number): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => resolve());
+  });
+  const address = server.address();
+  return typeof address === "object" && address !== null ? address.port : port;
+}
+
 /**
  * Starts ripple's local EventBridge endpoint: a node:http server on 127.0.0.1 speaking
  * EventBridge's JSON 1.1 protocol (`X-Amz-Target: AWSEvents.<Op>`), so the unmodified
@@ -107,13 +147,7 @@ export async function startLocalEventBridge(props: LocalEventBridgeProps = {}): 
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new LocalEventBridgeConfigError(`port must be an integer between 0 and 65535 (given ${port})`);
   }
-  const retryBaseDelayMs = props.retryBaseDelayMs ?? 1000;
-  const retryMaxDelayMs = props.retryMaxDelayMs ?? 300_000;
-  if (!(retryBaseDelayMs >= 0) || !(retryMaxDelayMs >= retryBaseDelayMs)) {
-    throw new LocalEventBridgeConfigError(
-      `retryBaseDelayMs must be >= 0 and retryMaxDelayMs >= retryBaseDelayMs (given ${retryBaseDelayMs} and ${retryMaxDelayMs})`,
-    );
-  }
+  const { retryBaseDelayMs, retryMaxDelayMs } = retryDelaysOf(props);
   const accountId = props.accountId ?? "000000000000";
   const region = props.region ?? "us-east-1";
   const now = props.now ?? Date.now;
@@ -145,28 +179,12 @@ export async function startLocalEventBridge(props: LocalEventBridgeProps = {}): 
   });
 
   const busName = props.pipeline?.bus.name ?? "default";
-  if (props.pipeline !== undefined) {
-    api.createBus(busName);
-    for (const rule of declaredRules(props.pipeline, { region, accountId })) {
-      api.putRule({
-        Name: rule.ruleName,
-        EventBusName: rule.busName,
-        EventPattern: rule.eventPattern,
-        Description: rule.description,
-      });
-      api.putTargets({ Rule: rule.ruleName, EventBusName: rule.busName, Targets: [rule.target] });
-    }
-  }
+  if (props.pipeline !== undefined) declareBus(api, props.pipeline, { region, accountId });
 
   const server = createServer((request, response) => {
     void handle(api, delivery, request, response, logger);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => resolve());
-  });
-  const address = server.address();
-  const actualPort = typeof address === "object" && address !== null ? address.port : port;
+  const actualPort = await listenOn(server, port);
 
   const registerFunctionTarget = (ruleName: string, targetId: string, invoke: FunctionInvoker): void => {
     const rules = api.listRules({ EventBusName: busName, NamePrefix: ruleName }).Rules as {
