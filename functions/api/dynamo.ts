@@ -4,6 +4,7 @@ import {
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
+  PutItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { marshall, NumberValueImpl as NumberValue, unmarshall } from "@aws-sdk/util-dynamodb";
 import type { z } from "zod";
@@ -78,6 +79,23 @@ export async function itemInTheWay(
 ): Promise<Record<string, unknown> | undefined> {
   const got = await client.send(new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
   return got.Item === undefined ? undefined : unmarshall(got.Item, { wrapNumbers: (text: string) => text });
+}
+
+/**
+ * Puts an item whose key the request generated (a fresh UUID, 128 random bits) unless one is there.
+ * One is there only when an earlier run of this very request wrote it and stopped before
+ * answering (`resumed`, see `Once`): that counts as written; otherwise the failure is thrown.
+ */
+export async function putGenerated(
+  client: DynamoDBClient,
+  put: { TableName: string; Item: Item; ConditionExpression: string },
+  resumed: boolean,
+): Promise<void> {
+  try {
+    await client.send(new PutItemCommand(put));
+  } catch (error) {
+    if (!(isConditionFailed(error) && resumed)) throw error;
+  }
 }
 
 /** Every item of a table, read consistently (the tables scanned here hold a handful of items: car parks, pets). */

@@ -38,6 +38,7 @@ import {
   isConditionFailed,
   itemInTheWay,
   num,
+  putGenerated,
   queryItems,
   readListing,
   skippedField,
@@ -47,7 +48,7 @@ import {
 } from "../dynamo.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { type ExactNumber, exact } from "../json.ts";
-import type { ApiDeps } from "../route.ts";
+import type { ApiDeps, RouteResult } from "../route.ts";
 import { defineRoute } from "../route.ts";
 import { requireNotInFuture, requireOrderedRange } from "../validation.ts";
 
@@ -102,6 +103,39 @@ async function isOwnEntry(deps: ApiDeps, entry: CarbonEntry): Promise<boolean> {
     typeof stored.kgCO2e === "string" &&
     compareDecimals(stored.kgCO2e, entry.kgCO2e) === 0
   );
+}
+
+/**
+ * A user's items of one table (goals, achievements: a handful each), read in full; an item that
+ * does not fit its schema is left out, logged and counted.
+ */
+async function userListing(
+  deps: ApiDeps,
+  userId: string,
+  of: { table: "carbonGoals" | "carbonAchievements"; sortKey: string; field: string },
+  view: (item: Item) => unknown,
+): Promise<RouteResult> {
+  const table = deps.tables[of.table];
+  const [items] = await Promise.all([
+    queryItems(deps.client, {
+      TableName: table,
+      ConsistentRead: true,
+      KeyConditionExpression: "userId = :userId",
+      ExpressionAttributeValues: { ":userId": toAttr(userId) },
+    }),
+    requireUser(deps, userId),
+  ]);
+  const { items: views, skipped } = readListing(
+    deps.logger,
+    { table, keyNames: ["userId", of.sortKey] },
+    items,
+    view,
+  );
+  return {
+    status: 200,
+    headers: skippedHeaders(skipped),
+    body: { userId, [of.field]: views, count: views.length, storage: STORAGE, ...skippedField(skipped) },
+  };
 }
 
 function goalView(goal: Goal) {
@@ -541,18 +575,15 @@ export const carbonRoutes = [
         status: "active",
         createdAt: deps.now().toISOString(),
       };
-      try {
-        await deps.client.send(
-          new PutItemCommand({
-            TableName: deps.tables.carbonGoals,
-            Item: toItem({ ...goal, targetKgCO2e: num(goal.targetKgCO2e) }),
-            ConditionExpression: "attribute_not_exists(goalId)",
-          }),
-        );
-      } catch (error) {
-        // A goal id is a fresh UUID: only an earlier run of this very request can have written it.
-        if (!(isConditionFailed(error) && once.resumed)) throw error;
-      }
+      await putGenerated(
+        deps.client,
+        {
+          TableName: deps.tables.carbonGoals,
+          Item: toItem({ ...goal, targetKgCO2e: num(goal.targetKgCO2e) }),
+          ConditionExpression: "attribute_not_exists(goalId)",
+        },
+        once.resumed,
+      );
       return { status: 201, body: { ...goalView(goal), storage: STORAGE } };
     },
   }),
@@ -564,34 +595,10 @@ export const carbonRoutes = [
     summary: "A user's goals",
     params: UserParamsSchema,
     responses: { 200: { description: "The goals", schema: ListOf("goals", GoalSchema) } },
-    async handle({ deps, params }) {
-      const [items] = await Promise.all([
-        queryItems(deps.client, {
-          TableName: deps.tables.carbonGoals,
-          ConsistentRead: true,
-          KeyConditionExpression: "userId = :userId",
-          ExpressionAttributeValues: { ":userId": toAttr(params.userId) },
-        }),
-        requireUser(deps, params.userId),
-      ]);
-      const { items: goals, skipped } = readListing(
-        deps.logger,
-        { table: deps.tables.carbonGoals, keyNames: ["userId", "goalId"] },
-        items,
-        (item) => goalView(fromItem(GoalSchema, item)),
-      );
-      return {
-        status: 200,
-        headers: skippedHeaders(skipped),
-        body: {
-          userId: params.userId,
-          goals,
-          count: goals.length,
-          storage: STORAGE,
-          ...skippedField(skipped),
-        },
-      };
-    },
+    handle: ({ deps, params }) =>
+      userListing(deps, params.userId, { table: "carbonGoals", sortKey: "goalId", field: "goals" }, (item) =>
+        goalView(fromItem(GoalSchema, item)),
+      ),
   }),
   defineRoute({
     method: "PATCH",
@@ -658,33 +665,12 @@ export const carbonRoutes = [
         schema: ListOf("achievements", AchievementSchema.omit({ rippleOrigin: true })),
       },
     },
-    async handle({ deps, params }) {
-      const [items] = await Promise.all([
-        queryItems(deps.client, {
-          TableName: deps.tables.carbonAchievements,
-          ConsistentRead: true,
-          KeyConditionExpression: "userId = :userId",
-          ExpressionAttributeValues: { ":userId": toAttr(params.userId) },
-        }),
-        requireUser(deps, params.userId),
-      ]);
-      const { items: achievements, skipped } = readListing(
-        deps.logger,
-        { table: deps.tables.carbonAchievements, keyNames: ["userId", "achievementId"] },
-        items,
+    handle: ({ deps, params }) =>
+      userListing(
+        deps,
+        params.userId,
+        { table: "carbonAchievements", sortKey: "achievementId", field: "achievements" },
         (item) => achievementView(fromItem(AchievementSchema, item)),
-      );
-      return {
-        status: 200,
-        headers: skippedHeaders(skipped),
-        body: {
-          userId: params.userId,
-          achievements,
-          count: achievements.length,
-          storage: STORAGE,
-          ...skippedField(skipped),
-        },
-      };
-    },
+      ),
   }),
 ];

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { GetItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { z } from "zod";
 import {
   EventIdSchema,
@@ -21,6 +21,7 @@ import {
   fromItem,
   type Item,
   isConditionFailed,
+  putGenerated,
   queryItems,
   readListing,
   skippedField,
@@ -106,18 +107,15 @@ export const storedEventRoutes = [
         ttl: epochSeconds(now) + STORED_EVENT_TTL_SECONDS,
       };
       const item = toItem({ ...event });
-      try {
-        await deps.client.send(
-          new PutItemCommand({
-            TableName: deps.tables.storedEvents,
-            Item: item,
-            ConditionExpression: "attribute_not_exists(user_id)",
-          }),
-        );
-      } catch (error) {
-        // An event id holds 128 random bits: only an earlier run of this very request wrote it.
-        if (!(isConditionFailed(error) && once.resumed)) throw error;
-      }
+      await putGenerated(
+        deps.client,
+        {
+          TableName: deps.tables.storedEvents,
+          Item: item,
+          ConditionExpression: "attribute_not_exists(user_id)",
+        },
+        once.resumed,
+      );
       return { status: 201, body: { ...eventView(item), storage: STORAGE } };
     },
   }),
