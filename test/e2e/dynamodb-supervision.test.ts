@@ -99,7 +99,10 @@ describe("DynamoDB Local killed mid-workload", () => {
       status: 503,
       body: expect.stringContaining("DynamoDB Local: java exited (SIGKILL)"),
     });
-    expect(converged).toBe(true);
+    expect(
+      converged,
+      `entryCount ${profile.stats.entryCount} of ${ENTRIES}; the runtime's last output:\n${started.output().slice(-4000)}`,
+    ).toBe(true);
     expect(profile.stats.entryCount).toBe(ENTRIES);
     expect(profile.stats.totalKgCO2e).toBe(expectedKg);
     expect(health.status).toBe(200);
