@@ -88,6 +88,11 @@ export interface StartRuntimeProps extends RuntimeOptions {
   readonly streams?: boolean;
   /** Whether to load the seeds' car parks and pets at start. @default true */
   readonly seedData?: boolean;
+  /**
+   * Period of the local alarms and charts; CloudWatch's (the model's, 300 s) is too long for a
+   * local run. @default 10
+   */
+  readonly alarmPeriodSeconds?: number;
   /** @default console */
   readonly logger?: Pick<Console, "info" | "warn" | "error">;
   /**
@@ -366,6 +371,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
       logger,
       setAside: { dynamodb, tableName: setAsideTable },
       pending: (consumer) => pending(consumer),
+      ...(props.alarmPeriodSeconds === undefined ? {} : { localPeriodSeconds: props.alarmPeriodSeconds }),
     });
     monitoring.start();
     stops.push(async () => monitoring.stop());

@@ -42,6 +42,8 @@ export interface LocalAlarm {
   readonly localPeriodSeconds: number;
   /** What it reads, e.g. `AWS/DynamoDB SuccessfulRequestLatency p99` or the expression. */
   readonly reads: string;
+  /** Every metric it reads, as `namespace metricName statistic`, expression inputs in their order. */
+  readonly metrics: readonly string[];
   /** The values of the periods it last evaluated, oldest first (null: no data). */
   readonly values: readonly (number | null)[];
 }
@@ -180,6 +182,12 @@ export class LocalMonitoring {
       readonly localPeriodSeconds?: number;
     },
   ) {
+    const period = props.localPeriodSeconds;
+    if (period !== undefined && !(Number.isInteger(period) && period >= 1 && period <= 300)) {
+      throw new Error(
+        `the local alarm period must be whole seconds from 1 to 300, e.g. 10 (given ${JSON.stringify(period)}); CloudWatch's own is the model's ${model.monitoring.periodSeconds} s`,
+      );
+    }
     this.store = new MetricsStore(props.now);
     this.refs = localResolver(model);
     this.tableKeyByName = new Map(Object.entries(model.tables).map(([key, t]) => [t.tableName, key]));
@@ -208,6 +216,7 @@ export class LocalMonitoring {
           "expression" in alarm.metric
             ? alarm.metric.expression
             : `${alarm.metric.namespace} ${alarm.metric.metricName} ${alarm.metric.statistic}`,
+        metrics: this.metricsOf(alarm).map((m) => `${m.namespace} ${m.metricName} ${m.statistic}`),
         values: [],
       });
     }
