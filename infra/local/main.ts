@@ -122,7 +122,7 @@ async function main(): Promise<number> {
   console.log(
     [
       "ripple is running:",
-      `  dashboard     ${e.dashboard}`,
+      `  dashboard     ${e.dashboard}#token=${encodeURIComponent(runtime.apiToken)}   (the link gives the page the token; the page itself holds none)`,
       `  API           ${e.api}   (Authorization: Bearer ${runtime.apiToken})`,
       `  OpenAPI       ${e.api}/openapi.json`,
       `  health        ${e.api}/health`,
