@@ -176,6 +176,22 @@ describe("the local dashboard mirrors the CloudWatch dashboard and alarms", () =
     ).toBe(true);
   });
 
+  it("answers the store statistics through the API, described in its OpenAPI document", async () => {
+    // Arrange
+    const pet = { name: "Sweety", type: "frog", price: 20 };
+    expect((await send("POST", "/pets", pet)).status).toBe(201);
+    await runtime.settled();
+
+    // Act
+    const stats = await get<{ pets: { petCount: number; byType: Record<string, number> } }>("/store/stats");
+    const openApi = await get<{ paths: Record<string, { get?: { operationId: string } }> }>("/openapi.json");
+
+    // Assert
+    expect(stats.pets.petCount).toBe(16);
+    expect(stats.pets.byType.frog).toBe(1);
+    expect(openApi.paths["/store/stats"]?.get?.operationId).toBe("getStoreStats");
+  });
+
   it("turns a consumer's dead-letter alarm to ALARM when it fails, logs it, and back to OK once its dead letters are redriven", async () => {
     // Arrange
     const name = "local-ripple-DeadLetters-parking-totals";
