@@ -72,7 +72,19 @@ export interface MonitoringView {
   readonly rows: readonly (readonly WidgetView[])[];
   /** Per-consumer throughput and lag, over the chart window. */
   readonly consumers: readonly ConsumerView[];
+  /** Per-table successful reads and writes per period, over the chart window. */
+  readonly tables: readonly TableView[];
 }
+
+export interface TableView {
+  readonly table: string;
+  readonly reads: readonly (number | null)[];
+  readonly writes: readonly (number | null)[];
+}
+
+/** DynamoDB operations by what they do to a table, for the per-table rates. */
+const READ_OPERATIONS = ["GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"];
+const WRITE_OPERATIONS = ["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"];
 
 export interface ConsumerView {
   readonly name: string;
@@ -525,6 +537,30 @@ export class LocalMonitoring {
         ).length,
       };
     });
+    const requests = (tableName: string, operations: readonly string[]) => {
+      const per = operations.map((Operation) =>
+        this.store.query(
+          {
+            namespace: "AWS/DynamoDB",
+            metricName: "SuccessfulRequestLatency",
+            dimensions: { TableName: tableName, Operation },
+          },
+          "SampleCount",
+          period,
+          periods,
+          endSec,
+        ),
+      );
+      return Array.from({ length: periods }, (_, i) => {
+        const present = per.map((p) => p[i]).filter((v): v is number => v !== null && v !== undefined);
+        return present.length === 0 ? null : present.reduce((a, b) => a + b, 0);
+      });
+    };
+    const tables = Object.values(this.model.tables).map((t) => ({
+      table: t.tableName,
+      reads: requests(t.tableName, READ_OPERATIONS),
+      writes: requests(t.tableName, WRITE_OPERATIONS),
+    }));
     return {
       stage: LOCAL_STAGE,
       periodSeconds: this.model.monitoring.periodSeconds,
@@ -535,6 +571,7 @@ export class LocalMonitoring {
         row.map((w) => this.widgetView(w, periods, period, endSec)),
       ),
       consumers,
+      tables,
     };
   }
 

@@ -174,6 +174,8 @@ describe("the local dashboard mirrors the CloudWatch dashboard and alarms", () =
     expect(
       view.consumers.find((c) => c.name === "parking-totals")?.invocations.some((n) => (n ?? 0) > 0),
     ).toBe(true);
+    const parking = view.tables.find((t) => t.table === "parking-data");
+    expect(parking?.writes.reduce<number>((sum, n) => sum + (n ?? 0), 0)).toBeGreaterThanOrEqual(3);
   });
 
   it("answers the store statistics through the API, described in its OpenAPI document", async () => {
