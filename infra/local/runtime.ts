@@ -428,9 +428,10 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
       });
     const settled = (options?: { readonly timeoutMs?: number }) =>
       settle({ mappings, eventBridge, consumers, stats }, options);
+    // The dashboard's redrive signs as `npm run redrive` does: the role the bus admits it as.
     const redriveClient = new EventBridgeClient({
       region: regionOf(props),
-      credentials: LOCAL_CREDENTIALS,
+      credentials: { accessKeyId: LOCAL_PUBLISHER_ACCESS_KEY_IDS.redrive, secretAccessKey: "local" },
       endpoint: eventBridge.endpoint,
     });
     stops.push(async () => redriveClient.destroy());
