@@ -371,8 +371,7 @@ export class LocalMonitoring {
       const c = this.model.consumers.find((c) => c.functionName === item.target || c.name === item.target);
       return c?.name ?? item.target;
     }
-    if (item.kind === SetAsideKinds.consumerRejected)
-      return (item as { consumer?: string }).consumer ?? this.model.fanOut.service;
+    if (item.kind === SetAsideKinds.consumerRejected) return item.consumer;
     return this.model.fanOut.service;
   }
 

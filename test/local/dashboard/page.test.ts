@@ -57,6 +57,20 @@ describe("the local dashboard in a browser", () => {
     await expect.poll(() => page.locator("#alarms .alarm").count()).toBe(runtime.monitoring.alarms().length);
   });
 
+  it("opens from the link npm start prints and takes the token out of the address bar", async () => {
+    // Arrange
+    const fromLink = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+
+    // Act
+    await fromLink.goto(`${runtime.endpoints.dashboard}#token=${encodeURIComponent(runtime.apiToken)}`);
+    await fromLink.locator("#app").waitFor({ state: "visible" });
+
+    // Assert
+    expect(fromLink.url()).toBe(runtime.endpoints.dashboard);
+    expect(await fromLink.locator("#gate").isHidden()).toBe(true);
+    await fromLink.close();
+  });
+
   it("shows every alarm by its local name and every widget title of the CloudWatch dashboard", async () => {
     // Act
     const names = await page
