@@ -74,6 +74,14 @@ export interface MonitoringView {
   readonly consumers: readonly ConsumerView[];
   /** Per-table successful reads and writes per period, over the chart window. */
   readonly tables: readonly TableView[];
+  /** Per-source stream iterator age (maximum per period, ms) and records polled. */
+  readonly sources: readonly SourceView[];
+}
+
+export interface SourceView {
+  readonly table: string;
+  readonly iteratorAgeMs: readonly (number | null)[];
+  readonly polled: readonly (number | null)[];
 }
 
 export interface TableView {
@@ -338,13 +346,16 @@ export class LocalMonitoring {
     this.put("AWS/Lambda", "PolledEventCount", mapping, records);
     this.put("AWS/Lambda", "FilteredOutEventCount", mapping, 0);
     if (failed) this.put("AWS/Lambda", "FailedInvokeEventCount", mapping, records);
-    if (oldestRecordAgeMs !== undefined)
+    if (oldestRecordAgeMs !== undefined) {
+      // Lambda reports it per function (what the alarm reads) and per event source mapping.
       this.put(
         "AWS/Lambda",
         "IteratorAge",
         { FunctionName: this.model.fanOut.functionName },
         oldestRecordAgeMs,
       );
+      this.put("AWS/Lambda", "IteratorAge", mapping, oldestRecordAgeMs);
+    }
   }
 
   /** A rule invoked its target (`failed`: the invocation was refused). */
@@ -560,6 +571,22 @@ export class LocalMonitoring {
       reads: requests(t.tableName, READ_OPERATIONS),
       writes: requests(t.tableName, WRITE_OPERATIONS),
     }));
+    const sources = this.model.fanOut.sources.map((source) => {
+      const dimensions = { EventSourceMappingUUID: this.refs.mappingId(source.table) };
+      const read = (metricName: string, statistic: string) =>
+        this.store.query(
+          { namespace: "AWS/Lambda", metricName, dimensions },
+          statistic,
+          period,
+          periods,
+          endSec,
+        );
+      return {
+        table: source.tableName,
+        iteratorAgeMs: read("IteratorAge", "Maximum"),
+        polled: read("PolledEventCount", "Sum"),
+      };
+    });
     return {
       stage: LOCAL_STAGE,
       periodSeconds: this.model.monitoring.periodSeconds,
@@ -571,6 +598,7 @@ export class LocalMonitoring {
       ),
       consumers,
       tables,
+      sources,
     };
   }
 

@@ -176,6 +176,9 @@ describe("the local dashboard mirrors the CloudWatch dashboard and alarms", () =
     ).toBe(true);
     const parking = view.tables.find((t) => t.table === "parking-data");
     expect(parking?.writes.reduce<number>((sum, n) => sum + (n ?? 0), 0)).toBeGreaterThanOrEqual(3);
+    const source = view.sources.find((s) => s.table === "parking-data");
+    expect(source?.polled.reduce<number>((sum, n) => sum + (n ?? 0), 0)).toBeGreaterThanOrEqual(3);
+    expect(source?.iteratorAgeMs.some((age) => age !== null && age >= 0)).toBe(true);
   });
 
   it("answers the store statistics through the API, described in its OpenAPI document", async () => {
