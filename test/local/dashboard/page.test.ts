@@ -175,6 +175,7 @@ describe("the local dashboard in a browser", () => {
       setTimeout(() => resolve(total), 6500);
     })`);
     const width = await page.evaluate<number>("document.documentElement.scrollWidth");
+    await page.evaluate("window.scrollTo(0, 0)");
     await page.screenshot({ path: join(SCREENSHOTS, "dashboard-420.png") });
 
     // Assert
