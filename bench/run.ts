@@ -2,6 +2,7 @@ import { quietSdkWarningWhereItDoesNotApply } from "#infra/node-support.ts";
 import { benchApi } from "./api.ts";
 import { benchBundles } from "./bundles.ts";
 import { benchCarbonHistory, benchConsumers } from "./consumers.ts";
+import { benchDashboard } from "./dashboard.ts";
 import { benchEventBridge } from "./eventbridge.ts";
 import { benchFanOut } from "./fan-out.ts";
 import type { Row } from "./load.ts";
@@ -21,6 +22,7 @@ const benches: Record<string, () => Promise<Row[]>> = {
   pipeline: benchPipeline,
   api: () => benchApi(),
   bundles: () => benchBundles(),
+  dashboard: benchDashboard,
 };
 
 // `npm run bench -- consumers fan-out` runs only the modules named.

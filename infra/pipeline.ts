@@ -245,9 +245,10 @@ export const pipeline: PipelineDeclaration = {
   tombstoneRetentionSeconds: 7 * 24 * 60 * 60,
   api: {
     handler: "functions/api/handler.ts",
-    // What its routes do (functions/api/routes): listings scan car parks and pets; nothing reads
-    // the aggregates table, so the API is granted nothing on it.
+    // What its routes do (functions/api/routes): listings scan car parks and pets; the store
+    // statistics (GET /store/stats) read store-stats' items of the aggregates table.
     tables: {
+      aggregates: ["read"],
       parkingData: ["read", "scan", "write"],
       carbonUsers: ["read", "write"],
       carbonEntries: ["read", "write"],

@@ -61,6 +61,7 @@ export type ConsumerConfig = z.infer<typeof ConsumerConfigSchema>;
 /** The producers' API's configuration (`RIPPLE_CONFIG_API`). */
 export const ApiConfigSchema = z.object({
   tables: z.object({
+    aggregates: PhysicalNameSchema,
     parkingData: PhysicalNameSchema,
     carbonUsers: PhysicalNameSchema,
     carbonEntries: PhysicalNameSchema,

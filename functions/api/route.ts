@@ -5,6 +5,7 @@ import type { ApiConfig } from "#schemas/function-config.ts";
 
 /** Physical table names the API uses, by their declared key (`RIPPLE_CONFIG_API`'s `tables`). */
 export interface ApiTables {
+  readonly aggregates: string;
   readonly parkingData: string;
   readonly carbonUsers: string;
   readonly carbonEntries: string;

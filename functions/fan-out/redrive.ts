@@ -115,6 +115,8 @@ export async function redrive(deps: {
   /** @default 60 s from the start */
   readonly remainingTimeMs?: () => number;
   readonly publish?: Omit<PublishOptions, "remainingTimeMs">;
+  /** Which set-aside items to redrive, by id. @default all */
+  readonly select?: (id: string) => boolean;
 }): Promise<RedriveResult> {
   const started = Date.now();
   const remainingTimeMs = deps.remainingTimeMs ?? (() => 60_000 - (Date.now() - started));
@@ -123,11 +125,13 @@ export async function redrive(deps: {
   const listing = await readSetAside(deps.dynamodb, deps.config.setAsideTableName, {
     kind: SetAsideKinds.streamRecord,
   });
+  const selected = deps.select ?? (() => true);
   for (const { id, reason } of listing.unreadable) {
+    if (!selected(id)) continue;
     outcomes.push({ id, outcome: "remaining", reason: `cannot be read: ${reason}` });
   }
   for (const item of listing.items) {
-    if (item.kind !== SetAsideKinds.streamRecord) continue;
+    if (item.kind !== SetAsideKinds.streamRecord || !selected(item.id)) continue;
     if (item.record === undefined) {
       outcomes.push({
         id: item.id,

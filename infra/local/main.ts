@@ -70,7 +70,7 @@ function runningBanner(
   const e = runtime.endpoints;
   return [
     "ripple is running:",
-    `  dashboard     ${e.dashboard}`,
+    `  dashboard     ${e.dashboard}#token=${encodeURIComponent(runtime.apiToken)}   (the link gives the page the token; the page itself holds none)`,
     `  API           ${e.api}   (Authorization: Bearer ${runtime.apiToken})`,
     `  OpenAPI       ${e.api}/openapi.json`,
     `  health        ${e.api}/health`,

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { PROJECT_ROOT } from "../model.ts";
 import { type ControlTargets, controlRoute, unauthorized } from "./control.ts";
 import type { LocalEventBridge } from "./eventbridge/server.ts";
+import type { LocalMonitoring } from "./metrics/monitor.ts";
 import type { ConsumerRun } from "./runtime-functions.ts";
 import type { EventSourceMapping } from "./streams/event-source-mapping.ts";
 
@@ -44,43 +45,102 @@ export function runtimeStats(parts: {
 
 const dashboardHtml = () => readFileSync(join(PROJECT_ROOT, "infra/local/dashboard/index.html"), "utf8");
 
+/** The charting library, served from the project's own node_modules (the page loads nothing from elsewhere). */
+const VENDOR: Readonly<Record<string, { file: string; type: string }>> = {
+  "/vendor/uplot.js": { file: "node_modules/uplot/dist/uPlot.iife.min.js", type: "text/javascript" },
+  "/vendor/uplot.css": { file: "node_modules/uplot/dist/uPlot.min.css", type: "text/css" },
+};
+
 function tokenMatches(header: string | undefined, token: string): boolean {
   const given = Buffer.from(header?.replace(/^Bearer\s+/i, "") ?? "");
   const expected = Buffer.from(token);
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
+function sendJson(res: ServerResponse, status: number, body: unknown): true {
+  res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" });
+  res.end(JSON.stringify(body));
+  return true;
+}
+
+/** What the dashboard reads and does beyond the counters. */
+export interface DashboardTargets {
+  readonly stats: () => RuntimeStats;
+  readonly control: ControlTargets;
+  readonly monitoring: LocalMonitoring;
+  /**
+   * Runs `npm run redrive` in-process with these arguments (`--id ID` for one item), answering
+   * its exit code and printed lines.
+   */
+  readonly redrive: (argv: readonly string[]) => Promise<{ code: number; out: string[]; err: string[] }>;
+}
+
 /**
- * The dashboard's routes beside the API: `GET /` (the page, with the token in a meta tag),
- * `GET /local/stats` (the counters) and the control routes `/local/faults` and `/local/settled`,
- * for a caller with the token. Answers `false` for anything else.
+ * The dashboard's routes beside the API. The page (`GET /`) and its charting library are public
+ * and carry no secret; the page asks for the token and sends it with every call. For a caller
+ * with the token: `GET /local/stats` (the counters), `GET /local/monitoring?minutes=N` (alarms,
+ * widget series, consumers), `GET /local/set-aside` (what waits for an operator),
+ * `POST /local/redrive[?id=ID]` (the redrive of `npm run redrive`, of one item or all), and
+ * the control routes `/local/faults` and `/local/settled`. Answers `false` for anything else.
  */
 export function dashboardRoutes(
   apiToken: string,
-  stats: () => RuntimeStats,
-  control: ControlTargets,
+  targets: DashboardTargets,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
   return async (req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const path = url.pathname;
     if (req.method === "GET" && (path === "/" || path === "/index.html")) {
-      const html = dashboardHtml().replace(
-        "<head>",
-        `<head>\n<meta name="ripple-token" content="${apiToken}">`,
-      );
       res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
-      res.end(html);
+      res.end(dashboardHtml());
       return true;
     }
-    if (path === "/local/faults" || path === "/local/settled") {
-      if (!tokenMatches(req.headers.authorization, apiToken)) return unauthorized(res);
-      await controlRoute(req, res, path, control);
+    const vendor = VENDOR[path];
+    if (req.method === "GET" && vendor !== undefined) {
+      res.writeHead(200, { "content-type": vendor.type, "cache-control": "max-age=3600" });
+      res.end(readFileSync(join(PROJECT_ROOT, vendor.file)));
       return true;
     }
-    if (req.method !== "GET" || path !== "/local/stats") return false;
+    const routes = [
+      "/local/faults",
+      "/local/settled",
+      "/local/stats",
+      "/local/monitoring",
+      "/local/set-aside",
+      "/local/redrive",
+    ];
+    if (!routes.includes(path)) return false;
     if (!tokenMatches(req.headers.authorization, apiToken)) return unauthorized(res);
-    res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
-    res.end(JSON.stringify(stats()));
-    return true;
+    if (path === "/local/faults" || path === "/local/settled") {
+      await controlRoute(req, res, path, targets.control);
+      return true;
+    }
+    if (path === "/local/redrive") {
+      if (req.method !== "POST")
+        return sendJson(res, 405, {
+          error: { code: "MethodNotAllowed", message: "use POST /local/redrive[?id=ID]" },
+        });
+      const id = url.searchParams.get("id");
+      const result = await targets.redrive(id === null ? [] : ["--id", id]);
+      await targets.monitoring.sampleSetAside();
+      return sendJson(res, 200, { ...result, setAside: targets.monitoring.setAside() });
+    }
+    if (req.method !== "GET")
+      return sendJson(res, 405, { error: { code: "MethodNotAllowed", message: `use GET ${path}` } });
+    if (path === "/local/stats") return sendJson(res, 200, targets.stats());
+    if (path === "/local/set-aside") {
+      await targets.monitoring.sampleSetAside();
+      return sendJson(res, 200, { items: targets.monitoring.setAside() });
+    }
+    const given = url.searchParams.get("minutes") ?? "10";
+    if (!/^\d{1,2}$/.test(given) || Number(given) < 1)
+      return sendJson(res, 400, {
+        error: {
+          code: "BadRequest",
+          message: `minutes must be a whole number from 1 to 60, e.g. ?minutes=10 (given ${JSON.stringify(given)})`,
+        },
+      });
+    return sendJson(res, 200, targets.monitoring.view({ minutes: Math.min(60, Number(given)) }));
   };
 }
 

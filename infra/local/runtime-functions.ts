@@ -10,6 +10,7 @@ import { type FaultSwitch, withFaults } from "./faults.ts";
 import type { HandoffJournal } from "./handoff-journal.ts";
 import { AsyncInvocations } from "./lambda-async.ts";
 import { createLambdaContext, invokeHandler, LOCAL_ACCOUNT_ID } from "./lambda-context.ts";
+import type { LocalMonitoring } from "./metrics/monitor.ts";
 import type { StreamRecorder } from "./recorder.ts";
 import { type EventSourceMapping, startEventSourceMapping } from "./streams/event-source-mapping.ts";
 
@@ -54,6 +55,8 @@ export interface StartConsumersProps {
   readonly stops: Stops;
   /** Keeps queued events and pending retries across a stop or a crash (under --data). @default in memory */
   readonly journal?: HandoffJournal;
+  /** Where Lambda's and EventBridge's metrics of the consumers are recorded. @default nowhere */
+  readonly monitoring?: LocalMonitoring;
 }
 
 /**
@@ -66,6 +69,7 @@ function runnerOf(
   handler: (event: EventBridgeEvent, context: unknown) => Promise<unknown>,
   faults: FaultSwitch,
   region: string,
+  monitoring: LocalMonitoring | undefined,
 ) {
   const faulty = withFaults(faults, consumer.name, consumer.timeoutSeconds, handler);
   return async (event: EventBridgeEvent, awsRequestId: string) => {
@@ -81,7 +85,8 @@ function runnerOf(
       region,
       awsRequestId,
     });
-    await invokeHandler(faulty, event, context, { timeoutSeconds: consumer.timeoutSeconds });
+    const invoke = () => invokeHandler(faulty, event, context, { timeoutSeconds: consumer.timeoutSeconds });
+    await (monitoring === undefined ? invoke() : monitoring.invocation(consumer.functionName, invoke));
   };
 }
 
@@ -95,7 +100,13 @@ export async function startConsumers(props: StartConsumersProps): Promise<Consum
   const setAside = model.tables[model.setAside.table]!.tableName;
   const runs: ConsumerRun[] = [];
   for (const consumer of model.consumers) {
-    const run = runnerOf(consumer, await importHandler(consumer.handler), faults, props.region);
+    const run = runnerOf(
+      consumer,
+      await importHandler(consumer.handler),
+      faults,
+      props.region,
+      props.monitoring,
+    );
     const invocations = new AsyncInvocations({
       ...(props.journal === undefined ? {} : { journal: props.journal }),
       functionName: consumer.functionName,
@@ -117,7 +128,14 @@ export async function startConsumers(props: StartConsumersProps): Promise<Consum
     props.stops.push(() => invocations.stop());
     runs.push({ name: consumer.name, invocations });
     props.eventBridge.registerConsumer(consumer.name, async (event) => {
-      invocations.invoke(event);
+      try {
+        invocations.invoke(event);
+      } catch (error) {
+        // Lambda refused the Invoke (an event over its payload limit): a failed rule invocation.
+        props.monitoring?.ruleInvocation(consumer.rule.name, true);
+        throw error;
+      }
+      props.monitoring?.ruleInvocation(consumer.rule.name, false);
       if (faults.faults.duplicate) {
         faults.count("duplicate");
         invocations.invoke(event);
@@ -144,6 +162,33 @@ export interface StartMappingsProps {
   /** Whether to poll the streams at all (`npm run replay` hands the fan-out records itself). */
   readonly streams: boolean;
   readonly stops: Stops;
+  /** Where the fan-out's Lambda and mapping metrics are recorded. @default nowhere */
+  readonly monitoring?: LocalMonitoring;
+}
+
+/**
+ * The fan-out's handler as one source's mapping invokes it, measured as Lambda measures it:
+ * invocations, errors, duration, the iterator age (age of the batch's last record) and the
+ * mapping's polled and failed record counts.
+ */
+function measuredFanOut(
+  handler: DynamoDBStreamHandler,
+  functionName: string,
+  tableKey: string,
+  monitoring: LocalMonitoring,
+): DynamoDBStreamHandler {
+  return (event, context, callback) => {
+    const last = event.Records.at(-1)?.dynamodb?.ApproximateCreationDateTime;
+    const ageMs = last === undefined ? undefined : Math.max(0, Date.now() - last * 1000);
+    let failed = true;
+    return monitoring
+      .invocation(functionName, async () => {
+        const result = await handler(event, context, callback);
+        failed = false;
+        return result;
+      })
+      .finally(() => monitoring.streamBatch(tableKey, event.Records.length, ageMs, failed));
+  };
 }
 
 /** One event source mapping per source of the model, each feeding the fan-out's handler. */
@@ -160,7 +205,10 @@ export async function startMappings(props: StartMappingsProps): Promise<EventSou
       dynamodbClient: props.dynamodb,
       tableName,
       settings: source.mapping,
-      handler: fanOut,
+      handler:
+        props.monitoring === undefined
+          ? fanOut
+          : measuredFanOut(fanOut, model.fanOut.functionName, source.table, props.monitoring),
       functionName: model.fanOut.functionName,
       timeoutSeconds: model.fanOut.timeoutSeconds,
       memorySizeMB: model.fanOut.memorySize,

@@ -3,21 +3,31 @@ import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { LOCAL_PUBLISHER_ACCESS_KEY_IDS } from "#commons/publisher.ts";
 import { SOURCES } from "#schemas/domain-events.ts";
 import type { PipelineDeclaration } from "../declaration.ts";
 import { declaredNames, functionEnvironment } from "../function-config.ts";
 import { functionsOf, type PipelineModel, resolvePipeline } from "../model.ts";
+import { runRedrive } from "../redrive/cli.ts";
 import { type ApiServer, startApiServer } from "./api-server.ts";
-import type { ControlTargets } from "./control.ts";
 import { type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb/dynamodb-local.ts";
 import { LocalRuntimeError } from "./errors.ts";
 import { type LocalEventBridge, startLocalEventBridge } from "./eventbridge/server.ts";
 import { FaultSwitch, NO_FAULTS, parseFaults } from "./faults.ts";
 import { HandoffJournal } from "./handoff-journal.ts";
+import { startDynamoDbProxy } from "./metrics/dynamodb-proxy.ts";
+import { captureEmf } from "./metrics/emf.ts";
+import { LocalMonitoring } from "./metrics/monitor.ts";
 import type { RuntimeOptions } from "./options.ts";
 import { openStreamRecorder } from "./recorder.ts";
-import { dashboardRoutes, type RuntimeStats, runtimeStats, settle } from "./runtime-dashboard.ts";
+import {
+  type DashboardTargets,
+  dashboardRoutes,
+  type RuntimeStats,
+  runtimeStats,
+  settle,
+} from "./runtime-dashboard.ts";
 import {
   apiFunction,
   DEFAULT_LOCAL_REGION,
@@ -78,6 +88,11 @@ export interface StartRuntimeProps extends RuntimeOptions {
   readonly streams?: boolean;
   /** Whether to load the seeds' car parks and pets at start. @default true */
   readonly seedData?: boolean;
+  /**
+   * Period of the local alarms and charts; CloudWatch's (the model's, 300 s) is too long for a
+   * local run. @default 10
+   */
+  readonly alarmPeriodSeconds?: number;
   /** @default console */
   readonly logger?: Pick<Console, "info" | "warn" | "error">;
   /**
@@ -110,6 +125,8 @@ export interface Runtime {
   settled(options?: { readonly timeoutMs?: number }): Promise<void>;
   /** Pipeline counters for the dashboard. */
   stats(): RuntimeStats;
+  /** The local mirror of the CloudWatch dashboard and alarms: metrics, alarm states, widget series. */
+  readonly monitoring: LocalMonitoring;
   /** Stops everything it started, DynamoDB Local last. */
   stop(): Promise<void>;
 }
@@ -158,6 +175,26 @@ function claimHandlers(props: StartRuntimeProps): void {
   handlersLoadedFor = endpointsKey;
 }
 
+/**
+ * Ports of the DynamoDB proxies this process started, by DynamoDB Local's endpoint: handlers
+ * keep the endpoint they were loaded with, so a runtime started again on the same ports in this
+ * process puts its proxy on the same port.
+ */
+const proxyPorts = new Map<string, number>();
+
+/** The proxy in front of DynamoDB Local that measures the handlers' requests per table and operation. */
+async function dynamoDbProxy(upstream: string, monitoring: LocalMonitoring) {
+  const proxy = await startDynamoDbProxy(
+    upstream,
+    (sample) => {
+      if (sample.tables.every((t) => monitoring.knowsTable(t))) monitoring.dynamodb(sample);
+    },
+    proxyPorts.get(upstream) ?? 0,
+  );
+  proxyPorts.set(upstream, Number(new URL(proxy.endpoint).port));
+  return proxy;
+}
+
 /** Stops what was started, last first, logging (not throwing) what fails to stop. */
 function stopper(stops: Stops, logger: Pick<Console, "error">): () => Promise<void> {
   return async () => {
@@ -204,15 +241,14 @@ async function startApi(
   props: StartRuntimeProps,
   model: PipelineModel,
   apiToken: string,
-  dashboard: {
-    readonly stats: () => RuntimeStats;
-    readonly control: ControlTargets;
+  dashboard: DashboardTargets & {
     /** Why DynamoDB Local is down, or undefined while it answers. */
     readonly down: () => string | undefined;
   },
   stops: Stops,
 ): Promise<ApiServer> {
-  const routes = dashboardRoutes(apiToken, dashboard.stats, dashboard.control);
+  const routes = dashboardRoutes(apiToken, dashboard);
+  const handler = await apiFunction(model.api, regionOf(props));
   const api = await startApiServer({
     port: props.apiPort,
     token: apiToken,
@@ -226,7 +262,20 @@ async function startApi(
       }
       return routes(req, res);
     },
-    handler: await apiFunction(model.api, regionOf(props)),
+    // API Gateway's Count, 4xx, 5xx, Latency and IntegrationLatency, measured around the handler.
+    handler: async (event) => {
+      const started = performance.now();
+      let status = 500;
+      try {
+        const result = await handler(event);
+        status = typeof result === "string" ? 200 : (result.statusCode ?? 200);
+        return result;
+      } finally {
+        // Locally no gateway stands between the request and the handler: Latency = IntegrationLatency.
+        const took = performance.now() - started;
+        dashboard.monitoring.apiRequest(status, took, took);
+      }
+    },
   });
   stops.push(() => api.stop());
   // The seeds' data: car parks and pets are initialised on first use, through the API itself.
@@ -280,6 +329,7 @@ async function startStreams(
   model: PipelineModel,
   clients: { readonly streamsClient: DynamoDBStreamsClient; readonly dynamodb: DynamoDBClient },
   stops: Stops,
+  monitoring: LocalMonitoring,
 ): Promise<EventSourceMapping[]> {
   const recorder = props.recordFile === undefined ? undefined : openStreamRecorder(props.recordFile);
   if (recorder !== undefined) stops.push(async () => recorder.close());
@@ -289,6 +339,7 @@ async function startStreams(
     streams: props.streams !== false,
     ...(recorder === undefined ? {} : { recorder }),
     ...clients,
+    monitoring,
     ...(props.pollIntervalMs === undefined ? {} : { pollIntervalMs: props.pollIntervalMs }),
     ...(props.streamRetryBaseMs === undefined ? {} : { streamRetryBaseMs: props.streamRetryBaseMs }),
     ...(props.dataDir === undefined ? {} : { dataDir: resolve(props.dataDir) }),
@@ -315,12 +366,28 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
   const stop = stopper(stops, logger);
   try {
     const { db, dynamodb, streamsClient } = await startStorage(props, stops);
+    const setAsideTable = model.tables[model.setAside.table]!.tableName;
+    let pending: (consumer: string) => number = () => 0;
+    const monitoring = new LocalMonitoring(model, {
+      logger,
+      setAside: { dynamodb, tableName: setAsideTable },
+      pending: (consumer) => pending(consumer),
+      ...(props.alarmPeriodSeconds === undefined ? {} : { localPeriodSeconds: props.alarmPeriodSeconds }),
+    });
+    monitoring.start();
+    stops.push(async () => monitoring.stop());
+    // The handlers' EMF lines feed the local metrics, as CloudWatch Logs extracts them in AWS.
+    const releaseEmf = captureEmf(monitoring.store);
+    stops.push(async () => releaseEmf());
+    const proxy = await dynamoDbProxy(db.endpoint, monitoring);
+    stops.push(() => proxy.stop());
     Object.assign(process.env, {
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? "WARN",
-      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? "true",
+      // Metrics on: the runtime reads the handlers' EMF lines into its dashboard, not its output.
+      POWERTOOLS_METRICS_DISABLED: "false",
       ...localEnvironment(
         model,
-        { dynamodb: db.endpoint, eventbridge: `http://127.0.0.1:${props.eventbridgePort}` },
+        { dynamodb: proxy.endpoint, eventbridge: `http://127.0.0.1:${props.eventbridgePort}` },
         apiToken,
         regionOf(props),
       ),
@@ -343,8 +410,15 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
       faults,
       logger,
       stops,
+      monitoring,
     });
-    const mappings = await startStreams(props, model, { streamsClient, dynamodb }, stops);
+    pending = (name) => {
+      const s = consumers.find((c) => c.name === name)?.invocations.stats;
+      if (s === undefined) return 0;
+      const finished = s.runs - s.functionErrors + s.deadLettered + s.dropped;
+      return Math.max(0, s.accepted + s.resumed - finished);
+    };
+    const mappings = await startStreams(props, model, { streamsClient, dynamodb }, stops, monitoring);
     const stats = () =>
       runtimeStats({
         storage: `DynamoDB Local at ${db.endpoint}`,
@@ -355,11 +429,35 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
       });
     const settled = (options?: { readonly timeoutMs?: number }) =>
       settle({ mappings, eventBridge, consumers, stats }, options);
+    // The dashboard's redrive signs as `npm run redrive` does: the role the bus admits it as.
+    const redriveClient = new EventBridgeClient({
+      region: regionOf(props),
+      credentials: { accessKeyId: LOCAL_PUBLISHER_ACCESS_KEY_IDS.redrive, secretAccessKey: "local" },
+      endpoint: eventBridge.endpoint,
+    });
+    stops.push(async () => redriveClient.destroy());
     const api = await startApi(
       props,
       model,
       apiToken,
-      { stats, control: { faults, settled: () => settled }, down: () => db.down() },
+      {
+        stats,
+        control: { faults, settled: () => settled },
+        monitoring,
+        redrive: async (argv) => {
+          const out: string[] = [];
+          const err: string[] = [];
+          const code = await runRedrive(argv, {
+            out: (line) => out.push(line),
+            err: (line) => err.push(line),
+            dynamodb,
+            eventBridge: redriveClient,
+          });
+          for (const line of [...out, ...err]) logger.info(`dashboard redrive: ${line}`);
+          return { code, out, err };
+        },
+        down: () => db.down(),
+      },
       stops,
     );
     return {
@@ -376,6 +474,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
       mappings,
       settled,
       stats,
+      monitoring,
       stop,
     };
   } catch (error) {

@@ -36,9 +36,10 @@ import { RedriveUsageError } from "./errors.ts";
 const KINDS = ["records", "rejected", "dead-letters"] as const;
 type Kind = (typeof KINDS)[number];
 
-export const REDRIVE_USAGE = `usage: npm run redrive [-- --stage dev|prod] [--only records|rejected|dead-letters] [--dry-run]
+export const REDRIVE_USAGE = `usage: npm run redrive [-- --stage dev|prod] [--only records|rejected|dead-letters] [--id ID] [--dry-run]
   --stage NAME  redrive a deployed stage (its tables and bus are prefixed: prod-ripple-set-aside, prod-ripple)
   --only KIND   redrive one kind only (default: all three)
+  --id ID       redrive the one set-aside item with this id (as listed by the dashboard or --dry-run)
   --dry-run     say what would happen to each item (published afresh, stays and why, cleared); change nothing
   --help        show this text
 Clients use the SDK's standard configuration (AWS_ENDPOINT_URL_DYNAMODB and
@@ -48,19 +49,22 @@ EVENT_BUS_NAME override the declared set-aside table and bus.`;
 export interface RedriveFlags {
   readonly stage?: Stage;
   readonly only?: Kind;
+  /** The one set-aside item to redrive. @default all */
+  readonly id?: string;
   readonly dryRun: boolean;
   readonly help: boolean;
 }
 
 /** Parses the flags; throws {@link RedriveUsageError} naming what is wrong. */
 export function parseRedriveArgs(argv: readonly string[]): RedriveFlags {
-  let values: { only?: string; stage?: string; "dry-run": boolean; help: boolean };
+  let values: { only?: string; stage?: string; id?: string; "dry-run": boolean; help: boolean };
   try {
     ({ values } = parseArgs({
       args: [...argv],
       options: {
         only: { type: "string" },
         stage: { type: "string" },
+        id: { type: "string" },
         "dry-run": { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
@@ -80,8 +84,14 @@ export function parseRedriveArgs(argv: readonly string[]): RedriveFlags {
       `--stage must be one of ${STAGES.join(", ")} (given ${JSON.stringify(values.stage)})\n${REDRIVE_USAGE}`,
     );
   }
+  if (values.id !== undefined && values.id.trim() === "") {
+    throw new RedriveUsageError(
+      `--id must name a set-aside item, e.g. --id dead-letter#0b5e… (given an empty id)\n${REDRIVE_USAGE}`,
+    );
+  }
   return {
     ...(values.stage === undefined ? {} : { stage: values.stage }),
+    ...(values.id === undefined ? {} : { id: values.id }),
     ...(values.only === undefined ? {} : { only: values.only as Kind }),
     dryRun: values["dry-run"],
     help: values.help,
@@ -197,6 +207,8 @@ function redriveTarget(flags: RedriveFlags, env: NodeJS.ProcessEnv): RedriveTarg
 }
 
 const wants = (flags: RedriveFlags, kind: Kind) => flags.only === undefined || flags.only === kind;
+/** Whether the flags take the set-aside item with this id (all, unless --id names one). */
+const picks = (flags: RedriveFlags, id: string) => flags.id === undefined || flags.id === id;
 
 function byKind<K extends SetAsideKind>(items: readonly SetAsideItem[], kind: K): SetAsideItemOf<K>[] {
   return items.filter((item): item is SetAsideItemOf<K> => item.kind === kind);
@@ -211,11 +223,13 @@ function reportWhatStays(listing: SetAsideListing, flags: RedriveFlags, io: Redr
   const reportedByRedrive = new Set<string>([SetAsideKinds.streamRecord, SetAsideKinds.deadLetter]);
   let reported = 0;
   for (const item of listing.unreadable) {
+    if (!picks(flags, item.id)) continue;
     if (!flags.dryRun && reportedByRedrive.has(item.kind)) continue;
     io.err(`still set aside (unreadable ${item.kind}): ${item.id}: ${item.reason}`);
     reported++;
   }
   for (const item of byKind(listing.items, SetAsideKinds.streamBatchFailure)) {
+    if (!picks(flags, item.id)) continue;
     io.out(
       `redrive: ${item.id}: a given-up stream batch (${item.reason}); re-read that range of the stream within its 24 h retention`,
     );
@@ -234,7 +248,7 @@ async function printPlan(
   if (wants(flags, "records")) {
     const { busName, physicalName } = target;
     const config = resolveFanOutConfig({ busName, pipeline, physicalName });
-    const result = await redrive({ ...clients, config, dryRun: true });
+    const result = await redrive({ ...clients, config, dryRun: true, select: (id) => picks(flags, id) });
     for (const o of result.outcomes) {
       const line =
         o.outcome === "redriven"
@@ -246,8 +260,8 @@ async function printPlan(
     }
   }
   const plan: [Kind, SetAsideItem[]][] = [
-    ["rejected", byKind(items, SetAsideKinds.consumerRejected)],
-    ["dead-letters", byKind(items, SetAsideKinds.deadLetter)],
+    ["rejected", byKind(items, SetAsideKinds.consumerRejected).filter((i) => picks(flags, i.id))],
+    ["dead-letters", byKind(items, SetAsideKinds.deadLetter).filter((i) => picks(flags, i.id))],
   ];
   for (const [kind, list] of plan) {
     if (!wants(flags, kind)) continue;
@@ -272,16 +286,19 @@ async function redriveWanted(
   const { tableName, busName, physicalName } = target;
   if (wants(flags, "records")) {
     const config = resolveFanOutConfig({ busName, pipeline, physicalName });
-    const result = await redrive({ ...clients, config });
+    const result = await redrive({ ...clients, config, select: (id) => picks(flags, id) });
     for (const c of result.cleared) io.out(`cleared records: ${c.id}: ${c.note}`);
     report("records", { redriven: result.redriven, failed: result.remaining });
   }
   if (wants(flags, "rejected")) {
-    const rejected = byKind(items, SetAsideKinds.consumerRejected);
+    const rejected = byKind(items, SetAsideKinds.consumerRejected).filter((i) => picks(flags, i.id));
     report("rejected", await redriveRejected(rejected, { ...clients, tableName, busName }));
   }
   if (wants(flags, "dead-letters")) {
-    report("dead-letters", await redriveDeadLetters({ ...clients, tableName }));
+    report(
+      "dead-letters",
+      await redriveDeadLetters({ ...clients, tableName, select: (item) => picks(flags, item.id) }),
+    );
   }
   return left;
 }

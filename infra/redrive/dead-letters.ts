@@ -44,6 +44,7 @@ export async function redriveDeadLetters(deps: {
   readonly tableName: string;
   /** Which dead letters to redrive, e.g. one rule's. @default all */
   readonly select?: (item: {
+    readonly id: string;
     readonly rule: string;
     readonly target: string;
     readonly eventId: string;
@@ -64,6 +65,7 @@ export async function redriveDeadLetters(deps: {
     for (const item of page.Items ?? []) {
       const id = item.id?.S ?? "";
       const selected = {
+        id,
         rule: item.rule?.S ?? "",
         target: item.target?.S ?? "",
         eventId: item.eventId?.S ?? "",

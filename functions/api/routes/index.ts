@@ -5,6 +5,7 @@ import { carbonRoutes } from "./carbon.ts";
 import { cartRoutes } from "./carts.ts";
 import { parkingRoutes } from "./parking.ts";
 import { petRoutes } from "./pets.ts";
+import { storeStatsRoutes } from "./store-stats.ts";
 import { storedEventRoutes } from "./stored-events.ts";
 
 const dataRoutes: readonly AnyRoute[] = [
@@ -13,6 +14,7 @@ const dataRoutes: readonly AnyRoute[] = [
   ...petRoutes,
   ...storedEventRoutes,
   ...cartRoutes,
+  ...storeStatsRoutes,
 ];
 
 let openApiDocument: object | undefined;

@@ -9,6 +9,7 @@ import { apiLimits } from "../../helpers/function-config.ts";
 
 const TOKEN = "unit-token";
 const tables = {
+  aggregates: "ripple-aggregates",
   parkingData: "parking-data",
   carbonUsers: "carbontrack-users",
   carbonEntries: "carbontrack-entries",
