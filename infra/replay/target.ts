@@ -1,4 +1,9 @@
-import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import {
+  DeleteItemCommand,
+  DynamoDBClient,
+  PutItemCommand,
+  UpdateTimeToLiveCommand,
+} from "@aws-sdk/client-dynamodb";
 import type { DynamoDBRecord } from "aws-lambda";
 import type { PipelineDeclaration } from "../declaration.ts";
 import { freeRuntimePorts } from "../local/ports.ts";
@@ -129,6 +134,25 @@ export async function withdrawSetAside(
   }
 }
 
+/**
+ * Turns off the tables' TTL in a fresh runtime. Its stream pollers are off, so an item whose
+ * recorded `ttl` has passed since the recording would vanish from the table without the REMOVE
+ * that carries its expiry to the aggregates: the audit would then count what the consumers did
+ * not see go. With TTL off, such an item stays, as it does in DynamoDB until TTL gets to it
+ * (usually days), and a recorded expiry (a REMOVE by dynamodb.amazonaws.com) is replayed as recorded.
+ */
+async function stopTimeToLive(dynamodb: DynamoDBClient, pipeline: PipelineDeclaration): Promise<void> {
+  for (const table of Object.values(resolvePipeline(pipeline).tables)) {
+    if (table.timeToLiveAttribute === undefined) continue;
+    await dynamodb.send(
+      new UpdateTimeToLiveCommand({
+        TableName: table.tableName,
+        TimeToLiveSpecification: { Enabled: false, AttributeName: table.timeToLiveAttribute },
+      }),
+    );
+  }
+}
+
 /** A fresh in-memory runtime on free ports, with its stream pollers off. */
 export async function freshTarget(
   pipeline: PipelineDeclaration,
@@ -145,6 +169,7 @@ export async function freshTarget(
     ...(options.shuffle ? { chaos: { maxDelayMs: 200 } } : {}),
     logger: { info: () => {}, warn: () => {}, error: (line: string) => console.error(line) },
   });
+  await stopTimeToLive(runtime.dynamodb, pipeline);
   return {
     runtime,
     dynamodb: runtime.dynamodb,
