@@ -70,7 +70,7 @@ describe("npm run redrive", () => {
     {
       description: "an unknown kind",
       argv: ["--only", "everything"],
-      message: '--only must be one of records, rejected, dead-letters (given "everything")',
+      message: '--only must be one of records, rejected, dead-letters, on-failure (given "everything")',
     },
     {
       description: "an unknown stage",
