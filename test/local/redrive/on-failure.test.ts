@@ -165,6 +165,24 @@ describe("npm run redrive -- --only on-failure, against a running local runtime"
     expect(existsSync(path)).toBe(false);
   }, 180_000);
 
+  it("says in one line, exit 2, that a set-aside batch's object is gone, sending nothing", async () => {
+    // Arrange
+    const path = await storeObject(readFileSync(join(SAMPLE_DIR, SAMPLE_KEY), "utf8"));
+    rmSync(path);
+    const before = await totals();
+
+    // Act
+    const code = await run(["--only", "on-failure"]);
+
+    // Assert
+    expect(code).toBe(2);
+    expect(lines.err).toHaveLength(1);
+    expect(lines.err[0]).toContain(`its on-failure object ${path} cannot be read (ENOENT)`);
+    expect(await totals()).toEqual(before);
+    const { items } = await readSetAside(runtime.dynamodb, SET_ASIDE);
+    for (const item of items) await deleteSetAside(runtime.dynamodb, SET_ASIDE, item.id);
+  });
+
   it("says in one line, exit 2, that a --bucket does not exist", async () => {
     // Arrange: an S3 client stubbed at its edge, answering as S3 does for a missing bucket.
     const s3 = new S3Client({ region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
