@@ -289,8 +289,9 @@ function pipelineAlarms(m: MonitoringInputs): AlarmModel[] {
         EventsMetrics.rule("FailedInvocations", c.rule.name),
       ),
     ),
-    // Lambda counts the records it gave up and wrote to the on-failure bucket as dropped events;
-    // an S3 bucket has no free per-object metric, so the mapping's own count is what is watched.
+    // Lambda counts the records it gave up and wrote to the on-failure bucket as dropped events.
+    // The bucket's own metrics come daily (NumberOfObjects) or paid per bucket (PutRequests), so
+    // the mapping's count is what is watched.
     ...m.fanOut.sources.map((s) => ({
       ...base,
       id: `GivenUp-${s.table}`,

@@ -50,8 +50,9 @@ import { parentAllowsStart, type ShardStatus, shardsReadyToStart } from "./shard
  * naming records resumes from the lowest of them (off, only a thrown error fails a batch); a failed
  * invocation is bisected when `bisectBatchOnFunctionError` is on
  * (bisecting uses no retry), otherwise retried with backoff; `maximumRetryAttempts` and
- * `maximumRecordAgeInSeconds` bound it, and what is given up is described to the on-failure
- * destination (the set-aside table) before the mapping moves past it. `parallelizationFactor`
+ * `maximumRecordAgeInSeconds` bound it, and what is given up is written, records included, to the
+ * on-failure store (as Lambda writes it to an S3 destination) and described in the set-aside table
+ * before the mapping moves past it. `parallelizationFactor`
  * above 1 is honoured as 1: batches of a shard run one after another, which keeps per-item order.
  */
 
@@ -738,7 +739,7 @@ class LocalEventSourceMapping implements EventSourceMapping {
     }
   }
 
-  /** Describes given-up records to the on-failure destination; false when the mapping stopped first. */
+  /** Keeps given-up records in the on-failure store and describes them; false when the mapping stopped first. */
   private async giveUp(
     shard: ShardState,
     records: readonly PendingRecord[],
