@@ -204,6 +204,12 @@ export interface PipelineDeclaration {
     readonly timeoutSeconds: number;
     /** 128–10,240 MB. */
     readonly memorySize: number;
+    /**
+     * Whole days a batch the stream mappings gave up on is kept in the on-failure bucket (its
+     * records included) before S3 expires it; `npm run redrive` must run within them. At least 1.
+     * @default 14
+     */
+    readonly onFailureRetentionDays?: number;
   };
   readonly sources: readonly StreamSourceDeclaration[];
   readonly consumers: readonly ConsumerDeclaration[];

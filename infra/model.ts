@@ -137,6 +137,8 @@ export interface FanOutModel extends FunctionModel {
   readonly setAsideTable: string;
   readonly maxDepth: number;
   readonly sources: readonly SourceModel[];
+  /** Days the on-failure bucket keeps a given-up batch before S3 expires it. */
+  readonly onFailureRetentionDays: number;
 }
 
 export interface ConsumerModel extends FunctionModel {
@@ -188,6 +190,8 @@ export interface PipelineModel {
 const DEFAULT_TIMEOUT_SECONDS = 30;
 const DEFAULT_MEMORY_MB = 256;
 const DEFAULT_ARCHIVE_RETENTION_DAYS = 30;
+/** As long as the SQS on-failure queue it replaces kept a batch's description. */
+const DEFAULT_ON_FAILURE_RETENTION_DAYS = 14;
 
 function resolveTable(key: string, t: TableDeclaration): TableModel {
   return {
@@ -256,6 +260,7 @@ function resolveFanOut(p: PipelineDeclaration, limits: Limits): FanOutModel {
     setAsideTable: p.fanOut.setAsideTable,
     maxDepth: p.fanOut.maxDepth,
     sources: p.sources.map((s) => resolveSource(p, s)),
+    onFailureRetentionDays: p.fanOut.onFailureRetentionDays ?? DEFAULT_ON_FAILURE_RETENTION_DAYS,
   };
 }
 

@@ -196,15 +196,17 @@ export const ApiMetrics = {
   }),
 };
 
+/** A metric without its label: an alarm renders it as a plain metric, not as metric math. */
+function plain(m: MetricModel): MetricModel {
+  const { label: _label, ...rest } = m;
+  return rest;
+}
+
 /** Seed 003's storage alarms, for every table. */
 function tableAlarms(key: string, t: AlarmThresholds): AlarmModel[] {
   const base = { periodSeconds: t.periodSeconds, treatMissingData: "notBreaching" as const };
   const latency = (op: string, statistic: string) =>
     DynamoMetrics.table(key, "SuccessfulRequestLatency", statistic, op);
-  const plain = (m: MetricModel): MetricModel => {
-    const { label: _label, ...rest } = m;
-    return rest;
-  };
   return [
     {
       ...base,
@@ -287,13 +289,29 @@ function pipelineAlarms(m: MonitoringInputs): AlarmModel[] {
         EventsMetrics.rule("FailedInvocations", c.rule.name),
       ),
     ),
-    ...[fanOut, ...m.consumers.map((c) => c.name)].map((owner) =>
-      once(
-        `DeadLetters-${owner}`,
-        `The dead-letter queue of ${owner} holds messages.`,
-        SqsMetrics.visible(owner),
+    // Lambda counts the records it gave up and wrote to the on-failure bucket as dropped events.
+    // The bucket's own metrics come daily (NumberOfObjects) or paid per bucket (PutRequests), so
+    // the mapping's count is what is watched.
+    ...m.fanOut.sources.map((s) => ({
+      ...base,
+      id: `GivenUp-${s.table}`,
+      description: [
+        table(s.table),
+        ": the fan-out gave up on stream records (retries or record age exhausted); they are in the on-failure bucket, redrive them with npm run redrive -- --bucket.",
+      ],
+      metric: plain(LambdaMetrics.mapping(s.table, "DroppedEventCount")),
+      threshold: 0,
+      evaluationPeriods: 1,
+    })),
+    ...m.consumers
+      .map((c) => c.name)
+      .map((owner) =>
+        once(
+          `DeadLetters-${owner}`,
+          `The dead-letter queue of ${owner} holds messages.`,
+          SqsMetrics.visible(owner),
+        ),
       ),
-    ),
   ];
 }
 
@@ -379,7 +397,7 @@ function fanOutRow(m: MonitoringInputs): WidgetModel[] {
 
 /** Consumer, queue and API widgets, and the alarms' status. */
 function consumerRow(m: MonitoringInputs): WidgetModel[] {
-  const owners = [m.fanOut.service, ...m.consumers.map((c) => c.name)];
+  const owners = m.consumers.map((c) => c.name);
   return [
     graph(
       WIDGETS.consumerErrors,

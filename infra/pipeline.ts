@@ -115,6 +115,7 @@ export const pipeline: PipelineDeclaration = {
     maxDepth: 3,
     timeoutSeconds: 60,
     memorySize: 512,
+    onFailureRetentionDays: 14,
   },
   sources: [
     {

@@ -116,6 +116,12 @@ function validateBusAndApi(p: PipelineDeclaration): void {
       `bus.archiveRetentionDays must be a whole number of days, 0 meaning forever (given ${retentionDays})`,
     );
   }
+  const onFailureDays = p.fanOut.onFailureRetentionDays;
+  if (onFailureDays !== undefined && !(Number.isInteger(onFailureDays) && onFailureDays >= 1)) {
+    throw new DeclarationError(
+      `fanOut.onFailureRetentionDays must be a whole number of days, at least 1 (given ${onFailureDays}); S3 expires the on-failure bucket's objects after it, e.g. onFailureRetentionDays: 14`,
+    );
+  }
   const { rateLimit, burstLimit } = p.api.throttling;
   if (!(rateLimit > 0 && Number.isInteger(burstLimit) && burstLimit > 0)) {
     throw new DeclarationError(

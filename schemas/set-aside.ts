@@ -109,7 +109,10 @@ export const DeadLetterSetAsideSchema = SetAsideBaseSchema.extend({
   attributes: z.record(z.string(), z.union([z.string(), z.number()])),
 });
 
-/** A stream batch given up on: the on-failure destination's invocation record, no records. */
+/**
+ * A stream batch given up on: the on-failure destination's invocation record, and where the local
+ * on-failure store keeps the object with the records themselves.
+ */
 export const StreamBatchFailureSetAsideSchema = SetAsideBaseSchema.extend({
   kind: z.literal(SetAsideKinds.streamBatchFailure),
   reasonCode: z.enum(SetAsideReasonCodes.streamBatchFailure),
@@ -120,6 +123,11 @@ export const StreamBatchFailureSetAsideSchema = SetAsideBaseSchema.extend({
   batchSize: z.number().int().min(1),
   /** The invocation record Lambda sends to an on-failure destination. */
   record: z.unknown(),
+  /**
+   * Absolute path of the batch's object in the local on-failure store (the invocation record with
+   * the records under `payload`, as Lambda writes it to S3), for `npm run redrive`.
+   */
+  object: z.string().optional(),
 });
 
 /** Any set-aside item, by `kind`. */

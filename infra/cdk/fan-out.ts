@@ -1,7 +1,22 @@
 import { Duration } from "aws-cdk-lib";
-import { FilterCriteria, MetricType, StartingPosition } from "aws-cdk-lib/aws-lambda";
-import { DynamoEventSource, SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
-import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import { PolicyStatement } from "aws-cdk-lib/aws-iam";
+import {
+  type DlqDestinationConfig,
+  FilterCriteria,
+  type IEventSourceDlq,
+  type IEventSourceMapping,
+  type IFunction,
+  MetricType,
+  StartingPosition,
+} from "aws-cdk-lib/aws-lambda";
+import { DynamoEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  type IBucket,
+  ObjectOwnership,
+} from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
 import type { FanOutModel } from "#infra/model.ts";
 import type { ResolvedMappingSettings } from "#infra/topology.ts";
@@ -30,7 +45,7 @@ export interface FanOutProps {
  * Event-count metrics are on, so the dashboard shows records polled, filtered out and dropped per
  * source (dimension `EventSourceMappingUUID`).
  */
-export function eventSourceProps(s: ResolvedMappingSettings, onFailure: SqsDlq) {
+export function eventSourceProps(s: ResolvedMappingSettings, onFailure: IEventSourceDlq) {
   return {
     startingPosition:
       s.startingPosition === "LATEST" ? StartingPosition.LATEST : StartingPosition.TRIM_HORIZON,
@@ -55,14 +70,42 @@ export function eventSourceProps(s: ResolvedMappingSettings, onFailure: SqsDlq) 
   };
 }
 
+/** Where Lambda writes a given-up batch's object: `aws/lambda/<mapping UUID>/<shard>/YYYY/MM/DD/…`. */
+export const ON_FAILURE_KEY_PREFIX = "aws/lambda/";
+
+/**
+ * An S3 bucket as a stream mapping's on-failure destination, granting the function's role only what
+ * Lambda uses to write there: `s3:PutObject` under `aws/lambda/` and `s3:ListBucket`, as the Lambda
+ * guide lists them. Written by hand because CDK's `S3OnFailureDestination` grants read, write and
+ * delete of every object in the bucket, which the function never needs.
+ */
+export class S3OnFailure implements IEventSourceDlq {
+  constructor(readonly bucket: IBucket) {}
+
+  bind(_target: IEventSourceMapping, targetHandler: IFunction): DlqDestinationConfig {
+    targetHandler.addToRolePolicy(
+      new PolicyStatement({
+        actions: ["s3:PutObject"],
+        resources: [this.bucket.arnForObjects(`${ON_FAILURE_KEY_PREFIX}*`)],
+      }),
+    );
+    targetHandler.addToRolePolicy(
+      new PolicyStatement({ actions: ["s3:ListBucket"], resources: [this.bucket.bucketArn] }),
+    );
+    return { destination: this.bucket.bucketArn };
+  }
+}
+
 /**
  * The fan-out: one function fed by one event source mapping per source table, publishing to the
- * bus and setting aside what it cannot map. Batches given up after the declared retries and record
- * age go to an encrypted SQS on-failure destination (a description of the batch, not its records).
+ * bus and setting aside what it cannot map. A batch given up after the declared retries and record
+ * age goes to the on-failure bucket as one object holding the invocation record and the records
+ * themselves (`payload`), so `npm run redrive -- --bucket` can replay it long after the stream's
+ * 24 h: encrypted (SSE-S3), TLS only, no public access, expired after `onFailureRetentionDays`.
  */
 export class FanOut extends Construct {
   readonly fn: RippleFunction;
-  readonly onFailureQueue: Queue;
+  readonly onFailureBucket: Bucket;
   /** One event source mapping per declared source, by table key, in declaration order. */
   readonly mappings: readonly { readonly table: string; readonly eventSource: DynamoEventSource }[];
 
@@ -79,12 +122,21 @@ export class FanOut extends Construct {
       projectRoot: props.projectRoot,
       environment: props.environment,
     });
-    this.onFailureQueue = new Queue(this, "OnFailureQueue", {
-      encryption: QueueEncryption.SQS_MANAGED,
+    this.onFailureBucket = new Bucket(this, "OnFailureBucket", {
+      encryption: BucketEncryption.S3_MANAGED,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [
+        {
+          id: "ExpireGivenUpBatches",
+          expiration: Duration.days(fanOut.onFailureRetentionDays),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+      removalPolicy: props.stage.removalPolicy,
     });
-    const onFailure = new SqsDlq(this.onFailureQueue);
+    const onFailure = new S3OnFailure(this.onFailureBucket);
     this.mappings = fanOut.sources.map((source) => {
       const eventSource = new DynamoEventSource(
         tables.streamSource(source.table),

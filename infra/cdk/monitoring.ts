@@ -57,8 +57,7 @@ function refResolver(props: PipelineMonitoringProps): RefResolver {
           ? props.api.fn
           : consumer(service).fn
       ).function.functionName,
-    queueName: (owner) =>
-      (owner === fanOutService ? fanOut.onFailureQueue : consumer(owner).deadLetterQueue).queueName,
+    queueName: (owner) => consumer(owner).deadLetterQueue.queueName,
     mappingId: (table) => {
       const mapping = fanOut.mappings.find((m) => m.table === table);
       if (mapping === undefined) throw new Error(`no event source mapping reads table "${table}"`);

@@ -1,5 +1,6 @@
 import { type CfnElement, Stack, Validations } from "aws-cdk-lib";
 import type { HttpApi } from "aws-cdk-lib/aws-apigatewayv2";
+import type { IBucket } from "aws-cdk-lib/aws-s3";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import type { IConstruct } from "constructs";
 import type { PublicRouteModel } from "#infra/model.ts";
@@ -31,7 +32,17 @@ export const ACCEPTED_FINDINGS = {
   deadLetterQueue: {
     id: "AwsSolutions-SQS3",
     reason:
-      "This queue is itself a dead-letter queue (the fan-out's on-failure destination or an EventBridge target's DLQ); its messages are redriven by an operator (docs/runbook.md), and a DLQ behind it would only move them.",
+      "This queue is itself a dead-letter queue (an EventBridge target's and its consumer's asynchronous invocations'); its messages are redriven by an operator (docs/runbook.md), and a DLQ behind it would only move them.",
+  },
+  onFailureAccessLogs: {
+    id: "AwsSolutions-S1",
+    reason:
+      "The on-failure bucket is written only by Lambda's event source mappings through the fan-out's role and read by npm run redrive; server access logs would need a second bucket whose own logs raise the same finding. CloudTrail data events record who reads or deletes its objects (docs/runbook.md).",
+  },
+  onFailureObjects: {
+    id: "AwsSolutions-IAM5[Resource::<BUCKET.Arn>/aws/lambda/*]",
+    reason:
+      "Lambda writes each given-up stream batch to the on-failure bucket under a key it makes up (aws/lambda/<mapping UUID>/<shard>/<date>/<time>-<uuid>); s3:PutObject is scoped to that prefix of that bucket, the narrowest resource the keys allow.",
   },
   publicRoute: {
     id: "AwsSolutions-APIG4",
@@ -45,6 +56,8 @@ export interface AcceptedFindingsProps {
   readonly functions: readonly RippleFunction[];
   /** Queues that are themselves dead-letter queues. */
   readonly deadLetterQueues: readonly IQueue[];
+  /** The fan-out's on-failure bucket. */
+  readonly onFailureBucket: IBucket;
   readonly httpApi: HttpApi;
   readonly publicRoutes: readonly PublicRouteModel[];
   /** The fan-out's function and the tables whose streams it lists. */
@@ -63,6 +76,14 @@ export function suppressAcceptedFindings(props: AcceptedFindingsProps): void {
     accept(fn.function, ACCEPTED_FINDINGS.runtime);
   }
   for (const queue of props.deadLetterQueues) accept(queue, ACCEPTED_FINDINGS.deadLetterQueue);
+  accept(props.onFailureBucket, ACCEPTED_FINDINGS.onFailureAccessLogs);
+  const bucket = Stack.of(props.onFailureBucket).getLogicalId(
+    props.onFailureBucket.node.defaultChild as CfnElement,
+  );
+  accept(props.streamReader.fn.role, {
+    id: ACCEPTED_FINDINGS.onFailureObjects.id.replace("<BUCKET.Arn>", `<${bucket}.Arn>`),
+    reason: ACCEPTED_FINDINGS.onFailureObjects.reason,
+  });
   for (const table of props.streamReader.tables) {
     const logicalId = Stack.of(table).getLogicalId(table.node.defaultChild as CfnElement);
     accept(props.streamReader.fn.role, {

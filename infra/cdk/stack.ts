@@ -93,7 +93,8 @@ export class RippleStack extends Stack {
     this.addOutputs();
     suppressAcceptedFindings({
       functions: [this.fanOut.fn, ...this.consumers.map((c) => c.fn), this.api.fn],
-      deadLetterQueues: [this.fanOut.onFailureQueue, ...this.consumers.map((c) => c.deadLetterQueue)],
+      deadLetterQueues: this.consumers.map((c) => c.deadLetterQueue),
+      onFailureBucket: this.fanOut.onFailureBucket,
       httpApi: this.api.httpApi,
       publicRoutes: model.api.publicRoutes,
       streamReader: {
@@ -117,9 +118,9 @@ export class RippleStack extends Stack {
     new CfnOutput(this, "DashboardName", { value: this.monitoring.dashboard.dashboardName });
     // What the runbook's redrive commands need (docs/runbook.md).
     new CfnOutput(this, "FanOutFunctionName", { value: this.fanOut.fn.function.functionName });
-    new CfnOutput(this, "FanOutOnFailureQueueUrl", {
-      value: this.fanOut.onFailureQueue.queueUrl,
-      description: "Descriptions of stream batches the fan-out gave up on",
+    new CfnOutput(this, "FanOutOnFailureBucketName", {
+      value: this.fanOut.onFailureBucket.bucketName,
+      description: "Stream batches the fan-out gave up on, records included (npm run redrive -- --bucket)",
     });
     for (const consumer of this.consumers) {
       const id = pascalCase(consumer.node.id);

@@ -159,6 +159,8 @@ export interface StartMappingsProps {
   readonly dataDir?: string;
   /** Records every batch handed to the fan-out (`--record`). @default none */
   readonly recorder?: StreamRecorder;
+  /** Folder of the local on-failure store (the S3 on-failure bucket's stand-in). */
+  readonly onFailureStore: string;
   /** Whether to poll the streams at all (`npm run replay` hands the fan-out records itself). */
   readonly streams: boolean;
   readonly stops: Stops;
@@ -213,6 +215,7 @@ export async function startMappings(props: StartMappingsProps): Promise<EventSou
       timeoutSeconds: model.fanOut.timeoutSeconds,
       memorySizeMB: model.fanOut.memorySize,
       onFailureTable: setAside,
+      onFailureStore: props.onFailureStore,
       region: props.region,
       ...(props.pollIntervalMs === undefined ? {} : { pollIntervalMs: props.pollIntervalMs }),
       ...(props.streamRetryBaseMs === undefined ? {} : { retryBackoff: { baseMs: props.streamRetryBaseMs } }),

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
@@ -323,6 +324,17 @@ async function startBus(
   return { faults, eventBridge };
 }
 
+/**
+ * The local on-failure store, the S3 on-failure bucket's stand-in: `<dataDir>/on-failure`, or
+ * without `--data` a temporary folder removed on stop (like everything else kept in memory).
+ */
+export function onFailureStoreOf(props: Pick<StartRuntimeProps, "dataDir">, stops: Stops): string {
+  if (props.dataDir !== undefined) return resolve(props.dataDir, "on-failure");
+  const dir = mkdtempSync(join(tmpdir(), "ripple-on-failure-"));
+  stops.push(async () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 /** The stream pollers feeding the fan-out, recording what they hand it under `--record`. */
 async function startStreams(
   props: StartRuntimeProps,
@@ -333,7 +345,9 @@ async function startStreams(
 ): Promise<EventSourceMapping[]> {
   const recorder = props.recordFile === undefined ? undefined : openStreamRecorder(props.recordFile);
   if (recorder !== undefined) stops.push(async () => recorder.close());
+  const onFailureStore = onFailureStoreOf(props, stops);
   return startMappings({
+    onFailureStore,
     model,
     region: regionOf(props),
     streams: props.streams !== false,

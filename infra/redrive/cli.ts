@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
+import { S3Client } from "@aws-sdk/client-s3";
 import { entrySize, publishEntries } from "#commons/publisher.ts";
 import { deleteSetAside, readSetAside, type SetAsideListing } from "#commons/set-aside.ts";
 import {
@@ -15,7 +16,14 @@ import { resolveFanOutConfig } from "../function-config.ts";
 import { pipeline } from "../pipeline.ts";
 import { isStage, STAGES, type Stage, stageName, tableEnvVar, tableOf } from "../topology.ts";
 import { redriveDeadLetters } from "./dead-letters.ts";
-import { RedriveUsageError } from "./errors.ts";
+import { RedriveInputError, RedriveUsageError } from "./errors.ts";
+import {
+  bucketObjects,
+  checkOnFailureObjects,
+  localObjects,
+  redriveOnFailure,
+  type StoredObject,
+} from "./on-failure.ts";
 
 /**
  * `npm run redrive`: puts what the pipeline set aside back on its way once the cause is fixed.
@@ -28,18 +36,22 @@ import { RedriveUsageError } from "./errors.ts";
  *   deduplicate on the event id);
  * - `dead-letter` events of the local EventBridge: put on their bus again (in AWS, dead letters
  *   are SQS messages: see docs/runbook.md);
- * - `stream-batch-failure` descriptions of given-up batches: listed, with the stream range to
- *   re-read; they hold no records to send.
+ * - `stream-batch-failure` items, given-up stream batches: their records, kept in the local
+ *   on-failure store (the item's `object`), are replayed through the fan-out (`on-failure.ts`);
+ *   with `--bucket`, the objects Lambda wrote to the S3 on-failure bucket are. An item without an
+ *   object is listed, with the stream range to re-read.
  * Redriven items are deleted; what still fails stays, with its reason.
  */
 
-const KINDS = ["records", "rejected", "dead-letters"] as const;
+const KINDS = ["records", "rejected", "dead-letters", "on-failure"] as const;
 type Kind = (typeof KINDS)[number];
 
-export const REDRIVE_USAGE = `usage: npm run redrive [-- --stage dev|prod] [--only records|rejected|dead-letters] [--id ID] [--dry-run]
+export const REDRIVE_USAGE = `usage: npm run redrive [-- --stage dev|prod] [--only records|rejected|dead-letters|on-failure] [--id ID] [--bucket NAME] [--dry-run]
   --stage NAME  redrive a deployed stage (its tables and bus are prefixed: prod-ripple-set-aside, prod-ripple)
-  --only KIND   redrive one kind only (default: all three)
+  --only KIND   redrive one kind only (default: all four)
   --id ID       redrive the one set-aside item with this id (as listed by the dashboard or --dry-run)
+  --bucket NAME replay the stream batches Lambda gave up on from this S3 on-failure bucket (stack
+                output FanOutOnFailureBucketName); default: the local runtime's on-failure store
   --dry-run     say what would happen to each item (published afresh, stays and why, cleared); change nothing
   --help        show this text
 Clients use the SDK's standard configuration (AWS_ENDPOINT_URL_DYNAMODB and
@@ -51,13 +63,21 @@ export interface RedriveFlags {
   readonly only?: Kind;
   /** The one set-aside item to redrive. @default all */
   readonly id?: string;
+  readonly bucket?: string;
   readonly dryRun: boolean;
   readonly help: boolean;
 }
 
 /** Parses the flags; throws {@link RedriveUsageError} naming what is wrong. */
 export function parseRedriveArgs(argv: readonly string[]): RedriveFlags {
-  let values: { only?: string; stage?: string; id?: string; "dry-run": boolean; help: boolean };
+  let values: {
+    only?: string;
+    stage?: string;
+    id?: string;
+    bucket?: string;
+    "dry-run": boolean;
+    help: boolean;
+  };
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -65,6 +85,7 @@ export function parseRedriveArgs(argv: readonly string[]): RedriveFlags {
         only: { type: "string" },
         stage: { type: "string" },
         id: { type: "string" },
+        bucket: { type: "string" },
         "dry-run": { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
@@ -89,9 +110,25 @@ export function parseRedriveArgs(argv: readonly string[]): RedriveFlags {
       `--id must name a set-aside item, e.g. --id dead-letter#0b5e… (given an empty id)\n${REDRIVE_USAGE}`,
     );
   }
+  if (values.bucket !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(values.bucket)) {
+    throw new RedriveUsageError(
+      `--bucket must be an S3 bucket name, 3-63 lowercase letters, digits, dots and hyphens (given ${JSON.stringify(values.bucket)}), e.g. --bucket "$(out FanOutOnFailureBucketName)"`,
+    );
+  }
+  if (values.bucket !== undefined && values.id !== undefined) {
+    throw new RedriveUsageError(
+      `--id names a set-aside item, and the objects of --bucket have none; leave out --id to replay the bucket's objects, or --bucket to redrive that item`,
+    );
+  }
+  if (values.bucket !== undefined && values.only !== undefined && values.only !== "on-failure") {
+    throw new RedriveUsageError(
+      `--bucket is read by the on-failure kind only; leave out --only ${values.only} or give --only on-failure`,
+    );
+  }
   return {
     ...(values.stage === undefined ? {} : { stage: values.stage }),
     ...(values.id === undefined ? {} : { id: values.id }),
+    ...(values.bucket === undefined ? {} : { bucket: values.bucket }),
     ...(values.only === undefined ? {} : { only: values.only as Kind }),
     dryRun: values["dry-run"],
     help: values.help,
@@ -103,6 +140,7 @@ export interface RedriveIo {
   readonly err: (line: string) => void;
   readonly dynamodb?: DynamoDBClient;
   readonly eventBridge?: EventBridgeClient;
+  readonly s3?: S3Client;
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -169,14 +207,27 @@ export async function runRedrive(argv: readonly string[], io: RedriveIo): Promis
     dynamodb: io.dynamodb ?? new DynamoDBClient({}),
     eventBridge: io.eventBridge ?? new EventBridgeClient({}),
   };
+  const s3 = flags.bucket === undefined ? undefined : (io.s3 ?? new S3Client({}));
   try {
+    // Given-up batches are read and checked first: bad input stops the redrive before it sends anything.
+    let onFailure: OnFailureInput | undefined;
+    try {
+      onFailure = wants(flags, "on-failure") ? await readOnFailure(flags, target, clients, s3) : undefined;
+    } catch (error) {
+      if (!(error instanceof RedriveInputError)) throw error;
+      io.err(`redrive: ${error.message}`);
+      return 2;
+    }
     const listing = await readSetAside(clients.dynamodb, target.tableName);
     let left = reportWhatStays(listing, flags, io);
     if (flags.dryRun) {
       await printPlan(listing.items, flags, target, clients, io);
+      for (const [name, records] of onFailure?.perObject ?? [])
+        io.out(`would replay on-failure: ${name} (${records.length} record(s))`);
       return 0;
     }
     left += await redriveWanted(listing.items, flags, target, clients, io);
+    if (onFailure !== undefined) left += await replayOnFailure(onFailure, target, io);
     io.out(
       left === 0
         ? "redrive: nothing left set aside that can be redriven"
@@ -186,6 +237,7 @@ export async function runRedrive(argv: readonly string[], io: RedriveIo): Promis
   } finally {
     if (io.dynamodb === undefined) clients.dynamodb.destroy();
     if (io.eventBridge === undefined) clients.eventBridge.destroy();
+    if (io.s3 === undefined) s3?.destroy();
   }
 }
 
@@ -230,8 +282,9 @@ function reportWhatStays(listing: SetAsideListing, flags: RedriveFlags, io: Redr
   }
   for (const item of byKind(listing.items, SetAsideKinds.streamBatchFailure)) {
     if (!picks(flags, item.id)) continue;
+    if (item.object !== undefined) continue; // its records are kept: the on-failure kind replays them
     io.out(
-      `redrive: ${item.id}: a given-up stream batch (${item.reason}); re-read that range of the stream within its 24 h retention`,
+      `redrive: $item.id: a given-up stream batch ($item.reason); re-read that range of the stream within its 24 h retention`,
     );
   }
   return reported;
@@ -252,10 +305,10 @@ async function printPlan(
     for (const o of result.outcomes) {
       const line =
         o.outcome === "redriven"
-          ? `would publish afresh: ${o.id} (${o.note})`
+          ? `would publish afresh: $o.id($o.note)`
           : o.outcome === "cleared"
-            ? `would clear: ${o.id} (${o.note})`
-            : `would stay set aside: ${o.id} (${o.reason})`;
+            ? `would clear: $o.id($o.note)`
+            : `would stay set aside: $o.id($o.reason)`;
       io.out(`records: ${line}`);
     }
   }
@@ -301,4 +354,41 @@ async function redriveWanted(
     );
   }
   return left;
+}
+
+/** The given-up batches to replay, read and checked. */
+interface OnFailureInput {
+  readonly objects: readonly StoredObject[];
+  readonly perObject: ReturnType<typeof checkOnFailureObjects>;
+}
+
+/**
+ * Reads the on-failure objects (from the bucket, or the local store through the set-aside table)
+ * and checks every record in them.
+ * @throws {RedriveInputError} on a missing bucket or object, or an object not in Lambda's format
+ */
+async function readOnFailure(
+  flags: RedriveFlags,
+  target: RedriveTarget,
+  clients: { readonly dynamodb: DynamoDBClient },
+  s3: S3Client | undefined,
+): Promise<OnFailureInput> {
+  const objects =
+    flags.bucket === undefined || s3 === undefined
+      ? (await localObjects(clients.dynamodb, target.tableName, (id) => picks(flags, id))).objects
+      : await bucketObjects(s3, flags.bucket);
+  const declared = new Set(pipeline.sources.map((s) => target.physicalName(s.table)));
+  return { objects, perObject: checkOnFailureObjects(objects, declared) };
+}
+
+/** Replays the given-up batches through the fan-out, printing each object's outcome; how many stay. */
+async function replayOnFailure(input: OnFailureInput, target: RedriveTarget, io: RedriveIo): Promise<number> {
+  const result = await redriveOnFailure(input.objects, input.perObject, {
+    pipeline,
+    busName: target.busName,
+    physicalName: target.physicalName,
+  });
+  for (const r of result.redriven) io.out(`redriven on-failure: ${r.name} (${r.records} record(s))`);
+  for (const f of result.failed) io.err(`still kept (on-failure): ${f.name}: ${f.reason}`);
+  return result.failed.length;
 }

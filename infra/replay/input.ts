@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { basename, join, relative } from "node:path";
 import type { DynamoDBRecord } from "aws-lambda";
+import { isOnFailureObjectName } from "../local/streams/on-failure.ts";
 import { tableNameFromStreamArn } from "../topology.ts";
 import { ReplayInputError } from "./errors.ts";
 
@@ -9,7 +10,8 @@ import { ReplayInputError } from "./errors.ts";
  * - JSONL, one record per line, as `npm start -- --record FILE` writes it;
  * - a Lambda event, `{"Records": [...]}`, as in `events/`;
  * - the object Lambda writes to an S3 on-failure destination: the invocation record with the
- *   whole event under `payload` (a JSON string or an object).
+ *   whole event under `payload` (a JSON string or an object). In a folder these are found by
+ *   their key's last part, which has no extension (`2025-11-30T16.41.07-<uuid>`).
  * Everything is checked before anything is replayed, so bad input writes nothing.
  */
 
@@ -30,7 +32,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** The files a path names: itself, or every `.json`/`.jsonl` under a folder, sorted. */
+/** The files a path names: itself, or every `.json`/`.jsonl` and on-failure object under a folder, sorted. */
 function filesOf(path: string): string[] {
   let stats: ReturnType<typeof statSync>;
   try {
@@ -40,7 +42,7 @@ function filesOf(path: string): string[] {
   }
   if (!stats.isDirectory()) return [path];
   return readdirSync(path, { recursive: true, encoding: "utf8" })
-    .filter((name) => /\.jsonl?$/.test(name))
+    .filter((name) => /\.jsonl?$/.test(name) || isOnFailureObjectName(basename(name)))
     .sort()
     .map((name) => join(path, name))
     .filter((file) => statSync(file).isFile());
@@ -151,6 +153,28 @@ function readFile(file: string, declaredTables: ReadonlySet<string>): InputRecor
     out.push(checkRecord(value, `${name} record ${index + 1}`, declaredTables));
   });
   return out;
+}
+
+/**
+ * The records of one on-failure object, checked: what `npm run redrive` reads from the on-failure
+ * bucket or the local on-failure store. Anything but an invocation record with its `payload` is
+ * refused, naming `where`.
+ * @throws {ReplayInputError} naming where, what is wrong and what is expected
+ */
+export function readOnFailureObject(
+  text: string,
+  where: string,
+  declaredTables: ReadonlySet<string>,
+): InputRecord[] {
+  const value = parse(text, where);
+  if (!isObject(value) || !isObject(value.DDBStreamBatchInfo) || !("payload" in value)) {
+    throw new ReplayInputError(
+      `${where}: not an on-failure object; expected what Lambda writes to an S3 on-failure destination, {"requestContext": {...}, "DDBStreamBatchInfo": {...}, "payload": {"Records": [...]}} (events/on-failure/ holds one)`,
+    );
+  }
+  return recordsOf(value, where).map((record, index) =>
+    checkRecord(record, `${where} record ${index + 1}`, declaredTables),
+  );
 }
 
 /**

@@ -23,8 +23,12 @@ function acknowledgments() {
         .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
         .flatMap((m) => Object.entries(m.data as Record<string, string>))
         .map(([id, reason]) => ({
-          // One stream-listing acknowledgment per source table: named here by the accepted pattern.
-          id: id.replace(/^[^:]+::/, "").replace(/<[A-Za-z0-9]+\.Arn>\/stream/, "<TABLE.Arn>/stream"),
+          // One stream-listing acknowledgment per source table, one for the on-failure bucket's
+          // objects: named here by the accepted pattern.
+          id: id
+            .replace(/^[^:]+::/, "")
+            .replace(/<[A-Za-z0-9]+\.Arn>\/stream/, "<TABLE.Arn>/stream")
+            .replace(/<[A-Za-z0-9]+\.Arn>\/aws\/lambda/, "<BUCKET.Arn>/aws/lambda"),
           reason,
           construct: c,
         })),

@@ -38,6 +38,12 @@ const cases: { description: string; declaration: PipelineDeclaration; message: s
     message: "bus.archiveRetentionDays must be a whole number of days, 0 meaning forever (given 1.5)",
   },
   {
+    description: "an on-failure retention of no day",
+    declaration: { ...pipeline, fanOut: { ...pipeline.fanOut, onFailureRetentionDays: 0 } },
+    message:
+      "fanOut.onFailureRetentionDays must be a whole number of days, at least 1 (given 0); S3 expires the on-failure bucket's objects after it, e.g. onFailureRetentionDays: 14",
+  },
+  {
     description: "API throttling with no burst",
     declaration: { ...pipeline, api: { ...pipeline.api, throttling: { rateLimit: 100, burstLimit: 0 } } },
     message:

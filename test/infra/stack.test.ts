@@ -2,13 +2,12 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type CfnElement, Stack } from "aws-cdk-lib";
 import { Match } from "aws-cdk-lib/assertions";
-import { SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
-import { Queue } from "aws-cdk-lib/aws-sqs";
+import { Bucket } from "aws-cdk-lib/aws-s3";
 import type { IConstruct } from "constructs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "#infra/cdk/app.ts";
 import { MissingHandlerError, UnknownStageError } from "#infra/cdk/errors.ts";
-import { eventSourceProps } from "#infra/cdk/fan-out.ts";
+import { eventSourceProps, S3OnFailure } from "#infra/cdk/fan-out.ts";
 import { WIDGETS } from "#infra/cdk/monitoring.ts";
 import { stageSettings } from "#infra/cdk/stage.ts";
 import { fanOutConfig } from "#infra/function-config.ts";
@@ -209,7 +208,7 @@ describe("fan-out", () => {
         FunctionResponseTypes: s.reportBatchItemFailures ? ["ReportBatchItemFailures"] : Match.absent(),
         MetricsConfig: { Metrics: ["EventCount"] },
         DestinationConfig: {
-          OnFailure: { Destination: getAtt(dev, dev.stack.fanOut.onFailureQueue, "Arn") },
+          OnFailure: { Destination: getAtt(dev, dev.stack.fanOut.onFailureBucket, "Arn") },
         },
         FilterCriteria:
           s.filterPatterns.length === 0
@@ -218,6 +217,69 @@ describe("fan-out", () => {
       });
     },
   );
+
+  it.each([
+    { description: "dev", stage: () => dev },
+    { description: "prod", stage: () => prod },
+  ])(
+    "sends every given-up stream batch to one encrypted, private, expiring S3 bucket, never to SQS ($description)",
+    ({ stage }) => {
+      // Arrange
+      const s = stage();
+      const bucket = s.stack.fanOut.onFailureBucket;
+      const mappings = Object.values(s.template.findResources("AWS::Lambda::EventSourceMapping"));
+
+      // Act
+      const destinations = mappings.map((m) => m.Properties.DestinationConfig?.OnFailure?.Destination);
+      const [resource] = Object.values(s.template.findResources("AWS::S3::Bucket")).filter(
+        (_r, i) => Object.keys(s.template.findResources("AWS::S3::Bucket"))[i] === logicalId(s, bucket),
+      );
+      const policy = Object.values(s.template.findResources("AWS::S3::BucketPolicy")).find(
+        (p) => JSON.stringify(p.Properties.Bucket) === JSON.stringify(ref(s, bucket)),
+      );
+
+      // Assert
+      expect(mappings).toHaveLength(pipeline.sources.length);
+      expect(destinations).toEqual(mappings.map(() => getAtt(s, bucket, "Arn")));
+      expect(JSON.stringify(destinations)).not.toMatch(/sqs|Queue/i);
+      expect(resource?.Properties.BucketEncryption).toEqual({
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
+      });
+      expect(resource?.Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      expect(resource?.Properties.LifecycleConfiguration.Rules).toEqual([
+        expect.objectContaining({ ExpirationInDays: model.fanOut.onFailureRetentionDays, Status: "Enabled" }),
+      ]);
+      expect(JSON.stringify(policy?.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
+    },
+  );
+
+  it("lets the fan-out only write given-up batches under aws/lambda/ and list the on-failure bucket", () => {
+    // Arrange
+    const { fanOut } = dev.stack;
+    const bucketArn = getAtt(dev, fanOut.onFailureBucket, "Arn");
+
+    // Act
+    const onBucket = statementsOf(dev, fanOut.fn.role).filter((st) =>
+      JSON.stringify(st.Resource).includes(JSON.stringify(bucketArn)),
+    );
+
+    // Assert
+    expect(onBucket).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Action: "s3:PutObject",
+          Resource: { "Fn::Join": ["", [bucketArn, "/aws/lambda/*"]] },
+        }),
+        expect.objectContaining({ Action: "s3:ListBucket", Resource: bucketArn }),
+      ]),
+    );
+    expect(onBucket.flatMap((st) => [st.Action].flat()).sort()).toEqual(["s3:ListBucket", "s3:PutObject"]);
+  });
 
   it("synthesizes no mapping with an empty filter list", () => {
     // Arrange
@@ -241,7 +303,7 @@ describe("fan-out", () => {
     // Arrange
     const [declared] = pipeline.sources;
     const source = { ...declared!, filterPatterns };
-    const onFailure = new SqsDlq(new Queue(new Stack(), "OnFailure"));
+    const onFailure = new S3OnFailure(new Bucket(new Stack(), "OnFailure"));
 
     // Act
     const props = eventSourceProps(resolveMappingSettings(source), onFailure);
@@ -259,7 +321,7 @@ describe("fan-out", () => {
     // Arrange
     const [declared] = pipeline.sources;
     const source = { ...declared!, reportBatchItemFailures };
-    const onFailure = new SqsDlq(new Queue(new Stack(), "OnFailure"));
+    const onFailure = new S3OnFailure(new Bucket(new Stack(), "OnFailure"));
 
     // Act
     const props = eventSourceProps(resolveMappingSettings(source), onFailure);
@@ -572,12 +634,20 @@ describe("monitoring", () => {
         { Name: "RuleName", Value: ruleName(pipeline, c) },
       ],
     })),
-    ...["fan-out", ...pipeline.consumers.map((c) => c.name)].map((name) => ({
-      description: `dead letters of ${name}`,
-      name: `DeadLetters-${name}`,
-      metric: "ApproximateNumberOfMessagesVisible",
+    ...pipeline.sources.map((source) => ({
+      description: `records the ${source.table} mapping gave up`,
+      name: `GivenUp-${source.table}`,
+      metric: "DroppedEventCount",
       threshold: 0,
     })),
+    ...pipeline.consumers
+      .map((c) => c.name)
+      .map((name) => ({
+        description: `dead letters of ${name}`,
+        name: `DeadLetters-${name}`,
+        metric: "ApproximateNumberOfMessagesVisible",
+        threshold: 0,
+      })),
   ] as { description: string; name: string; metric: string; threshold: number; dimensions?: object[] }[])(
     "alarms on $description to the alarm topic",
     ({ name, metric, threshold, dimensions }) => {
@@ -747,33 +817,34 @@ describe("least privilege from the model", () => {
 });
 
 describe("stack outputs", () => {
-  it.each([
-    { description: "the fan-out", id: "FanOut", name: "fan-out" },
-    ...pipeline.consumers.map((c) => ({
-      description: c.name,
-      id: c.name.replace(/(?:^|-)([a-z0-9])/g, (_, ch: string) => ch.toUpperCase()),
-      name: c.name,
-    })),
-  ])("name the function and dead-letter queue of $description for the runbook's redrive", ({ id, name }) => {
+  it("names the fan-out's function and on-failure bucket for the runbook's redrive", () => {
     // Arrange
-    const built =
-      name === "fan-out"
-        ? {
-            fn: dev.stack.fanOut.fn,
-            queue: dev.stack.fanOut.onFailureQueue,
-            queueOutput: `${id}OnFailureQueueUrl`,
-          }
-        : (() => {
-            const c = dev.stack.consumers.find((x) => x.node.id === name)!;
-            return { fn: c.fn, queue: c.deadLetterQueue, queueOutput: `${id}DeadLetterQueueUrl` };
-          })();
+    const { fanOut } = dev.stack;
 
     // Act
     const template = dev.template;
 
     // Assert
-    template.hasOutput(`${id}FunctionName`, { Value: ref(dev, built.fn.function) });
-    template.hasOutput(built.queueOutput, { Value: ref(dev, built.queue) });
+    template.hasOutput("FanOutFunctionName", { Value: ref(dev, fanOut.fn.function) });
+    template.hasOutput("FanOutOnFailureBucketName", { Value: ref(dev, fanOut.onFailureBucket) });
+  });
+
+  it.each(
+    pipeline.consumers.map((c) => ({
+      description: c.name,
+      id: c.name.replace(/(?:^|-)([a-z0-9])/g, (_, ch: string) => ch.toUpperCase()),
+      name: c.name,
+    })),
+  )("name the function and dead-letter queue of $description for the runbook's redrive", ({ id, name }) => {
+    // Arrange
+    const c = dev.stack.consumers.find((x) => x.node.id === name)!;
+
+    // Act
+    const template = dev.template;
+
+    // Assert
+    template.hasOutput(`${id}FunctionName`, { Value: ref(dev, c.fn.function) });
+    template.hasOutput(`${id}DeadLetterQueueUrl`, { Value: ref(dev, c.deadLetterQueue) });
   });
 });
 
@@ -786,7 +857,7 @@ describe("security", () => {
     const policies = Object.values(dev.template.findResources("AWS::SQS::QueuePolicy"));
 
     // Assert
-    expect(Object.keys(queues)).toHaveLength(1 + pipeline.consumers.length);
+    expect(Object.keys(queues)).toHaveLength(pipeline.consumers.length);
     for (const [id, queue] of Object.entries(queues)) {
       expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
       const policy = policies.find((p) => JSON.stringify(p.Properties.Queues).includes(`"${id}"`));

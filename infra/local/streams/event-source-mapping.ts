@@ -24,8 +24,12 @@ import { compileFilterCriteria, passesFilterCriteria } from "./filter.ts";
 import {
   type FailureCondition,
   type LastInvocation,
+  localMappingUuid,
+  onFailureObject,
+  onFailureObjectKey,
   sendToOnFailureTable,
   streamInvocationRecord,
+  writeOnFailureObject,
 } from "./on-failure.ts";
 import {
   estimatedCreationMs,
@@ -46,8 +50,9 @@ import { parentAllowsStart, type ShardStatus, shardsReadyToStart } from "./shard
  * naming records resumes from the lowest of them (off, only a thrown error fails a batch); a failed
  * invocation is bisected when `bisectBatchOnFunctionError` is on
  * (bisecting uses no retry), otherwise retried with backoff; `maximumRetryAttempts` and
- * `maximumRecordAgeInSeconds` bound it, and what is given up is described to the on-failure
- * destination (the set-aside table) before the mapping moves past it. `parallelizationFactor`
+ * `maximumRecordAgeInSeconds` bound it, and what is given up is written, records included, to the
+ * on-failure store (as Lambda writes it to an S3 destination) and described in the set-aside table
+ * before the mapping moves past it. `parallelizationFactor`
  * above 1 is honoured as 1: batches of a shard run one after another, which keeps per-item order.
  */
 
@@ -78,6 +83,12 @@ export interface EventSourceMappingProps {
    * @default no destination: given-up batches are counted and skipped, as Lambda does without one
    */
   readonly onFailureTable?: string;
+  /**
+   * Folder of the local on-failure store: each given-up batch is written there as the object Lambda
+   * writes to an S3 on-failure destination (records included), under the same key layout.
+   * @default no store: the set-aside item describes the batch without its records
+   */
+  readonly onFailureStore?: string;
   /** How often each shard is polled when it has nothing new. @default 250 (Lambda's 4 per second) */
   readonly pollIntervalMs?: number;
   /** How often the stream is described to find new shards. @default 5_000 */
@@ -728,7 +739,7 @@ class LocalEventSourceMapping implements EventSourceMapping {
     }
   }
 
-  /** Describes given-up records to the on-failure destination; false when the mapping stopped first. */
+  /** Keeps given-up records in the on-failure store and describes them; false when the mapping stopped first. */
   private async giveUp(
     shard: ShardState,
     records: readonly PendingRecord[],
@@ -746,7 +757,25 @@ class LocalEventSourceMapping implements EventSourceMapping {
       now: new Date(this.now()),
       fallbackRequestId: randomUUID(),
     });
+    const store = this.props.onFailureStore;
     const table = this.props.onFailureTable;
+    let objectPath: string | undefined;
+    for (let tries = 1; store !== undefined && objectPath === undefined; tries++) {
+      if (this.stopped) return false;
+      try {
+        const uuid = localMappingUuid(this.props.functionName, this.props.tableName);
+        const key = onFailureObjectKey(uuid, shard.shardId, new Date(document.timestamp));
+        const object = onFailureObject(
+          document,
+          records.map((r) => r.record),
+        );
+        objectPath = await writeOnFailureObject(store, key, object);
+      } catch (error) {
+        if (this.stopped) return false;
+        this.fail(`writing to the on-failure store ${store}`, error);
+        await this.sleep(this.backoffMs(tries));
+      }
+    }
     for (let tries = 1; table !== undefined; tries++) {
       if (this.stopped) return false;
       try {
@@ -756,6 +785,7 @@ class LocalEventSourceMapping implements EventSourceMapping {
           this.props.tableName,
           document,
           this.abort.signal,
+          objectPath,
         );
         break;
       } catch (error) {

@@ -70,12 +70,24 @@ describe("npm run redrive", () => {
     {
       description: "an unknown kind",
       argv: ["--only", "everything"],
-      message: '--only must be one of records, rejected, dead-letters (given "everything")',
+      message: '--only must be one of records, rejected, dead-letters, on-failure (given "everything")',
     },
     {
       description: "an unknown stage",
       argv: ["--stage", "qa"],
       message: '--stage must be one of dev, prod (given "qa")',
+    },
+    {
+      description: "a bucket name S3 would refuse",
+      argv: ["--bucket", "My_Bucket"],
+      message:
+        '--bucket must be an S3 bucket name, 3-63 lowercase letters, digits, dots and hyphens (given "My_Bucket"), e.g. --bucket "$(out FanOutOnFailureBucketName)"',
+    },
+    {
+      description: "a bucket with a kind that does not read it",
+      argv: ["--bucket", "ripple-on-failure", "--only", "records"],
+      message:
+        "--bucket is read by the on-failure kind only; leave out --only records or give --only on-failure",
     },
   ])("exits 2 on $description, saying what is allowed", async ({ argv, message }) => {
     // Act

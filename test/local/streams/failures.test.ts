@@ -1,6 +1,10 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, sep } from "node:path";
 import type { DynamoDBStreamEvent } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import type { EventSourceMappingSettings } from "#infra/declaration.ts";
+import { localMappingUuid } from "#infra/local/streams/on-failure.ts";
 import { streamArnInRegion } from "#infra/local/streams/records.ts";
 import { startTestDynamoDb } from "../../helpers/dynamodb.ts";
 import { startedForSuite } from "../../helpers/suite.ts";
@@ -361,5 +365,53 @@ describe("giving up", () => {
     expect(failures[0]?.DDBStreamBatchInfo.batchSize).toBe(1);
     expect(recorder.batches().at(-1)).toEqual(["fresh"]);
     expect(recorder.batches().filter((b) => b.includes("fresh"))).toEqual([["fresh"]]);
+  });
+});
+
+describe("the local on-failure store", () => {
+  it("keeps a given-up batch as the object Lambda writes to S3: its records under payload, at Lambda's key", async () => {
+    // Arrange
+    const store = mkdtempSync(join(tmpdir(), "ripple-store-test-"));
+    const table = await createStreamTable(db.client);
+    await putItems(db.client, table, ["bad-0", "bad-1"]);
+    const recorder = recordingHandler(() => {
+      throw new Error("always fails");
+    });
+    const mapping = await startTestMapping(
+      db,
+      table,
+      { batchSize: 10, bisectBatchOnFunctionError: false, maximumRetryAttempts: 1 },
+      recorder.handler,
+      { onFailureStore: store },
+    );
+
+    try {
+      // Act
+      await mapping.idle();
+      await mapping.stop();
+      const files = readdirSync(store, { recursive: true, encoding: "utf8" }).filter((f) =>
+        statSync(join(store, f)).isFile(),
+      );
+      const [failure] = await onFailureRecords(db.client, table);
+
+      // Assert
+      const uuid = localMappingUuid("streams-test", table);
+      expect(files).toHaveLength(1);
+      const key = files[0]!.split(sep).join("/");
+      const shardId = failure!.DDBStreamBatchInfo.shardId;
+      const day = failure!.timestamp.slice(0, 10);
+      expect(key).toMatch(
+        new RegExp(
+          `^aws/lambda/${uuid}/${shardId}/${day.replaceAll("-", "/")}/${day}T\\d{2}\\.\\d{2}\\.\\d{2}-[0-9a-f-]{36}$`,
+        ),
+      );
+      const object = JSON.parse(readFileSync(join(store, files[0]!), "utf8"));
+      const { payload, ...invocationRecord } = object;
+      expect(invocationRecord).toEqual(failure);
+      expect(payload.Records.map(idOf)).toEqual(["bad-0", "bad-1"]);
+      expect(payload.Records).toEqual(recorder.invocations.at(-1)!.Records);
+    } finally {
+      rmSync(store, { recursive: true, force: true });
+    }
   });
 });

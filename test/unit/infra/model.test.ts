@@ -44,6 +44,11 @@ describe("resolvePipeline", () => {
       expected: 30,
     },
     {
+      description: "the on-failure bucket's retention",
+      read: (m: ReturnType<typeof resolvePipeline>) => m.fanOut.onFailureRetentionDays,
+      expected: 14,
+    },
+    {
       description: "a mapping's batch size",
       read: (m: ReturnType<typeof resolvePipeline>) => m.fanOut.sources[0]!.mapping.batchSize,
       expected: 100,
@@ -56,6 +61,7 @@ describe("resolvePipeline", () => {
     const declaration = {
       ...pipeline,
       bus: { name: pipeline.bus.name },
+      fanOut: { ...pipeline.fanOut, onFailureRetentionDays: undefined },
       consumers: [bare, ...pipeline.consumers.slice(1)],
       sources: [source, ...pipeline.sources.slice(1)],
     };

@@ -1,8 +1,10 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { readRecords } from "#infra/replay/input.ts";
+import { ReplayInputError } from "#infra/replay/errors.ts";
+import { readOnFailureObject, readRecords } from "#infra/replay/input.ts";
 import { orderRecords, redeliveryStart, seededRandom, toBatches } from "#infra/replay/plan.ts";
 import { loadStreamEvent, loadStreamRecord, loadStreamRecords } from "../../helpers/events.ts";
 
@@ -69,6 +71,45 @@ describe("reading recorded stream records", () => {
     // Assert
     expect(records.map((r) => r.record.eventName)).toEqual(["INSERT", "MODIFY"]);
     expect(records[0]?.where).toMatch(/a\.jsonl:1$/);
+  });
+});
+
+describe("reading on-failure objects", () => {
+  const sample = fileURLToPath(new URL("../../../events/on-failure/", import.meta.url));
+
+  it("finds the objects Lambda writes to an S3 on-failure bucket in a folder by their key, with no extension", () => {
+    // Act
+    const records = readRecords([sample], declared);
+
+    // Assert
+    expect(records.map((r) => r.record.dynamodb?.Keys?.carParkId?.S)).toEqual([
+      "cp-harbour",
+      "cp-station",
+      "cp-harbour",
+    ]);
+    expect(records.every((r) => r.table === "parking-data")).toBe(true);
+    expect(records[0]?.where).toMatch(/aws\/lambda\/.+\/2025-11-30T16\.41\.07-[0-9a-f-]{36} record 1$/);
+  });
+
+  it.each([
+    {
+      description: "a Lambda event",
+      text: JSON.stringify(loadStreamEvent("PetStore/insert.json")),
+      message: "not an on-failure object",
+    },
+    {
+      description: "an SQS destination's record, which holds no records",
+      text: JSON.stringify({ version: "1.0", DDBStreamBatchInfo: { shardId: "shardId-1" } }),
+      message: "not an on-failure object",
+    },
+    { description: "text that is not JSON", text: "{", message: "not JSON" },
+  ])("refuses $description where an on-failure object is expected, naming it", ({ text, message }) => {
+    // Act
+    const read = () => readOnFailureObject(text, "s3://bucket/aws/lambda/x", declared);
+
+    // Assert
+    expect(read).toThrow(ReplayInputError);
+    expect(read).toThrow(new RegExp(`^s3://bucket/aws/lambda/x: ${message}`));
   });
 });
 
