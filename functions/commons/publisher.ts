@@ -41,6 +41,31 @@ export function entrySize(entry: PutEventsRequestEntry): number {
 }
 
 /**
+ * The longest values EventBridge fills in when it delivers an event: an event id (a UUID), a
+ * 12-digit account, a UTC time to the second, and a region name (the longest today has 14
+ * characters, `ap-southeast-5`; 20 leaves room for longer ones).
+ */
+const DELIVERED_FIELDS = {
+  id: "00000000-0000-0000-0000-000000000000",
+  account: "000000000000",
+  time: "2000-01-01T00:00:00Z",
+  region: "x".repeat(20),
+} as const;
+
+/**
+ * Size of the event as EventBridge hands it to a Lambda target, where it is the payload of an
+ * asynchronous invocation (at most `limits.asyncInvokePayloadBytes`): the entry's Source,
+ * DetailType, Detail and Resources inside the envelope EventBridge adds (version, id, account,
+ * time, region), counted with the longest values those take. An entry within the PutEvents limit
+ * can still be too large to deliver by these few hundred bytes.
+ */
+export function deliveredEventSize(entry: PutEventsRequestEntry): number {
+  return utf8Bytes(
+    `{"version":"0","id":"${DELIVERED_FIELDS.id}","detail-type":${JSON.stringify(entry.DetailType ?? "")},"source":${JSON.stringify(entry.Source ?? "")},"account":"${DELIVERED_FIELDS.account}","time":"${DELIVERED_FIELDS.time}","region":"${DELIVERED_FIELDS.region}","resources":${JSON.stringify(entry.Resources ?? [])},"detail":${entry.Detail ?? "{}"}}`,
+  );
+}
+
+/**
  * Packs items greedily into requests of at most {@link MAX_ENTRIES_PER_REQUEST} entries and
  * `limits.putEventsRequestBytes` bytes, keeping their order. An item larger than the byte limit
  * gets a request of its own (callers set such items aside before sending).

@@ -13,7 +13,8 @@ import {
 import { eventsForChange, tableNameFromStreamArn } from "#commons/change-mapping.ts";
 import { deterministicEventId } from "#commons/event-id.ts";
 import { describeIssues } from "#commons/issues.ts";
-import { entrySize } from "#commons/publisher.ts";
+import type { Limits } from "#commons/limits.ts";
+import { deliveredEventSize, entrySize } from "#commons/publisher.ts";
 import { type SetAsideEntry, setAsideId } from "#commons/set-aside.ts";
 import type { ChangeKind, DomainEvent, EventMetadata } from "#schemas/domain-events.ts";
 import type { FanOutConfig, FanOutSource, ResolvedSource } from "./config.ts";
@@ -169,13 +170,7 @@ export function planRecord(record: DynamoDBRecord, config: FanOutConfig): Record
   if (!depth.ok) return depth.plan;
   const plan: RecordPlan = { events: [], setAside: [] };
   for (const event of read.value.events) {
-    const prepared = prepareEvent(
-      read.value,
-      event,
-      depth.value,
-      config.busName,
-      config.limits.putEventsEntryBytes,
-    );
+    const prepared = prepareEvent(read.value, event, depth.value, config.busName, config.limits);
     if ("entry" in prepared) plan.events.push(prepared);
     else plan.setAside.push(prepared);
   }
@@ -294,7 +289,7 @@ function prepareEvent(
   event: DomainEvent,
   depth: number,
   busName: string,
-  entryLimit: number,
+  limits: Pick<Limits, "putEventsEntryBytes" | "asyncInvokePayloadBytes">,
 ): PreparedEvent | SetAsideEntry {
   const { record, table, sequenceNumber, keys, image, notes, seconds } = read;
   // Schemas strip a key named __proto__ like no other; under a stand-in name it is validated and
@@ -331,9 +326,19 @@ function prepareEvent(
     EventBusName: busName,
   };
   const size = entrySize(entry);
-  if (size > entryLimit) {
+  const what = `${detailType} of record ${sequenceNumber} of ${table} (item ${JSON.stringify(keys)})`;
+  const fix = "keep large content out of the item (e.g. in S3, referenced by key)";
+  if (size > limits.putEventsEntryBytes) {
     const error = new OversizedEventError(
-      `${detailType} of record ${sequenceNumber} of ${table} (item ${JSON.stringify(keys)}) is ${size} bytes; a PutEvents entry may be at most ${entryLimit} bytes (limits.putEventsEntryBytes); keep large content out of the item (e.g. in S3, referenced by key)`,
+      `${what} is ${size} bytes; a PutEvents entry may be at most ${limits.putEventsEntryBytes} bytes (limits.putEventsEntryBytes); ${fix}`,
+    );
+    return setAsideFor(record, table, sequenceNumber, eventId, detailType, error);
+  }
+  // Published, it would reach no consumer: each takes it as an asynchronous invocation.
+  const delivered = deliveredEventSize(entry);
+  if (delivered > limits.asyncInvokePayloadBytes) {
+    const error = new OversizedEventError(
+      `${what} is ${size} bytes, within PutEvents' ${limits.putEventsEntryBytes}, but ${delivered} bytes as EventBridge delivers it to a consumer, whose asynchronous invocation takes at most ${limits.asyncInvokePayloadBytes} bytes (limits.asyncInvokePayloadBytes); ${fix}`,
     );
     return setAsideFor(record, table, sequenceNumber, eventId, detailType, error);
   }

@@ -10,6 +10,7 @@ import { changedItems, type DeliveryResult, deliver, newSetAside, snapshotTable 
 import {
   freshTarget,
   itemHistories,
+  itemKey,
   materialize,
   type ReplayTarget,
   runningTarget,
@@ -260,11 +261,15 @@ export async function runReplay(
     const setAsideBefore = new Set((await newSetAside(target, setAsideTable, new Set())).map((i) => i.id));
     const fresh = flags.endpoint === undefined;
     const items = itemHistories(orderRecords(records));
-    const unstorable = fresh ? await materialize(target.dynamodb, items) : [];
+    const { unstorable, unstorableItems } = fresh
+      ? await materialize(target.dynamodb, items)
+      : { unstorable: [], unstorableItems: new Set<string>() };
+    // An item no table can hold came from no table's stream: its records are left out.
+    const replayed = records.filter((r) => !unstorableItems.has(itemKey(r)));
     const before = await snapshots(target, pipeline);
     const countersBefore = await target.counters();
 
-    const delivery: DeliveryResult = await deliver(pipeline, records, {
+    const delivery: DeliveryResult = await deliver(pipeline, replayed, {
       duplicate: flags.duplicate,
       shuffle: flags.shuffle,
       seed: flags.seed,

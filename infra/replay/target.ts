@@ -56,10 +56,15 @@ type TableRecord = DynamoDBRecord & { readonly table: string };
 export type ItemHistories = ReadonlyMap<string, readonly TableRecord[]>;
 
 /** The records of every item, in order. */
+/** The key of a record's item in {@link ItemHistories}: its table and its keys. */
+export function itemKey(r: InputRecord): string {
+  return `${r.table}\u0000${JSON.stringify(r.record.dynamodb?.Keys)}`;
+}
+
 export function itemHistories(ordered: readonly InputRecord[]): ItemHistories {
   const items = new Map<string, TableRecord[]>();
   for (const r of ordered) {
-    const key = `${r.table}\u0000${JSON.stringify(r.record.dynamodb?.Keys)}`;
+    const key = itemKey(r);
     items.set(key, [...(items.get(key) ?? []), { ...r.record, table: r.table }]);
   }
   return items;
@@ -86,21 +91,26 @@ async function putImage(
  * nothing for an item last removed), so the audit has the truth to compare aggregates with.
  * The runtime's stream pollers are off: these writes feed no fan-out.
  */
-export async function materialize(dynamodb: DynamoDBClient, items: ItemHistories): Promise<string[]> {
+export async function materialize(
+  dynamodb: DynamoDBClient,
+  items: ItemHistories,
+): Promise<{ readonly unstorable: string[]; readonly unstorableItems: ReadonlySet<string> }> {
   const unstorable: string[] = [];
-  for (const history of items.values()) {
+  const unstorableItems = new Set<string>();
+  for (const [key, history] of items) {
     const last = history.at(-1)!;
     try {
       await putImage(dynamodb, last, last.table, last.dynamodb?.Keys);
     } catch (error) {
       // A hand-made record may hold an image no table can: DynamoDB items are at most 400 KB.
       if ((error as Error).name !== "ValidationException") throw error;
+      unstorableItems.add(key);
       unstorable.push(
-        `${last.table} ${JSON.stringify(last.dynamodb?.Keys)}: DynamoDB refused its last image (${(error as Error).message}); no table could hold it, so the audit cannot vouch for what its events did`,
+        `${last.table} ${JSON.stringify(last.dynamodb?.Keys)}: DynamoDB refused its last image (${(error as Error).message}); no table's stream could carry it, so its ${history.length} record(s) are not replayed`,
       );
     }
   }
-  return unstorable;
+  return { unstorable, unstorableItems };
 }
 
 /**

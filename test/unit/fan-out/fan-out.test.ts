@@ -5,7 +5,7 @@ import { EventBridgeClient, type PutEventsRequestEntry } from "@aws-sdk/client-e
 import type { DynamoDBRecord } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { AWS_LIMITS } from "#commons/limits.ts";
-import { entrySize, MAX_ENTRIES_PER_REQUEST } from "#commons/publisher.ts";
+import { deliveredEventSize, entrySize, MAX_ENTRIES_PER_REQUEST } from "#commons/publisher.ts";
 import { declaredNames, fanOutConfig } from "#infra/function-config.ts";
 import { model } from "#infra/pipeline.ts";
 import { fanOutConfigFrom } from "../../../functions/fan-out/config.ts";
@@ -110,7 +110,7 @@ describe("fanOut", () => {
         AWS_LIMITS.putEventsRequestBytes,
       );
     }
-    expect(entrySize(eventBridge.requests[2]![0]!)).toBe(1_048_500);
+    expect(deliveredEventSize(eventBridge.requests[2]![0]!)).toBe(1_048_500);
   });
 
   it("publishes nothing and calls nobody for changes with no declared mapping", async () => {

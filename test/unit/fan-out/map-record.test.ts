@@ -239,6 +239,14 @@ describe("planRecord", () => {
         /is 1048577 bytes; a PutEvents entry may be at most 1048576 bytes \(limits.putEventsEntryBytes\)/,
       detailType: "StoredEventCreated",
     },
+    {
+      description: "an event within PutEvents' 1 MB that no consumer's 1 MB invocation could take",
+      file: "events/large-undeliverable.json",
+      reasonCode: "OversizedEventError",
+      reason:
+        /is 1048391 bytes, within PutEvents' 1048576, but 1048577 bytes as EventBridge delivers it to a consumer, whose asynchronous invocation takes at most 1048576 bytes \(limits.asyncInvokePayloadBytes\)/,
+      detailType: "StoredEventCreated",
+    },
   ])(
     "sets aside $description with its reason instead of publishing",
     ({ file, reasonCode, reason, detailType }) => {
