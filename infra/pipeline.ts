@@ -10,6 +10,14 @@ import { resolvePipeline } from "./model.ts";
 const streamRetries = { maximumRetryAttempts: 100, maximumRecordAgeInSeconds: 21_600 } as const;
 
 /**
+ * Reserved concurrency of carbon-stats and achievements: every event of one user rewrites that
+ * user's summary, so at most this many of them race on it, however large the burst; the rest
+ * wait in Lambda's asynchronous queue. Raising it buys throughput across users at the price of
+ * more lost races for one busy user.
+ */
+const CARBON_CONSUMER_CONCURRENCY = 2;
+
+/**
  * ripple's pipeline as declared: every table, stream source, domain event mapping, rule, consumer
  * and alarm threshold. Read it through {@link model}: the CDK app (`infra/cdk`) and the local
  * runtime (`infra/local`) are built from the resolved model alone.
@@ -213,6 +221,9 @@ export const pipeline: PipelineDeclaration = {
       writes: ["aggregates", "carbonUsers"],
       // It only updates profiles that exist: MODIFYs, which become no event.
       writeChanges: { carbonUsers: ["MODIFY"] },
+      // All of one user's events write that user's summary: a busy user's burst must meet a
+      // couple of writers at a time, not hundreds (docs/consumers.md, "Limits and hot keys").
+      reservedConcurrency: CARBON_CONSUMER_CONCURRENCY,
     },
     {
       name: "achievements",
@@ -221,6 +232,7 @@ export const pipeline: PipelineDeclaration = {
       events: [E.CarbonEntryRecorded, E.CarbonEntryRemoved, E.GoalSet],
       reads: ["aggregates", "carbonEntries", "carbonGoals"],
       writes: ["aggregates", "carbonAchievements"],
+      reservedConcurrency: CARBON_CONSUMER_CONCURRENCY,
     },
     {
       name: "store-stats",
