@@ -1,3 +1,4 @@
+import { USER_STATS_SEAL } from "#schemas/carbon.ts";
 import { DomainEvents as E } from "#schemas/domain-events.ts";
 import type { PipelineDeclaration } from "./declaration.ts";
 import { resolvePipeline } from "./model.ts";
@@ -138,10 +139,18 @@ export const pipeline: PipelineDeclaration = {
       ...streamRetries,
       table: "carbonUsers",
       itemSchema: "User",
-      changes: [{ on: ["INSERT"], event: E.UserRegistered }],
-      // Statistics written back to the profile are MODIFYs: filtering them out here saves an
-      // invocation per statistics update and keeps them from ever re-entering the bus.
-      filterPatterns: [{ eventName: ["INSERT"] }],
+      changes: [
+        { on: ["INSERT"], event: E.UserRegistered },
+        // A profile rewritten around the API with its statistics erased or altered is repaired
+        // by carbon-stats; carbon-stats' own writes carry the seal and become no event.
+        {
+          on: ["MODIFY"],
+          event: E.UserStatsAltered,
+          unlessSealed: { consumer: "carbon-stats", ...USER_STATS_SEAL },
+        },
+      ],
+      // A removed profile becomes no event: no record of it needs the fan-out.
+      filterPatterns: [{ eventName: ["INSERT", "MODIFY"] }],
     },
     {
       ...streamRetries,
@@ -216,10 +225,19 @@ export const pipeline: PipelineDeclaration = {
         "Keeps each CarbonTrack user's totals, categories, days, months, streaks and goal progress",
       handler: "functions/carbon-stats/handler.ts",
       // UserRegistered: statistics kept for a user with no profile yet move onto the new profile.
-      events: [E.CarbonEntryRecorded, E.CarbonEntryRemoved, E.GoalSet, E.GoalRemoved, E.UserRegistered],
+      // UserStatsAltered: statistics erased or altered on a profile written around the API are
+      // written back.
+      events: [
+        E.CarbonEntryRecorded,
+        E.CarbonEntryRemoved,
+        E.GoalSet,
+        E.GoalRemoved,
+        E.UserRegistered,
+        E.UserStatsAltered,
+      ],
       reads: ["aggregates", "carbonEntries", "carbonGoals"],
       writes: ["aggregates", "carbonUsers"],
-      // It only updates profiles that exist: MODIFYs, which become no event.
+      // It only updates profiles that exist: MODIFYs, sealed, which become no event.
       writeChanges: { carbonUsers: ["MODIFY"] },
       // All of one user's events write that user's summary: a busy user's burst must meet a
       // couple of writers at a time, not hundreds (docs/consumers.md, "Limits and hot keys").
