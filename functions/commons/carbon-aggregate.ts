@@ -22,7 +22,7 @@ import {
   windowStart,
 } from "./carbon-stats.ts";
 import { backOff, type ConsumerDeps, type Invocation, RetryBudget, type WriteOutcome } from "./consumer.ts";
-import { type DaySet, daysIn, EMPTY_DAY_SET, withDay } from "./day-set.ts";
+import { type DaySet, EMPTY_DAY_SET, runsOf, withDay } from "./day-set.ts";
 import { AggregateContentionError } from "./errors.ts";
 import { isNewChange, type PositionState, recordChange, type TombstonePolicy } from "./positions.ts";
 
@@ -255,8 +255,8 @@ export async function statsOf(
   summary: Summary,
   changed: { day?: [string, Cell]; month?: [string, Cell] } = {},
 ): Promise<ComputedUserStats> {
-  const days = daysIn(summary.days);
-  const last = days[days.length - 1];
+  const days = runsOf(summary.days);
+  const last = days.lastDay;
   let dayCells: Record<string, Cell> = {};
   let monthCells: Record<string, Cell> = {};
   if (last !== undefined) {
