@@ -335,7 +335,12 @@ async function carbonHistoryRows(
   const measures = [
     { key: "reads", name: "read requests", unit: "reads/event" },
     { key: "rcu", name: "read capacity units", unit: "RCU/event" },
-    { key: "writes", name: "write requests", unit: "writes/event", target: "≤ 1.0" },
+    {
+      key: "writes",
+      name: "write requests (a TransactWriteItems counts as one, as DynamoDB counts requests)",
+      unit: "writes/event",
+      target: "≤ 1.0",
+    },
     { key: "writeItems", name: "items written (a transaction's counted twice)", unit: "items/event" },
     { key: "wcu", name: "write capacity units", unit: "WCU/event" },
     { key: "ms", name: "milliseconds", unit: "ms/event" },
