@@ -67,11 +67,15 @@ try {
   );
   // Each CarbonTrack consumer's runs, failed runs (a lost-race give-up or a timeout) and dead
   // letters, as the dashboard counts them: a busy user must cost no dead letter.
-  const counters = runtime.stats().rows.filter((row) => /^(carbon-stats|achievements): /.test(row.name));
-  for (const row of counters) console.log(`${row.name}: ${row.value}`);
-  const deadLetters = counters
-    .filter((row) => row.name.endsWith(": dead letters"))
-    .reduce((n, row) => n + row.value, 0);
+  const rows = runtime.stats().rows;
+  const count = (name: string) => rows.find((row) => row.name === name)?.value ?? 0;
+  let deadLetters = 0;
+  for (const consumer of ["carbon-stats", "achievements"]) {
+    deadLetters += count(`${consumer}: dead letters`);
+    console.log(
+      `${consumer}: ${count(`${consumer}: runs`)} runs, ${count(`${consumer}: function errors`)} failed (lost races given up or timed out), ${count(`${consumer}: dead letters`)} dead letters`,
+    );
+  }
   console.log(`dead letters: ${deadLetters} (target 0)`);
   if (deadLetters > 0 || stats?.entryCount !== POSTS) process.exitCode = 1;
 } finally {
