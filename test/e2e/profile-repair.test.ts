@@ -117,6 +117,14 @@ describe("a profile rewritten around the API", () => {
       },
     },
     {
+      description:
+        "a put with the day totals emptied (an empty map, which DynamoDB Local's stream writes as {})",
+      item: async () => {
+        const current = await profileItem();
+        return { ...current, stats: { ...current.stats, byDay: {} } };
+      },
+    },
+    {
       description: "a put with statistics of the wrong type",
       item: async () => ({ ...(await profileItem()), stats: "garbage" }),
     },
