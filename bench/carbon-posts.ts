@@ -9,7 +9,9 @@ import { pipeline } from "#infra/pipeline.ts";
 /**
  * 1,500 CarbonTrack entries posted one at a time through the API of the whole local runtime,
  * for one user, with the pipeline running: seconds per 250 posts, so the last 250 can be set
- * beside the first 250, then how long the statistics take to count all of them.
+ * beside the first 250, then how long the statistics take to count all of them, and each
+ * CarbonTrack consumer's failed runs and dead letters (exit 1 if any event was dead-lettered or
+ * the count is not exact).
  *
  * `npx tsx bench/carbon-posts.ts` (takes a few minutes; starts and stops its own runtime).
  */
@@ -61,8 +63,21 @@ try {
   const stats = unmarshall(profile.Item ?? {}).stats as { entryCount?: number } | undefined;
   console.log(`last/first 250: ${((chunks.at(-1) ?? 0) / (chunks[0] ?? 1)).toFixed(2)}×`);
   console.log(
-    `pipeline settled ${settled.toFixed(1)} s after the last post; entryCount ${stats?.entryCount}`,
+    `pipeline settled ${settled.toFixed(1)} s after the last post; entryCount ${stats?.entryCount} (expected ${POSTS})`,
   );
+  // Each CarbonTrack consumer's runs, failed runs (a lost-race give-up or a timeout) and dead
+  // letters, as the dashboard counts them: a busy user must cost no dead letter.
+  const rows = runtime.stats().rows;
+  const count = (name: string) => rows.find((row) => row.name === name)?.value ?? 0;
+  let deadLetters = 0;
+  for (const consumer of ["carbon-stats", "achievements"]) {
+    deadLetters += count(`${consumer}: dead letters`);
+    console.log(
+      `${consumer}: ${count(`${consumer}: runs`)} runs, ${count(`${consumer}: function errors`)} failed (lost races given up or timed out), ${count(`${consumer}: dead letters`)} dead letters`,
+    );
+  }
+  console.log(`dead letters: ${deadLetters} (target 0)`);
+  if (deadLetters > 0 || stats?.entryCount !== POSTS) process.exitCode = 1;
 } finally {
   await runtime.stop();
 }

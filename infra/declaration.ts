@@ -50,6 +50,24 @@ export interface ChangeMapping {
   /** `EXPIRE` is a TTL deletion; a REMOVE mapping without an EXPIRE one also covers expiries. */
   readonly on: readonly ChangeKind[];
   readonly event: DomainEvent;
+  /**
+   * Publish the change only when the attributes a consumer keeps on the item are no longer as it
+   * sealed them (`functions/commons/seal.ts`): a write around the consumer that erased or altered
+   * them becomes the event, the consumer's own writes (always sealed) become none — so the
+   * consumer may subscribe to the event without feeding a loop. INSERT and MODIFY only.
+   * @default always published
+   */
+  readonly unlessSealed?: SealDeclaration;
+}
+
+/** The seal a consumer keeps beside the attributes it owns on a source item. */
+export interface SealDeclaration {
+  /** The consumer that owns the attributes and writes the seal. */
+  readonly consumer: string;
+  /** Attribute holding the seal (a string). */
+  readonly attribute: string;
+  /** The attributes the seal covers. */
+  readonly covers: readonly string[];
 }
 
 /** Settings of a DynamoDB-stream event source mapping, as Lambda names them. */

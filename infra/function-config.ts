@@ -36,6 +36,9 @@ export function fanOutConfig(fanOut: FanOutModel, names: PhysicalNames): FanOutC
       changes: s.changes.map((c) => ({
         on: [...c.on],
         event: c.event.detailType as FanOutConfigJson["sources"][number]["changes"][number]["event"],
+        ...(c.unlessSealed === undefined
+          ? {}
+          : { unlessSealed: { attribute: c.unlessSealed.attribute, covers: [...c.unlessSealed.covers] } }),
       })),
     })),
   };

@@ -18,6 +18,7 @@ import type {
   ConsumerDeclaration,
   KeyAttribute,
   PipelineDeclaration,
+  SealDeclaration,
   StreamSourceDeclaration,
   TableAccess,
   TableDeclaration,
@@ -126,7 +127,11 @@ export interface SourceModel {
   readonly table: string;
   readonly tableName: string;
   readonly itemSchema: ItemSchemaName;
-  readonly changes: readonly { readonly on: readonly ChangeKind[]; readonly event: DomainEvent }[];
+  readonly changes: readonly {
+    readonly on: readonly ChangeKind[];
+    readonly event: DomainEvent;
+    readonly unlessSealed?: SealDeclaration;
+  }[];
   readonly mapping: ResolvedMappingSettings;
 }
 
@@ -240,7 +245,11 @@ function resolveSource(p: PipelineDeclaration, s: StreamSourceDeclaration): Sour
     table: s.table,
     tableName: p.tables[s.table]!.tableName,
     itemSchema: s.itemSchema,
-    changes: s.changes.map((c) => ({ on: c.on, event: c.event })),
+    changes: s.changes.map((c) => ({
+      on: c.on,
+      event: c.event,
+      ...(c.unlessSealed === undefined ? {} : { unlessSealed: c.unlessSealed }),
+    })),
     mapping: resolveMappingSettings(s),
   };
 }

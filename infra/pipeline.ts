@@ -1,3 +1,4 @@
+import { USER_STATS_SEAL } from "#schemas/carbon.ts";
 import { DomainEvents as E } from "#schemas/domain-events.ts";
 import type { PipelineDeclaration } from "./declaration.ts";
 import { resolvePipeline } from "./model.ts";
@@ -8,6 +9,14 @@ import { resolvePipeline } from "./model.ts";
  * given up to the on-failure queue.
  */
 const streamRetries = { maximumRetryAttempts: 100, maximumRecordAgeInSeconds: 21_600 } as const;
+
+/**
+ * Reserved concurrency of carbon-stats and achievements: every event of one user rewrites that
+ * user's summary, so at most this many of them race on it, however large the burst; the rest
+ * wait in Lambda's asynchronous queue. Raising it buys throughput across users at the price of
+ * more lost races for one busy user.
+ */
+const CARBON_CONSUMER_CONCURRENCY = 2;
 
 /**
  * ripple's pipeline as declared: every table, stream source, domain event mapping, rule, consumer
@@ -131,10 +140,18 @@ export const pipeline: PipelineDeclaration = {
       ...streamRetries,
       table: "carbonUsers",
       itemSchema: "User",
-      changes: [{ on: ["INSERT"], event: E.UserRegistered }],
-      // Statistics written back to the profile are MODIFYs: filtering them out here saves an
-      // invocation per statistics update and keeps them from ever re-entering the bus.
-      filterPatterns: [{ eventName: ["INSERT"] }],
+      changes: [
+        { on: ["INSERT"], event: E.UserRegistered },
+        // A profile rewritten around the API with its statistics erased or altered is repaired
+        // by carbon-stats; carbon-stats' own writes carry the seal and become no event.
+        {
+          on: ["MODIFY"],
+          event: E.UserStatsAltered,
+          unlessSealed: { consumer: "carbon-stats", ...USER_STATS_SEAL },
+        },
+      ],
+      // A removed profile becomes no event: no record of it needs the fan-out.
+      filterPatterns: [{ eventName: ["INSERT", "MODIFY"] }],
     },
     {
       ...streamRetries,
@@ -209,11 +226,23 @@ export const pipeline: PipelineDeclaration = {
         "Keeps each CarbonTrack user's totals, categories, days, months, streaks and goal progress",
       handler: "functions/carbon-stats/handler.ts",
       // UserRegistered: statistics kept for a user with no profile yet move onto the new profile.
-      events: [E.CarbonEntryRecorded, E.CarbonEntryRemoved, E.GoalSet, E.GoalRemoved, E.UserRegistered],
+      // UserStatsAltered: statistics erased or altered on a profile written around the API are
+      // written back.
+      events: [
+        E.CarbonEntryRecorded,
+        E.CarbonEntryRemoved,
+        E.GoalSet,
+        E.GoalRemoved,
+        E.UserRegistered,
+        E.UserStatsAltered,
+      ],
       reads: ["aggregates", "carbonEntries", "carbonGoals"],
       writes: ["aggregates", "carbonUsers"],
-      // It only updates profiles that exist: MODIFYs, which become no event.
+      // It only updates profiles that exist: MODIFYs, sealed, which become no event.
       writeChanges: { carbonUsers: ["MODIFY"] },
+      // All of one user's events write that user's summary: a busy user's burst must meet a
+      // couple of writers at a time, not hundreds (docs/consumers.md, "Limits and hot keys").
+      reservedConcurrency: CARBON_CONSUMER_CONCURRENCY,
     },
     {
       name: "achievements",
@@ -222,6 +251,7 @@ export const pipeline: PipelineDeclaration = {
       events: [E.CarbonEntryRecorded, E.CarbonEntryRemoved, E.GoalSet],
       reads: ["aggregates", "carbonEntries", "carbonGoals"],
       writes: ["aggregates", "carbonAchievements"],
+      reservedConcurrency: CARBON_CONSUMER_CONCURRENCY,
     },
     {
       name: "store-stats",

@@ -196,6 +196,33 @@ function validateSources(p: PipelineDeclaration, requireTable: RequireTable): vo
   }
 }
 
+/** A sealed change mapping: an image to check, and a consumer that writes the seal on that table. */
+function validateSeal(
+  p: PipelineDeclaration,
+  where: string,
+  table: string,
+  c: PipelineDeclaration["sources"][number]["changes"][number],
+): void {
+  const seal = c.unlessSealed!;
+  const other = c.on.filter((kind) => kind !== "INSERT" && kind !== "MODIFY");
+  if (other.length > 0) {
+    throw new DeclarationError(
+      `${where}: unlessSealed needs the item's new image, which ${other.join(" and ")} records lack; map only INSERT and MODIFY with a seal`,
+    );
+  }
+  const consumer = p.consumers.find((x) => x.name === seal.consumer);
+  if (consumer === undefined || !consumer.writes.includes(table)) {
+    throw new DeclarationError(
+      `${where}: unlessSealed names consumer "${seal.consumer}", which ${consumer === undefined ? "is not declared" : `does not write "${table}"`}; name the consumer that keeps its attributes on these items (e.g. "carbon-stats")`,
+    );
+  }
+  if (seal.attribute.length === 0 || seal.covers.length === 0 || seal.covers.includes(seal.attribute)) {
+    throw new DeclarationError(
+      `${where}: unlessSealed must name a seal attribute and at least one other attribute it covers (given ${JSON.stringify({ attribute: seal.attribute, covers: seal.covers })}); e.g. { attribute: "statsSeal", covers: ["stats", "statsVersion"] }`,
+    );
+  }
+}
+
 /** EventBridge's and Lambda's limits on one consumer's retries, concurrency and function. */
 function validateConsumerLimits(c: ConsumerDeclaration): void {
   const where = `consumers[${c.name}]`;
@@ -251,6 +278,13 @@ export function validatePipeline<P extends PipelineDeclaration>(p: P): P {
   checkRange("fanOut.maxDepth", p.fanOut.maxDepth, 1, 10);
   validateSources(p, requireTable);
   validateConsumers(p, requireTable);
+  // After the consumers: a seal names one of them.
+  for (const s of p.sources) {
+    for (const c of s.changes) {
+      if (c.unlessSealed !== undefined)
+        validateSeal(p, `sources[${s.table}].changes[${c.event.detailType}]`, s.table, c);
+    }
+  }
   const redelivery = longestRedeliverySeconds(p);
   if (!(Number.isInteger(p.tombstoneRetentionSeconds) && p.tombstoneRetentionSeconds > redelivery)) {
     throw new DeclarationError(
@@ -289,16 +323,21 @@ export function longestRedeliverySeconds(p: PipelineDeclaration): number {
  * writes → events that table's changes become → consumers subscribed to them → … .
  */
 export function assertNoFeedbackLoop(p: PipelineDeclaration): void {
-  const eventsOf = (table: string, kinds: readonly ChangeKind[]): string[] => {
+  // A change mapped `unlessSealed` by the writer itself becomes no event when that writer makes
+  // it: its writes always carry a matching seal (functions/commons/seal.ts).
+  const eventsOf = (table: string, kinds: readonly ChangeKind[], writer: string): string[] => {
     const source = p.sources.find((s) => s.table === table);
     if (source === undefined) return [];
-    return kinds.flatMap((kind) => eventsForChange(source, kind).map((e) => `${e.source}/${e.detailType}`));
+    const mappings = { changes: source.changes.filter((c) => c.unlessSealed?.consumer !== writer) };
+    return kinds.flatMap((kind) => eventsForChange(mappings, kind).map((e) => `${e.source}/${e.detailType}`));
   };
   const next = (consumerName: string): string[] => {
     const consumer = p.consumers.find((c) => c.name === consumerName);
     if (consumer === undefined) return [];
     const produced = new Set(
-      consumer.writes.flatMap((t) => eventsOf(t, consumer.writeChanges?.[t] ?? ChangeKindSchema.options)),
+      consumer.writes.flatMap((t) =>
+        eventsOf(t, consumer.writeChanges?.[t] ?? ChangeKindSchema.options, consumer.name),
+      ),
     );
     return p.consumers
       .filter((c) => c.events.some((e) => produced.has(`${e.source}/${e.detailType}`)))

@@ -4,6 +4,7 @@ import {
   EmissionCategorySchema,
   GoalPeriodSchema,
   GoalStatusSchema,
+  USER_STATS_SEAL,
   UserSchema,
   UserStatsSchema,
 } from "./carbon.ts";
@@ -323,10 +324,13 @@ export const UserChangeSchema = changeSchema(
     userId: keyField("userId", "to use another id, create a user with POST /users"),
     createdAt: "nothing: createdAt is set when the user is created and cannot change; remove it",
     ...Object.fromEntries(
-      ["stats", "statsVersion", "rippleOrigin", ...Object.keys(UserStatsSchema.shape)].map((key) => [
-        key,
-        STATISTICS_REFUSED,
-      ]),
+      [
+        "stats",
+        ...USER_STATS_SEAL.covers,
+        USER_STATS_SEAL.attribute,
+        "rippleOrigin",
+        ...Object.keys(UserStatsSchema.shape),
+      ].map((key) => [key, STATISTICS_REFUSED]),
     ),
   },
   '{"name":"Alice Smith"}',

@@ -39,6 +39,12 @@ export const UserSchema = z.object({
   rippleOrigin: RippleOriginSchema.optional(),
 });
 export type User = z.infer<typeof UserSchema>;
+/**
+ * The seal carbon-stats keeps on a profile beside its statistics (`functions/commons/seal.ts`):
+ * a profile rewritten with them erased or altered is published as `UserStatsAltered`.
+ */
+export const USER_STATS_SEAL = { attribute: "statsSeal", covers: ["stats", "statsVersion"] } as const;
+
 /** The profile part of a user, as published in `UserRegistered`. */
 export const UserProfileSchema = UserSchema.omit({ stats: true, rippleOrigin: true });
 

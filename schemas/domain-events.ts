@@ -102,6 +102,13 @@ export const DomainEvents = {
     "A CarbonTrack user signed up.",
     UserProfileSchema,
   ),
+  UserStatsAltered: defineEvent(
+    SOURCES.carbon,
+    "UserStatsAltered",
+    1,
+    "A CarbonTrack profile was rewritten around carbon-stats: its statistics are missing or not as carbon-stats sealed them.",
+    UserProfileSchema,
+  ),
   CarbonEntryRecorded: defineEvent(
     SOURCES.carbon,
     "CarbonEntryRecorded",

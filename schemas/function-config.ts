@@ -29,7 +29,16 @@ export const FanOutSourceConfigSchema = z.object({
   declaredName: PhysicalNameSchema,
   /** Key of the item's schema in `ItemSchemas`. */
   itemSchema: ItemSchemaNameSchema,
-  changes: z.array(z.object({ on: z.array(ChangeKindSchema).min(1), event: DomainEventNameSchema })),
+  changes: z.array(
+    z.object({
+      on: z.array(ChangeKindSchema).min(1),
+      event: DomainEventNameSchema,
+      /** Publish only when the item's consumer-owned attributes are not as sealed (`seal.ts`). */
+      unlessSealed: z
+        .object({ attribute: z.string().min(1), covers: z.array(z.string().min(1)).min(1) })
+        .optional(),
+    }),
+  ),
 });
 export type FanOutSourceConfig = z.infer<typeof FanOutSourceConfigSchema>;
 

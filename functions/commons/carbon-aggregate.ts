@@ -21,8 +21,8 @@ import {
   statsFromCells,
   windowStart,
 } from "./carbon-stats.ts";
-import { backOff, type ConsumerDeps, type WriteOutcome } from "./consumer.ts";
-import { type DaySet, daysIn, EMPTY_DAY_SET, withDay } from "./day-set.ts";
+import { backOff, type ConsumerDeps, type Invocation, RetryBudget, type WriteOutcome } from "./consumer.ts";
+import { type DaySet, EMPTY_DAY_SET, runsOf, withDay } from "./day-set.ts";
 import { AggregateContentionError } from "./errors.ts";
 import { isNewChange, type PositionState, recordChange, type TombstonePolicy } from "./positions.ts";
 
@@ -123,7 +123,12 @@ export interface CarbonChangeOptions {
     readonly version: number;
     readonly alsoRead: Record<string, unknown> | undefined;
   }) => Beside;
-  /** @default 8 */
+  /**
+   * The invocation applying the change: a lost race is retried while its time allows
+   * ({@link RetryBudget}).
+   */
+  readonly invocation?: Invocation;
+  /** Attempts when there is no invocation. @default 8 */
   readonly maxAttempts?: number;
 }
 
@@ -144,7 +149,8 @@ const SUMMARY_ATTRIBUTES = new Set([
   "version",
 ]);
 
-function decodeSummary(item: Record<string, unknown>): { summary: Summary; version: number } {
+/** A summary item as read (unmarshalled) and its version. */
+export function decodeSummary(item: Record<string, unknown>): { summary: Summary; version: number } {
   const days = item.days as { from?: string; bits?: Uint8Array } | undefined;
   return {
     summary: {
@@ -249,8 +255,8 @@ export async function statsOf(
   summary: Summary,
   changed: { day?: [string, Cell]; month?: [string, Cell] } = {},
 ): Promise<ComputedUserStats> {
-  const days = daysIn(summary.days);
-  const last = days[days.length - 1];
+  const days = runsOf(summary.days);
+  const last = days.lastDay;
   let dayCells: Record<string, Cell> = {};
   let monthCells: Record<string, Cell> = {};
   if (last !== undefined) {
@@ -433,8 +439,9 @@ export async function applyCarbonChange(
   options: CarbonChangeOptions,
 ): Promise<WriteOutcome> {
   const tableName = deps.tables.aggregates!;
-  const maxAttempts = options.maxAttempts ?? 8;
-  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+  const budget = new RetryBudget(options.invocation, options.maxAttempts);
+  for (let attempt = 1; ; attempt++) {
+    budget.begin();
     const read = await readState(deps, options);
     if (options.settled?.(read.summary)) return "unchanged";
     const current: Summary = read.summary ?? {
@@ -467,12 +474,15 @@ export async function applyCarbonChange(
       return "written";
     } catch (error) {
       if (!lostRace(error)) throw error;
+      if (!budget.another(attempt)) {
+        throw new AggregateContentionError(
+          `the aggregate of user ${JSON.stringify(options.userId)} at ${JSON.stringify(options.location.summaryKey)} changed under ${budget.describe(attempt)}; Lambda runs the event again (twice), then keeps it in the dead-letter queue`,
+          { cause: error },
+        );
+      }
       await backOff(attempt);
     }
   }
-  throw new AggregateContentionError(
-    `the aggregate of user ${JSON.stringify(options.userId)} at ${JSON.stringify(options.location.summaryKey)} changed under every one of ${maxAttempts} attempts; Lambda runs the event again (twice), then keeps it in the dead-letter queue`,
-  );
 }
 
 /** Reads a user's summary alone (strongly consistent). */

@@ -96,6 +96,23 @@ export function hasMonthUnderPrevious(
   });
 }
 
+/** The last day with entries and the daily streaks, all-time. */
+export interface DayRuns {
+  /** The latest day with an entry; absent without entries. */
+  readonly lastDay?: string;
+  /** The run of consecutive days that ends on `lastDay`. */
+  readonly current: number;
+  /** The longest run of consecutive days. */
+  readonly longest: number;
+}
+
+/** The runs of a collection of days with entries (any order, repeats allowed). */
+export function runsOfDays(days: Iterable<string>): DayRuns {
+  const sorted = [...new Set(days)].sort();
+  const lastDay = sorted[sorted.length - 1];
+  return { ...(lastDay === undefined ? {} : { lastDay }), ...streaks(sorted) };
+}
+
 /** What a set of entries adds up to: one day's, one month's or a whole history's. */
 export interface Cell {
   readonly totalKgCO2e: string;
@@ -164,8 +181,8 @@ export function addCell(cell: Cell, add: Cell, remove: Cell = EMPTY_CELL): Cell 
 export interface StatsSources {
   /** All-time totals. */
   readonly totals: Cell;
-  /** Every day with at least one entry, in any order. */
-  readonly days: readonly string[];
+  /** The days with entries, as their last day and runs ({@link runsOfDays}, `runsOf` for a day set). */
+  readonly days: DayRuns;
   /** Cells of the days with entries (at least those in the window). */
   readonly dayCells: Readonly<Record<string, Cell>>;
   /** Cells of the months with entries (at least those in the window). */
@@ -227,10 +244,7 @@ function withinWindow(
 
 /** The statistics from all-time totals, the days with entries and the cells of the window. */
 export function statsFromCells(sources: StatsSources): ComputedUserStats {
-  const lastEntryDate = sources.days.reduce<string | undefined>(
-    (latest, day) => (latest === undefined || day > latest ? day : latest),
-    undefined,
-  );
+  const lastEntryDate = sources.days.lastDay;
   const start = lastEntryDate === undefined ? undefined : windowStart(lastEntryDate);
   const dayCells = withinWindow(sources.dayCells, start?.day, lastEntryDate);
   const monthCells = withinWindow(sources.monthCells, start?.month, lastEntryDate?.slice(0, 7));
@@ -240,7 +254,7 @@ export function statsFromCells(sources: StatsSources): ComputedUserStats {
         .sort()
         .map((key) => [key, cells[key]!.totalKgCO2e]),
     );
-  const { current, longest } = streaks(sources.days);
+  const { current, longest } = sources.days;
   return {
     totalKgCO2e: sources.totals.totalKgCO2e,
     entryCount: sources.totals.entryCount,
@@ -270,7 +284,7 @@ export function computeUserStats(entries: readonly CarbonEntry[], goals: readonl
     Object.fromEntries([...groups].map(([key, group]) => [key, cellOf(group)]));
   return statsFromCells({
     totals: cellOf(entries),
-    days: [...byDay.keys()],
+    days: runsOfDays(byDay.keys()),
     dayCells: cells(byDay),
     monthCells: cells(byMonth),
     goals,

@@ -1,5 +1,6 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { Context } from "aws-lambda";
 import type { RippleOrigin } from "#schemas/common.ts";
 import { ConsumerMetrics } from "#schemas/contracts.ts";
 import { type DomainEvent, DomainEvents } from "#schemas/domain-events.ts";
@@ -11,7 +12,7 @@ import { configFromEnv } from "./env.ts";
 import { BeyondTombstoneRetentionError } from "./errors.ts";
 import type { TombstonePolicy } from "./positions.ts";
 import { createLogger, createMetrics, flushMetrics } from "./powertools.ts";
-import type { WriteOutcome } from "./read-modify-write.ts";
+import type { Invocation, WriteOutcome } from "./read-modify-write.ts";
 
 /**
  * A consumer's Lambda handler: its configuration from the environment, then per delivery parse,
@@ -31,7 +32,9 @@ export {
 export { CONSUMER_REJECTED, CONSUMER_REJECTED_REASON_CODE, setAsideEvent } from "./consumer-set-aside.ts";
 export {
   backOff,
+  type Invocation,
   type ReadModifyWriteOptions,
+  RetryBudget,
   readModifyWrite,
   VERSION_ATTRIBUTE,
   type WriteOutcome,
@@ -56,8 +59,15 @@ export interface ConsumerDeps {
   readonly tombstoneRetentionSeconds: number;
 }
 
-/** The work of a consumer: apply one validated event, say whether anything was written. */
-export type ApplyEvent = (deps: ConsumerDeps, event: ConsumedEvent) => Promise<WriteOutcome>;
+/**
+ * The work of a consumer: apply one validated event, say whether anything was written. The
+ * invocation, when there is one, bounds how long a lost race may be retried.
+ */
+export type ApplyEvent = (
+  deps: ConsumerDeps,
+  event: ConsumedEvent,
+  invocation?: Invocation,
+) => Promise<WriteOutcome>;
 
 /** How long aggregates keep tombstones (from the consumer's configuration), and the clock. */
 export function tombstonePolicy(
@@ -93,6 +103,7 @@ export async function consumeEvent(
   consumer: ConsumerIdentity,
   raw: unknown,
   apply: ApplyEvent,
+  invocation?: Invocation,
 ): Promise<ConsumeOutcome> {
   const setAside = async (reason: string, reasonCode?: string): Promise<"rejected"> => {
     await setAsideEvent(deps.client, deps.setAsideTableName, consumer.name, raw, reason, reasonCode);
@@ -102,7 +113,7 @@ export async function consumeEvent(
   const parsed = parseConsumedEvent(raw, consumer.events);
   if (!parsed.success) return setAside(`${item}: ${parsed.error}`);
   try {
-    return await apply(deps, parsed.data);
+    return await apply(deps, parsed.data, invocation);
   } catch (error) {
     if (error instanceof BeyondTombstoneRetentionError)
       return setAside(`${item}: ${error.message}`, error.name);
@@ -143,7 +154,7 @@ export function createConsumerHandler(
   name: string,
   apply: ApplyEvent,
   env: NodeJS.ProcessEnv = process.env,
-): (event: unknown) => Promise<ConsumeOutcome> {
+): (event: unknown, context?: Pick<Context, "getRemainingTimeInMillis">) => Promise<ConsumeOutcome> {
   const config = configFromEnv(ConsumerConfigSchema, name, env);
   const consumer: ConsumerIdentity = { name, events: config.events.map((e) => DomainEvents[e]) };
   const deps: ConsumerDeps = {
@@ -154,9 +165,11 @@ export function createConsumerHandler(
   };
   const logger = createLogger(name);
   const metrics = createMetrics(name);
-  return async (event) => {
+  return async (event, context) => {
     try {
-      const outcome = await consumeEvent(deps, consumer, event, apply);
+      const invocation =
+        context === undefined ? undefined : { remainingTimeMs: () => context.getRemainingTimeInMillis() };
+      const outcome = await consumeEvent(deps, consumer, event, apply, invocation);
       metrics.addMetric(OUTCOME_METRIC[outcome], MetricUnit.Count, 1);
       if (outcome === "rejected") logger.warn("event set aside", { event });
       else logger.debug("event consumed", { outcome });

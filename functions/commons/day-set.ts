@@ -1,4 +1,4 @@
-import { addDays, daysBetween } from "./carbon-stats.ts";
+import { addDays, type DayRuns, daysBetween } from "./carbon-stats.ts";
 
 /**
  * The days on which a user has entries, as a bitmap: one bit per calendar day from `from`.
@@ -24,6 +24,36 @@ export function daysIn(set: DaySet): string[] {
     if (((set.bits[i >> 3] ?? 0) >> (i & 7)) & 1) days.push(addDays(set.from, i));
   }
   return days;
+}
+
+/**
+ * The last day and the daily streaks of the set, read from its bits alone: every event derives
+ * them, and turning each bit into a date string (what {@link daysIn} does) took ~17 ms for a
+ * 9-year history on a busy machine — the one part of an event's work that grew with the history.
+ * Scanning the bits is linear too, but in bytes (46 a year), microseconds even for 89 years.
+ */
+export function runsOf(set: DaySet): DayRuns {
+  if (set.from === undefined) return { current: 0, longest: 0 };
+  let run = 0;
+  let longest = 0;
+  let last = -1;
+  let current = 0;
+  for (let byte = 0; byte < set.bits.length; byte++) {
+    const bits = set.bits[byte] ?? 0;
+    if (bits === 0) {
+      run = 0;
+      continue;
+    }
+    for (let bit = 0; bit < 8; bit++) {
+      if ((bits >> bit) & 1) {
+        run++;
+        last = byte * 8 + bit;
+        current = run;
+        if (run > longest) longest = run;
+      } else run = 0;
+    }
+  }
+  return last < 0 ? { current: 0, longest: 0 } : { lastDay: addDays(set.from, last), current, longest };
 }
 
 /** The set with `day` added (`present`) or removed. */

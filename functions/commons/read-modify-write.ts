@@ -30,8 +30,59 @@ export interface ReadModifyWriteOptions<T> {
 
 /** Full-jitter exponential back-off after a lost race: up to 10 ms × 2^attempt, at most 1 s. */
 export function backOff(attempt: number): Promise<void> {
-  const ceiling = Math.min(1_000, 10 * 2 ** attempt);
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * backOffCeilingMs(attempt)));
+}
+
+function backOffCeilingMs(attempt: number): number {
+  return Math.min(1_000, 10 * 2 ** attempt);
+}
+
+/** What a consumer's work may know of the invocation running it (from Lambda's context). */
+export interface Invocation {
+  /** Milliseconds left before the function times out (`context.getRemainingTimeInMillis()`). */
+  readonly remainingTimeMs: () => number;
+}
+
+/** Time kept back, beyond the slowest attempt, so a give-up is an error of ours, never a timeout. */
+const RETRY_RESERVE_MS = 2_000;
+
+/**
+ * Decides whether an optimistic write that lost a race may try again.
+ *
+ * Inside an invocation, it keeps trying while the time left covers the next back-off, twice the
+ * slowest attempt so far and {@link RETRY_RESERVE_MS}: a busy item is retried for most of the
+ * function's timeout, and the give-up is an {@link AggregateContentionError} Lambda retries, not
+ * a timeout that leaves the attempt running. Without an invocation (a script, a bench) it allows
+ * `maxAttempts`.
+ */
+export class RetryBudget {
+  private slowestMs = 0;
+  private started = Date.now();
+
+  constructor(
+    private readonly invocation: Invocation | undefined,
+    private readonly maxAttempts = 8,
+  ) {}
+
+  /** Marks the start of an attempt. */
+  begin(): void {
+    this.started = Date.now();
+  }
+
+  /** After attempt `attempt` lost its race: whether to back off and try again. */
+  another(attempt: number): boolean {
+    this.slowestMs = Math.max(this.slowestMs, Date.now() - this.started);
+    if (this.invocation === undefined) return attempt < this.maxAttempts;
+    const needed = backOffCeilingMs(attempt) + 2 * this.slowestMs + RETRY_RESERVE_MS;
+    return this.invocation.remainingTimeMs() > needed;
+  }
+
+  /** What was tried, for the error that ends the attempts. */
+  describe(attempts: number): string {
+    return this.invocation === undefined
+      ? `every one of ${attempts} attempts`
+      : `every one of ${attempts} attempts, until the invocation had no time left for another`;
+  }
 }
 
 /** What a read-modify-write did: `written` once, or `unchanged` without writing. */

@@ -12,7 +12,12 @@ export interface FanOutSource {
   /** Name of the table as declared. */
   readonly table: string;
   readonly itemSchema: z.ZodType;
-  readonly changes: readonly { readonly on: readonly ChangeKind[]; readonly event: DomainEvent }[];
+  readonly changes: readonly {
+    readonly on: readonly ChangeKind[];
+    readonly event: DomainEvent;
+    /** Publish only when the item's consumer-owned attributes are not as sealed (`seal.ts`). */
+    readonly unlessSealed?: { readonly attribute: string; readonly covers: readonly string[] };
+  }[];
 }
 
 /** A stream source, found by the physical name of its table. */
@@ -41,7 +46,11 @@ export function fanOutConfigFrom(json: FanOutConfigJson): FanOutConfig {
     const source: FanOutSource = {
       table: s.declaredName,
       itemSchema: ItemSchemas[s.itemSchema],
-      changes: s.changes.map((c) => ({ on: c.on, event: DomainEvents[c.event] })),
+      changes: s.changes.map((c) => ({
+        on: c.on,
+        event: DomainEvents[c.event],
+        ...(c.unlessSealed === undefined ? {} : { unlessSealed: c.unlessSealed }),
+      })),
     };
     sources.set(s.tableName, { source, declaredName: s.declaredName });
   }

@@ -15,6 +15,7 @@ import { deterministicEventId } from "#commons/event-id.ts";
 import { describeIssues } from "#commons/issues.ts";
 import type { Limits } from "#commons/limits.ts";
 import { deliveredEventSize, entrySize } from "#commons/publisher.ts";
+import { isSealed } from "#commons/seal.ts";
 import { type SetAsideEntry, setAsideId } from "#commons/set-aside.ts";
 import type { ChangeKind, DomainEvent, EventMetadata } from "#schemas/domain-events.ts";
 import type { FanOutConfig, FanOutSource, ResolvedSource } from "./config.ts";
@@ -166,10 +167,15 @@ export function planRecord(record: DynamoDBRecord, config: FanOutConfig): Record
   if (!checked.ok) return checked.plan;
   const read = readImages(checked.value);
   if (!read.ok) return read.plan;
-  const depth = pipelineDepth(read.value, config.maxDepth);
+  const { events, sealBroken } = unsealedEvents(read.value);
+  if (events.length === 0) return { events: [], setAside: [] };
+  // A broken seal means the write was not the owning consumer's: the `rippleOrigin` it carries was
+  // copied along with the item (a get-then-put around the API), so it is a producer's write, at
+  // depth 0 — otherwise each such re-put would go one hop deeper until refused as a loop.
+  const depth = sealBroken ? ok(0) : pipelineDepth(read.value, config.maxDepth);
   if (!depth.ok) return depth.plan;
   const plan: RecordPlan = { events: [], setAside: [] };
-  for (const event of read.value.events) {
+  for (const event of events) {
     const prepared = prepareEvent(read.value, event, depth.value, config.busName, config.limits);
     if ("entry" in prepared) plan.events.push(prepared);
     else plan.setAside.push(prepared);
@@ -254,6 +260,27 @@ function readImages(checked: CheckedRecord): Step<ReadRecord> {
       ),
     );
   }
+}
+
+/**
+ * The record's events, less those declared `unlessSealed` whose item still carries the owning
+ * consumer's seal over its attributes as they are now: such a change left what the consumer keeps
+ * exactly as the consumer wrote it (the consumer's own write, or a write that did not touch its
+ * attributes), so publishing it could only feed the consumer its own write back.
+ */
+function unsealedEvents(read: ReadRecord): { events: readonly DomainEvent[]; sealBroken: boolean } {
+  const image = read.record.dynamodb?.NewImage as Record<string, Record<string, unknown>> | undefined;
+  let sealBroken = false;
+  const events = read.events.filter((event) => {
+    const seal = read.resolved.source.changes.find(
+      (c) => c.event === event && c.on.includes(read.kind),
+    )?.unlessSealed;
+    if (seal === undefined || image === undefined) return true;
+    if (isSealed(image, seal)) return false;
+    sealBroken = true;
+    return true;
+  });
+  return { events, sealBroken };
 }
 
 /** How many pipeline hops deep the change was made (`rippleOrigin.depth` + 1), within `maxDepth`. */

@@ -38,6 +38,9 @@ export function toLambdaAttributeValue(value: StreamsAttributeValue): AttributeV
   if (value.L !== undefined) return { L: value.L.map(toLambdaAttributeValue) };
   if (value.NULL !== undefined) return { NULL: value.NULL };
   if (value.BOOL !== undefined) return { BOOL: value.BOOL };
+  // DynamoDB Local's streams write an empty map as `{}`, without its type (an empty list keeps
+  // `{"L":[]}`); AWS delivers `{"M":{}}`. Thrown, it would stop the whole GetRecords page.
+  if (Object.keys(value).length === 0) return { M: {} };
   throw new TypeError(`unsupported attribute value ${JSON.stringify(value)}`);
 }
 

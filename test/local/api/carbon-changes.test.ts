@@ -290,6 +290,14 @@ describe("bad changes are refused with 400 naming the field, the value and the f
       says: "statistics are computed by the pipeline from the user's entries and goals and cannot be set; remove it",
     },
     {
+      description: "the statistics' seal set on a profile",
+      path: "/users/dana",
+      body: { statsSeal: "0".repeat(64) },
+      field: "body.statsSeal",
+      value: "0".repeat(64),
+      says: "statistics are computed by the pipeline from the user's entries and goals and cannot be set; remove it",
+    },
+    {
       description: "a statistics field set on a profile",
       path: "/users/dana",
       body: { totalKgCO2e: 0 },

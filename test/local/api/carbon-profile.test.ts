@@ -15,6 +15,7 @@ describe("CarbonTrack profile statistics", () => {
   it.each([
     { description: "statistics", field: "stats", value: { totalKgCO2e: "0", entryCount: 0 } },
     { description: "the statistics' version", field: "statsVersion", value: 7 },
+    { description: "the statistics' seal", field: "statsSeal", value: "0".repeat(64) },
     {
       description: "the pipeline's origin stamp",
       field: "rippleOrigin",

@@ -2,6 +2,8 @@ import type { DynamoDBRecord } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { deterministicEventId } from "#commons/event-id.ts";
 import { AWS_LIMITS } from "#commons/limits.ts";
+import { sealOf } from "#commons/seal.ts";
+import { USER_STATS_SEAL } from "#schemas/carbon.ts";
 import { type ChangeKind, type DomainEventName, DomainEvents } from "#schemas/domain-events.ts";
 import { changeKindOf, planRecord } from "../../../functions/fan-out/map-record.ts";
 import { loadStreamRecord } from "../../helpers/events.ts";
@@ -184,14 +186,94 @@ describe("planRecord", () => {
   });
 
   it("publishes nothing for a change kind with no declared mapping", () => {
-    // Arrange
-    const record = loadStreamRecord("carbontrack-users/modify.json");
+    // Arrange: a profile removed (the users table maps INSERT and MODIFY only)
+    const modify = loadStreamRecord("carbontrack-users/modify.json");
+    const { NewImage: _image, ...dynamodb } = modify.dynamodb!;
+    const record: DynamoDBRecord = { ...modify, eventName: "REMOVE", dynamodb };
 
     // Act
     const plan = planRecord(record, testConfig);
 
     // Assert
     expect(plan).toEqual({ events: [], setAside: [] });
+  });
+
+  describe("a profile rewritten around carbon-stats (MODIFY, unlessSealed)", () => {
+    const sealed = (): DynamoDBRecord => {
+      const record = loadStreamRecord("carbontrack-users/modify.json");
+      const image = record.dynamodb!.NewImage as Record<string, Record<string, unknown>>;
+      image.statsVersion = { N: "3" };
+      image[USER_STATS_SEAL.attribute] = { S: sealOf(image, USER_STATS_SEAL.covers) };
+      return record;
+    };
+    const imageOf = (record: DynamoDBRecord) =>
+      record.dynamodb!.NewImage as Record<string, Record<string, unknown>>;
+
+    it("publishes nothing when the statistics are as carbon-stats sealed them (its own write)", () => {
+      // Arrange
+      const record = sealed();
+
+      // Act
+      const plan = planRecord(record, testConfig);
+
+      // Assert
+      expect(plan).toEqual({ events: [], setAside: [] });
+    });
+
+    it("publishes nothing when only profile fields changed beside sealed statistics", () => {
+      // Arrange
+      const record = sealed();
+      imageOf(record).name = { S: "Ada King" };
+
+      // Act
+      const plan = planRecord(record, testConfig);
+
+      // Assert
+      expect(plan).toEqual({ events: [], setAside: [] });
+    });
+
+    it.each([
+      {
+        description: "the statistics erased",
+        alter: (image: Record<string, unknown>) => delete image.stats,
+      },
+      {
+        description: "the total altered",
+        alter: (image: Record<string, unknown>) => {
+          const stats = image.stats as { M: Record<string, unknown> };
+          stats.M.totalKgCO2e = { N: "999" };
+        },
+      },
+      {
+        description: "the statistics version altered",
+        alter: (image: Record<string, unknown>) => {
+          image.statsVersion = { N: "2" };
+        },
+      },
+      {
+        description: "no seal at all (a profile put with statistics copied from elsewhere)",
+        alter: (image: Record<string, unknown>) => delete image[USER_STATS_SEAL.attribute],
+      },
+    ])("publishes one UserStatsAltered with the profile when $description", ({ alter }) => {
+      // Arrange
+      const record = sealed();
+      alter(imageOf(record));
+
+      // Act
+      const plan = planRecord(record, testConfig);
+
+      // Assert
+      expect(plan.setAside).toEqual([]);
+      expect(plan.events.map((e) => e.detailType)).toEqual(["UserStatsAltered"]);
+      const detail = detailOf(plan.events[0]!.entry);
+      expect(detail.data).toEqual({
+        userId: "user-ada",
+        name: "Ada Lovelace",
+        email: "ada@example.com",
+        createdAt: "2025-11-01T09:00:00.000Z",
+      });
+      expect(detail.metadata.change).toBe("MODIFY");
+    });
   });
 
   it.each([

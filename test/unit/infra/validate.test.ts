@@ -118,6 +118,43 @@ describe("validatePipeline", () => {
     expect(act).toThrow('writeChanges names table "pets", which is not in its writes');
   });
 
+  it("refuses a sealed change mapping whose consumer does not write the table, naming it", () => {
+    // Arrange: the users table's MODIFY sealed by achievements, which never writes profiles
+    const sources = pipeline.sources.map((s) =>
+      s.table !== "carbonUsers"
+        ? s
+        : {
+            ...s,
+            changes: s.changes.map((c) =>
+              c.unlessSealed === undefined
+                ? c
+                : { ...c, unlessSealed: { ...c.unlessSealed, consumer: "achievements" } },
+            ),
+          },
+    );
+
+    // Act
+    const act = () => validatePipeline({ ...pipeline, sources });
+
+    // Assert
+    expect(act).toThrow(
+      'sources[carbonUsers].changes[UserStatsAltered]: unlessSealed names consumer "achievements", which does not write "carbonUsers"',
+    );
+  });
+
+  it("refuses carbon-stats subscribing to a profile change that is not sealed by it: a loop", () => {
+    // Arrange: the same mapping without its seal publishes every statistics write of carbon-stats
+    const sources = pipeline.sources.map((s) =>
+      s.table !== "carbonUsers" ? s : { ...s, changes: s.changes.map(({ unlessSealed: _seal, ...c }) => c) },
+    );
+
+    // Act
+    const act = () => validatePipeline({ ...pipeline, sources });
+
+    // Assert
+    expect(act).toThrow("consumers form a feedback loop: carbon-stats → carbon-stats");
+  });
+
   it("refuses a loop through two consumers", () => {
     // Arrange: parking-totals writes pets (PetListed), store-stats consumes PetListed and writes parking data.
     const consumers = pipeline.consumers.map((c) => {

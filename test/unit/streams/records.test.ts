@@ -112,6 +112,31 @@ describe("toLambdaRecord", () => {
     ]);
   });
 
+  it("delivers an empty map, which DynamoDB Local's streams write as {}, as AWS does: {M: {}}", () => {
+    // Arrange: a carbon-stats profile of a user whose every entry was removed
+    const record = sdkRecord({
+      eventName: "MODIFY",
+      dynamodb: {
+        Keys: { id: { N: "42" } },
+        NewImage: {
+          id: { N: "42" },
+          stats: { M: { byDay: {} as never, byMonth: {} as never, goals: { L: [] } } },
+        },
+        SequenceNumber: "3",
+        SizeBytes: 20,
+        StreamViewType: "NEW_IMAGE",
+      },
+    });
+
+    // Act
+    const lambda = toLambdaRecord(record, STREAM_ARN, "us-east-1");
+
+    // Assert
+    expect(lambda.dynamodb?.NewImage?.stats).toEqual({
+      M: { byDay: { M: {} }, byMonth: { M: {} }, goals: { L: [] } },
+    });
+  });
+
   it("delivers DynamoDB Local's TTL deletion as a REMOVE by the DynamoDB service", () => {
     // Arrange
     const record = sdkRecord({
