@@ -284,7 +284,7 @@ function reportWhatStays(listing: SetAsideListing, flags: RedriveFlags, io: Redr
     if (!picks(flags, item.id)) continue;
     if (item.object !== undefined) continue; // its records are kept: the on-failure kind replays them
     io.out(
-      `redrive: $item.id: a given-up stream batch ($item.reason); re-read that range of the stream within its 24 h retention`,
+      `redrive: ${item.id}: a given-up stream batch (${item.reason}); re-read that range of the stream within its 24 h retention`,
     );
   }
   return reported;
@@ -305,10 +305,10 @@ async function printPlan(
     for (const o of result.outcomes) {
       const line =
         o.outcome === "redriven"
-          ? `would publish afresh: $o.id($o.note)`
+          ? `would publish afresh: ${o.id} (${o.note})`
           : o.outcome === "cleared"
-            ? `would clear: $o.id($o.note)`
-            : `would stay set aside: $o.id($o.reason)`;
+            ? `would clear: ${o.id} (${o.note})`
+            : `would stay set aside: ${o.id} (${o.reason})`;
       io.out(`records: ${line}`);
     }
   }

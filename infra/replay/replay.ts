@@ -9,7 +9,22 @@ import { createLambdaContext, invokeHandler } from "../local/lambda-context.ts";
 import { resolveMappingSettings, tableOf } from "../topology.ts";
 import type { InputRecord } from "./input.ts";
 import { orderRecords, redeliveryStart, seededRandom, toBatches } from "./plan.ts";
-import type { ReplayTarget } from "./target.ts";
+
+/**
+ * Where a replay sends records: a fresh in-memory runtime of its own, or a running one.
+ *
+ * The fan-out is the very handler module Lambda runs, imported in this process with the SDK's
+ * endpoint variables pointing at the target's DynamoDB Local and bus, so what it publishes reaches
+ * the target's rules and consumers exactly as a stream batch would.
+ */
+export interface ReplayTarget {
+  readonly dynamodb: DynamoDBClient;
+  /** Pipeline counters (rows of the runtime's stats: bus deliveries, consumer runs, …). */
+  counters(): Promise<ReadonlyMap<string, number>>;
+  /** Resolves once every published event has been delivered and every consumer is idle. */
+  settled(): Promise<void>;
+  stop(): Promise<void>;
+}
 
 const projectRoot = join(import.meta.dirname, "../..");
 

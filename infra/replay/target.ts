@@ -11,22 +11,9 @@ import { localEnvironment, type Runtime, startRuntime } from "../local/runtime.t
 import { resolvePipeline } from "../model.ts";
 import { ReplayError } from "./errors.ts";
 import type { InputRecord } from "./input.ts";
+import type { ReplayTarget } from "./replay.ts";
 
-/**
- * Where a replay sends records: a fresh in-memory runtime of its own, or a running one.
- *
- * The fan-out is the very handler module Lambda runs, imported in this process with the SDK's
- * endpoint variables pointing at the target's DynamoDB Local and bus, so what it publishes reaches
- * the target's rules and consumers exactly as a stream batch would.
- */
-export interface ReplayTarget {
-  readonly dynamodb: DynamoDBClient;
-  /** Pipeline counters (rows of the runtime's stats: bus deliveries, consumer runs, …). */
-  counters(): Promise<ReadonlyMap<string, number>>;
-  /** Resolves once every published event has been delivered and every consumer is idle. */
-  settled(): Promise<void>;
-  stop(): Promise<void>;
-}
+export type { ReplayTarget } from "./replay.ts";
 
 interface StatsBody {
   readonly rows: readonly { name: string; value: number }[];

@@ -172,6 +172,18 @@ describe("the local dashboard in a browser", () => {
     await page.reload();
     await page.locator("#app").waitFor({ state: "visible" });
     await expect.poll(() => page.locator("#widgets canvas").count(), { timeout: 30_000 }).toBeGreaterThan(5);
+    // Loaded: the page's height has stopped changing (panels fetched after sign-in have come in),
+    // so what is measured next is what updating numbers do, not the first load.
+    let heights: number[] = [];
+    await expect
+      .poll(
+        async () => {
+          heights = [...heights, await page.evaluate<number>("document.body.scrollHeight")].slice(-4);
+          return heights.length === 4 && new Set(heights).size === 1;
+        },
+        { timeout: 60_000, interval: 500 },
+      )
+      .toBe(true);
 
     // Act: layout shifts while three refreshes come in, with no input.
     const shift = await page.evaluate<number>(`new Promise((resolve) => {

@@ -20,13 +20,14 @@ const written = [...new Set(pipeline.consumers.flatMap((c) => c.writes))].map(
 /**
  * An item's value as canonical JSON (attributes sorted), so two runs compare by value. When, how
  * often and through which event an aggregate was written (`updatedAt`, its optimistic-lock
- * `version`, `rippleOrigin`) is no part of it: duplicates and order change those, never the value.
+ * `version`, `rippleOrigin`, and the profile's `statsSeal`, a digest that covers `updatedAt`) is no
+ * part of it: duplicates and order change those, never the value.
  */
 function canonical(value: unknown): string {
   const strip = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(strip);
     if (typeof v !== "object" || v === null) return v;
-    const entries = Object.entries(v).filter(([k]) => !["updatedAt", "version", "rippleOrigin"].includes(k));
+    const entries = Object.entries(v).filter(([k]) => !["updatedAt", "version", "rippleOrigin", "statsSeal"].includes(k));
     return entries.sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, strip(x)]);
   };
   return JSON.stringify(strip(value));

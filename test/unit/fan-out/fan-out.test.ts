@@ -114,9 +114,12 @@ describe("fanOut", () => {
   });
 
   it("publishes nothing and calls nobody for changes with no declared mapping", async () => {
-    // Arrange
+    // Arrange: a profile removed (the users table maps INSERT and MODIFY only)
     const eventBridge = stubEventBridge();
-    const records = loadStreamRecords("carbontrack-users/modify.json");
+    const records = loadStreamRecords("carbontrack-users/modify.json").map((modify) => {
+      const { NewImage: _image, ...dynamodb } = modify.dynamodb!;
+      return { ...modify, eventName: "REMOVE" as const, dynamodb };
+    });
 
     // Act
     const result = await fanOut(records, testDeps({ eventBridge: eventBridge.client }));
