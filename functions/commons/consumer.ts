@@ -1,5 +1,6 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { Context } from "aws-lambda";
 import type { RippleOrigin } from "#schemas/common.ts";
 import { ConsumerMetrics } from "#schemas/contracts.ts";
 import { type DomainEvent, DomainEvents } from "#schemas/domain-events.ts";
@@ -7,6 +8,7 @@ import { ConsumerConfigSchema } from "#schemas/function-config.ts";
 import { createDynamoDbClient } from "./clients.ts";
 import { type ConsumedEvent, parseConsumedEvent } from "./consumed-event.ts";
 import { setAsideEvent } from "./consumer-set-aside.ts";
+import type { ContentionLimit } from "./contention.ts";
 import { configFromEnv } from "./env.ts";
 import { BeyondTombstoneRetentionError } from "./errors.ts";
 import type { TombstonePolicy } from "./positions.ts";
@@ -29,8 +31,8 @@ export {
   parseConsumedEvent,
 } from "./consumed-event.ts";
 export { CONSUMER_REJECTED, CONSUMER_REJECTED_REASON_CODE, setAsideEvent } from "./consumer-set-aside.ts";
+export { backOff, type ContentionLimit, LostRaces } from "./contention.ts";
 export {
-  backOff,
   type ReadModifyWriteOptions,
   readModifyWrite,
   VERSION_ATTRIBUTE,
@@ -54,6 +56,14 @@ export interface ConsumerDeps {
   readonly setAsideTableName: string;
   /** How long aggregates keep tombstones (the declaration's `tombstoneRetentionSeconds`). */
   readonly tombstoneRetentionSeconds: number;
+  /** Shard items per hot aggregate (the declaration's `aggregateShards`). */
+  readonly aggregateShards: number;
+  /**
+   * Milliseconds left of the invocation (Lambda's `context.getRemainingTimeInMillis`): a lost race
+   * on an aggregate item is tried again while time remains.
+   * @default no invocation: a fixed number of attempts
+   */
+  readonly remainingTimeMs?: () => number;
 }
 
 /** The work of a consumer: apply one validated event, say whether anything was written. */
@@ -65,6 +75,11 @@ export function tombstonePolicy(
   now: Date = new Date(),
 ): TombstonePolicy {
   return { retentionSeconds: deps.tombstoneRetentionSeconds, now };
+}
+
+/** How long a write keeps trying after lost races: while the invocation's time remains. */
+export function contentionLimit(deps: Pick<ConsumerDeps, "remainingTimeMs">): ContentionLimit {
+  return deps.remainingTimeMs === undefined ? {} : { remainingTimeMs: deps.remainingTimeMs };
 }
 
 /** The stamp a consumer puts on what it writes (see `RippleOriginSchema`). */
@@ -143,7 +158,7 @@ export function createConsumerHandler(
   name: string,
   apply: ApplyEvent,
   env: NodeJS.ProcessEnv = process.env,
-): (event: unknown) => Promise<ConsumeOutcome> {
+): (event: unknown, context?: Pick<Context, "getRemainingTimeInMillis">) => Promise<ConsumeOutcome> {
   const config = configFromEnv(ConsumerConfigSchema, name, env);
   const consumer: ConsumerIdentity = { name, events: config.events.map((e) => DomainEvents[e]) };
   const deps: ConsumerDeps = {
@@ -151,12 +166,16 @@ export function createConsumerHandler(
     tables: config.tables,
     setAsideTableName: config.setAsideTableName,
     tombstoneRetentionSeconds: config.tombstoneRetentionSeconds,
+    aggregateShards: config.aggregateShards,
   };
   const logger = createLogger(name);
   const metrics = createMetrics(name);
-  return async (event) => {
+  return async (event, context) => {
     try {
-      const outcome = await consumeEvent(deps, consumer, event, apply);
+      const remaining = context?.getRemainingTimeInMillis;
+      const invocation: ConsumerDeps =
+        remaining === undefined ? deps : { ...deps, remainingTimeMs: () => remaining.call(context) };
+      const outcome = await consumeEvent(invocation, consumer, event, apply);
       metrics.addMetric(OUTCOME_METRIC[outcome], MetricUnit.Count, 1);
       if (outcome === "rejected") logger.warn("event set aside", { event });
       else logger.debug("event consumed", { outcome });

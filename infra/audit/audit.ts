@@ -24,6 +24,7 @@ import {
   expectedParkingTotals,
   expectedPetStats,
   expectedStoredEventStats,
+  wholeOut,
 } from "./recompute.ts";
 
 export type { Finding };
@@ -170,10 +171,31 @@ export async function auditParkingTotals(
 ): Promise<AuditReport> {
   const parks = await readSource(client, tables, "parkingData", CarParkSchema);
   const expected = expectedParkingTotals(parks.items, CAR_PARK_STATUS_THRESHOLDS);
-  const stored = await readAggregates(client, tables, AggregateKeys.parkingTotals.pk, ParkingTotalsSchema);
-  const findings = [...parks.findings, ...stored.findings];
-  const totals = stored.items[0];
-  if (totals === undefined && parks.items.length === 0) return { differences: [], findings };
+  const shards = await readAggregates(
+    client,
+    tables,
+    AggregateKeys.parkingTotalsPartition,
+    ParkingTotalsSchema,
+  );
+  const findings = [...parks.findings, ...shards.findings];
+  if (shards.items.length === 0 && parks.items.length === 0) return { differences: [], findings };
+  // The totals are spread over shard items (each car park in one): summed here with integers of
+  // any size, so a total past 2^53 is compared exactly.
+  const sumOf = (field: "totalCapacity" | "totalOccupied" | "totalAvailable" | "carParkCount") =>
+    wholeOut(shards.items.reduce((sum, shard) => sum + BigInt(shard[field]), 0n));
+  const totals =
+    shards.items.length === 0
+      ? undefined
+      : {
+          totalCapacity: sumOf("totalCapacity"),
+          totalOccupied: sumOf("totalOccupied"),
+          totalAvailable: sumOf("totalAvailable"),
+          carParkCount: sumOf("carParkCount"),
+          carParks: Object.assign({}, ...shards.items.map((shard) => shard.carParks)) as Record<
+            string,
+            unknown
+          >,
+        };
   const differences = compareFields("parking-totals", "summary", expected, totals, [
     "totalCapacity",
     "totalOccupied",
