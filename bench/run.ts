@@ -1,6 +1,7 @@
 import { quietSdkWarningWhereItDoesNotApply } from "#infra/node-support.ts";
 import { benchApi } from "./api.ts";
 import { benchBundles } from "./bundles.ts";
+import { benchBurst } from "./burst.ts";
 import { benchCarbonHistory, benchConsumers } from "./consumers.ts";
 import { benchEventBridge } from "./eventbridge.ts";
 import { benchFanOut } from "./fan-out.ts";
@@ -21,6 +22,7 @@ const benches: Record<string, () => Promise<Row[]>> = {
   pipeline: benchPipeline,
   api: () => benchApi(),
   bundles: () => benchBundles(),
+  burst: benchBurst,
 };
 
 // `npm run bench -- consumers fan-out` runs only the modules named.

@@ -81,7 +81,7 @@ export class LostRaces {
     const spare = remainingTimeMs() - Math.max(MIN_ATTEMPT_RESERVE_MS, 2 * this.slowestMs);
     if (spare <= 0) {
       this.giveUp(
-        `${this.attempts} attempts in ${Date.now() - this.startedAt} ms, until too little of the invocation was left for another (${remainingTimeMs()} ms)`,
+        `${this.attempts} attempt${this.attempts === 1 ? "" : "s"} in ${Date.now() - this.startedAt} ms, until too little of the invocation was left for another (${remainingTimeMs()} ms)`,
       );
     }
     await backOff(this.attempts, spare);

@@ -1,0 +1,202 @@
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { readParkingTotals, readPetStats } from "#commons/aggregates.ts";
+import { auditAll, auditTableNames } from "#infra/audit/audit.ts";
+import type { PipelineDeclaration } from "#infra/declaration.ts";
+import { model, pipeline } from "#infra/pipeline.ts";
+import { type BurstPlan, runBurst } from "../test/helpers/burst.ts";
+import { scanItems } from "../test/helpers/process-runtime.ts";
+import { startTestRuntime } from "../test/helpers/runtime.ts";
+import type { Row } from "./load.ts";
+
+/**
+ * A burst far above what one machine serves, on the whole local runtime under `--data` (durable
+ * hand-offs, Lambda's own 1- and 2-minute retry delays): dead letters, failed invocations and the
+ * time to converge, with the hot aggregates sharded as declared, beside the same burst on the
+ * single-item design (`aggregateShards: 1`: every car park on one totals item, every pet on one
+ * pet-count item) measured in the same run.
+ *
+ *   npm run bench -- burst            (BURST_WRITERS, BURST_PETS, BURST_READINGS change the plan)
+ *
+ * Each design runs in a process of its own: handlers read their configuration once, at load.
+ */
+
+/** What one burst came to. */
+export interface BurstFigures {
+  readonly shards: number;
+  readonly writers: number;
+  readonly writes: number;
+  /** From the first write to the last acknowledged, ms. */
+  readonly writtenMs: number;
+  /** From the last acknowledged write until everything has gone through (retries included), ms. */
+  readonly convergeMs: number;
+  /** Events sent to a consumer's dead-letter queue, or discarded. */
+  readonly deadLetters: number;
+  /** Records in the set-aside table (dead letters, refused events, unmappable records). */
+  readonly setAside: number;
+  /** Consumer invocations that failed (lost every race they could try, or timed out). */
+  readonly functionErrors: number;
+  /** Pets and car parks the aggregates are off the ledger by. */
+  readonly missing: number;
+  readonly auditDifferences: number;
+}
+
+export function burstPlan(env: NodeJS.ProcessEnv = process.env): BurstPlan {
+  return {
+    writers: Number(env.BURST_WRITERS ?? 64),
+    pets: Number(env.BURST_PETS ?? 1_800),
+    readings: Number(env.BURST_READINGS ?? 1_200),
+    carParks: 96,
+  };
+}
+
+/** The declaration with every consumer's hot aggregates spread over `shards` items. */
+function withShards(shards: number): PipelineDeclaration {
+  return { ...pipeline, consumers: pipeline.consumers.map((c) => ({ ...c, aggregateShards: shards })) };
+}
+
+/** Runs one burst in this process and returns its figures. */
+async function measure(shards: number | undefined, plan: BurstPlan): Promise<BurstFigures> {
+  const dataDir = mkdtempSync(join(tmpdir(), "ripple-bench-burst-"));
+  const runtime = await startTestRuntime({
+    pipeline: shards === undefined ? pipeline : withShards(shards),
+    dataDir,
+    asyncRetryDelayMs: 60_000,
+    logger: { info: () => {}, warn: () => {}, error: () => {} },
+  });
+  try {
+    const started = performance.now();
+    const ledger = await runBurst(
+      { api: runtime.endpoints.api, token: runtime.apiToken, dynamodb: runtime.dynamodb },
+      plan,
+    );
+    const written = performance.now();
+    await runtime.settled({ timeoutMs: 1_200_000 });
+    const converged = performance.now();
+    const aggregates = model.tables.aggregates!.tableName;
+    const pets = await readPetStats(runtime.dynamodb, aggregates);
+    const parks = await readParkingTotals(runtime.dynamodb, aggregates);
+    const rows = runtime.stats().rows;
+    const count = (pattern: RegExp) =>
+      rows.filter((r) => pattern.test(r.name)).reduce((sum, r) => sum + r.value, 0);
+    return {
+      shards: shards ?? model.consumers.find((c) => c.name === "store-stats")!.aggregateShards,
+      writers: plan.writers,
+      writes: plan.pets + plan.readings,
+      writtenMs: Math.round(written - started),
+      convergeMs: Math.round(converged - written),
+      deadLetters: count(/: (dead letters|discarded)$/),
+      setAside: (await scanItems(runtime.dynamodb, model.tables[model.setAside.table]!.tableName)).length,
+      functionErrors: count(/: function errors$/),
+      missing:
+        Math.abs(ledger.petCount - pets.petCount) +
+        Math.abs(ledger.parking.carParkCount - (parks?.carParkCount ?? 0)),
+      auditDifferences: (await auditAll(runtime.dynamodb, auditTableNames(pipeline, {}))).length,
+    };
+  } finally {
+    await runtime.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Runs one burst in a fresh process (`tsx bench/burst.ts <shards|declared>`), for its figures. */
+export function measureInProcess(shards: number | undefined, plan: BurstPlan): Promise<BurstFigures> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", fileURLToPath(import.meta.url), shards === undefined ? "declared" : String(shards)],
+      {
+        env: {
+          ...process.env,
+          BURST_WRITERS: String(plan.writers),
+          BURST_PETS: String(plan.pets),
+          BURST_READINGS: String(plan.readings),
+        },
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      const line = out.trim().split("\n").at(-1) ?? "";
+      if (code === 0 && line.startsWith("{")) resolve(JSON.parse(line) as BurstFigures);
+      else reject(new Error(`the burst with ${shards ?? "declared"} shard(s) exited ${code}: ${out}`));
+    });
+  });
+}
+
+/** The burst with the declared shards beside the single-item design, one row per figure. */
+export async function benchBurst(): Promise<Row[]> {
+  const plan = burstPlan();
+  const sharded = await measureInProcess(undefined, plan);
+  const single = await measureInProcess(1, plan);
+  const what = `${sharded.writes} writes from ${plan.writers} writers`;
+  const baseline = (value: number) => ({ name: "one item per aggregate", value });
+  return [
+    {
+      name: `${what}, ${sharded.shards} shards: dead letters`,
+      value: sharded.deadLetters,
+      unit: "events",
+      baseline: baseline(single.deadLetters),
+      target: "0",
+    },
+    {
+      name: "  set-aside records",
+      value: sharded.setAside,
+      unit: "records",
+      baseline: baseline(single.setAside),
+      target: "0",
+    },
+    {
+      name: "  failed consumer invocations (retried by Lambda)",
+      value: sharded.functionErrors,
+      unit: "runs",
+      baseline: baseline(single.functionErrors),
+    },
+    {
+      name: "  writes acknowledged in",
+      value: sharded.writtenMs,
+      unit: "ms",
+      baseline: baseline(single.writtenMs),
+    },
+    {
+      name: "  converged after the last write in",
+      value: sharded.convergeMs,
+      unit: "ms",
+      baseline: baseline(single.convergeMs),
+    },
+    {
+      name: "  pets and car parks missing from the aggregates",
+      value: sharded.missing,
+      unit: "",
+      baseline: baseline(single.missing),
+      target: "0",
+    },
+    {
+      name: "  audit differences",
+      value: sharded.auditDifferences,
+      unit: "",
+      baseline: baseline(single.auditDifferences),
+      target: "0",
+    },
+  ];
+}
+
+// `tsx bench/burst.ts <shards|declared>`: one burst in this process, its figures as one JSON line.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const arg = process.argv[2];
+  const figures = await measure(
+    arg === undefined || arg === "declared" ? undefined : Number(arg),
+    burstPlan(),
+  );
+  console.log(JSON.stringify(figures));
+  process.exit(0);
+}
