@@ -8,18 +8,19 @@ import {
   lostRace,
   readSummary,
   summaryWrite,
+  USER_CONTENTION_FIX,
 } from "#commons/carbon-aggregate.ts";
 import type { ComputedUserStats } from "#commons/carbon-stats.ts";
 import {
   type ApplyEvent,
-  backOff,
   type ConsumedEvent,
   type ConsumerDeps,
+  contentionLimit,
+  LostRaces,
   originOf,
   tombstonePolicy,
   type WriteOutcome,
 } from "#commons/consumer.ts";
-import { AggregateContentionError } from "#commons/errors.ts";
 import type { RippleOrigin } from "#schemas/common.ts";
 
 /** Name the consumer stamps in `rippleOrigin`. */
@@ -102,7 +103,13 @@ export async function moveStatsToProfile(
   maxAttempts = 8,
 ): Promise<WriteOutcome> {
   const location = carbonStatsLocation(userId);
-  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+  const races = new LostRaces(
+    { ...contentionLimit(deps), maxAttempts },
+    () => `the statistics kept for user ${JSON.stringify(userId)} before they registered`,
+    USER_CONTENTION_FIX,
+  );
+  for (;;) {
+    races.attemptStarts();
     const read = await readSummary(deps, location);
     const standIn = read?.summary.extra.stats as ComputedUserStats | undefined;
     if (read === undefined || standIn === undefined) return "unchanged";
@@ -119,12 +126,9 @@ export async function moveStatsToProfile(
       return "written";
     } catch (error) {
       if (!lostRace(error)) throw error;
-      await backOff(attempt);
+      await races.lost();
     }
   }
-  throw new AggregateContentionError(
-    `the statistics kept for user ${JSON.stringify(userId)} before they registered changed under every one of ${maxAttempts} attempts to move them; Lambda runs the event again (twice), then keeps it in the dead-letter queue`,
-  );
 }
 
 /** The aggregate change an entry or goal event describes. */

@@ -21,9 +21,8 @@ import {
   statsFromCells,
   windowStart,
 } from "./carbon-stats.ts";
-import { backOff, type ConsumerDeps, type WriteOutcome } from "./consumer.ts";
+import { backOff, type ConsumerDeps, contentionLimit, LostRaces, type WriteOutcome } from "./consumer.ts";
 import { type DaySet, daysIn, EMPTY_DAY_SET, withDay } from "./day-set.ts";
-import { AggregateContentionError } from "./errors.ts";
 import { isNewChange, type PositionState, recordChange, type TombstonePolicy } from "./positions.ts";
 
 /**
@@ -433,8 +432,17 @@ export async function applyCarbonChange(
   options: CarbonChangeOptions,
 ): Promise<WriteOutcome> {
   const tableName = deps.tables.aggregates!;
-  const maxAttempts = options.maxAttempts ?? 8;
-  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+  const races = new LostRaces(
+    {
+      ...contentionLimit(deps),
+      ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
+    },
+    () =>
+      `the aggregate of user ${JSON.stringify(options.userId)} at ${JSON.stringify(options.location.summaryKey)}`,
+    USER_CONTENTION_FIX,
+  );
+  for (;;) {
+    races.attemptStarts();
     const read = await readState(deps, options);
     if (options.settled?.(read.summary)) return "unchanged";
     const current: Summary = read.summary ?? {
@@ -467,13 +475,14 @@ export async function applyCarbonChange(
       return "written";
     } catch (error) {
       if (!lostRace(error)) throw error;
-      await backOff(attempt);
+      await races.lost();
     }
   }
-  throw new AggregateContentionError(
-    `the aggregate of user ${JSON.stringify(options.userId)} at ${JSON.stringify(options.location.summaryKey)} changed under every one of ${maxAttempts} attempts; Lambda runs the event again (twice), then keeps it in the dead-letter queue`,
-  );
 }
+
+/** What to do when one user's changes keep racing each other. */
+export const USER_CONTENTION_FIX =
+  "if this persists, bound the consumer's reservedConcurrency in infra/pipeline.ts so fewer of one user's events run at once";
 
 /** Reads a user's summary alone (strongly consistent). */
 export async function readSummary(

@@ -57,6 +57,8 @@ export class LostRaces {
     private readonly limit: ContentionLimit,
     /** What is contended, for the error: "aggregate {…} in ripple-aggregates". */
     private readonly what: () => string,
+    /** What to do if it keeps happening, for the error. */
+    private readonly fix = "if this persists, raise the consumer's aggregateShards in infra/pipeline.ts",
   ) {}
 
   /** Marks the start of an attempt (its duration sizes the time kept in hand). */
@@ -89,7 +91,7 @@ export class LostRaces {
 
   private giveUp(how: string): never {
     throw new AggregateContentionError(
-      `${this.what()} changed under ${how}; Lambda runs the event again (twice), then keeps it in the dead-letter queue — if this persists, raise the consumer's aggregateShards in infra/pipeline.ts`,
+      `${this.what()} changed under ${how}; Lambda runs the event again (twice), then keeps it in the dead-letter queue — ${this.fix}`,
     );
   }
 }
