@@ -63,8 +63,9 @@ function withShards(shards: number): PipelineDeclaration {
 /** Runs one burst in this process and returns its figures. */
 async function measure(shards: number | undefined, plan: BurstPlan): Promise<BurstFigures> {
   const dataDir = mkdtempSync(join(tmpdir(), "ripple-bench-burst-"));
+  const declaration = shards === undefined ? pipeline : withShards(shards);
   const runtime = await startTestRuntime({
-    pipeline: shards === undefined ? pipeline : withShards(shards),
+    pipeline: declaration,
     dataDir,
     asyncRetryDelayMs: 60_000,
     logger: { info: () => {}, warn: () => {}, error: () => {} },
@@ -96,7 +97,8 @@ async function measure(shards: number | undefined, plan: BurstPlan): Promise<Bur
       missing:
         Math.abs(ledger.petCount - pets.petCount) +
         Math.abs(ledger.parking.carParkCount - (parks?.carParkCount ?? 0)),
-      auditDifferences: (await auditAll(runtime.dynamodb, auditTableNames(pipeline, {}))).length,
+      auditDifferences: (await auditAll(runtime.dynamodb, auditTableNames(declaration, {}), declaration))
+        .length,
     };
   } finally {
     await runtime.stop();

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { DeleteItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { AggregateKeys, ParkingTotalsSchema, readParkingTotals } from "#commons/aggregates.ts";
+import { AggregateKeys, ParkingTotalsSchema, readParkingTotals, shardOf } from "#commons/aggregates.ts";
 import { auditAll } from "#infra/audit/audit.ts";
 import { model } from "#infra/pipeline.ts";
 import type { CarPark } from "#schemas/parking.ts";
@@ -138,6 +138,43 @@ describe("parking-totals costs", () => {
 
     // Assert
     expect(outcomes).toEqual(["unchanged", "unchanged"]);
+  });
+});
+
+describe("parking-totals' shards", () => {
+  it("keeps each car park in the shard its id hashes to, and the audit names one found elsewhere", async () => {
+    // Arrange
+    for (const event of history().events) await handler(event);
+    const home = AggregateKeys.parkingTotals("CP001", shards);
+    const stored = ParkingTotalsSchema.parse((await shardItems()).find((item) => item.sk === home.sk));
+    const elsewhere = `shard-${(shardOf("CP001", shards) + 1) % shards}`;
+
+    // Act: the car park's entry moved to another shard, as a change of aggregateShards would leave it.
+    const placedBefore = (await shardItems()).flatMap((item) =>
+      Object.keys(item.carParks as object).map((id) => [id, item.sk]),
+    );
+    await runtime.client.send(
+      new PutItemCommand({
+        TableName: runtime.tables.aggregates,
+        Item: marshall({ ...stored, pk: home.pk, sk: elsewhere, version: 1 }),
+      }),
+    );
+    await runtime.client.send(
+      new DeleteItemCommand({ TableName: runtime.tables.aggregates, Key: marshall(home) }),
+    );
+    const differences = await auditAll(runtime.client, runtime.tables);
+
+    // Assert
+    expect(placedBefore.sort()).toEqual(
+      ["CP001", "CP002", "CP003"].map((id) => [id, AggregateKeys.parkingTotals(id, shards).sk]),
+    );
+    expect(differences).toContainEqual({
+      aggregate: "parking-totals",
+      key: "CP001",
+      field: "shard",
+      expected: home.sk,
+      actual: elsewhere,
+    });
   });
 });
 
