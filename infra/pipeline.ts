@@ -198,8 +198,9 @@ export const pipeline: PipelineDeclaration = {
       events: [E.CarParkOccupancyChanged, E.CarParkRemoved],
       reads: ["aggregates"],
       writes: ["aggregates"],
-      // Every car park shares one totals item: a few writers at a time rarely lose a race, a
-      // burst of them would lose race after race.
+      // The totals are spread over 16 shard items (aggregateShards' default), so writers of
+      // different car parks rarely meet; a few at a time also keeps a busy car park's readings,
+      // which serialise on its shard anyway, from racing each other.
       reservedConcurrency: 4,
     },
     {
