@@ -44,6 +44,8 @@ export interface BurstFigures {
   readonly setAside: number;
   /** Consumer invocations that failed (lost every race they could try, or timed out). */
   readonly functionErrors: number;
+  /** The same, by function. */
+  readonly functionErrorsBy: Record<string, number>;
   /** Pets and car parks the aggregates are off the ledger by. */
   readonly missing: number;
   readonly auditDifferences: number;
@@ -102,6 +104,9 @@ async function measure(shards: number | undefined, plan: BurstPlan): Promise<Bur
       deadLetters: count(/: (dead letters|discarded)$/),
       setAside: (await scanItems(runtime.dynamodb, model.tables[model.setAside.table]!.tableName)).length,
       functionErrors: count(/: function errors$/),
+      functionErrorsBy: Object.fromEntries(
+        rows.filter((r) => r.name.endsWith(": function errors")).map((r) => [r.name.split(":")[0], r.value]),
+      ),
       missing:
         Math.abs(ledger.petCount - pets.petCount) +
         Math.abs(ledger.parking.carParkCount - (parks?.carParkCount ?? 0)),
