@@ -239,6 +239,10 @@ export const pipeline: PipelineDeclaration = {
       ],
       reads: ["aggregates"],
       writes: ["aggregates"],
+      // About one writer per pet or cart shard (16): a burst waits in Lambda's queue instead of
+      // racing on the shards or, locally, outrunning DynamoDB Local into timeouts (measured:
+      // docs/consumers.md, "Hot aggregates").
+      reservedConcurrency: 16,
     },
   ],
   // A week: longer than any automatic redelivery (6 h on the stream + 24 h on the bus + 6 h in
