@@ -391,10 +391,11 @@ async function carbonHistoryRows(
 }
 
 /** What every consumer's deps carry beside the client and tables, from the resolved model. */
-function consumerSettings() {
+function consumerSettings(consumer?: string) {
   return {
     setAsideTableName: model.tables[model.setAside.table]!.tableName,
     tombstoneRetentionSeconds: model.tombstoneRetentionSeconds,
+    aggregateShards: consumerModel(consumer ?? "store-stats").aggregateShards,
   };
 }
 
@@ -438,7 +439,7 @@ export async function benchConsumers(): Promise<Row[]> {
       const declaration = consumerModel(options.consumer);
       await runInFlight(options.deliveries.length, options.inFlight, (i) =>
         consumeEvent(
-          { client: ours.client, tables, ...settings },
+          { client: ours.client, tables, ...settings, ...consumerSettings(options.consumer) },
           declaration,
           options.deliveries[i]!,
           options.apply,
@@ -485,7 +486,7 @@ export async function benchConsumers(): Promise<Row[]> {
     const parkingRun = {
       consumer: "parking-totals",
       apply: applyParkingEvent,
-      partitions: [AggregateKeys.parkingTotals.pk],
+      partitions: [AggregateKeys.parkingTotalsPartition],
     };
     await compare({
       ...parkingRun,
@@ -505,7 +506,7 @@ export async function benchConsumers(): Promise<Row[]> {
     await compare({
       ...parkingRun,
       deliveries: withDuplicatesLater(parking, SEED + 1),
-      what: `write order, ${duplicates} redelivered later, ${parkingConcurrency} in flight (its reserved concurrency) on the one totals item`,
+      what: `write order, ${duplicates} redelivered later, ${parkingConcurrency} in flight (its reserved concurrency) over the totals' shards`,
       run: "concurrent",
       inFlight: parkingConcurrency,
     });
@@ -513,7 +514,7 @@ export async function benchConsumers(): Promise<Row[]> {
       consumer: "store-stats",
       apply: applyStoreEvent,
       deliveries: withDuplicatesShuffled(petEvents(), SEED),
-      what: `${EVENTS} pet events over 250 pets + ${duplicates} duplicates, shuffled, ${IN_FLIGHT} in flight over 16 shards`,
+      what: `${EVENTS} pet events over 250 pets + ${duplicates} duplicates, shuffled, ${IN_FLIGHT} in flight over ${consumerModel("store-stats").aggregateShards} shards`,
       run: "pets",
       inFlight: IN_FLIGHT,
       partitions: [AggregateKeys.petsPartition],

@@ -15,14 +15,18 @@ import {
   startRuntimeProcess,
   waitUntil,
 } from "../test/helpers/process-runtime.ts";
+import { benchBurst } from "./burst.ts";
+import type { Row } from "./load.ts";
 
 /**
  * What a crash, a dead DynamoDB Local, a burst and a stop cost the local runtime, measured the
  * way a user would see it: a ledger of writes made through the API, compared with the aggregates.
  *
- *   npx tsx bench/crash-safe.ts
+ *   npm run bench -- crash-safe
  *
- * Prints one line per figure, each beside its target (lost events and dead letters must be 0).
+ * Each figure is printed beside a baseline measured in the same run: the same writes with no
+ * fault (what converging costs when nothing goes wrong), a cold start of DynamoDB Local, the
+ * runtime process stopped on its own, and for the burst the single-item design (`bench/burst.ts`).
  */
 
 const TYPES = ["frog", "cat", "dog", "parrot", "tortoise"] as const;
@@ -55,17 +59,57 @@ async function petCount(runtime: RuntimeProcess): Promise<number> {
   return shards.reduce((sum, shard) => sum + Number(shard.petCount), 0);
 }
 
-async function deadLetters(runtime: RuntimeProcess): Promise<number> {
+async function setAside(runtime: RuntimeProcess): Promise<number> {
   return (await scanItems(runtime.dynamodb, "ripple-set-aside")).length;
 }
 
-interface Figure {
-  readonly name: string;
-  readonly value: string;
-  readonly target: string;
+/** The same writes with no fault: what a fault's figures are compared with. */
+interface NoFault {
+  readonly lost: number;
+  readonly setAside: number;
+  readonly convergeMs: number;
+  /** From spawning the runtime until it answered (DynamoDB Local's cold start included). */
+  readonly startMs: number;
 }
 
-async function crashAfterBurst(pets: number, delayMs: number): Promise<Figure[]> {
+/** `pets` pets from 16 writers on a runtime under --data, nothing killed. */
+async function noFault(pets: number): Promise<NoFault> {
+  const dataDir = mkdtempSync(join(tmpdir(), "ripple-bench-nofault-"));
+  const spawned = Date.now();
+  const runtime = await startRuntimeProcess(["--data", dataDir]);
+  const startMs = Date.now() - spawned;
+  try {
+    const before = ((await runtime.call("GET", "/pets")) as unknown[]).length;
+    await pool(
+      Array.from(
+        { length: pets },
+        (_, i) => () => postPet(runtime, { name: `n${i}`, type: TYPES[i % 5], price: "3" }),
+      ),
+      16,
+    );
+    const written = Date.now();
+    await waitUntil(async () => (await petCount(runtime)) === before + pets, 300_000, 500);
+    return {
+      lost: before + pets - (await petCount(runtime)),
+      setAside: await setAside(runtime),
+      convergeMs: Date.now() - written,
+      startMs,
+    };
+  } finally {
+    await runtime.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const row = (name: string, value: number, unit: string, baseline: Row["baseline"], target?: string): Row => ({
+  name,
+  value,
+  unit,
+  ...(baseline === undefined ? {} : { baseline }),
+  ...(target === undefined ? {} : { target }),
+});
+
+async function crashAfterBurst(pets: number, delayMs: number, base: NoFault): Promise<Row[]> {
   const dataDir = mkdtempSync(join(tmpdir(), "ripple-bench-crash-"));
   let runtime = await startRuntimeProcess(["--data", dataDir]);
   try {
@@ -82,11 +126,28 @@ async function crashAfterBurst(pets: number, delayMs: number): Promise<Figure[]>
     await crash(first);
     runtime = await startRuntimeProcess(["--data", dataDir]);
     const second = runtime;
+    const restarted = Date.now();
     await waitUntil(async () => (await petCount(second)) === before + pets, 240_000, 1_000);
-    const lost = before + pets - (await petCount(second));
+    const noCrash = "no crash";
     return [
-      { name: `pets lost, kill -9 ${delayMs} ms after ${pets} writes`, value: `${lost}`, target: "0" },
-      { name: "  set aside after the restart", value: `${await deadLetters(second)}`, target: "0" },
+      row(
+        `pets lost, kill -9 ${delayMs} ms after ${pets} writes, restart on --data`,
+        before + pets - (await petCount(second)),
+        "pets",
+        { name: noCrash, value: base.lost },
+        "0",
+      ),
+      row(
+        "  set aside after the restart",
+        await setAside(second),
+        "records",
+        { name: noCrash, value: base.setAside },
+        "0",
+      ),
+      row("  converged after the restart in", Date.now() - restarted, "ms", {
+        name: `${noCrash}: after the last write`,
+        value: base.convergeMs,
+      }),
     ];
   } finally {
     await runtime.stop();
@@ -94,7 +155,7 @@ async function crashAfterBurst(pets: number, delayMs: number): Promise<Figure[]>
   }
 }
 
-async function javaKilledMidWorkload(pets: number): Promise<Figure[]> {
+async function javaKilledMidWorkload(pets: number, base: NoFault): Promise<Row[]> {
   const dataDir = mkdtempSync(join(tmpdir(), "ripple-bench-java-"));
   const runtime = await startRuntimeProcess(["--data", dataDir]);
   try {
@@ -114,55 +175,26 @@ async function javaKilledMidWorkload(pets: number): Promise<Figure[]> {
       }),
       16,
     );
+    const lastWrite = Date.now();
     await waitUntil(async () => (await petCount(runtime)) === before + pets, 300_000, 1_000);
+    const noKill = "no kill";
     return [
-      {
-        name: `pets lost, DynamoDB Local kill -9 after ${Math.floor(pets / 3)} of ${pets} writes`,
-        value: `${before + pets - (await petCount(runtime))}`,
-        target: "0",
-      },
-      { name: "  DynamoDB Local back (503 → 200 on /health)", value: `${recoveredMs} ms`, target: "seconds" },
-      { name: "  set aside", value: `${await deadLetters(runtime)}`, target: "0" },
-    ];
-  } finally {
-    await runtime.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
-}
-
-async function burst(writers: number, pets: number): Promise<Figure[]> {
-  const dataDir = mkdtempSync(join(tmpdir(), "ripple-bench-burst-"));
-  const runtime = await startRuntimeProcess(["--data", dataDir]);
-  try {
-    const before = ((await runtime.call("GET", "/pets")) as unknown[]).length;
-    const started = Date.now();
-    await pool(
-      Array.from(
-        { length: pets },
-        (_, i) => () => postPet(runtime, { name: `b${i}`, type: TYPES[i % 5], price: "3" }),
+      row(
+        `pets lost, DynamoDB Local kill -9 after ${Math.floor(pets / 3)} of ${pets} writes`,
+        before + pets - (await petCount(runtime)),
+        "pets",
+        { name: noKill, value: base.lost },
+        "0",
       ),
-      writers,
-    );
-    const written = Date.now();
-    const converged = await waitUntil(async () => (await petCount(runtime)) === before + pets, 600_000, 500);
-    const done = Date.now();
-    return [
-      {
-        name: `burst: ${pets} pets from ${writers} writers, written in`,
-        value: `${written - started} ms`,
-        target: "",
-      },
-      {
-        name: "  converged after the last write in",
-        value: converged ? `${done - written} ms` : "did not converge in 600 s",
-        target: "",
-      },
-      {
-        name: "  pets missing from the aggregate",
-        value: `${before + pets - (await petCount(runtime))}`,
-        target: "0",
-      },
-      { name: "  dead letters", value: `${await deadLetters(runtime)}`, target: "0" },
+      row("  DynamoDB Local back (503 → 200 on /health)", recoveredMs, "ms", {
+        name: "cold npm start until ready",
+        value: base.startMs,
+      }),
+      row("  set aside", await setAside(runtime), "records", { name: noKill, value: base.setAside }, "0"),
+      row("  converged after the last write in", Date.now() - lastWrite, "ms", {
+        name: noKill,
+        value: base.convergeMs,
+      }),
     ];
   } finally {
     await runtime.stop();
@@ -190,7 +222,24 @@ function descendants(pid: number): number[] {
   return found;
 }
 
-async function orphans(): Promise<Figure[]> {
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function orphans(): Promise<Row[]> {
+  // Baseline: the runtime process alone (what npm start runs) stopped with SIGTERM.
+  const alone = await startRuntimeProcess([]);
+  const aloneTree = [alone.child.pid as number, ...descendants(alone.child.pid as number)];
+  const aloneAt = Date.now();
+  await alone.stop();
+  await waitUntil(() => aloneTree.every((pid) => !alive(pid)), 20_000, 100);
+  const aloneMs = Date.now() - aloneAt;
+
   const ports = await freeRuntimePorts();
   const npm = spawn("npm", ["start", "--", ...portFlags(ports)], {
     stdio: ["ignore", "pipe", "ignore"],
@@ -202,41 +251,48 @@ async function orphans(): Promise<Figure[]> {
   });
   await waitUntil(() => output.includes("Press Ctrl-C"), 120_000);
   const tree = descendants(npm.pid as number);
+  const takenBefore = (await Promise.all(Object.values(ports).map(isPortTaken))).filter(Boolean).length;
   const killedAt = Date.now();
   npm.kill("SIGTERM");
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
   await waitUntil(() => tree.every((pid) => !alive(pid)), 20_000, 100);
   const goneMs = Date.now() - killedAt;
   const left = tree.filter(alive);
   const taken = (await Promise.all(Object.values(ports).map(isPortTaken))).filter(Boolean).length;
   for (const pid of left) process.kill(pid, "SIGKILL");
   return [
-    { name: `SIGTERM to npm start: processes left of ${tree.length}`, value: `${left.length}`, target: "0" },
-    { name: "  ports still taken", value: `${taken}`, target: "0" },
-    { name: "  every process gone in", value: `${goneMs} ms`, target: "seconds" },
+    row(
+      "SIGTERM to npm start: processes left",
+      left.length,
+      "processes",
+      {
+        name: "running before the SIGTERM",
+        value: tree.length,
+      },
+      "0",
+    ),
+    row("  ports still taken", taken, "ports", { name: "taken before the SIGTERM", value: takenBefore }, "0"),
+    row("  every process gone in", goneMs, "ms", {
+      name: "the runtime process alone, SIGTERM",
+      value: aloneMs,
+    }),
   ];
 }
 
-const figures: Figure[] = [];
-for (const run of [
-  () => orphans(),
-  () => crashAfterBurst(400, 0),
-  () => crashAfterBurst(400, 2_000),
-  () => javaKilledMidWorkload(300),
-  () => burst(64, Number(process.env.BURST_WRITES ?? 3000)),
-]) {
-  try {
-    figures.push(...(await run()));
-  } catch (error) {
-    figures.push({ name: "failed", value: String(error), target: "" });
-  }
-  for (const f of figures.splice(0))
-    console.log(`${f.name.padEnd(64)} ${f.value.padStart(14)}   target ${f.target}`);
+/** Every figure of the issue's crash, supervision, burst and orphan scenarios, each beside its baseline. */
+export async function benchCrashSafe(): Promise<Row[]> {
+  const rows: Row[] = [];
+  const run = async (name: string, scenario: () => Promise<Row[]>) => {
+    try {
+      rows.push(...(await scenario()));
+    } catch (error) {
+      rows.push({ name: `${name} failed: ${String(error)}`, value: Number.NaN, unit: "" });
+    }
+  };
+  await run("orphans", orphans);
+  const base = await noFault(400);
+  await run("kill -9 at once", () => crashAfterBurst(400, 0, base));
+  await run("kill -9 after 2 s", () => crashAfterBurst(400, 2_000, base));
+  await run("DynamoDB Local kill -9", () => javaKilledMidWorkload(400, base));
+  await run("burst", benchBurst);
+  return rows;
 }

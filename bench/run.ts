@@ -1,7 +1,9 @@
 import { quietSdkWarningWhereItDoesNotApply } from "#infra/node-support.ts";
 import { benchApi } from "./api.ts";
 import { benchBundles } from "./bundles.ts";
+import { benchBurst } from "./burst.ts";
 import { benchCarbonHistory, benchConsumers } from "./consumers.ts";
+import { benchCrashSafe } from "./crash-safe.ts";
 import { benchDashboard } from "./dashboard.ts";
 import { benchEventBridge } from "./eventbridge.ts";
 import { benchFanOut } from "./fan-out.ts";
@@ -23,7 +25,15 @@ const benches: Record<string, () => Promise<Row[]>> = {
   api: () => benchApi(),
   bundles: () => benchBundles(),
   dashboard: benchDashboard,
+  burst: benchBurst,
+  "crash-safe": benchCrashSafe,
 };
+
+/**
+ * Modules that start whole runtimes and take tens of minutes (bursts, crashes): run only when
+ * named, `npm run bench -- burst crash-safe`.
+ */
+const ONLY_WHEN_NAMED = new Set(["burst", "crash-safe"]);
 
 // `npm run bench -- consumers fan-out` runs only the modules named.
 const only = process.argv.slice(2);
@@ -36,7 +46,7 @@ if (unknown.length > 0) {
 }
 const lines: string[][] = [["bench", "measure", "value", "baseline", "target"]];
 for (const [bench, run] of Object.entries(benches)) {
-  if (only.length > 0 && !only.includes(bench)) continue;
+  if (only.length > 0 ? !only.includes(bench) : ONLY_WHEN_NAMED.has(bench)) continue;
   let rows: Row[];
   try {
     rows = await run();

@@ -2,6 +2,11 @@ import type { Limits } from "#commons/limits.ts";
 import type { ChangeKind, DomainEvent } from "#schemas/domain-events.ts";
 import type { ItemSchemaName } from "#schemas/items.ts";
 
+/** Shards of a hot aggregate when the consumer declares none ({@link ConsumerDeclaration.aggregateShards}). */
+export const DEFAULT_AGGREGATE_SHARDS = 16;
+/** Most shards of one aggregate: readers Query them all, and every shard item costs a read. */
+export const MAX_AGGREGATE_SHARDS = 256;
+
 /**
  * The types of ripple's one pipeline declaration (`infra/pipeline.ts`).
  *
@@ -171,6 +176,16 @@ export interface ConsumerDeclaration {
    * @default unreserved
    */
   readonly reservedConcurrency?: number;
+  /**
+   * How many items each hot aggregate the consumer keeps is spread over (the car park totals, the
+   * pet and cart statistics). Each event goes to the shard a stable hash of its source item's key
+   * picks, so one source item's position and tombstone stay in one shard, and concurrent writers
+   * of different source items rarely meet on one item; readers sum the shards. Fixed once the
+   * aggregates hold data: changing it moves source items to other shards, so rebuild the
+   * aggregates after (replay, then `npm run audit`). 1–{@link MAX_AGGREGATE_SHARDS}.
+   * @default {@link DEFAULT_AGGREGATE_SHARDS}
+   */
+  readonly aggregateShards?: number;
   /** 1–900 s. @default 30 */
   readonly timeoutSeconds?: number;
   /** 128–10,240 MB. @default 256 */

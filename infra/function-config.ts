@@ -51,6 +51,7 @@ export function consumerConfig(consumer: ConsumerModel, names: PhysicalNames): C
     tables: Object.fromEntries(consumer.tables.map((g) => [g.table, names.table(g.table)])),
     setAsideTableName: names.table(consumer.setAsideTable),
     tombstoneRetentionSeconds: consumer.tombstoneRetentionSeconds,
+    aggregateShards: consumer.aggregateShards,
   };
 }
 

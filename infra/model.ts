@@ -14,14 +14,15 @@ import type { ChangeKind, DomainEvent } from "#schemas/domain-events.ts";
 import { configVariable } from "#schemas/function-config.ts";
 import type { ItemSchemaName } from "#schemas/items.ts";
 import { routes as apiRoutes } from "../functions/api/routes/index.ts";
-import type {
-  ConsumerDeclaration,
-  KeyAttribute,
-  PipelineDeclaration,
-  SealDeclaration,
-  StreamSourceDeclaration,
-  TableAccess,
-  TableDeclaration,
+import {
+  type ConsumerDeclaration,
+  DEFAULT_AGGREGATE_SHARDS,
+  type KeyAttribute,
+  type PipelineDeclaration,
+  type SealDeclaration,
+  type StreamSourceDeclaration,
+  type TableAccess,
+  type TableDeclaration,
 } from "./declaration.ts";
 import { type MonitoringModel, resolveMonitoring } from "./monitoring-model.ts";
 import {
@@ -153,6 +154,8 @@ export interface ConsumerModel extends FunctionModel {
   readonly writes: readonly string[];
   readonly setAsideTable: string;
   readonly tombstoneRetentionSeconds: number;
+  /** Shard items per hot aggregate it keeps (declared, or {@link DEFAULT_AGGREGATE_SHARDS}). */
+  readonly aggregateShards: number;
   /** Its EventBridge rule: name (identical in AWS and locally) and pattern. */
   readonly rule: { readonly name: string; readonly pattern: Readonly<Record<string, unknown>> };
   readonly targetRetry: { readonly maximumRetryAttempts: number; readonly maximumEventAgeInSeconds: number };
@@ -297,6 +300,7 @@ function resolveConsumer(p: PipelineDeclaration, c: ConsumerDeclaration): Consum
     writes: c.writes,
     setAsideTable: setAside,
     tombstoneRetentionSeconds: p.tombstoneRetentionSeconds,
+    aggregateShards: c.aggregateShards ?? DEFAULT_AGGREGATE_SHARDS,
     rule: { name: ruleName(p, c), pattern: rulePattern(c) },
     targetRetry: resolveTargetRetry(c),
     asyncInvoke: resolveAsyncInvoke(c),

@@ -2,7 +2,13 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { type ChangeKind, ChangeKindSchema } from "#schemas/domain-events.ts";
 import { ItemSchemas, isItemSchemaName } from "#schemas/items.ts";
-import type { ConsumerDeclaration, EventSourceMappingSettings, PipelineDeclaration } from "./declaration.ts";
+import {
+  type ConsumerDeclaration,
+  DEFAULT_AGGREGATE_SHARDS,
+  type EventSourceMappingSettings,
+  MAX_AGGREGATE_SHARDS,
+  type PipelineDeclaration,
+} from "./declaration.ts";
 import { DeclarationError, FeedbackLoopError, MissingHandlerError } from "./errors.ts";
 import {
   eventsForChange,
@@ -230,6 +236,12 @@ function validateConsumerLimits(c: ConsumerDeclaration): void {
   checkRange(`${where}: retry.maximumRetryAttempts`, c.retry?.maximumRetryAttempts, 0, 185);
   validateFunctionSettings(c.name, c.timeoutSeconds, c.memorySize);
   checkRange(`${where}: reservedConcurrency`, c.reservedConcurrency, 1, 1000);
+  const shards = c.aggregateShards;
+  if (shards !== undefined && !(Number.isInteger(shards) && shards >= 1 && shards <= MAX_AGGREGATE_SHARDS)) {
+    throw new DeclarationError(
+      `${where}: aggregateShards must be a whole number of shard items from 1 to ${MAX_AGGREGATE_SHARDS} (given ${shards}), e.g. aggregateShards: ${DEFAULT_AGGREGATE_SHARDS}; set it in infra/pipeline.ts, or leave it out for ${DEFAULT_AGGREGATE_SHARDS}`,
+    );
+  }
   checkRange(`${where}: asyncInvoke.maximumRetryAttempts`, c.asyncInvoke?.maximumRetryAttempts, 0, 2);
   checkRange(
     `${where}: asyncInvoke.maximumEventAgeInSeconds`,

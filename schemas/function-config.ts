@@ -64,6 +64,8 @@ export const ConsumerConfigSchema = z.object({
   /** Physical name of the set-aside table, where it puts events it refuses. */
   setAsideTableName: PhysicalNameSchema,
   tombstoneRetentionSeconds: z.number().int().positive(),
+  /** Shard items per hot aggregate (the declaration's `aggregateShards`). */
+  aggregateShards: z.number().int().min(1),
 });
 export type ConsumerConfig = z.infer<typeof ConsumerConfigSchema>;
 

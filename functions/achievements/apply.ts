@@ -51,7 +51,7 @@ const unlockedOf = (summary: Summary | undefined): string[] =>
  * is conditional on the item not existing: one INSERT per user and achievement, so one
  * `AchievementUnlocked` on the bus.
  */
-export const applyAchievementEvent: ApplyEvent = async (deps, event, invocation) => {
+export const applyAchievementEvent: ApplyEvent = async (deps, event) => {
   const change = carbonChangeOf(event);
   if (change === undefined) return "unchanged";
   const { userId } = event.detail.data as { userId: string };
@@ -62,7 +62,6 @@ export const applyAchievementEvent: ApplyEvent = async (deps, event, invocation)
       ? new Date(change.timestamp).toISOString()
       : change.changedAt;
   return applyCarbonChange(deps, {
-    ...(invocation === undefined ? {} : { invocation }),
     location: achievementsLocation(userId),
     userId,
     change,

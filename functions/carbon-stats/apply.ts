@@ -18,6 +18,7 @@ import {
   type Summary,
   statsOf,
   summaryWrite,
+  USER_CONTENTION_FIX,
 } from "#commons/carbon-aggregate.ts";
 import { type ComputedUserStats, sameStats } from "#commons/carbon-stats.ts";
 import {
@@ -25,13 +26,12 @@ import {
   backOff,
   type ConsumedEvent,
   type ConsumerDeps,
-  type Invocation,
+  contentionLimit,
+  LostRaces,
   originOf,
-  RetryBudget,
   tombstonePolicy,
   type WriteOutcome,
 } from "#commons/consumer.ts";
-import { AggregateContentionError } from "#commons/errors.ts";
 import { isSealed, sealOf } from "#commons/seal.ts";
 import { USER_STATS_SEAL, type UserStats } from "#schemas/carbon.ts";
 import type { RippleOrigin } from "#schemas/common.ts";
@@ -93,11 +93,9 @@ export async function updateUserStats(
   userId: string,
   change: CarbonChange,
   origin: RippleOrigin,
-  invocation?: Invocation,
 ): Promise<WriteOutcome> {
   const users = deps.tables.carbonUsers!;
   return applyCarbonChange(deps, {
-    ...(invocation === undefined ? {} : { invocation }),
     location: carbonStatsLocation(userId),
     userId,
     change,
@@ -124,12 +122,16 @@ export async function moveStatsToProfile(
   deps: ConsumerDeps,
   userId: string,
   origin: RippleOrigin,
-  invocation?: Invocation,
+  maxAttempts = 8,
 ): Promise<WriteOutcome> {
   const location = carbonStatsLocation(userId);
-  const budget = new RetryBudget(invocation);
-  for (let attempt = 1; ; attempt++) {
-    budget.begin();
+  const races = new LostRaces(
+    { ...contentionLimit(deps), maxAttempts },
+    () => `the statistics kept for user ${JSON.stringify(userId)} before they registered`,
+    USER_CONTENTION_FIX,
+  );
+  for (;;) {
+    races.attemptStarts();
     const read = await readSummary(deps, location);
     const standIn = read?.summary.extra.stats as ComputedUserStats | undefined;
     if (read === undefined || standIn === undefined) return "unchanged";
@@ -146,13 +148,7 @@ export async function moveStatsToProfile(
       return "written";
     } catch (error) {
       if (!lostRace(error)) throw error;
-      if (!budget.another(attempt)) {
-        throw new AggregateContentionError(
-          `the statistics kept for user ${JSON.stringify(userId)} before they registered changed under ${budget.describe(attempt)} to move them; Lambda runs the event again (twice), then keeps it in the dead-letter queue`,
-          { cause: error },
-        );
-      }
-      await backOff(attempt);
+      await races.lost();
     }
   }
 }
@@ -169,13 +165,16 @@ export async function repairProfileStats(
   deps: ConsumerDeps,
   userId: string,
   origin: RippleOrigin,
-  invocation?: Invocation,
 ): Promise<WriteOutcome> {
   const location = carbonStatsLocation(userId);
   const users = deps.tables.carbonUsers!;
-  const budget = new RetryBudget(invocation);
-  for (let attempt = 1; ; attempt++) {
-    budget.begin();
+  const races = new LostRaces(
+    contentionLimit(deps),
+    () => `the statistics of user ${JSON.stringify(userId)}, to write them back onto the profile,`,
+    USER_CONTENTION_FIX,
+  );
+  for (;;) {
+    races.attemptStarts();
     const { summary, profile } = await readSummaryAndProfile(deps, userId);
     if (profile === undefined) return "unchanged";
     // Statistics kept for a user who had not registered yet move with UserRegistered.
@@ -227,13 +226,7 @@ export async function repairProfileStats(
       return "written";
     } catch (error) {
       if (!lostRace(error)) throw error;
-      if (!budget.another(attempt)) {
-        throw new AggregateContentionError(
-          `the statistics of user ${JSON.stringify(userId)} changed under ${budget.describe(attempt)} to write them back onto the profile; Lambda runs the event again (twice), then keeps it in the dead-letter queue`,
-          { cause: error },
-        );
-      }
-      await backOff(attempt);
+      await races.lost();
     }
   }
 }
@@ -290,16 +283,16 @@ export function carbonChangeOf(event: ConsumedEvent): CarbonChange | undefined {
 }
 
 /** Applies a CarbonTrack entry, goal or registration event to the user's statistics. */
-export const applyCarbonEvent: ApplyEvent = async (deps, event, invocation) => {
+export const applyCarbonEvent: ApplyEvent = async (deps, event) => {
   const origin = originOf(CONSUMER, event.detail);
   if (event.detailType === "UserRegistered") {
-    return moveStatsToProfile(deps, event.detail.data.userId, origin, invocation);
+    return moveStatsToProfile(deps, event.detail.data.userId, origin);
   }
   if (event.detailType === "UserStatsAltered") {
-    return repairProfileStats(deps, event.detail.data.userId, origin, invocation);
+    return repairProfileStats(deps, event.detail.data.userId, origin);
   }
   const change = carbonChangeOf(event);
   if (change === undefined) return "unchanged";
   const { userId } = event.detail.data as { userId: string };
-  return updateUserStats(deps, userId, change, origin, invocation);
+  return updateUserStats(deps, userId, change, origin);
 };

@@ -21,25 +21,44 @@ import { PositionStateSchema } from "./positions.ts";
  */
 
 /**
- * How many items the pet and cart aggregates are spread over. Sharding by a hash of the source
- * key keeps each item well under 400 KB and spreads concurrent writers over several keys;
- * readers sum the shards with one Query.
+ * Shard of a source item's key among `shards`: the first 32 bits of its SHA-256, modulo `shards`.
+ * Stable (the same key always lands on the same shard, in every process and release), so each
+ * source item's contribution, position and tombstone live in exactly one shard item.
  */
-export const STORE_STATS_SHARDS = 16;
-
-/** Shard of a source key: the first 32 bits of its SHA-256, modulo {@link STORE_STATS_SHARDS}. */
-export function shardOf(id: string, shards: number = STORE_STATS_SHARDS): number {
-  return createHash("sha256").update(id).digest().readUInt32BE(0) % shards;
+export function shardOf(sourceKey: string, shards: number): number {
+  if (!(Number.isInteger(shards) && shards >= 1)) {
+    throw new RangeError(
+      `shards must be a whole number of at least 1 (given ${shards}); it comes from the consumer's aggregateShards in infra/pipeline.ts`,
+    );
+  }
+  return createHash("sha256").update(sourceKey).digest().readUInt32BE(0) % shards;
 }
 
-/** Keys of the aggregate items, by consumer. */
+/** Sort key of shard `n` of a sharded aggregate. */
+export function shardSortKey(n: number): string {
+  return `shard-${n}`;
+}
+
+/**
+ * Keys of the aggregate items, by consumer. The hot aggregates (car park totals, pets, carts) are
+ * spread over `shards` items of one partition (the consumer's `aggregateShards`); their readers
+ * Query the partition and sum whatever shards it holds, so they need not know the count.
+ */
 export const AggregateKeys = {
-  parkingTotals: { pk: "parking-totals", sk: "summary" },
+  /** The shard of the car park totals that holds car park `carParkId` (totals: {@link readParkingTotals}). */
+  parkingTotals: (carParkId: string, shards: number) => ({
+    pk: "parking-totals",
+    sk: shardSortKey(shardOf(carParkId, shards)),
+  }),
+  parkingTotalsPartition: "parking-totals",
   /** The shard of the pet counts that holds pet `id` (see {@link readPetStats} for the totals). */
-  pets: (id: string) => ({ pk: "store-stats#pets", sk: `shard-${shardOf(id)}` }),
+  pets: (id: string, shards: number) => ({ pk: "store-stats#pets", sk: shardSortKey(shardOf(id, shards)) }),
   petsPartition: "store-stats#pets",
   /** The shard of the open-cart totals that holds `userId`'s cart (see {@link readCartStats}). */
-  carts: (userId: string) => ({ pk: "store-stats#carts", sk: `shard-${shardOf(userId)}` }),
+  carts: (userId: string, shards: number) => ({
+    pk: "store-stats#carts",
+    sk: shardSortKey(shardOf(userId, shards)),
+  }),
   cartsPartition: "store-stats#carts",
   /** One item per user: stored events of that user by status. */
   storedEvents: (userId: string) => ({ pk: "store-stats#stored-events", sk: userId }),
@@ -117,34 +136,85 @@ export async function queryAggregates(
   return items.map((item) => unmarshallExact(item));
 }
 
-/** Pet counts across all shards. */
-export async function readPetStats(client: DynamoDBClient, tableName: string): Promise<PetStats> {
-  const shards = (await queryAggregates(client, tableName, AggregateKeys.petsPartition)).map((item) =>
-    PetStatsSchema.parse(item),
-  );
-  const byType: Record<string, number> = {};
-  for (const shard of shards) {
-    for (const [type, count] of Object.entries(shard.byType)) byType[type] = (byType[type] ?? 0) + count;
+/**
+ * Adds whole counts exactly: each is a safe integer, and so must the sum be (a sum past 2^53
+ * would be rounded as a JavaScript number, so it is refused instead).
+ */
+export function sumCounts(counts: readonly number[]): number {
+  const total = counts.reduce((sum, n) => sum + BigInt(n), 0n);
+  if (total > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new RangeError(`a total of ${total} is beyond exact whole numbers (2^53 − 1); split the aggregate`);
   }
+  return Number(total);
+}
+
+/** Shard items of a sharded aggregate partition (items whose sort key is `shard-<n>`), validated. */
+async function readShards<T>(
+  client: DynamoDBClient,
+  tableName: string,
+  pk: string,
+  schema: z.ZodType<T>,
+): Promise<T[]> {
+  const items = await queryAggregates(client, tableName, pk);
+  return items.filter((item) => /^shard-\d+$/.test(String(item.sk))).map((item) => schema.parse(item));
+}
+
+/** Merges the per-key maps of shards: each source item lives in exactly one shard. */
+function mergeShards<T>(maps: readonly Readonly<Record<string, T>>[]): Record<string, T> {
+  return Object.assign({}, ...maps);
+}
+
+/**
+ * The car park totals across all shards: every car park with its latest state, and the totals
+ * summed exactly over the shards. `undefined` while no car park event has been applied.
+ */
+export async function readParkingTotals(
+  client: DynamoDBClient,
+  tableName: string,
+): Promise<ParkingTotals | undefined> {
+  const shards = await readShards(
+    client,
+    tableName,
+    AggregateKeys.parkingTotalsPartition,
+    ParkingTotalsSchema,
+  );
+  if (shards.length === 0) return undefined;
+  const updated = shards.map((shard) => shard.updatedAt).filter((at) => at !== undefined);
   return {
-    petCount: shards.reduce((sum, shard) => sum + shard.petCount, 0),
-    byType,
-    pets: Object.assign({}, ...shards.map((shard) => shard.pets)),
-    positions: Object.assign({}, ...shards.map((shard) => shard.positions)),
+    carParks: mergeShards(shards.map((shard) => shard.carParks)),
+    totalCapacity: sumCounts(shards.map((shard) => shard.totalCapacity)),
+    totalOccupied: sumCounts(shards.map((shard) => shard.totalOccupied)),
+    totalAvailable: sumCounts(shards.map((shard) => shard.totalAvailable)),
+    carParkCount: sumCounts(shards.map((shard) => shard.carParkCount)),
+    positions: mergeShards(shards.map((shard) => shard.positions)),
+    ...(updated.length === 0 ? {} : { updatedAt: updated.sort().at(-1) }),
   };
 }
 
-/** Open-cart totals across all shards. */
-export async function readCartStats(client: DynamoDBClient, tableName: string): Promise<CartStats> {
-  const shards = (await queryAggregates(client, tableName, AggregateKeys.cartsPartition)).map((item) =>
-    CartStatsSchema.parse(item),
+/** Pet counts across all shards. */
+export async function readPetStats(client: DynamoDBClient, tableName: string): Promise<PetStats> {
+  const shards = await readShards(client, tableName, AggregateKeys.petsPartition, PetStatsSchema);
+  const types = new Set(shards.flatMap((shard) => Object.keys(shard.byType)));
+  const byType = Object.fromEntries(
+    [...types].map((type) => [type, sumCounts(shards.map((shard) => shard.byType[type] ?? 0))]),
   );
   return {
-    openCarts: shards.reduce((sum, shard) => sum + shard.openCarts, 0),
-    totalItems: shards.reduce((sum, shard) => sum + shard.totalItems, 0),
+    petCount: sumCounts(shards.map((shard) => shard.petCount)),
+    byType,
+    pets: mergeShards(shards.map((shard) => shard.pets)),
+    positions: mergeShards(shards.map((shard) => shard.positions)),
+  };
+}
+
+/** Open-cart totals across all shards (the value summed as exact decimals). */
+export async function readCartStats(client: DynamoDBClient, tableName: string): Promise<CartStats> {
+  const shards = await readShards(client, tableName, AggregateKeys.cartsPartition, CartStatsSchema);
+  return {
+    openCarts: sumCounts(shards.map((shard) => shard.openCarts)),
+    totalItems: sumCounts(shards.map((shard) => shard.totalItems)),
     totalValue: addDecimals(...shards.map((shard) => shard.totalValue)),
-    carts: Object.assign({}, ...shards.map((shard) => shard.carts)),
-    positions: Object.assign({}, ...shards.map((shard) => shard.positions)),
+    carts: mergeShards(shards.map((shard) => shard.carts)),
+    positions: mergeShards(shards.map((shard) => shard.positions)),
   };
 }
 

@@ -21,9 +21,8 @@ import {
   statsFromCells,
   windowStart,
 } from "./carbon-stats.ts";
-import { backOff, type ConsumerDeps, type Invocation, RetryBudget, type WriteOutcome } from "./consumer.ts";
+import { backOff, type ConsumerDeps, contentionLimit, LostRaces, type WriteOutcome } from "./consumer.ts";
 import { type DaySet, EMPTY_DAY_SET, runsOf, withDay } from "./day-set.ts";
-import { AggregateContentionError } from "./errors.ts";
 import { isNewChange, type PositionState, recordChange, type TombstonePolicy } from "./positions.ts";
 
 /**
@@ -123,12 +122,7 @@ export interface CarbonChangeOptions {
     readonly version: number;
     readonly alsoRead: Record<string, unknown> | undefined;
   }) => Beside;
-  /**
-   * The invocation applying the change: a lost race is retried while its time allows
-   * ({@link RetryBudget}).
-   */
-  readonly invocation?: Invocation;
-  /** Attempts when there is no invocation. @default 8 */
+  /** Attempts when there is no invocation to bound them (see `contention.ts`). @default 8 */
   readonly maxAttempts?: number;
 }
 
@@ -439,9 +433,17 @@ export async function applyCarbonChange(
   options: CarbonChangeOptions,
 ): Promise<WriteOutcome> {
   const tableName = deps.tables.aggregates!;
-  const budget = new RetryBudget(options.invocation, options.maxAttempts);
-  for (let attempt = 1; ; attempt++) {
-    budget.begin();
+  const races = new LostRaces(
+    {
+      ...contentionLimit(deps),
+      ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
+    },
+    () =>
+      `the aggregate of user ${JSON.stringify(options.userId)} at ${JSON.stringify(options.location.summaryKey)}`,
+    USER_CONTENTION_FIX,
+  );
+  for (;;) {
+    races.attemptStarts();
     const read = await readState(deps, options);
     if (options.settled?.(read.summary)) return "unchanged";
     const current: Summary = read.summary ?? {
@@ -474,16 +476,14 @@ export async function applyCarbonChange(
       return "written";
     } catch (error) {
       if (!lostRace(error)) throw error;
-      if (!budget.another(attempt)) {
-        throw new AggregateContentionError(
-          `the aggregate of user ${JSON.stringify(options.userId)} at ${JSON.stringify(options.location.summaryKey)} changed under ${budget.describe(attempt)}; Lambda runs the event again (twice), then keeps it in the dead-letter queue`,
-          { cause: error },
-        );
-      }
-      await backOff(attempt);
+      await races.lost();
     }
   }
 }
+
+/** What to do when one user's changes keep racing each other. */
+export const USER_CONTENTION_FIX =
+  "if this persists, bound the consumer's reservedConcurrency in infra/pipeline.ts so fewer of one user's events run at once";
 
 /** Reads a user's summary alone (strongly consistent). */
 export async function readSummary(

@@ -8,11 +8,12 @@ import { ConsumerConfigSchema } from "#schemas/function-config.ts";
 import { createDynamoDbClient } from "./clients.ts";
 import { type ConsumedEvent, parseConsumedEvent } from "./consumed-event.ts";
 import { setAsideEvent } from "./consumer-set-aside.ts";
+import type { ContentionLimit } from "./contention.ts";
 import { configFromEnv } from "./env.ts";
 import { BeyondTombstoneRetentionError } from "./errors.ts";
 import type { TombstonePolicy } from "./positions.ts";
 import { createLogger, createMetrics, flushMetrics } from "./powertools.ts";
-import type { Invocation, WriteOutcome } from "./read-modify-write.ts";
+import type { WriteOutcome } from "./read-modify-write.ts";
 
 /**
  * A consumer's Lambda handler: its configuration from the environment, then per delivery parse,
@@ -30,11 +31,9 @@ export {
   parseConsumedEvent,
 } from "./consumed-event.ts";
 export { CONSUMER_REJECTED, CONSUMER_REJECTED_REASON_CODE, setAsideEvent } from "./consumer-set-aside.ts";
+export { backOff, type ContentionLimit, LostRaces } from "./contention.ts";
 export {
-  backOff,
-  type Invocation,
   type ReadModifyWriteOptions,
-  RetryBudget,
   readModifyWrite,
   VERSION_ATTRIBUTE,
   type WriteOutcome,
@@ -57,17 +56,18 @@ export interface ConsumerDeps {
   readonly setAsideTableName: string;
   /** How long aggregates keep tombstones (the declaration's `tombstoneRetentionSeconds`). */
   readonly tombstoneRetentionSeconds: number;
+  /** Shard items per hot aggregate (the declaration's `aggregateShards`). */
+  readonly aggregateShards: number;
+  /**
+   * Milliseconds left of the invocation (Lambda's `context.getRemainingTimeInMillis`): a lost race
+   * on an aggregate item is tried again while time remains.
+   * @default no invocation: a fixed number of attempts
+   */
+  readonly remainingTimeMs?: () => number;
 }
 
-/**
- * The work of a consumer: apply one validated event, say whether anything was written. The
- * invocation, when there is one, bounds how long a lost race may be retried.
- */
-export type ApplyEvent = (
-  deps: ConsumerDeps,
-  event: ConsumedEvent,
-  invocation?: Invocation,
-) => Promise<WriteOutcome>;
+/** The work of a consumer: apply one validated event, say whether anything was written. */
+export type ApplyEvent = (deps: ConsumerDeps, event: ConsumedEvent) => Promise<WriteOutcome>;
 
 /** How long aggregates keep tombstones (from the consumer's configuration), and the clock. */
 export function tombstonePolicy(
@@ -75,6 +75,11 @@ export function tombstonePolicy(
   now: Date = new Date(),
 ): TombstonePolicy {
   return { retentionSeconds: deps.tombstoneRetentionSeconds, now };
+}
+
+/** How long a write keeps trying after lost races: while the invocation's time remains. */
+export function contentionLimit(deps: Pick<ConsumerDeps, "remainingTimeMs">): ContentionLimit {
+  return deps.remainingTimeMs === undefined ? {} : { remainingTimeMs: deps.remainingTimeMs };
 }
 
 /** The stamp a consumer puts on what it writes (see `RippleOriginSchema`). */
@@ -103,7 +108,6 @@ export async function consumeEvent(
   consumer: ConsumerIdentity,
   raw: unknown,
   apply: ApplyEvent,
-  invocation?: Invocation,
 ): Promise<ConsumeOutcome> {
   const setAside = async (reason: string, reasonCode?: string): Promise<"rejected"> => {
     await setAsideEvent(deps.client, deps.setAsideTableName, consumer.name, raw, reason, reasonCode);
@@ -113,7 +117,7 @@ export async function consumeEvent(
   const parsed = parseConsumedEvent(raw, consumer.events);
   if (!parsed.success) return setAside(`${item}: ${parsed.error}`);
   try {
-    return await apply(deps, parsed.data, invocation);
+    return await apply(deps, parsed.data);
   } catch (error) {
     if (error instanceof BeyondTombstoneRetentionError)
       return setAside(`${item}: ${error.message}`, error.name);
@@ -162,14 +166,16 @@ export function createConsumerHandler(
     tables: config.tables,
     setAsideTableName: config.setAsideTableName,
     tombstoneRetentionSeconds: config.tombstoneRetentionSeconds,
+    aggregateShards: config.aggregateShards,
   };
   const logger = createLogger(name);
   const metrics = createMetrics(name);
   return async (event, context) => {
     try {
-      const invocation =
-        context === undefined ? undefined : { remainingTimeMs: () => context.getRemainingTimeInMillis() };
-      const outcome = await consumeEvent(deps, consumer, event, apply, invocation);
+      const remaining = context?.getRemainingTimeInMillis;
+      const invocation: ConsumerDeps =
+        remaining === undefined ? deps : { ...deps, remainingTimeMs: () => remaining.call(context) };
+      const outcome = await consumeEvent(invocation, consumer, event, apply);
       metrics.addMetric(OUTCOME_METRIC[outcome], MetricUnit.Count, 1);
       if (outcome === "rejected") logger.warn("event set aside", { event });
       else logger.debug("event consumed", { outcome });

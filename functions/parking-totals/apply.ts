@@ -1,9 +1,12 @@
 import { AggregateKeys, ParkingTotalsSchema } from "#commons/aggregates.ts";
-import { type ApplyEvent, readModifyWrite, tombstonePolicy } from "#commons/consumer.ts";
+import { type ApplyEvent, contentionLimit, readModifyWrite, tombstonePolicy } from "#commons/consumer.ts";
 import { CAR_PARK_STATUS_THRESHOLDS } from "#schemas/parking.ts";
 import { applyParkingChange, type ParkingChange } from "./totals.ts";
 
-/** Applies a car park event to the totals item in the aggregates table (at most one write). */
+/**
+ * Applies a car park event to its shard of the totals in the aggregates table (at most one write).
+ * The shard holds the car parks that hash to it and their totals; `readParkingTotals` sums them.
+ */
 export const applyParkingEvent: ApplyEvent = async (deps, event) => {
   let change: ParkingChange;
   const { sequenceNumber, changedAt } = event.detail.metadata;
@@ -16,7 +19,12 @@ export const applyParkingEvent: ApplyEvent = async (deps, event) => {
   }
   return readModifyWrite(deps.client, {
     tableName: deps.tables.aggregates!,
-    key: AggregateKeys.parkingTotals,
+    // The shard of this car park: its state, position and tombstone live in that one item.
+    key: AggregateKeys.parkingTotals(
+      change.kind === "occupancy" ? change.park.carParkId : change.carParkId,
+      deps.aggregateShards,
+    ),
+    ...contentionLimit(deps),
     decode: (item) => ParkingTotalsSchema.parse(item),
     apply: (current) => {
       const next = applyParkingChange(current, change, CAR_PARK_STATUS_THRESHOLDS, tombstonePolicy(deps));

@@ -4,7 +4,7 @@ import {
   PetStatsSchema,
   StoredEventStatsSchema,
 } from "#commons/aggregates.ts";
-import { type ApplyEvent, readModifyWrite, tombstonePolicy } from "#commons/consumer.ts";
+import { type ApplyEvent, contentionLimit, readModifyWrite, tombstonePolicy } from "#commons/consumer.ts";
 import { applyCartChange, applyPetChange, applyStoredEventChange, cartContribution } from "./stats.ts";
 
 /** Applies a pet, stored-event or cart event to its aggregate item (at most one write). */
@@ -24,7 +24,8 @@ export const applyStoreEvent: ApplyEvent = async (deps, event) => {
       };
       return readModifyWrite(deps.client, {
         tableName,
-        key: AggregateKeys.pets(change.id),
+        key: AggregateKeys.pets(change.id, deps.aggregateShards),
+        ...contentionLimit(deps),
         decode: (item) => PetStatsSchema.parse(item),
         apply: (current) => applyPetChange(current, change, tombstonePolicy(deps)),
         encode: (stats) => stats,
@@ -41,7 +42,8 @@ export const applyStoreEvent: ApplyEvent = async (deps, event) => {
       };
       return readModifyWrite(deps.client, {
         tableName,
-        key: AggregateKeys.carts(change.id),
+        key: AggregateKeys.carts(change.id, deps.aggregateShards),
+        ...contentionLimit(deps),
         decode: (item) => CartStatsSchema.parse(item),
         apply: (current) => applyCartChange(current, change, tombstonePolicy(deps)),
         encode: (stats) => stats,
@@ -61,6 +63,7 @@ export const applyStoreEvent: ApplyEvent = async (deps, event) => {
       return readModifyWrite(deps.client, {
         tableName,
         key: AggregateKeys.storedEvents(userId),
+        ...contentionLimit(deps),
         decode: (item) => StoredEventStatsSchema.parse(item),
         apply: (current) => applyStoredEventChange(userId, current, change, tombstonePolicy(deps)),
         encode: (stats) => stats,

@@ -6,13 +6,15 @@ import {
   ParkingTotalsSchema,
   PetStatsSchema,
   StoredEventStatsSchema,
+  shardOf,
+  shardSortKey,
 } from "#commons/aggregates.ts";
 import { CarbonEntrySchema, GoalSchema, UserSchema, UserStatsSchema } from "#schemas/carbon.ts";
 import { CartImageSchema } from "#schemas/cart.ts";
 import { CAR_PARK_STATUS_THRESHOLDS, CarParkSchema } from "#schemas/parking.ts";
 import { PetSchema } from "#schemas/pets.ts";
 import { StoredEventSchema, type StoredEventStatus } from "#schemas/stored-events.ts";
-import type { PipelineDeclaration } from "../declaration.ts";
+import { DEFAULT_AGGREGATE_SHARDS, type PipelineDeclaration } from "../declaration.ts";
 import { pipeline } from "../pipeline.ts";
 import { type Stage, stageName, tableEnvVar } from "../topology.ts";
 import { sumTexts } from "./exact.ts";
@@ -24,6 +26,7 @@ import {
   expectedParkingTotals,
   expectedPetStats,
   expectedStoredEventStats,
+  wholeOut,
 } from "./recompute.ts";
 
 export type { Finding };
@@ -155,31 +158,81 @@ async function readAggregates<T>(
   pk: string,
   schema: z.ZodType<T>,
 ) {
-  return parseItems(
-    tables.aggregates,
-    ["pk", "sk"],
-    await queryPartition(client, tables.aggregates, pk),
-    schema,
-  );
+  const raw = await queryPartition(client, tables.aggregates, pk);
+  return { ...parseItems(tables.aggregates, ["pk", "sk"], raw, schema), raw };
+}
+
+/** The shard count a consumer declares (`aggregateShards`), as `resolvePipeline` fills it in. */
+function declaredShards(p: PipelineDeclaration, consumer: string): number {
+  return p.consumers.find((c) => c.name === consumer)?.aggregateShards ?? DEFAULT_AGGREGATE_SHARDS;
+}
+
+/**
+ * Source items kept in a shard their key does not hash to (`shardOf`, the placement rule the
+ * consumers write by): left there by a change of `aggregateShards` or a hand edit, such an item's
+ * position is not where its next event looks, so it could be counted twice.
+ */
+function misplaced(
+  aggregate: string,
+  raw: readonly Record<string, unknown>[],
+  field: string,
+  shards: number,
+): Difference[] {
+  const differences: Difference[] = [];
+  for (const item of raw) {
+    const members = item[field];
+    if (typeof item.sk !== "string" || members === null || typeof members !== "object") continue;
+    for (const id of Object.keys(members).sort()) {
+      const expected = shardSortKey(shardOf(id, shards));
+      if (item.sk !== expected)
+        differences.push({ aggregate, key: id, field: "shard", expected, actual: item.sk });
+    }
+  }
+  return differences;
 }
 
 /** parking-totals against a scan of parking-data. */
 export async function auditParkingTotals(
   client: DynamoDBClient,
   tables: AuditTableNames,
+  p: PipelineDeclaration = pipeline,
 ): Promise<AuditReport> {
   const parks = await readSource(client, tables, "parkingData", CarParkSchema);
   const expected = expectedParkingTotals(parks.items, CAR_PARK_STATUS_THRESHOLDS);
-  const stored = await readAggregates(client, tables, AggregateKeys.parkingTotals.pk, ParkingTotalsSchema);
-  const findings = [...parks.findings, ...stored.findings];
-  const totals = stored.items[0];
-  if (totals === undefined && parks.items.length === 0) return { differences: [], findings };
+  const shards = await readAggregates(
+    client,
+    tables,
+    AggregateKeys.parkingTotalsPartition,
+    ParkingTotalsSchema,
+  );
+  const findings = [...parks.findings, ...shards.findings];
+  if (shards.items.length === 0 && parks.items.length === 0) return { differences: [], findings };
+  // The totals are spread over shard items (each car park in one): summed here with integers of
+  // any size, so a total past 2^53 is compared exactly.
+  const sumOf = (field: "totalCapacity" | "totalOccupied" | "totalAvailable" | "carParkCount") =>
+    wholeOut(shards.items.reduce((sum, shard) => sum + BigInt(shard[field]), 0n));
+  const totals =
+    shards.items.length === 0
+      ? undefined
+      : {
+          totalCapacity: sumOf("totalCapacity"),
+          totalOccupied: sumOf("totalOccupied"),
+          totalAvailable: sumOf("totalAvailable"),
+          carParkCount: sumOf("carParkCount"),
+          carParks: Object.assign({}, ...shards.items.map((shard) => shard.carParks)) as Record<
+            string,
+            unknown
+          >,
+        };
   const differences = compareFields("parking-totals", "summary", expected, totals, [
     "totalCapacity",
     "totalOccupied",
     "totalAvailable",
     "carParkCount",
   ]);
+  differences.push(
+    ...misplaced("parking-totals", shards.raw, "carParks", declaredShards(p, "parking-totals")),
+  );
   const ids = new Set([...Object.keys(expected.carParks), ...Object.keys(totals?.carParks ?? {})]);
   for (const id of [...ids].sort()) {
     differences.push(
@@ -197,7 +250,11 @@ function addCounts(into: Record<string, number>, counts: Readonly<Record<string,
   for (const [key, count] of Object.entries(counts)) into[key] = (into[key] ?? 0) + count;
 }
 
-async function auditPets(client: DynamoDBClient, tables: AuditTableNames): Promise<AuditReport> {
+async function auditPets(
+  client: DynamoDBClient,
+  tables: AuditTableNames,
+  p: PipelineDeclaration,
+): Promise<AuditReport> {
   const pets = await readSource(client, tables, "pets", PetSchema);
   const shards = await readAggregates(client, tables, AggregateKeys.petsPartition, PetStatsSchema);
   const findings = [...pets.findings, ...shards.findings];
@@ -211,12 +268,19 @@ async function auditPets(client: DynamoDBClient, tables: AuditTableNames): Promi
   };
   const expected = expectedPetStats(pets.items);
   return {
-    differences: compareFields("store-stats/pets", "pets", expected, stored, ["petCount", "byType", "pets"]),
+    differences: [
+      ...compareFields("store-stats/pets", "pets", expected, stored, ["petCount", "byType", "pets"]),
+      ...misplaced("store-stats/pets", shards.raw, "pets", declaredShards(p, "store-stats")),
+    ],
     findings,
   };
 }
 
-async function auditCarts(client: DynamoDBClient, tables: AuditTableNames): Promise<AuditReport> {
+async function auditCarts(
+  client: DynamoDBClient,
+  tables: AuditTableNames,
+  p: PipelineDeclaration,
+): Promise<AuditReport> {
   const carts = await readSource(client, tables, "carts", CartImageSchema);
   const shards = await readAggregates(client, tables, AggregateKeys.cartsPartition, CartStatsSchema);
   const findings = [...carts.findings, ...shards.findings];
@@ -229,12 +293,15 @@ async function auditCarts(client: DynamoDBClient, tables: AuditTableNames): Prom
     carts: Object.assign({}, ...shards.items.map((s) => s.carts)),
   };
   return {
-    differences: compareFields("store-stats/carts", "carts", expected, stored, [
-      "openCarts",
-      "totalItems",
-      "totalValue",
-      "carts",
-    ]),
+    differences: [
+      ...compareFields("store-stats/carts", "carts", expected, stored, [
+        "openCarts",
+        "totalItems",
+        "totalValue",
+        "carts",
+      ]),
+      ...misplaced("store-stats/carts", shards.raw, "carts", declaredShards(p, "store-stats")),
+    ],
     findings,
   };
 }
@@ -269,10 +336,14 @@ async function auditStoredEvents(client: DynamoDBClient, tables: AuditTableNames
 }
 
 /** store-stats (pets, carts, each user's stored events) against scans of their tables. */
-export async function auditStoreStats(client: DynamoDBClient, tables: AuditTableNames): Promise<AuditReport> {
+export async function auditStoreStats(
+  client: DynamoDBClient,
+  tables: AuditTableNames,
+  p: PipelineDeclaration = pipeline,
+): Promise<AuditReport> {
   return merge(
-    await auditPets(client, tables),
-    await auditCarts(client, tables),
+    await auditPets(client, tables, p),
+    await auditCarts(client, tables, p),
     await auditStoredEvents(client, tables),
   );
 }
@@ -375,13 +446,20 @@ export async function auditCarbon(client: DynamoDBClient, tables: AuditTableName
   return { differences, findings };
 }
 
-/** Every aggregate against its recomputation, and every item that could not be read. */
-export async function audit(client: DynamoDBClient, tables: AuditTableNames): Promise<AuditReport> {
+/**
+ * Every aggregate against its recomputation, and every item that could not be read. `p` is the
+ * declaration the consumers ran with (its shard counts say where each source item belongs).
+ */
+export async function audit(
+  client: DynamoDBClient,
+  tables: AuditTableNames,
+  p: PipelineDeclaration = pipeline,
+): Promise<AuditReport> {
   return merge(
     EMPTY,
-    await auditParkingTotals(client, tables),
+    await auditParkingTotals(client, tables, p),
     await auditCarbon(client, tables),
-    await auditStoreStats(client, tables),
+    await auditStoreStats(client, tables, p),
   );
 }
 
@@ -389,8 +467,9 @@ export async function audit(client: DynamoDBClient, tables: AuditTableNames): Pr
 export async function auditAll(
   client: DynamoDBClient,
   tables: AuditTableNames,
+  p: PipelineDeclaration = pipeline,
 ): Promise<(Difference | Finding)[]> {
-  const report = await audit(client, tables);
+  const report = await audit(client, tables, p);
   return [...report.differences, ...report.findings];
 }
 

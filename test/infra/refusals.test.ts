@@ -105,6 +105,15 @@ const cases: { description: string; declaration: PipelineDeclaration; message: s
     message: 'api.tables names table "orders", which is not declared',
   },
   {
+    description: "a hot aggregate on no shard at all",
+    declaration: {
+      ...pipeline,
+      consumers: pipeline.consumers.map((c) => (c.name === "store-stats" ? { ...c, aggregateShards: 0 } : c)),
+    },
+    message:
+      "consumers[store-stats]: aggregateShards must be a whole number of shard items from 1 to 256 (given 0)",
+  },
+  {
     description: "tombstones kept shorter than a redelivery",
     declaration: { ...pipeline, tombstoneRetentionSeconds: 3600 },
     message:

@@ -2,12 +2,13 @@ import { spawnSync } from "node:child_process";
 import { DeleteItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { AggregateKeys, ParkingTotalsSchema, readAggregate } from "#commons/aggregates.ts";
+import { AggregateKeys, ParkingTotalsSchema, readParkingTotals, shardOf } from "#commons/aggregates.ts";
 import { auditAll } from "#infra/audit/audit.ts";
+import { model } from "#infra/pipeline.ts";
 import type { CarPark } from "#schemas/parking.ts";
 import type { EventBridgeTargetEvent } from "../../helpers/domain-events.ts";
 import { deliveryOrders, domainEvent, seededShuffle, sequenceNumbers } from "../../helpers/domain-events.ts";
-import { type ConsumerRuntime, putItems, startConsumerRuntime } from "./runtime.ts";
+import { type ConsumerRuntime, putItems, scanItems, startConsumerRuntime } from "./runtime.ts";
 
 let runtime: ConsumerRuntime;
 let handler: (event: unknown) => Promise<string>;
@@ -63,13 +64,23 @@ afterAll(async () => {
   await runtime?.stop();
 });
 
-beforeEach(async () => {
-  await runtime.client.send(
-    new DeleteItemCommand({
-      TableName: runtime.tables.aggregates,
-      Key: marshall(AggregateKeys.parkingTotals),
-    }),
+const shards = model.consumers.find((c) => c.name === "parking-totals")!.aggregateShards;
+
+/** The shard items of the totals, as stored. */
+const shardItems = async () =>
+  (await scanItems(runtime.client, runtime.tables.aggregates)).filter(
+    (item) => item.pk === AggregateKeys.parkingTotalsPartition,
   );
+
+beforeEach(async () => {
+  for (const item of await shardItems()) {
+    await runtime.client.send(
+      new DeleteItemCommand({
+        TableName: runtime.tables.aggregates,
+        Key: marshall({ pk: item.pk, sk: item.sk }),
+      }),
+    );
+  }
 });
 
 describe.each(deliveryOrders(7))("parking-totals with $description", ({ deliveries }) => {
@@ -81,12 +92,7 @@ describe.each(deliveryOrders(7))("parking-totals with $description", ({ deliveri
     for (const event of deliveries(events)) await handler(event);
 
     // Assert
-    const totals = await readAggregate(
-      runtime.client,
-      runtime.tables.aggregates,
-      AggregateKeys.parkingTotals,
-      ParkingTotalsSchema,
-    );
+    const totals = await readParkingTotals(runtime.client, runtime.tables.aggregates);
     expect(Object.keys(totals?.carParks ?? {}).sort()).toEqual(["CP001", "CP002", "CP003"]);
     expect(totals).toMatchObject({
       totalCapacity: 950,
@@ -115,12 +121,7 @@ describe("parking-totals under concurrent deliveries", () => {
     }
 
     // Assert
-    const totals = await readAggregate(
-      runtime.client,
-      runtime.tables.aggregates,
-      AggregateKeys.parkingTotals,
-      ParkingTotalsSchema,
-    );
+    const totals = await readParkingTotals(runtime.client, runtime.tables.aggregates);
     expect(totals?.totalOccupied).toBe(finals.reduce((sum, p) => sum + p.occupied, 0));
     expect(await auditAll(runtime.client, runtime.tables)).toEqual([]);
   });
@@ -137,6 +138,43 @@ describe("parking-totals costs", () => {
 
     // Assert
     expect(outcomes).toEqual(["unchanged", "unchanged"]);
+  });
+});
+
+describe("parking-totals' shards", () => {
+  it("keeps each car park in the shard its id hashes to, and the audit names one found elsewhere", async () => {
+    // Arrange
+    for (const event of history().events) await handler(event);
+    const home = AggregateKeys.parkingTotals("CP001", shards);
+    const stored = ParkingTotalsSchema.parse((await shardItems()).find((item) => item.sk === home.sk));
+    const elsewhere = `shard-${(shardOf("CP001", shards) + 1) % shards}`;
+
+    // Act: the car park's entry moved to another shard, as a change of aggregateShards would leave it.
+    const placedBefore = (await shardItems()).flatMap((item) =>
+      Object.keys(item.carParks as object).map((id) => [id, item.sk]),
+    );
+    await runtime.client.send(
+      new PutItemCommand({
+        TableName: runtime.tables.aggregates,
+        Item: marshall({ ...stored, pk: home.pk, sk: elsewhere, version: 1 }),
+      }),
+    );
+    await runtime.client.send(
+      new DeleteItemCommand({ TableName: runtime.tables.aggregates, Key: marshall(home) }),
+    );
+    const differences = await auditAll(runtime.client, runtime.tables);
+
+    // Assert
+    expect(placedBefore.sort()).toEqual(
+      ["CP001", "CP002", "CP003"].map((id) => [id, AggregateKeys.parkingTotals(id, shards).sk]),
+    );
+    expect(differences).toContainEqual({
+      aggregate: "parking-totals",
+      key: "CP001",
+      field: "shard",
+      expected: home.sk,
+      actual: elsewhere,
+    });
   });
 });
 
@@ -162,16 +200,18 @@ describe("npm run audit against DynamoDB Local", () => {
   it("prints the difference and exits 1 when an aggregate drifted", async () => {
     // Arrange
     for (const event of history().events) await handler(event);
-    const totals = await readAggregate(
-      runtime.client,
-      runtime.tables.aggregates,
-      AggregateKeys.parkingTotals,
-      ParkingTotalsSchema,
+    const { totalOccupied } = (await readParkingTotals(runtime.client, runtime.tables.aggregates))!;
+    const shard = ParkingTotalsSchema.parse(
+      (await shardItems()).find((item) => item.sk === AggregateKeys.parkingTotals("CP001", shards).sk),
     );
     await runtime.client.send(
       new PutItemCommand({
         TableName: runtime.tables.aggregates,
-        Item: marshall({ ...totals, ...AggregateKeys.parkingTotals, totalOccupied: 1 }),
+        Item: marshall({
+          ...shard,
+          ...AggregateKeys.parkingTotals("CP001", shards),
+          totalOccupied: shard.totalOccupied + 1,
+        }),
       }),
     );
 
@@ -179,7 +219,9 @@ describe("npm run audit against DynamoDB Local", () => {
     const result = runCli();
 
     // Assert
-    expect(result.stdout).toMatch(/parking-totals summary totalOccupied: expected \d+, found 1/);
+    expect(result.stdout).toContain(
+      `parking-totals summary totalOccupied: expected ${totalOccupied}, found ${totalOccupied + 1}`,
+    );
     expect(result.status).toBe(1);
   });
 

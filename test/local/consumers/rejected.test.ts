@@ -3,6 +3,7 @@ import { marshall } from "@aws-sdk/util-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AggregateKeys } from "#commons/aggregates.ts";
 import { readSetAside } from "#commons/set-aside.ts";
+import { model } from "#infra/pipeline.ts";
 import { petStatsOf } from "../../../functions/store-stats/stats.ts";
 import { domainEvent } from "../../helpers/domain-events.ts";
 import { type ConsumerRuntime, scanItems, startConsumerRuntime } from "./runtime.ts";
@@ -98,7 +99,10 @@ describe("store-stats given a pet event older than the removals its aggregate ha
   it("sets the event aside instead of counting a pet that may have been removed", async () => {
     // Arrange: the shard forgot a removal from an hour ago; the event is from two hours ago.
     const hour = 3600 * 1000;
-    const key = AggregateKeys.pets("41");
+    const key = AggregateKeys.pets(
+      "41",
+      model.consumers.find((c) => c.name === "store-stats")!.aggregateShards,
+    );
     const stored = { ...key, ...petStatsOf({}), forgottenBefore: new Date(Date.now() - hour).toISOString() };
     await runtime.client.send(
       new PutItemCommand({ TableName: runtime.tables.aggregates, Item: marshall({ ...stored, version: 1 }) }),

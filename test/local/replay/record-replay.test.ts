@@ -27,7 +27,9 @@ function canonical(value: unknown): string {
   const strip = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(strip);
     if (typeof v !== "object" || v === null) return v;
-    const entries = Object.entries(v).filter(([k]) => !["updatedAt", "version", "rippleOrigin", "statsSeal"].includes(k));
+    const entries = Object.entries(v).filter(
+      ([k]) => !["updatedAt", "version", "rippleOrigin", "statsSeal"].includes(k),
+    );
     return entries.sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, strip(x)]);
   };
   return JSON.stringify(strip(value));

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { compareSequenceNumbers, parseConsumedEvent } from "#commons/consumer.ts";
+import { compareSequenceNumbers, createConsumerHandler, parseConsumedEvent } from "#commons/consumer.ts";
 import { InvalidSequenceNumberError } from "#commons/errors.ts";
 import { model } from "#infra/pipeline.ts";
 import { domainEvent } from "../../helpers/domain-events.ts";
+import { functionEnvironments } from "../../helpers/function-config.ts";
 
 const parking = model.consumers.find((c) => c.name === "parking-totals")!;
 
@@ -102,5 +103,57 @@ describe("compareSequenceNumbers", () => {
 
     // Act, Assert
     expect(() => compareSequenceNumbers(tooLong, "1")).toThrow(InvalidSequenceNumberError);
+  });
+});
+
+describe("createConsumerHandler", () => {
+  const env = functionEnvironments();
+  const event = domainEvent(
+    "PetListed",
+    { id: 7, name: "Rex", type: "dog", price: "249.99" },
+    { sequenceNumber: "100000000000000000007" },
+  );
+
+  it("gives the work the invocation's remaining time and the declared shard count", async () => {
+    // Arrange
+    const seen: { remaining?: number; shards?: number } = {};
+    const handler = createConsumerHandler(
+      "store-stats",
+      async (deps) => {
+        seen.remaining = deps.remainingTimeMs?.();
+        seen.shards = deps.aggregateShards;
+        return "unchanged";
+      },
+      env,
+    );
+
+    // Act
+    const outcome = await handler(event, { getRemainingTimeInMillis: () => 12_345 });
+
+    // Assert
+    expect(outcome).toBe("unchanged");
+    expect(seen).toEqual({
+      remaining: 12_345,
+      shards: model.consumers.find((c) => c.name === "store-stats")!.aggregateShards,
+    });
+  });
+
+  it("leaves the time unbounded by an invocation when called without a Lambda context", async () => {
+    // Arrange
+    let remaining: (() => number) | undefined = () => 0;
+    const handler = createConsumerHandler(
+      "store-stats",
+      async (deps) => {
+        remaining = deps.remainingTimeMs;
+        return "unchanged";
+      },
+      env,
+    );
+
+    // Act
+    await handler(event);
+
+    // Assert
+    expect(remaining).toBeUndefined();
   });
 });

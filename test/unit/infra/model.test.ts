@@ -39,6 +39,11 @@ describe("resolvePipeline", () => {
       expected: 2,
     },
     {
+      description: "a consumer's aggregate shards",
+      read: (m: ReturnType<typeof resolvePipeline>) => m.consumers[0]!.aggregateShards,
+      expected: 16,
+    },
+    {
       description: "the archive's retention",
       read: (m: ReturnType<typeof resolvePipeline>) => m.bus.archiveRetentionDays,
       expected: 30,

@@ -188,6 +188,22 @@ describe("validatePipeline", () => {
       message: "reservedConcurrency must be an integer between 1 and 1000 inclusive (given 0)",
     },
     {
+      description: "0 aggregate shards",
+      aggregateShards: 0,
+      message:
+        "consumers[parking-totals]: aggregateShards must be a whole number of shard items from 1 to 256 (given 0), e.g. aggregateShards: 16; set it in infra/pipeline.ts, or leave it out for 16",
+    },
+    {
+      description: "a fractional number of aggregate shards",
+      aggregateShards: 2.5,
+      message: "aggregateShards must be a whole number of shard items from 1 to 256 (given 2.5)",
+    },
+    {
+      description: "more aggregate shards than readers should Query",
+      aggregateShards: 257,
+      message: "aggregateShards must be a whole number of shard items from 1 to 256 (given 257)",
+    },
+    {
       description: "an EventBridge retry count over 185",
       retry: { maximumRetryAttempts: 186 },
       message: "retry.maximumRetryAttempts must be an integer between 0 and 185 inclusive (given 186)",
