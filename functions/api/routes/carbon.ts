@@ -39,6 +39,7 @@ import {
   itemInTheWay,
   num,
   putGenerated,
+  putUnlessTaken,
   queryItems,
   readListing,
   skippedField,
@@ -402,29 +403,22 @@ export const carbonRoutes = [
           kgCO2e: body.kgCO2e,
           ...(body.note === undefined ? {} : { note: body.note }),
         };
-        try {
-          await deps.client.send(
-            new PutItemCommand({
-              TableName: deps.tables.carbonEntries,
-              Item: toItem({ ...entry, kgCO2e: num(entry.kgCO2e) }),
-              ConditionExpression: "attribute_not_exists(userId)",
-            }),
-          );
+        const taken = await putUnlessTaken(deps.client, {
+          TableName: deps.tables.carbonEntries,
+          Item: toItem({ ...entry, kgCO2e: num(entry.kgCO2e) }),
+          ConditionExpression: "attribute_not_exists(userId)",
+        });
+        // Taken by this request's first run, which stopped before answering: answer it now.
+        if (taken === undefined || (once.resumed && (await isOwnEntry(deps, entry)))) {
           return { status: 201, body: { ...entryView(entry), storage: STORAGE } };
-        } catch (error) {
-          if (!isConditionFailed(error)) throw error;
-          // The first run of this request wrote it, then stopped before answering: answer it now.
-          if (once.resumed && (await isOwnEntry(deps, entry))) {
-            return { status: 201, body: { ...entryView(entry), storage: STORAGE } };
-          }
-          if (given || attempt >= 20) {
-            throw new ConflictError(
-              `user ${params.userId} already has an entry at ${entry.timestamp}; send another timestamp or leave it out`,
-              { cause: error },
-            );
-          }
-          at = new Date(at.getTime() + 1);
         }
+        if (given || attempt >= 20) {
+          throw new ConflictError(
+            `user ${params.userId} already has an entry at ${entry.timestamp}; send another timestamp or leave it out`,
+            { cause: taken },
+          );
+        }
+        at = new Date(at.getTime() + 1);
       }
     },
   }),
