@@ -263,6 +263,8 @@ async function deleteExisting(
 // Response schemas for the OpenAPI document (decimals are written as exact JSON numbers).
 const UserResponseSchema = UserSchema.omit({ rippleOrigin: true }).extend({ storage: z.literal(STORAGE) });
 const EntryOutSchema = CarbonEntrySchema.omit({ ttl: true });
+const EntryResponseSchema = EntryOutSchema.extend({ storage: z.literal(STORAGE) });
+const GoalResponseSchema = GoalSchema.extend({ storage: z.literal(STORAGE) });
 const ListOf = <S extends z.ZodType>(key: string, item: S) =>
   z.object({
     userId: z.string(),
@@ -382,7 +384,7 @@ export const carbonRoutes = [
       .extend({ kgCO2e: KgCO2eSchema, timestamp: InstantSchema.optional() })
       .strict(),
     responses: {
-      201: { description: "The entry", schema: EntryOutSchema.extend({ storage: z.literal(STORAGE) }) },
+      201: { description: "The entry", schema: EntryResponseSchema },
     },
     async handle({ deps, params, body, once }) {
       if (body.timestamp !== undefined) requireNotInFuture("body.timestamp", body.timestamp, deps.now());
@@ -528,7 +530,7 @@ export const carbonRoutes = [
     responses: {
       200: {
         description: "The entry after the correction",
-        schema: EntryOutSchema.extend({ storage: z.literal(STORAGE) }),
+        schema: EntryResponseSchema,
       },
     },
     async handle({ deps, params, body }) {
@@ -554,7 +556,7 @@ export const carbonRoutes = [
       .extend({ targetKgCO2e: TargetKgCO2eSchema })
       .strict(),
     responses: {
-      201: { description: "The goal", schema: GoalSchema.extend({ storage: z.literal(STORAGE) }) },
+      201: { description: "The goal", schema: GoalResponseSchema },
     },
     async handle({ deps, params, body, once }) {
       await requireUser(deps, params.userId);
@@ -607,7 +609,7 @@ export const carbonRoutes = [
     responses: {
       200: {
         description: "The goal after the change",
-        schema: GoalSchema.extend({ storage: z.literal(STORAGE) }),
+        schema: GoalResponseSchema,
       },
     },
     async handle({ deps, params, body }) {
