@@ -30,26 +30,28 @@ export function resolveMappingSettings(s: EventSourceMappingSettings): ResolvedM
   };
 }
 
-/** A consumer's EventBridge target retry policy with EventBridge's defaults filled in. */
-export function resolveTargetRetry(consumer: ConsumerDeclaration): {
+/** How often and for how long a failed delivery or invocation is tried again. */
+export interface RetryLimits {
   readonly maximumRetryAttempts: number;
   readonly maximumEventAgeInSeconds: number;
-} {
+}
+
+/** The limits declared, each one left out taken from the service's default. */
+function withDefaults(declared: Partial<RetryLimits> | undefined, defaults: RetryLimits): RetryLimits {
   return {
-    maximumRetryAttempts: consumer.retry?.maximumRetryAttempts ?? 185,
-    maximumEventAgeInSeconds: consumer.retry?.maximumEventAgeInSeconds ?? 86_400,
+    maximumRetryAttempts: declared?.maximumRetryAttempts ?? defaults.maximumRetryAttempts,
+    maximumEventAgeInSeconds: declared?.maximumEventAgeInSeconds ?? defaults.maximumEventAgeInSeconds,
   };
 }
 
+/** A consumer's EventBridge target retry policy with EventBridge's defaults filled in. */
+export function resolveTargetRetry(consumer: ConsumerDeclaration): RetryLimits {
+  return withDefaults(consumer.retry, { maximumRetryAttempts: 185, maximumEventAgeInSeconds: 86_400 });
+}
+
 /** A consumer's asynchronous-invocation settings with Lambda's defaults filled in. */
-export function resolveAsyncInvoke(consumer: ConsumerDeclaration): {
-  readonly maximumRetryAttempts: number;
-  readonly maximumEventAgeInSeconds: number;
-} {
-  return {
-    maximumRetryAttempts: consumer.asyncInvoke?.maximumRetryAttempts ?? 2,
-    maximumEventAgeInSeconds: consumer.asyncInvoke?.maximumEventAgeInSeconds ?? 21_600,
-  };
+export function resolveAsyncInvoke(consumer: ConsumerDeclaration): RetryLimits {
+  return withDefaults(consumer.asyncInvoke, { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 21_600 });
 }
 
 export function tableOf(p: PipelineDeclaration, key: string): TableDeclaration {

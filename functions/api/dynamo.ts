@@ -82,6 +82,24 @@ export async function itemInTheWay(
 }
 
 /**
+ * Puts an item unless one with its key is there (`put.ConditionExpression` failed). Answers
+ * `undefined` when written, or the condition's failure when the key was taken, for the caller to
+ * decide what a taken key means; any other failure is thrown.
+ */
+export async function putUnlessTaken(
+  client: DynamoDBClient,
+  put: { TableName: string; Item: Item; ConditionExpression: string },
+): Promise<unknown> {
+  try {
+    await client.send(new PutItemCommand(put));
+    return undefined;
+  } catch (error) {
+    if (!isConditionFailed(error)) throw error;
+    return error;
+  }
+}
+
+/**
  * Puts an item whose key the request generated (a fresh UUID, 128 random bits) unless one is there.
  * One is there only when an earlier run of this very request wrote it and stopped before
  * answering (`resumed`, see `Once`): that counts as written; otherwise the failure is thrown.
@@ -91,11 +109,8 @@ export async function putGenerated(
   put: { TableName: string; Item: Item; ConditionExpression: string },
   resumed: boolean,
 ): Promise<void> {
-  try {
-    await client.send(new PutItemCommand(put));
-  } catch (error) {
-    if (!(isConditionFailed(error) && resumed)) throw error;
-  }
+  const taken = await putUnlessTaken(client, put);
+  if (taken !== undefined && !resumed) throw taken;
 }
 
 /** Every item of a table, read consistently (the tables scanned here hold a handful of items: car parks, pets). */

@@ -36,6 +36,19 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * The class of an error that always answers with one status and code: only its message differs.
+ * `name` is given again as a string because a class made here has no name of its own.
+ */
+function answering(status: number, code: string, name: string) {
+  return class extends ApiError {
+    constructor(message: string, options?: ErrorOptions) {
+      super(status, code, message, options);
+      this.name = name;
+    }
+  };
+}
+
 /** A path, query or body field failed its schema (400). */
 export class ValidationError extends ApiError {
   constructor(message: string, fields: readonly FieldProblem[], options?: ErrorOptions) {
@@ -45,12 +58,7 @@ export class ValidationError extends ApiError {
 }
 
 /** The body is not parseable JSON (400). */
-export class MalformedJsonError extends ApiError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(400, "malformed_json", message, options);
-    this.name = "MalformedJsonError";
-  }
-}
+export class MalformedJsonError extends answering(400, "malformed_json", "MalformedJsonError") {}
 
 /** No or a wrong bearer token (401). */
 export class UnauthorizedError extends ApiError {
@@ -64,12 +72,7 @@ export class UnauthorizedError extends ApiError {
 }
 
 /** No route has this path, or the item named by the path does not exist (404). */
-export class NotFoundError extends ApiError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(404, "not_found", message, options);
-    this.name = "NotFoundError";
-  }
-}
+export class NotFoundError extends answering(404, "not_found", "NotFoundError") {}
 
 /** The path exists but not with this method (405, with an `Allow` header). */
 export class MethodNotAllowedError extends ApiError {
@@ -91,33 +94,21 @@ export class ConflictError extends ApiError {
  * A stored item does not fit its schema — written around the API, with the SDK or the CLI (409).
  * Listings leave such an item out instead (see `readListing`); a read of that one item answers this.
  */
-export class UnreadableItemError extends ApiError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(409, "unreadable_item", message, options);
-    this.name = "UnreadableItemError";
-  }
-}
+export class UnreadableItemError extends answering(409, "unreadable_item", "UnreadableItemError") {}
 
 /** The body is larger than `pipeline.api.maxBodyBytes` (413). */
-export class PayloadTooLargeError extends ApiError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(413, "payload_too_large", message, options);
-    this.name = "PayloadTooLargeError";
-  }
-}
+export class PayloadTooLargeError extends answering(413, "payload_too_large", "PayloadTooLargeError") {}
 
 /** The body is not `application/json` (415). */
-export class UnsupportedMediaTypeError extends ApiError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(415, "unsupported_media_type", message, options);
-    this.name = "UnsupportedMediaTypeError";
-  }
-}
+export class UnsupportedMediaTypeError extends answering(
+  415,
+  "unsupported_media_type",
+  "UnsupportedMediaTypeError",
+) {}
 
 /** An Idempotency-Key was reused for a different request (422). */
-export class IdempotencyKeyReusedError extends ApiError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(422, "idempotency_key_reused", message, options);
-    this.name = "IdempotencyKeyReusedError";
-  }
-}
+export class IdempotencyKeyReusedError extends answering(
+  422,
+  "idempotency_key_reused",
+  "IdempotencyKeyReusedError",
+) {}

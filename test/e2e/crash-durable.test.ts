@@ -1,7 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { dataDirForSuite } from "../helpers/data-dir.ts";
 import {
   crash,
   partitionItems,
@@ -41,18 +39,12 @@ async function storedPetCounts(runtime: RuntimeProcess): Promise<Record<string, 
 const canonical = (counts: Record<string, number>) => JSON.stringify(Object.entries(counts).sort());
 
 describe("a crash of the runtime right after a burst, restarted on the same --data", () => {
-  const dataDir = mkdtempSync(join(tmpdir(), "ripple-crash-"));
-  let runtime: RuntimeProcess | undefined;
-
-  afterAll(async () => {
-    await runtime?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const data = dataDirForSuite<RuntimeProcess>("ripple-crash-");
+  const start = () => data.start((dataDir) => startRuntimeProcess(["--data", dataDir]));
 
   it("loses no event: aggregates equal the ledger and nothing is set aside", async () => {
     // Arrange: the seed pets, then a ledger of what the burst adds.
-    runtime = await startRuntimeProcess(["--data", dataDir]);
-    const first = runtime;
+    const first = await start();
     const seed = (await first.call("GET", "/pets")) as { type: string }[];
     const expectedPets: Record<string, number> = {};
     for (const pet of seed) expectedPets[pet.type] = (expectedPets[pet.type] ?? 0) + 1;
@@ -81,8 +73,7 @@ describe("a crash of the runtime right after a burst, restarted on the same --da
     // Act: every write answered, then kill -9 at once; restart on the same data.
     await burst(writes, WRITERS);
     await crash(first);
-    runtime = await startRuntimeProcess(["--data", dataDir]);
-    const second = runtime;
+    const second = await start();
     const converged = await waitUntil(
       async () => {
         const profile = (await second.call("GET", "/users/grace")) as { stats?: { entryCount?: number } };

@@ -1,7 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { dataDirForSuite } from "../helpers/data-dir.ts";
 import {
   javaPidOf,
   type RuntimeProcess,
@@ -16,18 +14,11 @@ const WRITERS = 16;
 const KILL_AFTER = 50;
 
 describe("DynamoDB Local killed mid-workload", () => {
-  const dataDir = mkdtempSync(join(tmpdir(), "ripple-supervision-"));
-  let runtime: RuntimeProcess | undefined;
-
-  afterAll(async () => {
-    await runtime?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const data = dataDirForSuite<RuntimeProcess>("ripple-supervision-");
 
   it("is reported on /health, started again on the same data, and the aggregates end exact", async () => {
     // Arrange
-    runtime = await startRuntimeProcess(["--data", dataDir]);
-    const started = runtime;
+    const started = await data.start((dataDir) => startRuntimeProcess(["--data", dataDir]));
     await started.call("POST", "/users", { userId: "lin", name: "Lin", email: "lin@example.com" });
     let expectedKg = 0;
     const entries = Array.from({ length: ENTRIES }, (_, i) => {

@@ -2,22 +2,13 @@ import { PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Runtime } from "#infra/local/runtime.ts";
+import { eventually } from "../helpers/eventually.ts";
 import { addRule, type HttpSubscriber, startHttpSubscriber, startTestRuntime } from "../helpers/runtime.ts";
 
 interface ReceivedEvent {
   readonly source: string;
   readonly "detail-type": string;
   readonly detail: { metadata: Record<string, unknown>; data: Record<string, unknown> };
-}
-
-async function eventually<T>(probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`nothing arrived within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe("the local pipeline, from a DynamoDB write to a rule target", () => {

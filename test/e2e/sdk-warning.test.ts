@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freeRuntimePorts } from "#infra/local/ports.ts";
 import { SDK_WARNING_SWITCH } from "#infra/node-support.ts";
+import { portFlags } from "../helpers/process-runtime.ts";
 import { type SpawnedScript, spawnScript } from "../helpers/spawn-script.ts";
 
 /**
@@ -26,18 +27,7 @@ beforeAll(async () => {
     dynamodb: `http://127.0.0.1:${ports.dynamodbPort}`,
     eventbridge: `http://127.0.0.1:${ports.eventbridgePort}`,
   };
-  const started = run(
-    "infra/local/main.ts",
-    [
-      "--api-port",
-      `${ports.apiPort}`,
-      "--dynamodb-port",
-      `${ports.dynamodbPort}`,
-      "--eventbridge-port",
-      `${ports.eventbridgePort}`,
-    ],
-    userEnv(),
-  );
+  const started = run("infra/local/main.ts", portFlags(ports), userEnv());
   start = started;
   const deadline = Date.now() + 110_000;
   while (!started.output().includes("Press Ctrl-C to stop.")) {

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { freeRuntimePorts } from "#infra/local/ports.ts";
+import { portFlags } from "../helpers/process-runtime.ts";
 import { type SpawnedScript, spawnScript } from "../helpers/spawn-script.ts";
 
 type Started = SpawnedScript;
@@ -13,17 +14,14 @@ function start(args: string[], env: NodeJS.ProcessEnv = process.env): Started {
 }
 
 /** Free ports for `npm start`, and the flags that pass them. */
-async function portFlags() {
-  const { apiPort: api, dynamodbPort: dynamodb, eventbridgePort: eventbridge } = await freeRuntimePorts();
-  const args = [
-    "--api-port",
-    `${api}`,
-    "--dynamodb-port",
-    `${dynamodb}`,
-    "--eventbridge-port",
-    `${eventbridge}`,
-  ];
-  return { api, dynamodb, eventbridge, args };
+async function freePortFlags() {
+  const ports = await freeRuntimePorts();
+  return {
+    api: ports.apiPort,
+    dynamodb: ports.dynamodbPort,
+    eventbridge: ports.eventbridgePort,
+    args: portFlags(ports),
+  };
 }
 
 async function waitFor(what: () => boolean, timeoutMs: number, describeFailure: () => string): Promise<void> {
@@ -62,7 +60,7 @@ describe("npm start", () => {
     "prints every endpoint, answers /health, and on $description stops leaving no java process",
     async ({ signal }) => {
       // Arrange
-      const { api, dynamodb, eventbridge, args } = await portFlags();
+      const { api, dynamodb, eventbridge, args } = await freePortFlags();
       running = start(args);
       const started = running;
       await waitFor(
@@ -92,7 +90,7 @@ describe("npm start", () => {
 
   it("stops with one line saying how to install java when java is not on the PATH", async () => {
     // Arrange
-    const { args } = await portFlags();
+    const { args } = await freePortFlags();
     const onlyNode = mkdtempSync(join(tmpdir(), "ripple-no-java-"));
     symlinkSync(process.execPath, join(onlyNode, "node"));
     const env = { ...process.env, PATH: onlyNode };

@@ -1,7 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freeRuntimePorts } from "#infra/local/ports.ts";
+import { portFlags } from "./process-runtime.ts";
+import { spawnScript } from "./spawn-script.ts";
 
 /** The project's root, where `npm start` runs. */
 export const projectRoot = join(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -23,50 +25,32 @@ export interface StartedRipple {
  * resolves once it prints "Press Ctrl-C to stop."; rejects with the output when it exits first.
  */
 export async function startRipple(args: readonly string[], env: NodeJS.ProcessEnv): Promise<StartedRipple> {
-  const { apiPort: api, dynamodbPort: dynamodb, eventbridgePort: eventbridge } = await freeRuntimePorts();
-  const child = spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      "infra/local/main.ts",
-      "--api-port",
-      `${api}`,
-      "--dynamodb-port",
-      `${dynamodb}`,
-      "--eventbridge-port",
-      `${eventbridge}`,
-      ...args,
-    ],
-    { cwd: projectRoot, env, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let output = "";
-  const keep = (chunk: Buffer) => {
-    output += chunk.toString();
-  };
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const ports = await freeRuntimePorts();
+  const {
+    child,
+    output: printed,
+    exited,
+  } = spawnScript("infra/local/main.ts", [...portFlags(ports), ...args], env);
   const ready = new Promise<void>((resolve, reject) => {
     const check = setInterval(() => {
-      if (output.includes("Press Ctrl-C to stop.")) {
+      if (printed().includes("Press Ctrl-C to stop.")) {
         clearInterval(check);
         resolve();
       }
     }, 100);
     void exited.then((code) => {
       clearInterval(check);
-      reject(new Error(`npm start exited (${code}) before it was ready:\n${output}`));
+      reject(new Error(`npm start exited (${code}) before it was ready:\n${printed()}`));
     });
   });
   await ready;
   return {
     child,
-    ports: { api, dynamodb, eventbridge },
-    output: () => output,
+    ports: { api: ports.apiPort, dynamodb: ports.dynamodbPort, eventbridge: ports.eventbridgePort },
+    output: printed,
     token() {
-      const match = /Authorization: Bearer (\S+?)\)/.exec(output);
-      if (match === null) throw new Error(`npm start printed no token:\n${output}`);
+      const match = /Authorization: Bearer (\S+?)\)/.exec(printed());
+      if (match === null) throw new Error(`npm start printed no token:\n${printed()}`);
       return match[1]!;
     },
     async stop() {

@@ -39,6 +39,7 @@ import {
   itemInTheWay,
   num,
   putGenerated,
+  putUnlessTaken,
   queryItems,
   readListing,
   skippedField,
@@ -262,6 +263,8 @@ async function deleteExisting(
 // Response schemas for the OpenAPI document (decimals are written as exact JSON numbers).
 const UserResponseSchema = UserSchema.omit({ rippleOrigin: true }).extend({ storage: z.literal(STORAGE) });
 const EntryOutSchema = CarbonEntrySchema.omit({ ttl: true });
+const EntryResponseSchema = EntryOutSchema.extend({ storage: z.literal(STORAGE) });
+const GoalResponseSchema = GoalSchema.extend({ storage: z.literal(STORAGE) });
 const ListOf = <S extends z.ZodType>(key: string, item: S) =>
   z.object({
     userId: z.string(),
@@ -381,7 +384,7 @@ export const carbonRoutes = [
       .extend({ kgCO2e: KgCO2eSchema, timestamp: InstantSchema.optional() })
       .strict(),
     responses: {
-      201: { description: "The entry", schema: EntryOutSchema.extend({ storage: z.literal(STORAGE) }) },
+      201: { description: "The entry", schema: EntryResponseSchema },
     },
     async handle({ deps, params, body, once }) {
       if (body.timestamp !== undefined) requireNotInFuture("body.timestamp", body.timestamp, deps.now());
@@ -402,29 +405,22 @@ export const carbonRoutes = [
           kgCO2e: body.kgCO2e,
           ...(body.note === undefined ? {} : { note: body.note }),
         };
-        try {
-          await deps.client.send(
-            new PutItemCommand({
-              TableName: deps.tables.carbonEntries,
-              Item: toItem({ ...entry, kgCO2e: num(entry.kgCO2e) }),
-              ConditionExpression: "attribute_not_exists(userId)",
-            }),
-          );
+        const taken = await putUnlessTaken(deps.client, {
+          TableName: deps.tables.carbonEntries,
+          Item: toItem({ ...entry, kgCO2e: num(entry.kgCO2e) }),
+          ConditionExpression: "attribute_not_exists(userId)",
+        });
+        // Taken by this request's first run, which stopped before answering: answer it now.
+        if (taken === undefined || (once.resumed && (await isOwnEntry(deps, entry)))) {
           return { status: 201, body: { ...entryView(entry), storage: STORAGE } };
-        } catch (error) {
-          if (!isConditionFailed(error)) throw error;
-          // The first run of this request wrote it, then stopped before answering: answer it now.
-          if (once.resumed && (await isOwnEntry(deps, entry))) {
-            return { status: 201, body: { ...entryView(entry), storage: STORAGE } };
-          }
-          if (given || attempt >= 20) {
-            throw new ConflictError(
-              `user ${params.userId} already has an entry at ${entry.timestamp}; send another timestamp or leave it out`,
-              { cause: error },
-            );
-          }
-          at = new Date(at.getTime() + 1);
         }
+        if (given || attempt >= 20) {
+          throw new ConflictError(
+            `user ${params.userId} already has an entry at ${entry.timestamp}; send another timestamp or leave it out`,
+            { cause: taken },
+          );
+        }
+        at = new Date(at.getTime() + 1);
       }
     },
   }),
@@ -534,7 +530,7 @@ export const carbonRoutes = [
     responses: {
       200: {
         description: "The entry after the correction",
-        schema: EntryOutSchema.extend({ storage: z.literal(STORAGE) }),
+        schema: EntryResponseSchema,
       },
     },
     async handle({ deps, params, body }) {
@@ -560,7 +556,7 @@ export const carbonRoutes = [
       .extend({ targetKgCO2e: TargetKgCO2eSchema })
       .strict(),
     responses: {
-      201: { description: "The goal", schema: GoalSchema.extend({ storage: z.literal(STORAGE) }) },
+      201: { description: "The goal", schema: GoalResponseSchema },
     },
     async handle({ deps, params, body, once }) {
       await requireUser(deps, params.userId);
@@ -613,7 +609,7 @@ export const carbonRoutes = [
     responses: {
       200: {
         description: "The goal after the change",
-        schema: GoalSchema.extend({ storage: z.literal(STORAGE) }),
+        schema: GoalResponseSchema,
       },
     },
     async handle({ deps, params, body }) {

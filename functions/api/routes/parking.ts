@@ -240,6 +240,18 @@ const SimulateResponseSchema = z.object({
 const SIMULATE_DESCRIPTION =
   "Each car park drifts from its last reading. A car park that got a newer reading (or was removed or re-sized) meanwhile keeps it; the message counts the car parks actually written.";
 
+/** What both paths of simulate share: the request they take and what they do. */
+const SIMULATE_ROUTE = {
+  method: "POST",
+  tag: "Smart Car Park",
+  body: z.strictObject({}),
+  bodyOptional: true,
+  responses: { 200: { description: "Readings written", schema: SimulateResponseSchema } },
+  async handle({ deps }: { deps: ApiDeps }) {
+    return { status: 200, body: await simulate(deps) } as const;
+  },
+} as const;
+
 /** Smart Car Park (seed 000): status, simulate, one sensor reading. */
 export const parkingRoutes = [
   defineRoute({
@@ -258,33 +270,19 @@ export const parkingRoutes = [
     },
   }),
   defineRoute({
-    method: "POST",
+    ...SIMULATE_ROUTE,
     path: "/car-parks/simulate",
     operationId: "simulateSensors",
-    tag: "Smart Car Park",
     summary: "Write a simulated sensor reading for every car park",
     description: SIMULATE_DESCRIPTION,
-    body: z.strictObject({}),
-    bodyOptional: true,
-    responses: { 200: { description: "Readings written", schema: SimulateResponseSchema } },
-    async handle({ deps }) {
-      return { status: 200, body: await simulate(deps) };
-    },
   }),
   defineRoute({
-    method: "POST",
+    ...SIMULATE_ROUTE,
     path: "/car-parks",
     operationId: "simulateSensorsSeedForm",
-    tag: "Smart Car Park",
     summary: "Seed 000's form of simulate: POST /car-parks?action=simulate",
     description: `The same as POST /car-parks/simulate, for clients written against seed 000's one endpoint. ${SIMULATE_DESCRIPTION}`,
     query: CarParkSimulateQuerySchema,
-    body: z.strictObject({}),
-    bodyOptional: true,
-    responses: { 200: { description: "Readings written", schema: SimulateResponseSchema } },
-    async handle({ deps }) {
-      return { status: 200, body: await simulate(deps) };
-    },
   }),
   defineRoute({
     method: "GET",

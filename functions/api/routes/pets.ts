@@ -9,6 +9,7 @@ import {
   isConditionFailed,
   itemInTheWay,
   num,
+  putUnlessTaken,
   readListing,
   scanAll,
   skippedHeaders,
@@ -92,6 +93,16 @@ async function allocatePetId(deps: ApiDeps): Promise<number> {
   return Number(result.Attributes?.value?.N);
 }
 
+/** Whether the stored item is this pet, its price compared as an exact decimal. */
+function isSamePet(stored: Record<string, unknown> | undefined, pet: Pet): boolean {
+  return (
+    stored?.name === pet.name &&
+    stored.type === pet.type &&
+    typeof stored.price === "string" &&
+    compareDecimals(stored.price, pet.price) === 0
+  );
+}
+
 /** PetStore (seed 002): list, get, create with atomically allocated ids. */
 export const petRoutes = [
   defineRoute({
@@ -165,29 +176,18 @@ export const petRoutes = [
           type: body.type,
           price: body.price,
         };
-        try {
-          await deps.client.send(
-            new PutItemCommand({
-              TableName: deps.tables.pets,
-              Item: toItem({ ...pet, price: num(pet.price) }),
-              ConditionExpression: "attribute_not_exists(id)",
-            }),
-          );
+        const taken = await putUnlessTaken(deps.client, {
+          TableName: deps.tables.pets,
+          Item: toItem({ ...pet, price: num(pet.price) }),
+          ConditionExpression: "attribute_not_exists(id)",
+        });
+        // Taken by this request's first run, which added the pet and stopped before answering.
+        if (
+          taken === undefined ||
+          (once.resumed &&
+            isSamePet(await itemInTheWay(deps.client, deps.tables.pets, { id: { N: id } }), pet))
+        ) {
           return { status: 201, body: { ...petView(pet), storage: STORAGE } };
-        } catch (error) {
-          if (!isConditionFailed(error)) throw error;
-          // The first run of this request added the pet, then stopped before answering.
-          const stored = once.resumed
-            ? await itemInTheWay(deps.client, deps.tables.pets, { id: { N: id } })
-            : undefined;
-          if (
-            stored?.name === pet.name &&
-            stored.type === pet.type &&
-            typeof stored.price === "string" &&
-            compareDecimals(stored.price, pet.price) === 0
-          ) {
-            return { status: 201, body: { ...petView(pet), storage: STORAGE } };
-          }
         }
       }
       throw new ConflictError("could not allocate a free pet id after 5 attempts; retry the request");

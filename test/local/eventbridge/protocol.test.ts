@@ -14,26 +14,14 @@ import {
   RemoveTargetsCommand,
   TestEventPatternCommand,
 } from "@aws-sdk/client-eventbridge";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalEventBridge, startLocalEventBridge } from "#infra/local/eventbridge/server.ts";
+import { describe, expect, it } from "vitest";
 import { pipeline } from "#infra/pipeline.ts";
 import { ruleName, rulePattern } from "#infra/topology.ts";
 import { LOCAL_CLIENT_CONFIG } from "../../helpers/dynamodb.ts";
+import { startTestEventBridge } from "../../helpers/event-bridge.ts";
+import { startedForSuite } from "../../helpers/suite.ts";
 
-const silent = { info: () => {}, warn: () => {}, error: () => {} };
-
-let bus: LocalEventBridge;
-let client: EventBridgeClient;
-
-beforeAll(async () => {
-  bus = await startLocalEventBridge({ port: 0, pipeline, logger: silent });
-  client = new EventBridgeClient({ ...LOCAL_CLIENT_CONFIG, endpoint: bus.endpoint, maxAttempts: 1 });
-});
-
-afterAll(async () => {
-  client.destroy();
-  await bus.stop();
-});
+const eventBridge = startedForSuite(startTestEventBridge);
 
 const entry = (overrides: Partial<PutEventsRequestEntry> = {}): PutEventsRequestEntry => ({
   EventBusName: pipeline.bus.name,
@@ -59,7 +47,7 @@ describe("PutEvents", () => {
     const entries = Array.from({ length: 10 }, () => entry());
 
     // Act
-    const result = await client.send(new PutEventsCommand({ Entries: entries }));
+    const result = await eventBridge.client.send(new PutEventsCommand({ Entries: entries }));
 
     // Assert
     expect(result.FailedEntryCount).toBe(0);
@@ -72,7 +60,7 @@ describe("PutEvents", () => {
     const entries = Array.from({ length: 11 }, () => entry());
 
     // Act
-    const error = await failure(() => client.send(new PutEventsCommand({ Entries: entries })));
+    const error = await failure(() => eventBridge.client.send(new PutEventsCommand({ Entries: entries })));
 
     // Assert
     expect(error.name).toBe("ValidationException");
@@ -81,7 +69,7 @@ describe("PutEvents", () => {
 
   it("refuses a request without entries", async () => {
     // Arrange + Act
-    const error = await failure(() => client.send(new PutEventsCommand({ Entries: [] })));
+    const error = await failure(() => eventBridge.client.send(new PutEventsCommand({ Entries: [] })));
 
     // Assert
     expect(error.name).toBe("ValidationException");
@@ -115,7 +103,7 @@ describe("PutEvents", () => {
     },
   ])("counts request size as EventBridge does: $description", async ({ entries, accepted }) => {
     // Arrange
-    const send = () => client.send(new PutEventsCommand({ Entries: entries }));
+    const send = () => eventBridge.client.send(new PutEventsCommand({ Entries: entries }));
 
     // Act + Assert
     if (accepted) {
@@ -175,7 +163,7 @@ describe("PutEvents", () => {
     const entries = [entry(), bad, entry()];
 
     // Act
-    const result = await client.send(new PutEventsCommand({ Entries: entries }));
+    const result = await eventBridge.client.send(new PutEventsCommand({ Entries: entries }));
 
     // Assert
     expect(result.FailedEntryCount).toBe(1);
@@ -188,17 +176,17 @@ describe("PutEvents", () => {
 
   it("accepts an event for a bus that does not exist and drops it, as EventBridge does", async () => {
     // Arrange
-    const before = bus.stats().unknownBus;
+    const before = eventBridge.bus.stats().unknownBus;
 
     // Act
-    const result = await client.send(
+    const result = await eventBridge.client.send(
       new PutEventsCommand({ Entries: [entry({ EventBusName: "no-such-bus" })] }),
     );
 
     // Assert
     expect(result.FailedEntryCount).toBe(0);
     expect(result.Entries?.[0]?.EventId).toBeDefined();
-    expect(bus.stats().unknownBus).toBe(before + 1);
+    expect(eventBridge.bus.stats().unknownBus).toBe(before + 1);
   });
 });
 
@@ -226,7 +214,7 @@ describe("TestEventPattern", () => {
     const command = new TestEventPatternCommand({ EventPattern: JSON.stringify(pattern), Event: event });
 
     // Act
-    const answer = await client.send(command);
+    const answer = await eventBridge.client.send(command);
 
     // Assert
     expect(answer.Result).toBe(result);
@@ -258,7 +246,7 @@ describe("TestEventPattern", () => {
     const command = new TestEventPatternCommand({ EventPattern: JSON.stringify(pattern), Event: event });
 
     // Act
-    const error = await failure(() => client.send(command));
+    const error = await failure(() => eventBridge.client.send(command));
 
     // Assert
     expect(error).toBeInstanceOf(InvalidEventPatternException);
@@ -271,7 +259,7 @@ describe("TestEventPattern", () => {
 
     // Act
     const error = await failure(() =>
-      client.send(new TestEventPatternCommand({ EventPattern: pattern, Event: event })),
+      eventBridge.client.send(new TestEventPatternCommand({ EventPattern: pattern, Event: event })),
     );
 
     // Assert
@@ -288,7 +276,9 @@ describe("TestEventPattern", () => {
 
     // Act
     const error = await failure(() =>
-      client.send(new TestEventPatternCommand({ EventPattern: '{"source":["x"]}', Event: broken })),
+      eventBridge.client.send(
+        new TestEventPatternCommand({ EventPattern: '{"source":["x"]}', Event: broken }),
+      ),
     );
 
     // Assert
@@ -301,7 +291,7 @@ describe("TestEventPattern", () => {
     const { resources: _, ...withoutResources } = JSON.parse(event) as Record<string, unknown>;
 
     // Act
-    const answer = await client.send(
+    const answer = await eventBridge.client.send(
       new TestEventPatternCommand({
         EventPattern: '{"source":["ripple.parking"]}',
         Event: JSON.stringify(withoutResources),
@@ -322,7 +312,7 @@ describe("rules and targets", () => {
     }));
 
     // Act
-    const listed = await client.send(new ListRulesCommand({ EventBusName: pipeline.bus.name }));
+    const listed = await eventBridge.client.send(new ListRulesCommand({ EventBusName: pipeline.bus.name }));
 
     // Assert
     const actual = (listed.Rules ?? []).map((r) => ({
@@ -335,8 +325,10 @@ describe("rules and targets", () => {
 
   it("describes the declared bus", async () => {
     // Arrange + Act
-    const described = await client.send(new DescribeEventBusCommand({ Name: pipeline.bus.name }));
-    const listed = await client.send(new ListEventBusesCommand({ NamePrefix: pipeline.bus.name }));
+    const described = await eventBridge.client.send(new DescribeEventBusCommand({ Name: pipeline.bus.name }));
+    const listed = await eventBridge.client.send(
+      new ListEventBusesCommand({ NamePrefix: pipeline.bus.name }),
+    );
 
     // Assert
     expect(described.Arn).toBe(`arn:aws:events:us-east-1:000000000000:event-bus/${pipeline.bus.name}`);
@@ -349,26 +341,34 @@ describe("rules and targets", () => {
     const pattern = JSON.stringify({ source: [{ prefix: "ripple." }] });
 
     // Act
-    const created = await client.send(
+    const created = await eventBridge.client.send(
       new PutRuleCommand({ Name: "watch-all", EventBusName, EventPattern: pattern }),
     );
-    await client.send(
+    await eventBridge.client.send(
       new PutTargetsCommand({
         Rule: "watch-all",
         EventBusName,
         Targets: [{ Id: "hook", Arn: "http://127.0.0.1:9/events", RetryPolicy: { MaximumRetryAttempts: 3 } }],
       }),
     );
-    const described = await client.send(new DescribeRuleCommand({ Name: "watch-all", EventBusName }));
-    const listed = await client.send(new ListRulesCommand({ EventBusName, NamePrefix: "watch-" }));
-    const targets = await client.send(new ListTargetsByRuleCommand({ Rule: "watch-all", EventBusName }));
-    const refused = await failure(() =>
-      client.send(new DeleteRuleCommand({ Name: "watch-all", EventBusName })),
+    const described = await eventBridge.client.send(
+      new DescribeRuleCommand({ Name: "watch-all", EventBusName }),
     );
-    await client.send(new RemoveTargetsCommand({ Rule: "watch-all", EventBusName, Ids: ["hook"] }));
-    await client.send(new DeleteRuleCommand({ Name: "watch-all", EventBusName }));
+    const listed = await eventBridge.client.send(
+      new ListRulesCommand({ EventBusName, NamePrefix: "watch-" }),
+    );
+    const targets = await eventBridge.client.send(
+      new ListTargetsByRuleCommand({ Rule: "watch-all", EventBusName }),
+    );
+    const refused = await failure(() =>
+      eventBridge.client.send(new DeleteRuleCommand({ Name: "watch-all", EventBusName })),
+    );
+    await eventBridge.client.send(
+      new RemoveTargetsCommand({ Rule: "watch-all", EventBusName, Ids: ["hook"] }),
+    );
+    await eventBridge.client.send(new DeleteRuleCommand({ Name: "watch-all", EventBusName }));
     const gone = await failure(() =>
-      client.send(new DescribeRuleCommand({ Name: "watch-all", EventBusName })),
+      eventBridge.client.send(new DescribeRuleCommand({ Name: "watch-all", EventBusName })),
     );
 
     // Assert
@@ -404,7 +404,7 @@ describe("rules and targets", () => {
     });
 
     // Act
-    const thrown = await failure(() => client.send(command));
+    const thrown = await failure(() => eventBridge.client.send(command));
 
     // Assert
     expect(thrown.name).toBe(error);
@@ -446,7 +446,7 @@ describe("rules and targets", () => {
     });
 
     // Act
-    const error = await failure(() => client.send(command));
+    const error = await failure(() => eventBridge.client.send(command));
 
     // Assert
     expect(error.name).toBe("ValidationException");
@@ -456,14 +456,14 @@ describe("rules and targets", () => {
   it("refuses a sixth target on one rule", async () => {
     // Arrange
     const EventBusName = pipeline.bus.name;
-    await client.send(
+    await eventBridge.client.send(
       new PutRuleCommand({ Name: "crowded", EventBusName, EventPattern: '{"source":["x"]}' }),
     );
     const targets = Array.from({ length: 6 }, (_, i) => ({ Id: `t${i}`, Arn: `http://127.0.0.1:9/${i}` }));
 
     // Act
     const error = await failure(() =>
-      client.send(new PutTargetsCommand({ Rule: "crowded", EventBusName, Targets: targets })),
+      eventBridge.client.send(new PutTargetsCommand({ Rule: "crowded", EventBusName, Targets: targets })),
     );
 
     // Assert
@@ -475,7 +475,7 @@ describe("protocol", () => {
   it("serves a client configured only through AWS_ENDPOINT_URL_EVENTBRIDGE", async () => {
     // Arrange
     const previous = process.env.AWS_ENDPOINT_URL_EVENTBRIDGE;
-    process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = bus.endpoint;
+    process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = eventBridge.bus.endpoint;
     const fromEnv = new EventBridgeClient({ ...LOCAL_CLIENT_CONFIG });
 
     // Act
@@ -516,7 +516,7 @@ describe("protocol", () => {
     };
 
     // Act
-    const response = await fetch(bus.endpoint, request);
+    const response = await fetch(eventBridge.bus.endpoint, request);
 
     // Assert
     expect(response.status).toBe(400);

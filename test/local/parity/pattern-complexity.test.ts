@@ -1,25 +1,13 @@
-import { EventBridgeClient, PutRuleCommand, TestEventPatternCommand } from "@aws-sdk/client-eventbridge";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalEventBridge, startLocalEventBridge } from "#infra/local/eventbridge/server.ts";
+import { PutRuleCommand, TestEventPatternCommand } from "@aws-sdk/client-eventbridge";
+import { describe, expect, it } from "vitest";
 import { pipeline } from "#infra/pipeline.ts";
-import { LOCAL_CLIENT_CONFIG } from "../../helpers/dynamodb.ts";
+import { startTestEventBridge } from "../../helpers/event-bridge.ts";
+import { startedForSuite } from "../../helpers/suite.ts";
 
-const silent = { info: () => {}, warn: () => {}, error: () => {} };
 const REASON =
   "Event pattern is not valid. Reason: Rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character";
 
-let bus: LocalEventBridge;
-let client: EventBridgeClient;
-
-beforeAll(async () => {
-  bus = await startLocalEventBridge({ port: 0, pipeline, logger: silent });
-  client = new EventBridgeClient({ ...LOCAL_CLIENT_CONFIG, endpoint: bus.endpoint, maxAttempts: 1 });
-});
-
-afterAll(async () => {
-  client.destroy();
-  await bus.stop();
-});
+const eventBridge = startedForSuite(startTestEventBridge);
 
 const stackRule = (names: readonly string[]) =>
   JSON.stringify({
@@ -43,14 +31,14 @@ describe("the local bus refuses wildcard patterns EventBridge finds too complex"
     {
       operation: "PutRule",
       send: (pattern: string) =>
-        client.send(
+        eventBridge.client.send(
           new PutRuleCommand({ Name: "stacks", EventBusName: pipeline.bus.name, EventPattern: pattern }),
         ),
     },
     {
       operation: "TestEventPattern",
       send: (pattern: string) =>
-        client.send(new TestEventPatternCommand({ EventPattern: pattern, Event: EVENT })),
+        eventBridge.client.send(new TestEventPatternCommand({ EventPattern: pattern, Event: EVENT })),
     },
   ])(
     "$operation refuses four repeated `*:stack/NAME/*` wildcards with EventBridge's reason",
@@ -69,7 +57,7 @@ describe("the local bus refuses wildcard patterns EventBridge finds too complex"
 
   it("accepts and matches three", async () => {
     // Act
-    const result = await client.send(
+    const result = await eventBridge.client.send(
       new TestEventPatternCommand({ EventPattern: stackRule(["Api", "Data", "Web"]), Event: EVENT }),
     );
 

@@ -14,6 +14,7 @@ import type { EventBridgeEvent } from "#infra/local/eventbridge/delivery.ts";
 import { AsyncInvocations } from "#infra/local/lambda-async.ts";
 import type { Runtime } from "#infra/local/runtime.ts";
 import { LOCAL_CLIENT_CONFIG } from "../../helpers/dynamodb.ts";
+import { eventually } from "../../helpers/eventually.ts";
 import { startTestRuntime } from "../../helpers/runtime.ts";
 
 /**
@@ -82,16 +83,6 @@ function sized(bytes: number, marker: string): PutEventsRequestEntry {
   return { ...base, Detail: JSON.stringify({ marker, pad: "x".repeat(pad) }) };
 }
 
-async function waitFor<T>(find: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = find();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`not seen within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 const markerOf = (event: EventBridgeEvent) => (event.detail as { marker?: string }).marker;
 
 describe("PutEvents at 1 MB", () => {
@@ -101,7 +92,7 @@ describe("PutEvents at 1 MB", () => {
 
     // Act
     const result = await client.send(new PutEventsCommand({ Entries: [entry] }));
-    const delivered = await waitFor(() => ran.find((e) => markerOf(e) === "nine-hundred"));
+    const delivered = await eventually(() => ran.find((e) => markerOf(e) === "nine-hundred"), 20_000);
 
     // Assert
     expect(result.FailedEntryCount).toBe(0);
@@ -197,8 +188,9 @@ describe("a DynamoDB item near its 400 KB bound", () => {
 
     // Act
     await runtime.dynamodb.send(new PutItemCommand({ TableName: "events", Item: item }));
-    const delivered = await waitFor(() =>
-      ran.find((e) => (e.detail as { data?: { event_id?: string } }).data?.event_id === "evt-390kb"),
+    const delivered = await eventually(
+      () => ran.find((e) => (e.detail as { data?: { event_id?: string } }).data?.event_id === "evt-390kb"),
+      20_000,
     );
     await runtime.settled({ timeoutMs: 30_000 });
     const setAside = await readSetAside(runtime.dynamodb, "ripple-set-aside");
