@@ -17,6 +17,7 @@ import { LocalRuntimeError } from "./errors.ts";
 import { type LocalEventBridge, startLocalEventBridge } from "./eventbridge/server.ts";
 import { FaultSwitch, NO_FAULTS, parseFaults } from "./faults.ts";
 import { HandoffJournal } from "./handoff-journal.ts";
+import type { AsyncInvocationStats } from "./lambda-async.ts";
 import { startDynamoDbProxy } from "./metrics/dynamodb-proxy.ts";
 import { captureEmf } from "./metrics/emf.ts";
 import { LocalMonitoring } from "./metrics/monitor.ts";
@@ -362,6 +363,85 @@ async function startStreams(
 }
 
 /**
+ * The local metrics and alarms (`LocalMonitoring`), fed by the handlers' EMF lines and by a proxy
+ * in front of DynamoDB Local that measures each request as CloudWatch would.
+ */
+async function startMonitoring(
+  props: StartRuntimeProps,
+  model: PipelineModel,
+  storage: { readonly db: { readonly endpoint: string }; readonly dynamodb: DynamoDBClient },
+  pending: (consumer: string) => number,
+  stops: Stops,
+) {
+  const monitoring = new LocalMonitoring(model, {
+    logger: props.logger ?? console,
+    setAside: { dynamodb: storage.dynamodb, tableName: model.tables[model.setAside.table]!.tableName },
+    pending,
+    ...(props.alarmPeriodSeconds === undefined ? {} : { localPeriodSeconds: props.alarmPeriodSeconds }),
+  });
+  monitoring.start();
+  stops.push(async () => monitoring.stop());
+  // The handlers' EMF lines feed the local metrics, as CloudWatch Logs extracts them in AWS.
+  const releaseEmf = captureEmf(monitoring.store);
+  stops.push(async () => releaseEmf());
+  const proxy = await dynamoDbProxy(storage.db.endpoint, monitoring);
+  stops.push(() => proxy.stop());
+  return { monitoring, proxy };
+}
+
+/** Owed deliveries and retries, kept on disk with --data (closed after the bus and consumers). */
+async function openJournal(props: StartRuntimeProps, stops: Stops): Promise<HandoffJournal> {
+  const journal =
+    props.dataDir === undefined
+      ? HandoffJournal.inMemory()
+      : await HandoffJournal.open(join(resolve(props.dataDir), "handoffs", "journal.jsonl"));
+  stops.push(() => journal.close());
+  return journal;
+}
+
+/** Events a consumer has accepted and not yet finished with (run, dead-lettered or dropped). */
+function pendingOf(
+  consumers: readonly { name: string; invocations: { stats: AsyncInvocationStats } }[],
+  name: string,
+) {
+  const s = consumers.find((c) => c.name === name)?.invocations.stats;
+  if (s === undefined) return 0;
+  const finished = s.runs - s.functionErrors + s.deadLettered + s.dropped;
+  return Math.max(0, s.accepted + s.resumed - finished);
+}
+
+/**
+ * The dashboard's redrive: `npm run redrive`'s own code, signed as that command is (the role the
+ * bus admits redrive as), its lines logged on the runtime's output.
+ */
+function dashboardRedrive(
+  props: StartRuntimeProps,
+  busEndpoint: string,
+  dynamodb: DynamoDBClient,
+  logger: Pick<Console, "info">,
+  stops: Stops,
+) {
+  const eventBridge = new EventBridgeClient({
+    region: regionOf(props),
+    credentials: { accessKeyId: LOCAL_PUBLISHER_ACCESS_KEY_IDS.redrive, secretAccessKey: "local" },
+    endpoint: busEndpoint,
+  });
+  stops.push(async () => eventBridge.destroy());
+  return async (argv: readonly string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runRedrive([...argv], {
+      out: (line) => out.push(line),
+      err: (line) => err.push(line),
+      dynamodb,
+      eventBridge,
+    });
+    for (const line of [...out, ...err]) logger.info(`dashboard redrive: ${line}`);
+    return { code, out, err };
+  };
+}
+
+/**
  * Starts the whole pipeline on this machine from the resolved declaration: DynamoDB Local, the
  * declared tables, the local EventBridge endpoint with one rule per consumer, a stream poller per
  * source feeding the fan-out, and the HTTP API with the dashboard; seeds the seeds' data through
@@ -380,21 +460,14 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
   const stop = stopper(stops, logger);
   try {
     const { db, dynamodb, streamsClient } = await startStorage(props, stops);
-    const setAsideTable = model.tables[model.setAside.table]!.tableName;
     let pending: (consumer: string) => number = () => 0;
-    const monitoring = new LocalMonitoring(model, {
-      logger,
-      setAside: { dynamodb, tableName: setAsideTable },
-      pending: (consumer) => pending(consumer),
-      ...(props.alarmPeriodSeconds === undefined ? {} : { localPeriodSeconds: props.alarmPeriodSeconds }),
-    });
-    monitoring.start();
-    stops.push(async () => monitoring.stop());
-    // The handlers' EMF lines feed the local metrics, as CloudWatch Logs extracts them in AWS.
-    const releaseEmf = captureEmf(monitoring.store);
-    stops.push(async () => releaseEmf());
-    const proxy = await dynamoDbProxy(db.endpoint, monitoring);
-    stops.push(() => proxy.stop());
+    const { monitoring, proxy } = await startMonitoring(
+      props,
+      model,
+      { db, dynamodb },
+      (c) => pending(c),
+      stops,
+    );
     Object.assign(process.env, {
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? "WARN",
       // Metrics on: the runtime reads the handlers' EMF lines into its dashboard, not its output.
@@ -407,12 +480,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
       ),
     });
     await createTables(dynamodb, model);
-    // Owed deliveries and retries, kept on disk with --data (closed after the bus and consumers).
-    const journal =
-      props.dataDir === undefined
-        ? HandoffJournal.inMemory()
-        : await HandoffJournal.open(join(resolve(props.dataDir), "handoffs", "journal.jsonl"));
-    stops.push(() => journal.close());
+    const journal = await openJournal(props, stops);
     const { faults, eventBridge } = await startBus(props, model, dynamodb, journal, logger, stops);
     const consumers = await startConsumers({
       journal,
@@ -426,12 +494,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
       stops,
       monitoring,
     });
-    pending = (name) => {
-      const s = consumers.find((c) => c.name === name)?.invocations.stats;
-      if (s === undefined) return 0;
-      const finished = s.runs - s.functionErrors + s.deadLettered + s.dropped;
-      return Math.max(0, s.accepted + s.resumed - finished);
-    };
+    pending = (name) => pendingOf(consumers, name);
     const mappings = await startStreams(props, model, { streamsClient, dynamodb }, stops, monitoring);
     const stats = () =>
       runtimeStats({
@@ -443,13 +506,6 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
       });
     const settled = (options?: { readonly timeoutMs?: number }) =>
       settle({ mappings, eventBridge, consumers, stats }, options);
-    // The dashboard's redrive signs as `npm run redrive` does: the role the bus admits it as.
-    const redriveClient = new EventBridgeClient({
-      region: regionOf(props),
-      credentials: { accessKeyId: LOCAL_PUBLISHER_ACCESS_KEY_IDS.redrive, secretAccessKey: "local" },
-      endpoint: eventBridge.endpoint,
-    });
-    stops.push(async () => redriveClient.destroy());
     const api = await startApi(
       props,
       model,
@@ -458,18 +514,7 @@ export async function startRuntime(props: StartRuntimeProps): Promise<Runtime> {
         stats,
         control: { faults, settled: () => settled },
         monitoring,
-        redrive: async (argv) => {
-          const out: string[] = [];
-          const err: string[] = [];
-          const code = await runRedrive(argv, {
-            out: (line) => out.push(line),
-            err: (line) => err.push(line),
-            dynamodb,
-            eventBridge: redriveClient,
-          });
-          for (const line of [...out, ...err]) logger.info(`dashboard redrive: ${line}`);
-          return { code, out, err };
-        },
+        redrive: dashboardRedrive(props, eventBridge.endpoint, dynamodb, logger, stops),
         down: () => db.down(),
       },
       stops,
