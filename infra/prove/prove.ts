@@ -82,7 +82,7 @@ async function call(
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     // Waiting for the pipeline to settle may take as long as the settle itself asks for.
-    signal: AbortSignal.timeout(path.startsWith("/local/settled") ? 660_000 : 30_000),
+    signal: AbortSignal.timeout(path.startsWith("/local/settled") ? SETTLE_REQUEST_MS + 30_000 : 30_000),
   });
 }
 
@@ -141,6 +141,32 @@ async function control(ctx: Context, method: string, path: string, body?: unknow
   return response;
 }
 
+/** How long the pipeline may take to settle after a phase. */
+const SETTLE_WITHIN_MS = 20 * 60_000;
+/**
+ * One wait of `POST /local/settled`: shorter than the 300 s after which Node's fetch gives up on
+ * an answer's headers, so a long settle is waited for in several requests.
+ */
+const SETTLE_REQUEST_MS = 120_000;
+
+/** Waits until every change written so far has gone all the way through the pipeline. */
+async function settled(ctx: Context): Promise<void> {
+  const deadline = Date.now() + SETTLE_WITHIN_MS;
+  for (;;) {
+    const path = `/local/settled?timeoutMs=${SETTLE_REQUEST_MS}`;
+    const response = await call(ctx, "POST", path).catch((error: unknown) => {
+      throw new ProveError(`POST ${path} got no answer: ${(error as Error).message}`, { cause: error });
+    });
+    const text = await response.text();
+    if (response.ok) return;
+    if (response.status !== 504 || Date.now() >= deadline) {
+      throw new ProveError(
+        `the pipeline did not settle within ${SETTLE_WITHIN_MS / 60_000} minutes (POST ${path} answered ${response.status}: ${text})`,
+      );
+    }
+  }
+}
+
 /** Runs an operator command (`npm run redrive`, `npm run audit`) against the runtime. */
 async function command(ctx: Context, script: string, args: string[] = []) {
   const env = {
@@ -185,11 +211,11 @@ async function shownStats(ctx: Context): Promise<Map<string, ShownStats | undefi
 
 /** Waits for the pipeline, redrives what was set aside, waits again, and compares with the ledger. */
 async function converge(ctx: Context): Promise<{ comparison: Comparison; setAside: number }> {
-  await control(ctx, "POST", "/local/settled?timeoutMs=600000");
+  await settled(ctx);
   const setAside = await setAsideCount(ctx);
   if (setAside > 0) {
     await command(ctx, "infra/redrive/main.ts");
-    await control(ctx, "POST", "/local/settled?timeoutMs=600000");
+    await settled(ctx);
   }
   return { comparison: compare(ctx.ledger, await shownStats(ctx)), setAside };
 }
@@ -230,11 +256,11 @@ async function phase(ctx: Context, fault: FaultName, writes: number): Promise<Ph
   // strikes by chance: while it has not struck, a few more writes go through it (at most 10 rounds).
   let injected = made;
   if (setting !== undefined) {
-    await control(ctx, "POST", "/local/settled?timeoutMs=600000");
+    await settled(ctx);
     injected = (await strikes(ctx)) - strikesBefore;
     for (let round = 0; injected === 0 && round < 10; round++) {
       await writeMany(ctx, WRITERS);
-      await control(ctx, "POST", "/local/settled?timeoutMs=600000");
+      await settled(ctx);
       injected = (await strikes(ctx)) - strikesBefore;
     }
   }
