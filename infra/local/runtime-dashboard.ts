@@ -158,16 +158,36 @@ export async function settle(
   },
   options: { readonly timeoutMs?: number } = {},
 ): Promise<void> {
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const deadline = Date.now() + timeoutMs;
+  const notSettled = () => new Error(`the pipeline did not settle within ${timeoutMs} ms`);
   let quietPasses = 0;
   while (quietPasses < 2) {
     const before = JSON.stringify(parts.stats().rows);
-    const timeoutMs = Math.max(1, deadline - Date.now());
-    await Promise.all(parts.mappings.map((m) => m.idle({ timeoutMs })));
-    await parts.eventBridge.drained();
-    await Promise.all(parts.consumers.map(({ invocations }) => invocations.drained()));
+    await Promise.all(parts.mappings.map((m) => m.idle({ timeoutMs: Math.max(1, deadline - Date.now()) })));
+    // The bus and the consumers' queues drain when they drain: the wait for them ends at the deadline.
+    await beforeDeadline(
+      (async () => {
+        await parts.eventBridge.drained();
+        await Promise.all(parts.consumers.map(({ invocations }) => invocations.drained()));
+      })(),
+      deadline,
+      notSettled,
+    );
     quietPasses = JSON.stringify(parts.stats().rows) === before ? quietPasses + 1 : 0;
-    if (Date.now() > deadline)
-      throw new Error(`the pipeline did not settle within ${options.timeoutMs ?? 60_000} ms`);
+    if (Date.now() > deadline) throw notSettled();
+  }
+}
+
+/** `work`, or the error of `late()` once `deadline` (epoch ms) passes first. */
+async function beforeDeadline<T>(work: Promise<T>, deadline: number, late: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(late()), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
   }
 }
