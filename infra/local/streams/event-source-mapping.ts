@@ -574,12 +574,14 @@ class LocalEventSourceMapping implements EventSourceMapping {
       }
       throw error;
     }
+    // Every record of the page in Lambda's shape before the iterator moves past the page: a record
+    // that cannot be converted stops the shard here, loudly and retried, instead of the rest of
+    // its page being skipped.
+    const records = (out.Records ?? []).map((raw) => toLambdaRecord(raw, this.streamArn, this.region));
     shard.iterator = out.NextShardIterator;
     if (shard.iterator === undefined) shard.endOfShard = true;
     const readAt = this.now();
-    const records = out.Records ?? [];
-    for (const raw of records) {
-      const record = toLambdaRecord(raw, this.streamArn, this.region);
+    for (const record of records) {
       const sequenceNumber = record.dynamodb?.SequenceNumber ?? "";
       this.counters.recordsRead++;
       if (passesFilterCriteria(this.filters, record)) {
