@@ -1,7 +1,7 @@
-import { CreateTableCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryAll, queryPartition, scanAll } from "#commons/pages.ts";
-import { startTestDynamoDb, type TestDynamoDb } from "../../helpers/dynamodb.ts";
+import { createPkSkTable, startTestDynamoDb, type TestDynamoDb } from "../../helpers/dynamodb.ts";
 
 const TABLE = "pages-test";
 /** Sort keys written, zero-padded so their order is the numeric one. */
@@ -11,20 +11,7 @@ let dynamo: TestDynamoDb;
 
 beforeAll(async () => {
   dynamo = await startTestDynamoDb({ createTables: false });
-  await dynamo.client.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: [
-        { AttributeName: "pk", AttributeType: "S" },
-        { AttributeName: "sk", AttributeType: "S" },
-      ],
-      KeySchema: [
-        { AttributeName: "pk", KeyType: "HASH" },
-        { AttributeName: "sk", KeyType: "RANGE" },
-      ],
-    }),
-  );
+  await createPkSkTable(dynamo.client, TABLE);
   for (const sk of KEYS) {
     await dynamo.client.send(
       new PutItemCommand({

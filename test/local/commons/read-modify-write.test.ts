@@ -1,10 +1,9 @@
-import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { readAggregate } from "#commons/aggregates.ts";
 import { AggregateContentionError } from "#commons/errors.ts";
 import { readModifyWrite } from "#commons/read-modify-write.ts";
-import { startTestDynamoDb, type TestDynamoDb } from "../../helpers/dynamodb.ts";
+import { createPkSkTable, startTestDynamoDb, type TestDynamoDb } from "../../helpers/dynamodb.ts";
 
 const TABLE = "read-modify-write-test";
 /** Writers racing on one item at once: far more than 8 lost races for the last of them. */
@@ -14,20 +13,7 @@ let dynamo: TestDynamoDb;
 
 beforeAll(async () => {
   dynamo = await startTestDynamoDb({ createTables: false });
-  await dynamo.client.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: [
-        { AttributeName: "pk", AttributeType: "S" },
-        { AttributeName: "sk", AttributeType: "S" },
-      ],
-      KeySchema: [
-        { AttributeName: "pk", KeyType: "HASH" },
-        { AttributeName: "sk", KeyType: "RANGE" },
-      ],
-    }),
-  );
+  await createPkSkTable(dynamo.client, TABLE);
 }, 60_000);
 
 afterAll(async () => {
