@@ -4,7 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditAll, auditTableNames } from "#infra/audit/audit.ts";
 import type { Runtime } from "#infra/local/runtime.ts";
 import { pipeline } from "#infra/pipeline.ts";
-import { addRule, type HttpSubscriber, startHttpSubscriber, startTestRuntime } from "../helpers/runtime.ts";
+import {
+  addRule,
+  callApi,
+  type HttpSubscriber,
+  startHttpSubscriber,
+  startTestRuntime,
+} from "../helpers/runtime.ts";
 
 /**
  * A CarbonTrack profile rewritten with the SDK, around the API, on the whole local runtime: its
@@ -30,16 +36,7 @@ describe("a profile rewritten around the API", () => {
   /** The statistics as carbon-stats wrote them after the entries, before any re-put. */
   let original: Json;
 
-  const api = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${runtime.endpoints.api}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${runtime.apiToken}`, "content-type": "application/json" },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    if (!response.ok)
-      throw new Error(`${method} ${path} answered ${response.status}: ${await response.text()}`);
-    return response.status === 204 ? undefined : response.json();
-  };
+  const api = (method: string, path: string, body?: unknown) => callApi(runtime, method, path, body);
   const profileItem = async (): Promise<Json> => {
     const { Item } = await runtime.dynamodb.send(
       new GetItemCommand({ TableName: USERS_TABLE, Key: marshall({ userId: USER }), ConsistentRead: true }),

@@ -22,6 +22,36 @@ export async function startTestRuntime(overrides: Partial<StartRuntimeProps> = {
   });
 }
 
+/** Sends a request to the runtime's API with its token, a JSON body when given; fetch's answer. */
+export function requestApi(
+  runtime: Runtime,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<Response> {
+  return fetch(`${runtime.endpoints.api}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${runtime.apiToken}`, "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
+
+/**
+ * Like {@link requestApi}, for a request that must succeed: throws with the status and body
+ * otherwise; the answer's JSON (undefined for 204 No Content).
+ */
+export async function callApi(
+  runtime: Runtime,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<unknown> {
+  const response = await requestApi(runtime, method, path, body);
+  if (!response.ok)
+    throw new Error(`${method} ${path} answered ${response.status}: ${await response.text()}`);
+  return response.status === 204 ? undefined : response.json();
+}
+
 /** An HTTP endpoint on 127.0.0.1 that keeps every event POSTed to it: a run-time rule target. */
 export interface HttpSubscriber<Event> {
   readonly server: Server;

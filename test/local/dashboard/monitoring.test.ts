@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalAlarm, MonitoringView, SetAsideView } from "#infra/local/metrics/monitor.ts";
 import type { Runtime } from "#infra/local/runtime.ts";
-import { startTestRuntime } from "../../helpers/runtime.ts";
+import { requestApi, startTestRuntime } from "../../helpers/runtime.ts";
 import { synthesize } from "../../infra/synth.ts";
 
 /** A CloudFormation value: a string, or an intrinsic function of the template. */
@@ -81,12 +81,7 @@ describe("the local dashboard mirrors the CloudWatch dashboard and alarms", () =
     expect(response.status, await response.clone().text()).toBe(200);
     return (await response.json()) as T;
   };
-  const send = (method: string, path: string, body?: unknown) =>
-    fetch(`${runtime.endpoints.api}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${runtime.apiToken}`, "content-type": "application/json" },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+  const send = (method: string, path: string, body?: unknown) => requestApi(runtime, method, path, body);
   const alarm = async (name: string) =>
     (await get<MonitoringView>("/local/monitoring?minutes=1")).alarms.find((a) => a.name === name);
 

@@ -4,7 +4,7 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Runtime } from "#infra/local/runtime.ts";
 import { PROJECT_ROOT } from "#infra/model.ts";
-import { startTestRuntime } from "../../helpers/runtime.ts";
+import { requestApi, startTestRuntime } from "../../helpers/runtime.ts";
 
 /** Debian's Chromium (`.ci/run` installs it); playwright-core downloads no browser. */
 const CHROMIUM = {
@@ -21,12 +21,7 @@ describe("the local dashboard in a browser", () => {
   let runtime: Runtime;
   let browser: Browser;
   let page: Page;
-  const call = (method: string, path: string, body?: unknown) =>
-    fetch(`${runtime.endpoints.api}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${runtime.apiToken}`, "content-type": "application/json" },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+  const call = (method: string, path: string, body?: unknown) => requestApi(runtime, method, path, body);
   const alarmState = (name: string) =>
     page.locator(`#alarms [data-name="${name}"]`).getAttribute("data-state");
 

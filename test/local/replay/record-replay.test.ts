@@ -7,7 +7,7 @@ import { DeleteItemCommand, paginateScan } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Runtime } from "#infra/local/runtime.ts";
 import { pipeline } from "#infra/pipeline.ts";
-import { startTestRuntime } from "../../helpers/runtime.ts";
+import { callApi, startTestRuntime } from "../../helpers/runtime.ts";
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), "ripple-record-"));
@@ -53,15 +53,7 @@ describe("npm start -- --record, then npm run replay", () => {
 
   beforeAll(async () => {
     runtime = await startTestRuntime({ recordFile: recording });
-    const call = async (method: string, path: string, body?: unknown) => {
-      const response = await fetch(`${runtime.endpoints.api}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${runtime.apiToken}`, "content-type": "application/json" },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      if (!response.ok)
-        throw new Error(`${method} ${path} answered ${response.status}: ${await response.text()}`);
-    };
+    const call = (method: string, path: string, body?: unknown) => callApi(runtime, method, path, body);
     // Arrange: every seed system written through the API, with updates and a removal.
     await call("POST", "/users", { userId: "ada", name: "Ada", email: "ada@example.com" });
     for (const [i, kg] of ["2.5", "1.25", "0.125"].entries()) {
