@@ -36,6 +36,8 @@ const SETTINGS: Readonly<Record<FaultName, object | undefined>> = {
   "putevents-failures": { putEventsEntryFailure: 0.3 },
   "putevents-throttle": { putEventsThrottle: 0.3 },
   "consumer-error": { consumerError: { "*": 0.3 } },
+  // A timed-out invocation holds one of carbon-stats' few concurrent slots for its whole timeout
+  // (30 s), as in Lambda: the chance is scaled to the phase's writes (see `settingFor`).
   "consumer-timeout": { consumerTimeout: { "carbon-stats": 0.2 } },
   "kill-restart": undefined,
   "dynamodb-pause": undefined,
@@ -233,9 +235,22 @@ async function restart(ctx: Context): Promise<void> {
   await ctx.runtime.start();
 }
 
+/** Timeouts a consumer-timeout phase aims at, whatever its size: each costs a slot 30 s. */
+const TIMEOUTS_PER_PHASE = 8;
+
+/**
+ * The switch setting of a phase of `writes` writes. A consumer timeout's chance is scaled down for
+ * a large phase, so that it strikes about {@link TIMEOUTS_PER_PHASE} times: at 0.2 of 625 writes,
+ * carbon-stats' two slots would spend some 40 minutes in timeouts.
+ */
+function settingFor(fault: FaultName, writes: number): object | undefined {
+  if (fault !== "consumer-timeout") return SETTINGS[fault];
+  return { consumerTimeout: { "carbon-stats": Math.min(0.2, TIMEOUTS_PER_PHASE / Math.max(1, writes)) } };
+}
+
 async function phase(ctx: Context, fault: FaultName, writes: number): Promise<PhaseResult> {
   const before = ctx.ledger.acknowledged;
-  const setting = SETTINGS[fault];
+  const setting = settingFor(fault, writes);
   const strikesBefore = setting === undefined ? 0 : await strikes(ctx);
   let made = 0;
   if (setting !== undefined) await control(ctx, "PUT", "/local/faults", setting);

@@ -4,6 +4,22 @@ import { ProveError } from "./errors.ts";
 
 const projectRoot = join(import.meta.dirname, "../..");
 
+/**
+ * Runtimes started by this process, each the leader of its own process group. Should this process
+ * end before stopping them (an error, Ctrl-C, a CI timeout's SIGTERM), their groups are killed
+ * as it exits, so no runtime or DynamoDB Local outlives `npm run prove`.
+ */
+const live = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of live) {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // Gone already.
+    }
+  }
+});
+
 /** Where a runtime started by `npm run prove` listens, and its data folder. */
 export interface RuntimeProcessProps {
   readonly apiPort: number;
@@ -67,6 +83,8 @@ export class RuntimeProcess {
       },
     });
     this.child = child;
+    live.add(child);
+    child.once("exit", () => live.delete(child));
     const collect = (chunk: Buffer) => {
       this.output = (this.output + chunk.toString()).slice(-20_000);
     };
