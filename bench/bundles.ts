@@ -3,7 +3,7 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type BuildOptions, build } from "esbuild";
-import { FUNCTION_BUNDLING } from "#infra/cdk/function.ts";
+import { NODEJS_FUNCTION_BUILD } from "#infra/cdk/function.ts";
 import { localEnvironment } from "#infra/local/runtime.ts";
 import { functionsOf } from "#infra/model.ts";
 import { model } from "#infra/pipeline.ts";
@@ -13,21 +13,11 @@ const projectRoot = dirname(dirname(fileURLToPath(import.meta.url)));
 /** Inside the project, so the bundles' external `@aws-sdk/*` imports resolve as the Lambda runtime's would. */
 const outRoot = join(projectRoot, ".bench", "bundles");
 
-/**
- * The esbuild settings `NodejsFunction` passes for every ripple function: infra/cdk/function.ts's
- * `FUNCTION_BUNDLING`, plus what `NodejsFunction` adds on its own for a Node.js 22 runtime:
- * platform node and the runtime's own AWS SDK v3 left external.
- */
+/** The esbuild settings of a deploy (`NODEJS_FUNCTION_BUILD`), written to files with a metafile. */
 const BUNDLING: BuildOptions = {
-  bundle: true,
-  platform: "node",
-  format: FUNCTION_BUNDLING.format,
-  target: FUNCTION_BUNDLING.target,
-  minify: FUNCTION_BUNDLING.minify,
-  sourcemap: FUNCTION_BUNDLING.sourceMap,
-  mainFields: [...FUNCTION_BUNDLING.mainFields],
-  external: ["@aws-sdk/*"],
-  banner: { js: FUNCTION_BUNDLING.banner },
+  ...NODEJS_FUNCTION_BUILD,
+  mainFields: [...NODEJS_FUNCTION_BUILD.mainFields],
+  external: [...NODEJS_FUNCTION_BUILD.external],
   outExtension: { ".js": ".mjs" },
   metafile: true,
   logLevel: "error",

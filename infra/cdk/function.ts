@@ -29,6 +29,23 @@ export const FUNCTION_BUNDLING = {
   banner: REQUIRE_SHIM,
 };
 
+/**
+ * The esbuild options `NodejsFunction` builds a ripple function with: {@link FUNCTION_BUNDLING},
+ * plus what it adds on its own for a Node.js 22 runtime (platform node, the runtime's own AWS SDK
+ * v3 left external). For the tests and benches that bundle a handler as a deploy would.
+ */
+export const NODEJS_FUNCTION_BUILD = {
+  bundle: true,
+  platform: "node",
+  format: FUNCTION_BUNDLING.format,
+  target: FUNCTION_BUNDLING.target,
+  minify: FUNCTION_BUNDLING.minify,
+  sourcemap: FUNCTION_BUNDLING.sourceMap,
+  mainFields: [...FUNCTION_BUNDLING.mainFields],
+  external: ["@aws-sdk/*"],
+  banner: { js: FUNCTION_BUNDLING.banner },
+} as const;
+
 export interface RippleFunctionProps {
   /** Handler module, relative to the project root, as the model names it (`resolvePipeline` checked it exists). */
   readonly handler: string;

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { deterministicEventId } from "#commons/event-id.ts";
 import { pipeline } from "#infra/pipeline.ts";
+import { seededRandom } from "#infra/replay/plan.ts";
 import { tableOf } from "#infra/topology.ts";
 import {
   type ChangeKind,
@@ -8,6 +9,9 @@ import {
   DomainEvents,
   type EventMetadata,
 } from "#schemas/domain-events.ts";
+
+/** mulberry32, the same seeded source replay shuffles with. */
+export { seededRandom };
 
 /**
  * Builds the EventBridge events consumers receive (the Lambda EventBridge target shape), from the
@@ -100,19 +104,6 @@ export function sequenceNumbers(count: number, start = 99_999_999_999_999_999_99
   return Array.from({ length: count }, (_, i) => (start + BigInt(i) * 7n).toString());
 }
 
-/** A deterministic pseudo-random generator (mulberry32), for seeded shuffles. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-/** A copy of `items` shuffled by a seeded Fisher–Yates, the same for the same seed. */
 export function seededShuffle<T>(items: readonly T[], seed: number): T[] {
   const random = seededRandom(seed);
   const out = [...items];

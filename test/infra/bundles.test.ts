@@ -1,29 +1,23 @@
 import { join } from "node:path";
 import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
-import { FUNCTION_BUNDLING } from "#infra/cdk/function.ts";
+import { NODEJS_FUNCTION_BUILD } from "#infra/cdk/function.ts";
 import { functionsOf, PROJECT_ROOT } from "#infra/model.ts";
 import { model } from "#infra/pipeline.ts";
 
 /**
  * What each function's bundle is built from, by esbuild's metafile, bundling the way the CDK app
- * bundles it (`FUNCTION_BUNDLING`, the AWS SDK left out as NodejsFunction leaves it).
+ * bundles it (`NODEJS_FUNCTION_BUILD`, the AWS SDK left out as NodejsFunction leaves it).
  */
 async function bundleInputs(handler: string): Promise<string[]> {
   const result = await build({
     entryPoints: [join(PROJECT_ROOT, handler)],
     absWorkingDir: PROJECT_ROOT,
-    bundle: true,
+    ...NODEJS_FUNCTION_BUILD,
+    mainFields: [...NODEJS_FUNCTION_BUILD.mainFields],
+    external: [...NODEJS_FUNCTION_BUILD.external],
     write: false,
     metafile: true,
-    platform: "node",
-    format: FUNCTION_BUNDLING.format,
-    target: FUNCTION_BUNDLING.target,
-    minify: FUNCTION_BUNDLING.minify,
-    sourcemap: FUNCTION_BUNDLING.sourceMap,
-    mainFields: [...FUNCTION_BUNDLING.mainFields],
-    banner: { js: FUNCTION_BUNDLING.banner },
-    external: ["@aws-sdk/*"],
     logLevel: "silent",
   });
   return Object.keys(result.metafile.inputs);
