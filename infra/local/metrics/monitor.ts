@@ -521,21 +521,16 @@ export class LocalMonitoring {
     const periods = Math.max(1, Math.floor(((options.minutes ?? 10) * 60) / period));
     const endSec = Math.floor(this.now() / 1000 / period) * period + period;
     const consumers = this.model.consumers.map((c) => {
-      const fn = { FunctionName: c.functionName };
-      const invocations = this.store.query(
-        { namespace: "AWS/Lambda", metricName: "Invocations", dimensions: fn },
-        "Sum",
-        period,
-        periods,
-        endSec,
-      );
-      const errors = this.store.query(
-        { namespace: "AWS/Lambda", metricName: "Errors", dimensions: fn },
-        "Sum",
-        period,
-        periods,
-        endSec,
-      );
+      const sums = (metricName: string) =>
+        this.store.query(
+          { namespace: "AWS/Lambda", metricName, dimensions: { FunctionName: c.functionName } },
+          "Sum",
+          period,
+          periods,
+          endSec,
+        );
+      const invocations = sums("Invocations");
+      const errors = sums("Errors");
       return {
         name: c.name,
         rule: c.rule.name,
