@@ -1,15 +1,17 @@
 import { z } from "zod";
-import { canonicalDecimal, normalizeDecimal } from "#commons/decimal.ts";
+import {
+  canonicalDecimal,
+  isShortCanonicalDecimal,
+  MAX_SIGNIFICANT_DIGITS,
+  normalizeDecimal,
+} from "#commons/decimal.ts";
 
-export { canonicalDecimal };
+export { canonicalDecimal, MAX_SIGNIFICANT_DIGITS };
 
 const DECIMAL = /^-?(0|[1-9]\d*)(\.\d+)?$/;
 
 /** A number as JSON and DynamoDB write it: optional minus, digits, optional fraction and exponent. */
 const NUMBER_TEXT = /^(-?)(0|[1-9]\d*)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
-
-/** Significant digits a DynamoDB number holds: the declared precision of every stored decimal. */
-export const MAX_SIGNIFICANT_DIGITS = 38;
 
 /** DynamoDB's smallest positive number is 1E-130; 1E-131 and less cannot be stored. */
 const MIN_EXPONENT = -130;
@@ -31,6 +33,7 @@ export type ExactDecimalResult = { ok: true; value: string } | { ok: false; reas
  * exactDecimal("1E-7"); // { ok: true, value: "0.0000001" }
  */
 export function exactDecimal(text: string, maxDigits: number = MAX_SIGNIFICANT_DIGITS): ExactDecimalResult {
+  if (text.length <= maxDigits && isShortCanonicalDecimal(text)) return { ok: true, value: text };
   const match = NUMBER_TEXT.exec(text);
   if (match === null) {
     return {

@@ -54,6 +54,22 @@ function binaryToBase64(value: string | Uint8Array): string {
 }
 
 /**
+ * The plain value of the attribute at `key` of `parent`. Strings and numbers, most of any item,
+ * are returned as they are; only the other types (which recurse) and errors need the attribute's
+ * path, so only they build it.
+ */
+function plainAt(
+  value: StreamAttributeValue,
+  parent: string,
+  key: string | number,
+  notes: ConversionNotes | undefined,
+): PlainValue {
+  if (value.S !== undefined) return value.S;
+  if (value.N !== undefined) return value.N;
+  return toPlainValue(value, typeof key === "number" ? `${parent}[${key}]` : `${parent}.${key}`, notes);
+}
+
+/**
  * Converts one attribute value to its plain value: N → decimal string, B → base64, SS/NS/BS →
  * arrays, M/L recursively, NULL → null, BOOL → boolean.
  *
@@ -68,8 +84,7 @@ export function toPlainValue(value: StreamAttributeValue, path = "$", notes?: Co
   if (value.L !== undefined) {
     const list = value.L;
     const out: PlainValue[] = new Array(list.length);
-    for (let i = 0; i < list.length; i++)
-      out[i] = toPlainValue(list[i] as StreamAttributeValue, `${path}[${i}]`, notes);
+    for (let i = 0; i < list.length; i++) out[i] = plainAt(list[i] as StreamAttributeValue, path, i, notes);
     return out;
   }
   if (value.BOOL !== undefined) return value.BOOL;
@@ -103,7 +118,7 @@ export function toPlainItem(
         `attribute ${path}.${key} is not an attribute value object (given ${JSON.stringify(value)}); expected e.g. {"S":"text"}`,
       );
     }
-    const plain = toPlainValue(value, `${path}.${key}`, notes);
+    const plain = plainAt(value, path, key, notes);
     if (key === PROTO) {
       if (notes !== undefined) notes.protoKeys++;
       setOwn(out, key, plain);

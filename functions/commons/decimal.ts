@@ -87,6 +87,17 @@ export function compareDecimals(a: string, b: string): -1 | 0 | 1 {
 /** Significant digits a DynamoDB number holds. */
 export const MAX_SIGNIFICANT_DIGITS = 38;
 
+/**
+ * Number text already in canonical form ("12.5", "-3", "0.0000001"; no "-0", no trailing
+ * fraction zeros) and at most 38 characters long, so within any digit limit and DynamoDB's range:
+ * most numbers in items and requests are, and they are their own canonical value.
+ */
+export function isShortCanonicalDecimal(text: string): boolean {
+  return text.length <= MAX_SIGNIFICANT_DIGITS && SHORT_CANONICAL.test(text) && text !== "-0";
+}
+
+const SHORT_CANONICAL = /^-?(?:0|[1-9]\d*)(?:\.\d*[1-9])?$/;
+
 const DYNAMODB_NUMBER = /^([+-])?(\d+)?(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
 
 /**
@@ -99,6 +110,7 @@ const DYNAMODB_NUMBER = /^([+-])?(\d+)?(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
  * normalizeDecimal("1E-7"); // "0.0000001"
  */
 export function normalizeDecimal(text: string): string | undefined {
+  if (isShortCanonicalDecimal(text)) return text;
   const match = DYNAMODB_NUMBER.exec(text.trim());
   if (match === null) return undefined;
   const [, sign = "", whole = "", fraction = "", exponent = "0"] = match;

@@ -134,7 +134,9 @@ function planBatch(records: readonly DynamoDBRecord[], config: FanOutConfig): Ba
     const seconds = record.dynamodb?.ApproximateCreationDateTime;
     if (typeof seconds === "number" && seconds < oldestSeconds) oldestSeconds = seconds;
     const recordPlan = planRecord(record, config);
-    for (const event of recordPlan.events) plan.events.push({ ...event, owner });
+    // Built property by property: a spread here leaves V8 a slow dictionary object per event.
+    for (const { entry, size, eventId, detailType, table } of recordPlan.events)
+      plan.events.push({ entry, size, eventId, detailType, table, owner });
     for (const entry of recordPlan.setAside) plan.setAside.push({ entry, owner });
   }
   return { ...plan, oldestSeconds };

@@ -235,6 +235,20 @@ function checkRecord(record: DynamoDBRecord, config: FanOutConfig): Step<Checked
   return ok({ record, resolved, table, sequenceNumber, kind, events, seconds });
 }
 
+/**
+ * A checked record with its images, built property by property: an object spread here made V8
+ * keep the result as a slow dictionary object and took an eighth of the fan-out's time.
+ */
+function withImages(
+  checked: CheckedRecord,
+  keys: ReadRecord["keys"],
+  image: ReadRecord["image"],
+  notes: ConversionNotes,
+): ReadRecord {
+  const { record, resolved, table, sequenceNumber, kind, events, seconds } = checked;
+  return { record, resolved, table, sequenceNumber, kind, events, seconds, keys, image, notes };
+}
+
 /** The record's keys and (for INSERT and MODIFY) new image as plain values. */
 function readImages(checked: CheckedRecord): Step<ReadRecord> {
   const { record, table, sequenceNumber, kind } = checked;
@@ -244,14 +258,14 @@ function readImages(checked: CheckedRecord): Step<ReadRecord> {
   try {
     if (stream?.Keys === undefined) throw new Error("dynamodb.Keys is missing");
     const keys = toPlainItem(stream.Keys as Record<string, StreamAttributeValue>);
-    if (kind !== "INSERT" && kind !== "MODIFY") return ok({ ...checked, keys, image: undefined, notes });
+    if (kind !== "INSERT" && kind !== "MODIFY") return ok(withImages(checked, keys, undefined, notes));
     if (stream.NewImage === undefined) {
       throw new Error(
         `dynamodb.NewImage is missing on this ${kind} record; set the table's stream view type to NEW_IMAGE`,
       );
     }
     const image = toPlainItem(stream.NewImage as Record<string, StreamAttributeValue>, "$", notes);
-    return ok({ ...checked, keys, image, notes });
+    return ok(withImages(checked, keys, image, notes));
   } catch (cause) {
     return refuse(
       new MalformedRecordError(
@@ -353,11 +367,11 @@ function prepareEvent(
     EventBusName: busName,
   };
   const size = entrySize(entry);
-  const what = `${detailType} of record ${sequenceNumber} of ${table} (item ${JSON.stringify(keys)})`;
+  const what = () => `${detailType} of record ${sequenceNumber} of ${table} (item ${JSON.stringify(keys)})`;
   const fix = "keep large content out of the item (e.g. in S3, referenced by key)";
   if (size > limits.putEventsEntryBytes) {
     const error = new OversizedEventError(
-      `${what} is ${size} bytes; a PutEvents entry may be at most ${limits.putEventsEntryBytes} bytes (limits.putEventsEntryBytes); ${fix}`,
+      `${what()} is ${size} bytes; a PutEvents entry may be at most ${limits.putEventsEntryBytes} bytes (limits.putEventsEntryBytes); ${fix}`,
     );
     return setAsideFor(record, table, sequenceNumber, eventId, detailType, error);
   }
@@ -365,7 +379,7 @@ function prepareEvent(
   const delivered = deliveredEventSize(entry);
   if (delivered > limits.asyncInvokePayloadBytes) {
     const error = new OversizedEventError(
-      `${what} is ${size} bytes, within PutEvents' ${limits.putEventsEntryBytes}, but ${delivered} bytes as EventBridge delivers it to a consumer, whose asynchronous invocation takes at most ${limits.asyncInvokePayloadBytes} bytes (limits.asyncInvokePayloadBytes); ${fix}`,
+      `${what()} is ${size} bytes, within PutEvents' ${limits.putEventsEntryBytes}, but ${delivered} bytes as EventBridge delivers it to a consumer, whose asynchronous invocation takes at most ${limits.asyncInvokePayloadBytes} bytes (limits.asyncInvokePayloadBytes); ${fix}`,
     );
     return setAsideFor(record, table, sequenceNumber, eventId, detailType, error);
   }

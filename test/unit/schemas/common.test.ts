@@ -5,6 +5,7 @@ import {
   DecimalSchema,
   IntegerSchema,
   NonNegativeDecimalSchema,
+  StoredDecimalSchema,
 } from "#schemas/common.ts";
 import { CarParkSchema } from "#schemas/parking.ts";
 import { PetSchema } from "#schemas/pets.ts";
@@ -16,6 +17,14 @@ describe("DecimalSchema", () => {
     { description: "a whole number", input: "20", expected: "20" },
     { description: "a JSON number", input: 0.1, expected: "0.1" },
     { description: "negative zero", input: "-0.00", expected: "0" },
+    { description: "negative zero written short", input: "-0", expected: "0" },
+    { description: "a negative fraction", input: "-12.5", expected: "-12.5" },
+    { description: "a fraction below one", input: "0.05", expected: "0.05" },
+    {
+      description: "a 38-character fraction",
+      input: `0.${"0".repeat(35)}1`,
+      expected: `0.${"0".repeat(35)}1`,
+    },
     {
       description: "38 significant digits",
       input: "1234567890123456789012345678.0123456789",
@@ -64,6 +73,11 @@ describe("DecimalSchema", () => {
       input: "1.23456789012345678901234567890123456789",
       says: "at most 38 significant digits",
     },
+    {
+      description: "39 significant digits without a point",
+      input: "123456789012345678901234567890123456789",
+      says: "at most 38 significant digits",
+    },
     { description: "a value below DynamoDB's range", input: "1E-131", says: "between 1E-130 and 9.99E+125" },
     { description: "a value above DynamoDB's range", input: "1E+126", says: "between 1E-130 and 9.99E+125" },
     { description: "an infinite JSON number", input: Number.POSITIVE_INFINITY, says: "such as 12.50" },
@@ -84,6 +98,35 @@ describe("DecimalSchema", () => {
 
   it("refuses a negative amount where money must not be negative", () => {
     expect(NonNegativeDecimalSchema.safeParse("-0.01").success).toBe(false);
+  });
+});
+
+describe("StoredDecimalSchema", () => {
+  it.each([
+    { input: "12.5", expected: "12.5" },
+    { input: "1500", expected: "1500" },
+    { input: "-0.25", expected: "-0.25" },
+    { input: "1E-7", expected: "0.0000001" },
+    { input: "+2.50", expected: "2.5" },
+    { input: ".5", expected: "0.5" },
+    { input: "-0", expected: "0" },
+    { input: "007", expected: "7" },
+    { input: 0.1, expected: "0.1" },
+    { input: `0.${"0".repeat(35)}1`, expected: `0.${"0".repeat(35)}1` },
+  ])("reads $input as a DynamoDB item holds it: $expected", ({ input, expected }) => {
+    expect(StoredDecimalSchema.parse(input)).toBe(expected);
+  });
+
+  it.each([
+    { input: "123456789012345678901234567890123456789" },
+    { input: "12,5" },
+    { input: "" },
+  ])("refuses $input with what a stored number looks like", ({ input }) => {
+    // Act
+    const result = StoredDecimalSchema.safeParse(input);
+    // Assert
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.message).toContain('such as "12.50" or "1E-7"');
   });
 });
 
