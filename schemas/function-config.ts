@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ChangeKindSchema, DomainEvents } from "./domain-events.ts";
 import { ItemSchemas } from "./items.ts";
 import { ResolvedLimitsSchema } from "./limits.ts";

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import { AchievementSchema, CarbonEntrySchema, GoalSchema, UserSchema } from "./carbon.ts";
 import { CartImageSchema } from "./cart.ts";
 import { CarParkSchema } from "./parking.ts";

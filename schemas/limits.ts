@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The AWS payload limits as data: what a declaration may set (`LimitsSchema`, every limit

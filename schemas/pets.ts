@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { IntegerSchema, NonNegativeDecimalSchema } from "./common.ts";
 
 /** PetStore: one pet, keyed by numeric `id` (seed 002). Prices are exact decimals. */

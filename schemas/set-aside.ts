@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The set-aside item: what the pipeline could not deliver, kept with the reason for an operator.

@@ -7,7 +7,7 @@ import {
   PutItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { marshall, NumberValueImpl as NumberValue, unmarshall } from "@aws-sdk/util-dynamodb";
-import type { z } from "zod";
+import type * as z from "zod";
 import { describeIssues } from "#commons/issues.ts";
 import { queryAll, scanAll as scanPages } from "#commons/pages.ts";
 import { exactDecimal } from "#schemas/common.ts";

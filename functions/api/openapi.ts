@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { DecimalSchema, NonNegativeDecimalSchema } from "#schemas/common.ts";
 import type { AnyRoute, ApiLimits } from "./route.ts";
 

@@ -1,6 +1,6 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { z } from "zod";
+import * as z from "zod";
 import type { ApiConfig } from "#schemas/function-config.ts";
 
 /** Physical table names the API uses, by their declared key (`RIPPLE_CONFIG_API`'s `tables`). */

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { explainIssue } from "#commons/issues.ts";
 import { MAX_FUTURE_SKEW_SECONDS } from "#schemas/api.ts";
 import { type FieldProblem, ValidationError } from "./errors.ts";

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { type DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
-import { z } from "zod";
+import * as z from "zod";
 import { AggregateDecimalSchema, IsoTimestampSchema, NonNegativeIntegerSchema } from "#schemas/common.ts";
 import { CarParkSchema } from "#schemas/parking.ts";
 import { type StoredEventStatus, StoredEventStatusSchema } from "#schemas/stored-events.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { configVariable } from "#schemas/function-config.ts";
 import { MissingConfigurationError } from "./errors.ts";
 

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 
 /**
  * Validation problems in ripple's words: what is expected, with an example, and the fix — never

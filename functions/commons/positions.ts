@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { IsoTimestampSchema } from "#schemas/common.ts";
 import { BeyondTombstoneRetentionError } from "./errors.ts";
 import { compareSequenceNumbers } from "./sequence-numbers.ts";

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import { configFromEnv } from "#commons/env.ts";
 import type { Limits } from "#commons/limits.ts";
 import { FAN_OUT_SERVICE } from "#schemas/contracts.ts";

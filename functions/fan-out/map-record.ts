@@ -1,6 +1,6 @@
 import type { PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import type { DynamoDBRecord } from "aws-lambda";
-import type { z } from "zod";
+import type * as z from "zod";
 import {
   type ConversionNotes,
   disguiseProtoKeys,

@@ -6,7 +6,7 @@ import {
   QueryCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import { z } from "zod";
+import * as z from "zod";
 import { compareDecimals } from "#commons/decimal.ts";
 import {
   EntryChangeSchema,

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { DeleteItemCommand, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import { z } from "zod";
+import * as z from "zod";
 import { addDecimals, multiplyDecimal } from "#commons/decimal.ts";
 import { MAX_CART_QUANTITY, PathIdSchema, PriceSchema, QuantitySchema, STORAGE } from "#schemas/api.ts";
 import {

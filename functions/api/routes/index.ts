@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { buildOpenApi } from "../openapi.ts";
 import { type AnyRoute, defineRoute } from "../route.ts";
 import { carbonRoutes } from "./carbon.ts";

@@ -1,5 +1,5 @@
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
-import { z } from "zod";
+import * as z from "zod";
 import { occupancyOf } from "#commons/occupancy.ts";
 import { SEED_CAR_PARKS } from "#commons/seed-data.ts";
 import {

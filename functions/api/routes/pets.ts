@@ -1,5 +1,5 @@
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
-import { z } from "zod";
+import * as z from "zod";
 import { compareDecimals } from "#commons/decimal.ts";
 import { PET_ID_COUNTER, SEED_PETS } from "#commons/seed-data.ts";
 import { PetIdParamSchema, PriceSchema, STORAGE } from "#schemas/api.ts";

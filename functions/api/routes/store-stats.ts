@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { readCartStats, readPetStats, readStoredEventTotals } from "#commons/aggregates.ts";
 import { StoredEventStatusSchema } from "#schemas/stored-events.ts";
 import { exact } from "../json.ts";

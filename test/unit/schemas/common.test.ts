@@ -117,17 +117,16 @@ describe("StoredDecimalSchema", () => {
     expect(StoredDecimalSchema.parse(input)).toBe(expected);
   });
 
-  it.each([
-    { input: "123456789012345678901234567890123456789" },
-    { input: "12,5" },
-    { input: "" },
-  ])("refuses $input with what a stored number looks like", ({ input }) => {
-    // Act
-    const result = StoredDecimalSchema.safeParse(input);
-    // Assert
-    expect(result.success).toBe(false);
-    expect(result.error?.issues[0]?.message).toContain('such as "12.50" or "1E-7"');
-  });
+  it.each([{ input: "123456789012345678901234567890123456789" }, { input: "12,5" }, { input: "" }])(
+    "refuses $input with what a stored number looks like",
+    ({ input }) => {
+      // Act
+      const result = StoredDecimalSchema.safeParse(input);
+      // Assert
+      expect(result.success).toBe(false);
+      expect(result.error?.issues[0]?.message).toContain('such as "12.50" or "1E-7"');
+    },
+  );
 });
 
 describe("IntegerSchema", () => {
