@@ -13,6 +13,23 @@ const N = (value: string): AttributeValue => ({ N: value });
 const shardOfStoreStats = (id: string) =>
   shardSortKey(shardOf(id, model.consumers.find((c) => c.name === "store-stats")!.aggregateShards));
 
+/**
+ * Store-stats' carts shard: reader's one cart of 3 books at 9999999999999999999999999999.9999999999,
+ * worth 29999999999999999999999999999.9999999997 (by hand: 41 significant digits), under a shard
+ * total of `totalValue`.
+ */
+const cartsAggregate = (totalValue: string): Record<string, AttributeValue> => ({
+  pk: S("store-stats#carts"),
+  sk: S(shardOfStoreStats("reader")),
+  positions: { M: {} },
+  openCarts: N("1"),
+  totalItems: N("3"),
+  totalValue: S(totalValue),
+  carts: {
+    M: { reader: { M: { items: N("3"), value: S("29999999999999999999999999999.9999999997") } } },
+  },
+});
+
 interface JsonReport {
   ok: boolean;
   differences: { aggregate: string; key: string; field: string; expected: unknown; actual: unknown }[];
@@ -75,18 +92,7 @@ describe("npm run audit on items written around the API", () => {
       byType: { M: { axolotl: N("1") } },
       pets: { M: { "1": S("axolotl") } },
     });
-    await put(t("aggregates"), {
-      pk: S("store-stats#carts"),
-      sk: S(shardOfStoreStats("reader")),
-      positions: { M: {} },
-      openCarts: N("1"),
-      totalItems: N("3"),
-      // 3 × 9999999999999999999999999999.9999999999, by hand: 41 significant digits.
-      totalValue: S("29999999999999999999999999999.9999999997"),
-      carts: {
-        M: { reader: { M: { items: N("3"), value: S("29999999999999999999999999999.9999999997") } } },
-      },
-    });
+    await put(t("aggregates"), cartsAggregate("29999999999999999999999999999.9999999997"));
   }, 60_000);
 
   afterAll(async () => {
@@ -129,17 +135,7 @@ describe("npm run audit on items written around the API", () => {
 
   it("names a stored total that differs from its exact recomputation by one in the last digit", async () => {
     // Arrange
-    await put(t("aggregates"), {
-      pk: S("store-stats#carts"),
-      sk: S(shardOfStoreStats("reader")),
-      positions: { M: {} },
-      openCarts: N("1"),
-      totalItems: N("3"),
-      totalValue: S("29999999999999999999999999999.9999999998"),
-      carts: {
-        M: { reader: { M: { items: N("3"), value: S("29999999999999999999999999999.9999999997") } } },
-      },
-    });
+    await put(t("aggregates"), cartsAggregate("29999999999999999999999999999.9999999998"));
 
     // Act
     const { code, out } = await run([]);
