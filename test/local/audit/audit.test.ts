@@ -5,10 +5,9 @@ import { auditTableNames } from "#infra/audit/audit.ts";
 import { runAudit } from "#infra/audit/cli.ts";
 import { model, pipeline } from "#infra/pipeline.ts";
 import { startTestDynamoDb, type TestDynamoDb } from "../../helpers/dynamodb.ts";
+import { N, S } from "../../helpers/local.ts";
 
 const t = (name: keyof typeof pipeline.tables) => pipeline.tables[name]!.tableName;
-const S = (value: string): AttributeValue => ({ S: value });
-const N = (value: string): AttributeValue => ({ N: value });
 /** The shard item store-stats keeps a pet or cart in, as the consumer places it. */
 const shardOfStoreStats = (id: string) =>
   shardSortKey(shardOf(id, model.consumers.find((c) => c.name === "store-stats")!.aggregateShards));
