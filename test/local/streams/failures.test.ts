@@ -79,68 +79,36 @@ describe("ReportBatchItemFailures", () => {
     expect(recorder.batches()).toEqual([FIVE, ["r1", "r2", "r3", "r4"]]);
   });
 
-  /** What the mapping makes of a response: the batches it delivers and the failures it counts. */
-  const verdicts = {
-    "a failure of the whole batch": { batches: [FIVE, FIVE], failures: 1 },
-    success: { batches: [FIVE], failures: 0 },
-  };
-  const wholeBatch = "a failure of the whole batch" as const;
+  /** A response as a row gives it: the value, or a function of the delivered event. */
+  type BatchResponse = unknown | ((event: DynamoDBStreamEvent) => unknown);
+  /** Rows of responses the mapping reads as `verdict`: it delivers `batches` and counts `failures`. */
+  const readAs =
+    (verdict: string, batches: string[][], failures: number) =>
+    (description: string, response: BatchResponse) => ({ description, response, verdict, batches, failures });
+  const failing = readAs("a failure of the whole batch", [FIVE, FIVE], 1);
+  const succeeding = readAs("success", [FIVE], 0);
 
   it.each([
-    {
-      description: "an itemIdentifier not in the batch",
-      response: { batchItemFailures: [{ itemIdentifier: "999" }] },
-      verdict: wholeBatch,
-    },
-    {
-      description: "an empty itemIdentifier",
-      response: { batchItemFailures: [{ itemIdentifier: "" }] },
-      verdict: wholeBatch,
-    },
-    {
-      description: "a number as itemIdentifier",
-      response: { batchItemFailures: [{ itemIdentifier: 42 }] },
-      verdict: wholeBatch,
-    },
-    {
-      description: "a null itemIdentifier",
-      response: { batchItemFailures: [{ itemIdentifier: null }] },
-      verdict: wholeBatch,
-    },
-    {
-      description: "an entry without itemIdentifier",
-      response: { batchItemFailures: [{}] },
-      verdict: wholeBatch,
-    },
-    {
-      description: "a misspelt key",
-      response: { batchItemFailures: [{ itemIdentifer: "1" }] },
-      verdict: wholeBatch,
-    },
-    {
-      description: "batchItemFailures that is not a list",
-      response: { batchItemFailures: "r2" },
-      verdict: wholeBatch,
-    },
-    {
-      description: "a bare sequence number string of the batch",
-      response: (event: DynamoDBStreamEvent) => ({ batchItemFailures: [sequenceAt(event, 2)] }),
-      verdict: wholeBatch,
-    },
-    {
-      description: "a bare sequence number next to a valid entry",
-      response: (event: DynamoDBStreamEvent) => ({
-        batchItemFailures: [{ itemIdentifier: sequenceAt(event, 3) }, sequenceAt(event, 2)],
-      }),
-      verdict: wholeBatch,
-    },
-    { description: "undefined", response: undefined, verdict: "success" },
-    { description: "null", response: null, verdict: "success" },
-    { description: "{}", response: {}, verdict: "success" },
-    { description: "[] as the whole response", response: [], verdict: "success" },
-    { description: "an empty list", response: { batchItemFailures: [] }, verdict: "success" },
-    { description: "a null list", response: { batchItemFailures: null }, verdict: "success" },
-  ] as const)("reads $description as $verdict", async ({ response, verdict }) => {
+    failing("an itemIdentifier not in the batch", { batchItemFailures: [{ itemIdentifier: "999" }] }),
+    failing("an empty itemIdentifier", { batchItemFailures: [{ itemIdentifier: "" }] }),
+    failing("a number as itemIdentifier", { batchItemFailures: [{ itemIdentifier: 42 }] }),
+    failing("a null itemIdentifier", { batchItemFailures: [{ itemIdentifier: null }] }),
+    failing("an entry without itemIdentifier", { batchItemFailures: [{}] }),
+    failing("a misspelt key", { batchItemFailures: [{ itemIdentifer: "1" }] }),
+    failing("batchItemFailures that is not a list", { batchItemFailures: "r2" }),
+    failing("a bare sequence number string of the batch", (event: DynamoDBStreamEvent) => ({
+      batchItemFailures: [sequenceAt(event, 2)],
+    })),
+    failing("a bare sequence number next to a valid entry", (event: DynamoDBStreamEvent) => ({
+      batchItemFailures: [{ itemIdentifier: sequenceAt(event, 3) }, sequenceAt(event, 2)],
+    })),
+    succeeding("undefined", undefined),
+    succeeding("null", null),
+    succeeding("{}", {}),
+    succeeding("[] as the whole response", []),
+    succeeding("an empty list", { batchItemFailures: [] }),
+    succeeding("a null list", { batchItemFailures: null }),
+  ])("reads $description as $verdict", async ({ response, batches, failures }) => {
     // Arrange
     const { recorder, mapping } = await fiveRecords((event, n) =>
       n === 1 ? (typeof response === "function" ? response(event) : response) : undefined,
@@ -151,8 +119,8 @@ describe("ReportBatchItemFailures", () => {
     await mapping.stop();
 
     // Assert
-    expect(recorder.batches()).toEqual(verdicts[verdict].batches);
-    expect(mapping.stats()).toMatchObject({ recordsDelivered: 5, failures: verdicts[verdict].failures });
+    expect(recorder.batches()).toEqual(batches);
+    expect(mapping.stats()).toMatchObject({ recordsDelivered: 5, failures });
   });
 
   it.each([
