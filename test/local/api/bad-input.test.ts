@@ -10,8 +10,7 @@ let aliceEvent = "";
 beforeAll(async () => {
   api = await startApiHarness();
   // Installed data (car parks, pets, a user, a cart, an event) is in place before the matrix runs.
-  await api.request("GET", "/car-parks");
-  await api.request("GET", "/pets");
+  await api.installSeedData();
   await api.request("POST", "/users", { body: { userId: "alice", name: "Alice" } });
   await api.request("POST", "/carts/alice/items", {
     body: { bookId: "b1", title: "T", author: "A", price: 1, quantity: 1 },
@@ -75,6 +74,22 @@ const invalid = (
   code: "validation_failed",
   field: { path: field, value },
 });
+
+/**
+ * A 400 naming the path parameter of `route` (written as the OpenAPI document writes it, e.g.
+ * "/carts/{userId}/items"), sent `value` percent-encoded in its place.
+ */
+const invalidPathParameter = (
+  description: string,
+  method: string,
+  route: string,
+  value: string,
+  options: RequestOptions = {},
+): Case => {
+  const [placeholder, name] = /\{(\w+)\}/.exec(route) ?? [];
+  if (placeholder === undefined) throw new Error(`route ${route} names no path parameter, e.g. {userId}`);
+  return invalid(description, method, route.replace(placeholder, enc(value)), options, `path.${name}`, value);
+};
 
 const cases: Case[] = [
   // Missing fields and wrong types
@@ -403,70 +418,56 @@ const cases: Case[] = [
     5,
   ),
   // Unicode and injection strings in keys and paths
-  invalid(
+  invalidPathParameter(
     "a unicode user id in the path",
     "POST",
-    `/carts/${enc("ユーザー")}/items`,
-    json(line),
-    "path.userId",
+    "/carts/{userId}/items",
     "ユーザー",
+    json(line),
   ),
-  invalid(
+  invalidPathParameter(
     "a look-alike (Cyrillic a) user id",
     "POST",
-    `/users/${enc("\u0430lice")}/entries`,
-    json(carbon),
-    "path.userId",
+    "/users/{userId}/entries",
     "\u0430lice",
+    json(carbon),
   ),
-  invalid(
+  invalidPathParameter(
     "an injection string as user id",
     "POST",
-    `/carts/${enc("x' OR '1'='1")}/items`,
-    json(line),
-    "path.userId",
+    "/carts/{userId}/items",
     "x' OR '1'='1",
+    json(line),
   ),
-  invalid(
+  invalidPathParameter(
     "an encoded slash in a path id",
     "POST",
-    `/users/${enc("../alice")}/events`,
-    json({ event_type: "x" }),
-    "path.userId",
+    "/users/{userId}/events",
     "../alice",
+    json({ event_type: "x" }),
   ),
-  invalid(
+  invalidPathParameter(
     "an injection string as car park id",
     "PUT",
-    `/car-parks/${enc("CP001' OR '1'='1")}/occupancy`,
-    json({ occupied: 1 }),
-    "path.carParkId",
+    "/car-parks/{carParkId}/occupancy",
     "CP001' OR '1'='1",
+    json({ occupied: 1 }),
   ),
-  invalid(
+  invalidPathParameter(
     "a full-width unicode car park id",
     "PUT",
-    `/car-parks/${enc("ＣＰ００１")}/occupancy`,
-    json({ occupied: 1 }),
-    "path.carParkId",
+    "/car-parks/{carParkId}/occupancy",
     "ＣＰ００１",
+    json({ occupied: 1 }),
   ),
-  invalid(
+  invalidPathParameter(
     "an injection string as book id in the path",
     "PATCH",
-    `/carts/alice/items/${enc("b1; DROP TABLE carts")}`,
-    json({ quantity: 2 }),
-    "path.bookId",
+    "/carts/alice/items/{bookId}",
     "b1; DROP TABLE carts",
+    json({ quantity: 2 }),
   ),
-  invalid(
-    "an emoji as book id in the path",
-    "DELETE",
-    `/carts/alice/items/${enc("📚")}`,
-    {},
-    "path.bookId",
-    "📚",
-  ),
+  invalidPathParameter("an emoji as book id in the path", "DELETE", "/carts/alice/items/{bookId}", "📚"),
   invalid(
     "a control character in a book id",
     "POST",
@@ -491,50 +492,36 @@ const cases: Case[] = [
     "body.event_type",
     "login#pending",
   ),
-  invalid(
+  invalidPathParameter(
     "an event id that carries no instant",
     "PATCH",
-    "/users/alice/events/abc",
-    json({ status: "processing" }),
-    "path.eventId",
+    "/users/alice/events/{eventId}",
     "abc",
+    json({ status: "processing" }),
   ),
   invalid("a pet id that is not a number", "GET", "/pets/1%20OR%201=1", {}, "path.id", "1 OR 1=1"),
-  invalid(
+  invalidPathParameter(
     "an entry timestamp in the path that is not an instant",
     "DELETE",
-    "/users/alice/entries/not-a-time",
-    {},
-    "path.timestamp",
+    "/users/alice/entries/{timestamp}",
     "not-a-time",
   ),
-  invalid(
+  invalidPathParameter(
     "an entry timestamp in the path with month 13",
     "DELETE",
-    `/users/alice/entries/${enc("2025-13-01T00:00:00Z")}`,
-    {},
-    "path.timestamp",
+    "/users/alice/entries/{timestamp}",
     "2025-13-01T00:00:00Z",
   ),
   // Bad reads: path ids and query parameters
-  invalid("a user id with a space", "GET", `/users/${enc("al ice")}`, {}, "path.userId", "al ice"),
-  invalid(
-    "a script tag as user id of goals",
-    "GET",
-    `/users/${enc("<script>")}/goals`,
-    {},
-    "path.userId",
-    "<script>",
-  ),
-  invalid(
+  invalidPathParameter("a user id with a space", "GET", "/users/{userId}", "al ice"),
+  invalidPathParameter("a script tag as user id of goals", "GET", "/users/{userId}/goals", "<script>"),
+  invalidPathParameter(
     "a user id with a slash for achievements",
     "GET",
-    `/users/${enc("a/b")}/achievements`,
-    {},
-    "path.userId",
+    "/users/{userId}/achievements",
     "a/b",
   ),
-  invalid("a unicode user id of a cart", "GET", `/carts/${enc("ユーザー")}`, {}, "path.userId", "ユーザー"),
+  invalidPathParameter("a unicode user id of a cart", "GET", "/carts/{userId}", "ユーザー"),
   invalid(
     "a reversed date range",
     "GET",

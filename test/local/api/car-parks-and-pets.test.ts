@@ -1,9 +1,4 @@
-import {
-  type AttributeValue,
-  DeleteItemCommand,
-  GetItemCommand,
-  UpdateItemCommand,
-} from "@aws-sdk/client-dynamodb";
+import { type AttributeValue, DeleteItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { describe, expect, it } from "vitest";
 import { SEED_PETS } from "#commons/seed-data.ts";
 import { pipeline } from "#infra/pipeline.ts";
@@ -84,13 +79,8 @@ describe("Smart Car Park routes", () => {
     expect(response.status).toBe(200);
     expect(response.text).toContain('"percentFull":90.3');
     expect(response.json).toMatchObject({ id: "CP002", occupied: 271, available: 29, status: "red" });
-    const stored = await api.dynamo.client.send(
-      new GetItemCommand({
-        TableName: pipeline.tables.parkingData!.tableName,
-        Key: { carParkId: { S: "CP002" } },
-      }),
-    );
-    expect(stored.Item).toMatchObject({
+    const stored = await api.item("parkingData", { carParkId: { S: "CP002" } });
+    expect(stored).toMatchObject({
       occupied: { N: "271" },
       percentFull: { N: "90.3" },
       status: { S: "red" },
@@ -148,16 +138,7 @@ describe("Smart Car Park readings never go back in time", () => {
         ExpressionAttributeValues: { ":at": { S: lastUpdated }, ":occupied": { N: String(occupied) } },
       }),
     );
-  const stored = async (carParkId: string) =>
-    (
-      await api.dynamo.client.send(
-        new GetItemCommand({
-          TableName: pipeline.tables.parkingData!.tableName,
-          Key: { carParkId: { S: carParkId } },
-          ConsistentRead: true,
-        }),
-      )
-    ).Item;
+  const stored = (carParkId: string) => api.item("parkingData", { carParkId: { S: carParkId } });
 
   it("keeps a newer reading through simulate and counts only the car parks it wrote", async () => {
     // Arrange
@@ -239,10 +220,8 @@ describe("PetStore routes", () => {
       price: 20,
       storage: "Amazon DynamoDB",
     });
-    const counter = await api.dynamo.client.send(
-      new GetItemCommand({ TableName: pipeline.tables.counters!.tableName, Key: { name: { S: "pets" } } }),
-    );
-    expect(counter.Item?.value).toEqual({ N: "16" });
+    const counter = await api.item("counters", { name: { S: "pets" } });
+    expect(counter?.value).toEqual({ N: "16" });
   });
 
   it("stores a price given as a string exactly and reads it back", async () => {
@@ -255,13 +234,8 @@ describe("PetStore routes", () => {
     // Assert
     expect(read.status).toBe(200);
     expect(read.text).toContain('"price":1234.5');
-    const item = await api.dynamo.client.send(
-      new GetItemCommand({
-        TableName: pipeline.tables.pets!.tableName,
-        Key: { id: { N: String(created.json.id) } },
-      }),
-    );
-    expect(item.Item?.price).toEqual({ N: "1234.5" });
+    const item = await api.item("pets", { id: { N: String(created.json.id) } });
+    expect(item?.price).toEqual({ N: "1234.5" });
   });
 
   it("answers an unknown pet id with 404", async () => {

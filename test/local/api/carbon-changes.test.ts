@@ -1,6 +1,5 @@
-import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pipeline } from "#infra/pipeline.ts";
+import { answeredProfile, N, oneDayCarbonStats, S } from "../../helpers/local.ts";
 import { type ApiHarness, startApiHarness } from "./harness.ts";
 
 /**
@@ -14,15 +13,8 @@ let goalId: string;
 const ENTRY = "/users/dana/entries/2025-11-30T08:00:00.000Z";
 const goalPath = () => `/users/dana/goals/${goalId}`;
 
-async function stored(table: "carbonUsers" | "carbonEntries" | "carbonGoals", key: Record<string, string>) {
-  const got = await api.dynamo.client.send(
-    new GetItemCommand({
-      TableName: pipeline.tables[table]!.tableName,
-      Key: Object.fromEntries(Object.entries(key).map(([k, v]) => [k, { S: v }])),
-      ConsistentRead: true,
-    }),
-  );
-  return got.Item;
+function stored(table: "carbonUsers" | "carbonEntries" | "carbonGoals", key: Record<string, string>) {
+  return api.item(table, Object.fromEntries(Object.entries(key).map(([k, v]) => [k, { S: v }])));
 }
 
 beforeAll(async () => {
@@ -56,13 +48,9 @@ describe("PATCH /users/{userId}", () => {
 
     // Assert
     expect(response.status).toBe(200);
-    expect(response.json).toEqual({
-      userId: "dana",
-      name: "Dana Scully",
-      email: "dscully@example.org",
-      createdAt: expect.any(String),
-      storage: "Amazon DynamoDB",
-    });
+    expect(response.json).toEqual(
+      answeredProfile({ userId: "dana", name: "Dana Scully", email: "dscully@example.org" }),
+    );
     expect((await api.request("GET", "/users/dana")).json.name).toBe("Dana Scully");
   });
 
@@ -91,31 +79,20 @@ describe("PATCH /users/{userId}", () => {
 
   it("keeps the statistics the pipeline wrote on the profile as they were", async () => {
     // Arrange
-    const stats = {
-      M: {
-        totalKgCO2e: { N: "7.125" },
-        entryCount: { N: "2" },
-        byCategory: { M: { food: { N: "7.125" } } },
-        byDay: { M: { "2025-11-30": { N: "7.125" } } },
-        byMonth: { M: { "2025-11": { N: "7.125" } } },
-        currentStreakDays: { N: "1" },
-        longestStreakDays: { N: "1" },
-        lastEntryDate: { S: "2025-11-30" },
-        updatedAt: { S: "2025-11-30T16:00:00.000Z" },
-      },
-    };
-    await api.dynamo.client.send(
-      new PutItemCommand({
-        TableName: pipeline.tables.carbonUsers!.tableName,
-        Item: {
-          userId: { S: "with-stats" },
-          name: { S: "Stats" },
-          createdAt: { S: "2025-11-01T00:00:00.000Z" },
-          stats,
-          statsVersion: { N: "4" },
-        },
-      }),
-    );
+    const stats = oneDayCarbonStats({
+      day: "2025-11-30",
+      category: "food",
+      totalKgCO2e: "7.125",
+      entryCount: 2,
+      longestStreakDays: 1,
+    });
+    await api.put("carbonUsers", {
+      userId: S("with-stats"),
+      name: S("Stats"),
+      createdAt: S("2025-11-01T00:00:00.000Z"),
+      stats,
+      statsVersion: N("4"),
+    });
 
     // Act
     const response = await api.request("PATCH", "/users/with-stats", { body: { name: "Renamed" } });

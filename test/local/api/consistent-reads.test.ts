@@ -33,66 +33,61 @@ const table = (key: string) => pipeline.tables[key]!.tableName;
  * data is strongly consistent; only the GSIs (which cannot be) are read eventually.
  */
 describe("reads after the caller's own write", () => {
-  it.each([
+  /** The caller's own write before the read: a POST of `body` to `path`. */
+  const post = (path: string, body: unknown) => () => handler(apiEvent("POST", path, { body }));
+
+  it.each<{
+    description: string;
+    write?: () => ReturnType<typeof handler>;
+    /** The path read, from the written item where it names it. */
+    read: string | ((written: { id?: number }) => string);
+    command: string;
+    tableKey: string;
+  }>([
     {
       description: "GET /pets/{id} after POST /pets",
-      write: () => handler(apiEvent("POST", "/pets", { body: { name: "Fresh", type: "cat", price: 1 } })),
-      read: (written: { id?: number }) => `/pets/${written.id}`,
+      write: post("/pets", { name: "Fresh", type: "cat", price: 1 }),
+      read: (written) => `/pets/${written.id}`,
       command: "GetItemCommand",
       tableKey: "pets",
     },
     {
       description: "GET entries after POST entries",
-      write: () =>
-        handler(
-          apiEvent("POST", "/users/reader/entries", {
-            body: { category: "food", activity: "lunch", kgCO2e: 1 },
-          }),
-        ),
-      read: () => "/users/reader/entries",
+      write: post("/users/reader/entries", { category: "food", activity: "lunch", kgCO2e: 1 }),
+      read: "/users/reader/entries",
       command: "QueryCommand",
       tableKey: "carbonEntries",
     },
     {
       description: "GET goals after POST goals",
-      write: () =>
-        handler(
-          apiEvent("POST", "/users/reader/goals", { body: { title: "g", period: "daily", targetKgCO2e: 5 } }),
-        ),
-      read: () => "/users/reader/goals",
+      write: post("/users/reader/goals", { title: "g", period: "daily", targetKgCO2e: 5 }),
+      read: "/users/reader/goals",
       command: "QueryCommand",
       tableKey: "carbonGoals",
     },
     {
       description: "GET achievements",
-      write: undefined,
-      read: () => "/users/reader/achievements",
+      read: "/users/reader/achievements",
       command: "QueryCommand",
       tableKey: "carbonAchievements",
     },
     {
       description: "GET events (base table) after POST events",
-      write: () => handler(apiEvent("POST", "/users/reader/events", { body: { event_type: "login" } })),
-      read: () => "/users/reader/events",
+      write: post("/users/reader/events", { event_type: "login" }),
+      read: "/users/reader/events",
       command: "QueryCommand",
       tableKey: "storedEvents",
     },
     {
       description: "GET /users/{userId} after POST /users",
-      write: undefined,
-      read: () => "/users/reader",
+      read: "/users/reader",
       command: "GetItemCommand",
       tableKey: "carbonUsers",
     },
     {
       description: "GET /carts/{userId} after POST items",
-      write: () =>
-        handler(
-          apiEvent("POST", "/carts/reader/items", {
-            body: { bookId: "b1", title: "T", author: "A", price: 1, quantity: 1 },
-          }),
-        ),
-      read: () => "/carts/reader",
+      write: post("/carts/reader/items", { bookId: "b1", title: "T", author: "A", price: 1, quantity: 1 }),
+      read: "/carts/reader",
       command: "GetItemCommand",
       tableKey: "carts",
     },
@@ -102,7 +97,7 @@ describe("reads after the caller's own write", () => {
     sent.length = 0;
 
     // Act
-    const response = await handler(apiEvent("GET", read(written)));
+    const response = await handler(apiEvent("GET", typeof read === "string" ? read : read(written)));
 
     // Assert
     expect(response.statusCode).toBe(200);

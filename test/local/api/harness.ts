@@ -1,6 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { Logger } from "@aws-lambda-powertools/logger";
-import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
+import {
+  type AttributeValue,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand,
+} from "@aws-sdk/client-dynamodb";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { type ApiServer, startApiServer } from "#infra/local/api-server.ts";
 import { freePort } from "#infra/local/ports.ts";
@@ -33,8 +39,17 @@ export interface ApiHarness {
   readonly dynamo: TestDynamoDb;
   readonly server: ApiServer;
   request(method: string, path: string, options?: RequestOptions): Promise<ApiResponse>;
+  /** Has the API install its seed data (the car parks and the pets), as the first read of each does. */
+  installSeedData(): Promise<void>;
   /** Every item of a declared table (by key), for "nothing was written" assertions. */
   items(tableKey: string): Promise<Record<string, unknown>[]>;
+  /** The item of a declared table (by key) at `key`, read strongly consistent; undefined when there is none. */
+  item(
+    tableKey: string,
+    key: Record<string, AttributeValue>,
+  ): Promise<Record<string, AttributeValue> | undefined>;
+  /** Writes `item` into a declared table (by key) around the API, as a user of the SDK can. */
+  put(tableKey: string, item: Record<string, AttributeValue>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -55,7 +70,12 @@ export async function startApiHarness(): Promise<ApiHarness> {
     handler: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
   };
   const server = await startApiServer({ port: await freePort(), handler, token: TOKEN });
-  return {
+  const tableName = (tableKey: string) => {
+    const table = pipeline.tables[tableKey];
+    if (table === undefined) throw new Error(`no table ${tableKey} is declared`);
+    return table.tableName;
+  };
+  const harness: ApiHarness = {
     dynamo,
     server,
     async request(method, path, options = {}) {
@@ -77,19 +97,31 @@ export async function startApiHarness(): Promise<ApiHarness> {
       }
       return { status: response.status, headers: response.headers, text, json };
     },
+    async installSeedData() {
+      await harness.request("GET", "/car-parks");
+      await harness.request("GET", "/pets");
+    },
     async items(tableKey) {
-      const table = pipeline.tables[tableKey];
-      if (table === undefined) throw new Error(`no table ${tableKey} is declared`);
       const page = await dynamo.client.send(
-        new ScanCommand({ TableName: table.tableName, ConsistentRead: true }),
+        new ScanCommand({ TableName: tableName(tableKey), ConsistentRead: true }),
       );
       return (page.Items ?? []) as Record<string, unknown>[];
+    },
+    async item(tableKey, key) {
+      const got = await dynamo.client.send(
+        new GetItemCommand({ TableName: tableName(tableKey), Key: key, ConsistentRead: true }),
+      );
+      return got.Item;
+    },
+    async put(tableKey, item) {
+      await dynamo.client.send(new PutItemCommand({ TableName: tableName(tableKey), Item: item }));
     },
     async stop() {
       await server.stop();
       await dynamo.stop();
     },
   };
+  return harness;
 }
 
 /** The API's physical table names, as the handler module reads them from `TABLE_<KEY>`. */

@@ -245,43 +245,48 @@ describe("Idempotency-Key when the first run stopped between its write and its a
     await api.request("POST", "/users", { body: { userId: "resumer", name: "Resumer" } });
   });
 
+  /** How many items a listing of the API answers for `path`. */
+  const listedCount = (path: string) => async () => (await api.request("GET", path)).json.count;
+  /** How many items of a table mention `text`, for a listing the API does not offer. */
+  const itemsMentioning = (tableKey: string, text: string) => async () =>
+    (await api.items(tableKey)).filter((item) => JSON.stringify(item).includes(text)).length;
+
   it.each([
     {
       what: "an entry whose timestamp the server chose",
       path: "/users/resumer/entries",
       body: { category: "transport", activity: "bus", kgCO2e: "1.25" },
-      count: async () => (await api.request("GET", "/users/resumer/entries?limit=100")).json.count,
+      count: listedCount("/users/resumer/entries?limit=100"),
     },
     {
       what: "an entry at a given timestamp",
       path: "/users/resumer/entries",
       body: { category: "food", activity: "lunch", kgCO2e: 0.75, timestamp: "2026-02-01T12:00:00Z" },
-      count: async () => (await api.request("GET", "/users/resumer/entries?limit=100")).json.count,
+      count: listedCount("/users/resumer/entries?limit=100"),
     },
     {
       what: "a user whose id the server chose",
       path: "/users",
       body: { name: "Nameless" },
-      count: async () =>
-        (await api.items("carbonUsers")).filter((u) => JSON.stringify(u).includes("Nameless")).length,
+      count: itemsMentioning("carbonUsers", "Nameless"),
     },
     {
       what: "a goal",
       path: "/users/resumer/goals",
       body: { title: "Less driving", period: "monthly", targetKgCO2e: "120.5" },
-      count: async () => (await api.request("GET", "/users/resumer/goals")).json.count,
+      count: listedCount("/users/resumer/goals"),
     },
     {
       what: "a pet",
       path: "/pets",
       body: { name: "Twice", type: "cat", price: "4.10" },
-      count: async () => (await api.items("pets")).filter((p) => JSON.stringify(p).includes("Twice")).length,
+      count: itemsMentioning("pets", "Twice"),
     },
     {
       what: "a stored event",
       path: "/users/resumer/events",
       body: { event_type: "login" },
-      count: async () => (await api.request("GET", "/users/resumer/events?limit=100")).json.count,
+      count: listedCount("/users/resumer/events?limit=100"),
     },
     {
       what: "a book added to a cart",

@@ -1,22 +1,14 @@
-import { type AttributeValue, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pipeline } from "#infra/pipeline.ts";
+import { N, S } from "../../helpers/local.ts";
 import { type ApiHarness, startApiHarness } from "./harness.ts";
 
-const t = (name: keyof typeof pipeline.tables) => pipeline.tables[name]!.tableName;
-const S = (value: string): AttributeValue => ({ S: value });
-const N = (value: string): AttributeValue => ({ N: value });
-
 let api: ApiHarness;
-const put = (table: string, Item: Record<string, AttributeValue>) =>
-  api.dynamo.client.send(new PutItemCommand({ TableName: table, Item }));
 
 beforeAll(async () => {
   api = await startApiHarness();
   // Arrange (shared): the installed data, a user with one good item of each kind, and one item
   // of each listed table written around the API that does not fit its schema.
-  await api.request("GET", "/car-parks");
-  await api.request("GET", "/pets");
+  await api.installSeedData();
   await api.request("POST", "/users", { body: { userId: "mallory", name: "Mallory" } });
   await api.request("POST", "/users/mallory/entries", {
     body: { category: "food", activity: "lunch", kgCO2e: 1, timestamp: "2025-12-01T12:00:00Z" },
@@ -27,18 +19,18 @@ beforeAll(async () => {
   await api.request("POST", "/users/mallory/events", { body: { event_type: "login" } });
   await api.request("POST", "/users", { body: { userId: "trent", name: "Trent" } });
   await api.request("POST", "/users/trent/goals", { body: { title: "g", period: "daily", targetKgCO2e: 5 } });
-  await put(t("pets"), { id: N("77"), name: S("Malformed"), type: S("dog"), price: S("cheap") });
-  await put(t("parkingData"), { carParkId: S("CP-BAD"), name: S("No numbers"), capacity: S("lots") });
-  await put(t("carbonEntries"), {
+  await api.put("pets", { id: N("77"), name: S("Malformed"), type: S("dog"), price: S("cheap") });
+  await api.put("parkingData", { carParkId: S("CP-BAD"), name: S("No numbers"), capacity: S("lots") });
+  await api.put("carbonEntries", {
     userId: S("mallory"),
     timestamp: S("2025-12-02T12:00:00.000Z"),
     category: S("food"),
     activity: S("dinner"),
     kgCO2e: S("2.5kg"),
   });
-  await put(t("carbonGoals"), { userId: S("mallory"), goalId: S("bad"), title: S("no period") });
-  await put(t("carbonAchievements"), { userId: S("mallory"), achievementId: S("bad") });
-  await put(t("storedEvents"), {
+  await api.put("carbonGoals", { userId: S("mallory"), goalId: S("bad"), title: S("no period") });
+  await api.put("carbonAchievements", { userId: S("mallory"), achievementId: S("bad") });
+  await api.put("storedEvents", {
     user_id: S("mallory"),
     "timestamp#event_id": S("2025-12-02T12:00:00.000Z#bad"),
     event_id: S("bad"),

@@ -5,13 +5,29 @@ import { auditTableNames } from "#infra/audit/audit.ts";
 import { runAudit } from "#infra/audit/cli.ts";
 import { model, pipeline } from "#infra/pipeline.ts";
 import { startTestDynamoDb, type TestDynamoDb } from "../../helpers/dynamodb.ts";
+import { N, S } from "../../helpers/local.ts";
 
 const t = (name: keyof typeof pipeline.tables) => pipeline.tables[name]!.tableName;
-const S = (value: string): AttributeValue => ({ S: value });
-const N = (value: string): AttributeValue => ({ N: value });
 /** The shard item store-stats keeps a pet or cart in, as the consumer places it. */
 const shardOfStoreStats = (id: string) =>
   shardSortKey(shardOf(id, model.consumers.find((c) => c.name === "store-stats")!.aggregateShards));
+
+/**
+ * Store-stats' carts shard: reader's one cart of 3 books at 9999999999999999999999999999.9999999999,
+ * worth 29999999999999999999999999999.9999999997 (by hand: 41 significant digits), under a shard
+ * total of `totalValue`.
+ */
+const cartsAggregate = (totalValue: string): Record<string, AttributeValue> => ({
+  pk: S("store-stats#carts"),
+  sk: S(shardOfStoreStats("reader")),
+  positions: { M: {} },
+  openCarts: N("1"),
+  totalItems: N("3"),
+  totalValue: S(totalValue),
+  carts: {
+    M: { reader: { M: { items: N("3"), value: S("29999999999999999999999999999.9999999997") } } },
+  },
+});
 
 interface JsonReport {
   ok: boolean;
@@ -75,18 +91,7 @@ describe("npm run audit on items written around the API", () => {
       byType: { M: { axolotl: N("1") } },
       pets: { M: { "1": S("axolotl") } },
     });
-    await put(t("aggregates"), {
-      pk: S("store-stats#carts"),
-      sk: S(shardOfStoreStats("reader")),
-      positions: { M: {} },
-      openCarts: N("1"),
-      totalItems: N("3"),
-      // 3 × 9999999999999999999999999999.9999999999, by hand: 41 significant digits.
-      totalValue: S("29999999999999999999999999999.9999999997"),
-      carts: {
-        M: { reader: { M: { items: N("3"), value: S("29999999999999999999999999999.9999999997") } } },
-      },
-    });
+    await put(t("aggregates"), cartsAggregate("29999999999999999999999999999.9999999997"));
   }, 60_000);
 
   afterAll(async () => {
@@ -129,17 +134,7 @@ describe("npm run audit on items written around the API", () => {
 
   it("names a stored total that differs from its exact recomputation by one in the last digit", async () => {
     // Arrange
-    await put(t("aggregates"), {
-      pk: S("store-stats#carts"),
-      sk: S(shardOfStoreStats("reader")),
-      positions: { M: {} },
-      openCarts: N("1"),
-      totalItems: N("3"),
-      totalValue: S("29999999999999999999999999999.9999999998"),
-      carts: {
-        M: { reader: { M: { items: N("3"), value: S("29999999999999999999999999999.9999999997") } } },
-      },
-    });
+    await put(t("aggregates"), cartsAggregate("29999999999999999999999999999.9999999998"));
 
     // Act
     const { code, out } = await run([]);

@@ -84,6 +84,25 @@ async function ruleWithTarget(name: string, target: Target): Promise<void> {
   );
 }
 
+const deadLetterQueue = { DeadLetterConfig: { Arn: "arn:aws:sqs:us-east-1:000000000000:ripple-dlq" } };
+
+/** A target that is the Lambda function `id` of the local account, with `settings` (retries, DLQ). */
+const functionTarget = (id: string, settings: Omit<Target, "Id" | "Arn"> = {}): Target => ({
+  Id: id,
+  Arn: `arn:aws:lambda:us-east-1:000000000000:function:${id}`,
+  ...settings,
+});
+
+/** {@link ruleWithTarget} for a function target, bound to `run` as the local runtime binds a Lambda. */
+async function ruleWithFunction(
+  name: string,
+  target: Target,
+  run: Parameters<LocalEventBridge["registerFunctionTarget"]>[2],
+): Promise<void> {
+  await ruleWithTarget(name, target);
+  bus.registerFunctionTarget(name, target.Id!, run);
+}
+
 describe("delivery", () => {
   it("delivers a matching event to the declared consumer's function in EventBridge's envelope", async () => {
     // Arrange
@@ -206,13 +225,11 @@ describe("delivery", () => {
     // Arrange
     await start();
     let calls = 0;
-    await ruleWithTarget("fragile", {
-      Id: "always-fails",
-      Arn: "arn:aws:lambda:us-east-1:000000000000:function:always-fails",
+    const target = functionTarget("always-fails", {
       RetryPolicy: { MaximumRetryAttempts: 2 },
-      DeadLetterConfig: { Arn: "arn:aws:sqs:us-east-1:000000000000:ripple-dlq" },
+      ...deadLetterQueue,
     });
-    bus.registerFunctionTarget("fragile", "always-fails", async () => {
+    await ruleWithFunction("fragile", target, async () => {
       calls++;
       throw new Error("database is down");
     });
@@ -252,13 +269,8 @@ describe("delivery", () => {
     await start();
     let broken = true;
     const received: EventBridgeEvent[] = [];
-    await ruleWithTarget("healing", {
-      Id: "flaky",
-      Arn: "arn:aws:lambda:us-east-1:000000000000:function:flaky",
-      RetryPolicy: { MaximumRetryAttempts: 0 },
-      DeadLetterConfig: { Arn: "arn:aws:sqs:us-east-1:000000000000:ripple-dlq" },
-    });
-    bus.registerFunctionTarget("healing", "flaky", async (event) => {
+    const target = functionTarget("flaky", { RetryPolicy: { MaximumRetryAttempts: 0 }, ...deadLetterQueue });
+    await ruleWithFunction("healing", target, async (event) => {
       if (broken) throw new Error("bug in the consumer");
       received.push(event);
     });
@@ -287,13 +299,11 @@ describe("delivery", () => {
     // Arrange
     await start();
     let calls = 0;
-    await ruleWithTarget("aging", {
-      Id: "slow",
-      Arn: "arn:aws:lambda:us-east-1:000000000000:function:slow",
+    const target = functionTarget("slow", {
       RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 60 },
-      DeadLetterConfig: { Arn: "arn:aws:sqs:us-east-1:000000000000:ripple-dlq" },
+      ...deadLetterQueue,
     });
-    bus.registerFunctionTarget("aging", "slow", async () => {
+    await ruleWithFunction("aging", target, async () => {
       calls++;
       clockOffsetMs += 30_000;
       throw new Error("still failing");
@@ -325,7 +335,7 @@ describe("delivery", () => {
     await ruleWithTarget("rejecting", {
       Id: "hook",
       Arn: `http://127.0.0.1:${port}/events`,
-      DeadLetterConfig: { Arn: "arn:aws:sqs:us-east-1:000000000000:ripple-dlq" },
+      ...deadLetterQueue,
     });
 
     // Act
@@ -354,7 +364,7 @@ describe("delivery", () => {
     {
       description: "dead-letters",
       rule: "missing",
-      deadLetter: { DeadLetterConfig: { Arn: "arn:aws:sqs:us-east-1:000000000000:ripple-dlq" } },
+      deadLetter: deadLetterQueue,
       letters: [expect.objectContaining(missingLetter)],
       dropped: 0,
     },
@@ -364,11 +374,7 @@ describe("delivery", () => {
     async ({ rule, deadLetter, letters, dropped }) => {
       // Arrange: no function is bound to any target, the declared consumers' (which have DLQs) included.
       await start();
-      await ruleWithTarget(rule, {
-        Id: "nobody",
-        Arn: "arn:aws:lambda:us-east-1:000000000000:function:nobody",
-        ...deadLetter,
-      });
+      await ruleWithTarget(rule, functionTarget("nobody", deadLetter));
 
       // Act
       await client.send(new PutEventsCommand({ Entries: [occupancyChanged("cp-nobody")] }));
@@ -383,14 +389,13 @@ describe("delivery", () => {
   it("drops and counts an event whose target has no dead-letter queue", async () => {
     // Arrange
     await start();
-    await ruleWithTarget("no-dlq", {
-      Id: "fails",
-      Arn: "arn:aws:lambda:us-east-1:000000000000:function:fails",
-      RetryPolicy: { MaximumRetryAttempts: 0 },
-    });
-    bus.registerFunctionTarget("no-dlq", "fails", async () => {
-      throw new Error("nope");
-    });
+    await ruleWithFunction(
+      "no-dlq",
+      functionTarget("fails", { RetryPolicy: { MaximumRetryAttempts: 0 } }),
+      async () => {
+        throw new Error("nope");
+      },
+    );
 
     // Act
     await client.send(new PutEventsCommand({ Entries: [occupancyChanged("cp-drop")] }));
@@ -408,12 +413,12 @@ describe("delivery", () => {
     bus.registerFunctionTarget(parkingRule, parkingTotals.name, async () => {
       seen.push("declared");
     });
-    await ruleWithTarget("second", { Id: "a", Arn: "arn:aws:lambda:us-east-1:000000000000:function:a" });
+    await ruleWithTarget("second", functionTarget("a"));
     await client.send(
       new PutTargetsCommand({
         Rule: "second",
         EventBusName: pipeline.bus.name,
-        Targets: [{ Id: "b", Arn: "arn:aws:lambda:us-east-1:000000000000:function:b" }],
+        Targets: [functionTarget("b")],
       }),
     );
     bus.registerFunctionTarget("second", "a", async () => {

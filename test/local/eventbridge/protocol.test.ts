@@ -115,43 +115,32 @@ describe("PutEvents", () => {
     }
   });
 
+  /** A row whose entry has `parameter` missing or empty: PutEvents fails it as an InvalidArgument naming it. */
+  const invalidArgument = (
+    description: string,
+    parameter: "Source" | "DetailType" | "Detail",
+    value?: string,
+  ) => ({
+    description,
+    bad: entry({ [parameter]: value }),
+    code: "InvalidArgument",
+    message: `Parameter ${parameter} is not valid`,
+  });
+  /** A row whose Detail is no JSON object: PutEvents fails it as MalformedDetail. */
+  const malformedDetail = (description: string, Detail: string) => ({
+    description,
+    bad: entry({ Detail }),
+    code: "MalformedDetail",
+    message: "Detail is malformed.",
+  });
+
   it.each([
-    {
-      description: "a missing Source",
-      bad: entry({ Source: undefined }),
-      code: "InvalidArgument",
-      message: "Parameter Source is not valid",
-    },
-    {
-      description: "an empty DetailType",
-      bad: entry({ DetailType: "" }),
-      code: "InvalidArgument",
-      message: "Parameter DetailType is not valid",
-    },
-    {
-      description: "a missing Detail",
-      bad: entry({ Detail: undefined }),
-      code: "InvalidArgument",
-      message: "Parameter Detail is not valid",
-    },
-    {
-      description: "a Detail that is no JSON",
-      bad: entry({ Detail: "{oops" }),
-      code: "MalformedDetail",
-      message: "Detail is malformed.",
-    },
-    {
-      description: "a Detail that is a JSON array",
-      bad: entry({ Detail: "[1,2]" }),
-      code: "MalformedDetail",
-      message: "Detail is malformed.",
-    },
-    {
-      description: "a Detail that is a JSON string",
-      bad: entry({ Detail: '"text"' }),
-      code: "MalformedDetail",
-      message: "Detail is malformed.",
-    },
+    invalidArgument("a missing Source", "Source"),
+    invalidArgument("an empty DetailType", "DetailType", ""),
+    invalidArgument("a missing Detail", "Detail"),
+    malformedDetail("a Detail that is no JSON", "{oops"),
+    malformedDetail("a Detail that is a JSON array", "[1,2]"),
+    malformedDetail("a Detail that is a JSON string", '"text"'),
     {
       description: "a Source reserved for AWS",
       bad: entry({ Source: "aws.ec2" }),

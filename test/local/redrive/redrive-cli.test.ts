@@ -10,7 +10,7 @@ import {
 import { createTableInput } from "#infra/local/tables.ts";
 import { pipeline } from "#infra/pipeline.ts";
 import { runRedrive } from "#infra/redrive/cli.ts";
-import { startTestDynamoDb, type TestDynamoDb } from "../../helpers/dynamodb.ts";
+import { LOCAL_CLIENT_CONFIG, startTestDynamoDb, type TestDynamoDb } from "../../helpers/dynamodb.ts";
 import { loadStreamRecord } from "../../helpers/events.ts";
 
 const SET_ASIDE = "ripple-set-aside";
@@ -37,11 +37,7 @@ describe("npm run redrive", () => {
       retryBaseDelayMs: 10,
       logger: { info() {}, warn() {}, error() {} },
     });
-    eventBridge = new EventBridgeClient({
-      endpoint: bus.endpoint,
-      region: "us-east-1",
-      credentials: { accessKeyId: "local", secretAccessKey: "local" },
-    });
+    eventBridge = new EventBridgeClient({ ...LOCAL_CLIENT_CONFIG, endpoint: bus.endpoint });
     await eventBridge.send(
       new PutRuleCommand({
         Name: "all",

@@ -63,33 +63,23 @@ describe("delivery", () => {
       SizeBytes: expect.any(Number),
       StreamViewType: "NEW_IMAGE",
     };
+    /** A record of item "a" written with `price`, its binary as base64 (as Lambda's JSON has it). */
+    const written = (eventName: "INSERT" | "MODIFY", price: string) => ({
+      ...common,
+      eventName,
+      dynamodb: {
+        ...dynamodb,
+        NewImage: {
+          id: { S: "a" },
+          price: { N: price },
+          blob: { B: Buffer.from("hi").toString("base64") },
+          ok: { BOOL: true },
+        },
+      },
+    });
     expect(records).toEqual([
-      {
-        ...common,
-        eventName: "INSERT",
-        dynamodb: {
-          ...dynamodb,
-          NewImage: {
-            id: { S: "a" },
-            price: { N: "1.5" },
-            blob: { B: Buffer.from("hi").toString("base64") },
-            ok: { BOOL: true },
-          },
-        },
-      },
-      {
-        ...common,
-        eventName: "MODIFY",
-        dynamodb: {
-          ...dynamodb,
-          NewImage: {
-            id: { S: "a" },
-            price: { N: "2" },
-            blob: { B: Buffer.from("hi").toString("base64") },
-            ok: { BOOL: true },
-          },
-        },
-      },
+      written("INSERT", "1.5"),
+      written("MODIFY", "2"),
       { ...common, eventName: "REMOVE", dynamodb },
     ]);
     const created = records[0]?.dynamodb?.ApproximateCreationDateTime ?? 0;

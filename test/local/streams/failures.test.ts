@@ -9,13 +9,12 @@ import { streamArnInRegion } from "#infra/local/streams/records.ts";
 import { startTestDynamoDb } from "../../helpers/dynamodb.ts";
 import { startedForSuite } from "../../helpers/suite.ts";
 import {
-  createStreamTable,
   idOf,
   onFailureRecords,
   putItems,
-  recordingHandler,
+  type recordingHandler,
   sequenceOf,
-  startTestMapping,
+  startMappingOver,
 } from "./harness.ts";
 
 const db = startedForSuite(() => startTestDynamoDb());
@@ -28,16 +27,12 @@ async function fiveRecords(
   bisect = false,
   settings: EventSourceMappingSettings = {},
 ) {
-  const table = await createStreamTable(db.client);
-  await putItems(db.client, table, FIVE);
-  const recorder = recordingHandler(respond);
-  const mapping = await startTestMapping(
+  return startMappingOver(
     db,
-    table,
+    FIVE,
     { batchSize: 5, bisectBatchOnFunctionError: bisect, maximumRetryAttempts: 3, ...settings },
-    recorder.handler,
+    respond,
   );
-  return { table, recorder, mapping };
 }
 
 const sequenceAt = (event: DynamoDBStreamEvent, i: number) => sequenceOf(event.Records[i] ?? {});
@@ -84,28 +79,36 @@ describe("ReportBatchItemFailures", () => {
     expect(recorder.batches()).toEqual([FIVE, ["r1", "r2", "r3", "r4"]]);
   });
 
+  /** A response as a row gives it: the value, or a function of the delivered event. */
+  type BatchResponse = unknown | ((event: DynamoDBStreamEvent) => unknown);
+  /** Rows of responses the mapping reads as `verdict`: it delivers `batches` and counts `failures`. */
+  const readAs =
+    (verdict: string, batches: string[][], failures: number) =>
+    (description: string, response: BatchResponse) => ({ description, response, verdict, batches, failures });
+  const failing = readAs("a failure of the whole batch", [FIVE, FIVE], 1);
+  const succeeding = readAs("success", [FIVE], 0);
+
   it.each([
-    {
-      description: "an itemIdentifier not in the batch",
-      response: { batchItemFailures: [{ itemIdentifier: "999" }] },
-    },
-    { description: "an empty itemIdentifier", response: { batchItemFailures: [{ itemIdentifier: "" }] } },
-    { description: "a number as itemIdentifier", response: { batchItemFailures: [{ itemIdentifier: 42 }] } },
-    { description: "a null itemIdentifier", response: { batchItemFailures: [{ itemIdentifier: null }] } },
-    { description: "an entry without itemIdentifier", response: { batchItemFailures: [{}] } },
-    { description: "a misspelt key", response: { batchItemFailures: [{ itemIdentifer: "1" }] } },
-    { description: "batchItemFailures that is not a list", response: { batchItemFailures: "r2" } },
-    {
-      description: "a bare sequence number string of the batch",
-      response: (event: DynamoDBStreamEvent) => ({ batchItemFailures: [sequenceAt(event, 2)] }),
-    },
-    {
-      description: "a bare sequence number next to a valid entry",
-      response: (event: DynamoDBStreamEvent) => ({
-        batchItemFailures: [{ itemIdentifier: sequenceAt(event, 3) }, sequenceAt(event, 2)],
-      }),
-    },
-  ])("fails the whole batch on $description", async ({ response }) => {
+    failing("an itemIdentifier not in the batch", { batchItemFailures: [{ itemIdentifier: "999" }] }),
+    failing("an empty itemIdentifier", { batchItemFailures: [{ itemIdentifier: "" }] }),
+    failing("a number as itemIdentifier", { batchItemFailures: [{ itemIdentifier: 42 }] }),
+    failing("a null itemIdentifier", { batchItemFailures: [{ itemIdentifier: null }] }),
+    failing("an entry without itemIdentifier", { batchItemFailures: [{}] }),
+    failing("a misspelt key", { batchItemFailures: [{ itemIdentifer: "1" }] }),
+    failing("batchItemFailures that is not a list", { batchItemFailures: "r2" }),
+    failing("a bare sequence number string of the batch", (event: DynamoDBStreamEvent) => ({
+      batchItemFailures: [sequenceAt(event, 2)],
+    })),
+    failing("a bare sequence number next to a valid entry", (event: DynamoDBStreamEvent) => ({
+      batchItemFailures: [{ itemIdentifier: sequenceAt(event, 3) }, sequenceAt(event, 2)],
+    })),
+    succeeding("undefined", undefined),
+    succeeding("null", null),
+    succeeding("{}", {}),
+    succeeding("[] as the whole response", []),
+    succeeding("an empty list", { batchItemFailures: [] }),
+    succeeding("a null list", { batchItemFailures: null }),
+  ])("reads $description as $verdict", async ({ response, batches, failures }) => {
     // Arrange
     const { recorder, mapping } = await fiveRecords((event, n) =>
       n === 1 ? (typeof response === "function" ? response(event) : response) : undefined,
@@ -116,28 +119,8 @@ describe("ReportBatchItemFailures", () => {
     await mapping.stop();
 
     // Assert
-    expect(recorder.batches()).toEqual([FIVE, FIVE]);
-    expect(mapping.stats()).toMatchObject({ recordsDelivered: 5, failures: 1 });
-  });
-
-  it.each([
-    { description: "undefined", response: undefined },
-    { description: "null", response: null },
-    { description: "{}", response: {} },
-    { description: "[] as the whole response", response: [] },
-    { description: "an empty list", response: { batchItemFailures: [] } },
-    { description: "a null list", response: { batchItemFailures: null } },
-  ])("treats $description as success", async ({ response }) => {
-    // Arrange
-    const { recorder, mapping } = await fiveRecords(() => response);
-
-    // Act
-    await mapping.idle();
-    await mapping.stop();
-
-    // Assert
-    expect(recorder.batches()).toEqual([FIVE]);
-    expect(mapping.stats()).toMatchObject({ recordsDelivered: 5, failures: 0 });
+    expect(recorder.batches()).toEqual(batches);
+    expect(mapping.stats()).toMatchObject({ recordsDelivered: 5, failures });
   });
 
   it.each([
@@ -166,17 +149,12 @@ describe("ReportBatchItemFailures", () => {
 
   it("retries a batch whose handler outlives its timeout", async () => {
     // Arrange
-    const table = await createStreamTable(db.client);
-    await putItems(db.client, table, ["t0", "t1"]);
-    const recorder = recordingHandler((_, n) => (n === 1 ? new Promise(() => {}) : undefined));
-    const mapping = await startTestMapping(
+    const { recorder, mapping } = await startMappingOver(
       db,
-      table,
+      ["t0", "t1"],
       { bisectBatchOnFunctionError: false },
-      recorder.handler,
-      {
-        timeoutSeconds: 0.3,
-      },
+      (_, n) => (n === 1 ? new Promise(() => {}) : undefined),
+      { timeoutSeconds: 0.3 },
     );
 
     // Act
@@ -243,17 +221,14 @@ describe("without ReportBatchItemFailures", () => {
 describe("giving up", () => {
   it("bisects a failing batch until the poison record is alone, delivering every good record", async () => {
     // Arrange
-    const table = await createStreamTable(db.client);
     const ids = ["g0", "g1", "g2", "g3", "g4", "POISON", "g6", "g7"];
-    await putItems(db.client, table, ids);
-    const recorder = recordingHandler((event) => {
-      if (event.Records.some((r) => idOf(r) === "POISON")) throw new Error("cannot process POISON");
-    });
-    const mapping = await startTestMapping(
+    const { table, recorder, mapping } = await startMappingOver(
       db,
-      table,
+      ids,
       { batchSize: 8, bisectBatchOnFunctionError: true, maximumRetryAttempts: 2 },
-      recorder.handler,
+      (event) => {
+        if (event.Records.some((r) => idOf(r) === "POISON")) throw new Error("cannot process POISON");
+      },
     );
 
     // Act
@@ -280,16 +255,13 @@ describe("giving up", () => {
 
   it("describes a batch that ran out of retries to the on-failure destination as AWS does, then moves on", async () => {
     // Arrange
-    const table = await createStreamTable(db.client);
-    await putItems(db.client, table, ["bad-0", "bad-1", "bad-2"]);
-    const recorder = recordingHandler((event) => {
-      if (event.Records.some((r) => idOf(r).startsWith("bad"))) throw new Error("always fails");
-    });
-    const mapping = await startTestMapping(
+    const { table, recorder, mapping } = await startMappingOver(
       db,
-      table,
+      ["bad-0", "bad-1", "bad-2"],
       { batchSize: 10, bisectBatchOnFunctionError: false, maximumRetryAttempts: 2 },
-      recorder.handler,
+      (event) => {
+        if (event.Records.some((r) => idOf(r).startsWith("bad"))) throw new Error("always fails");
+      },
     );
 
     // Act
@@ -336,16 +308,13 @@ describe("giving up", () => {
   it("gives up the records that outlive maximumRecordAgeInSeconds", async () => {
     // Arrange
     let clock = Date.now();
-    const table = await createStreamTable(db.client);
-    await putItems(db.client, table, ["aged"]);
-    const recorder = recordingHandler((event) => {
-      if (event.Records.some((r) => idOf(r) === "aged")) throw new Error("not yet");
-    });
-    const mapping = await startTestMapping(
+    const { table, recorder, mapping } = await startMappingOver(
       db,
-      table,
+      ["aged"],
       { maximumRetryAttempts: -1, maximumRecordAgeInSeconds: 60, bisectBatchOnFunctionError: false },
-      recorder.handler,
+      (event) => {
+        if (event.Records.some((r) => idOf(r) === "aged")) throw new Error("not yet");
+      },
       { now: () => clock },
     );
     await expect.poll(() => recorder.invocations.length, { timeout: 10_000 }).toBeGreaterThan(1);
@@ -372,16 +341,13 @@ describe("the local on-failure store", () => {
   it("keeps a given-up batch as the object Lambda writes to S3: its records under payload, at Lambda's key", async () => {
     // Arrange
     const store = mkdtempSync(join(tmpdir(), "ripple-store-test-"));
-    const table = await createStreamTable(db.client);
-    await putItems(db.client, table, ["bad-0", "bad-1"]);
-    const recorder = recordingHandler(() => {
-      throw new Error("always fails");
-    });
-    const mapping = await startTestMapping(
+    const { table, recorder, mapping } = await startMappingOver(
       db,
-      table,
+      ["bad-0", "bad-1"],
       { batchSize: 10, bisectBatchOnFunctionError: false, maximumRetryAttempts: 1 },
-      recorder.handler,
+      () => {
+        throw new Error("always fails");
+      },
       { onFailureStore: store },
     );
 

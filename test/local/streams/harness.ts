@@ -129,6 +129,24 @@ export async function startTestMapping(
   };
 }
 
+/**
+ * A fresh stream table holding items `ids` (in this order) and a mapping with `settings` reading it
+ * into a {@link recordingHandler} that answers with `respond`.
+ */
+export async function startMappingOver(
+  db: TestDynamoDb,
+  ids: readonly string[],
+  settings: EventSourceMappingSettings,
+  respond?: Parameters<typeof recordingHandler>[0],
+  extra: Partial<EventSourceMappingProps> = {},
+) {
+  const table = await createStreamTable(db.client);
+  await putItems(db.client, table, ids);
+  const recorder = recordingHandler(respond);
+  const mapping = await startTestMapping(db, table, settings, recorder.handler, extra);
+  return { table, recorder, mapping };
+}
+
 /** Invocation records the mappings of `tableName` sent to the on-failure destination, oldest range first. */
 export async function onFailureRecords(
   client: DynamoDBClient,
