@@ -144,51 +144,41 @@ describe("publishEntries", () => {
     expect(outcome.delivered).toEqual([true, true]);
   });
 
-  it("stops retrying when the remaining time, less the safety margin, is used up", async () => {
-    // Arrange
+  it.each([
+    {
+      description: "stops retrying when the remaining time, less the safety margin, is used up",
+      remainingMs: 8_000,
+      options: { safetyMarginMs: 5_000, baseDelayMs: 1_000, maxDelayMs: 10_000, random: () => 0.99 },
+      waits: [990, 1980],
+    },
+    {
+      description: "caps the backoff delay and jitters it",
+      remainingMs: 600_000,
+      options: { baseDelayMs: 100, maxDelayMs: 500, maxAttempts: 6, random: () => 0.5 },
+      waits: [50, 100, 200, 250, 250],
+    },
+  ])("$description", async ({ remainingMs, options, waits }) => {
+    // Arrange: a clock that each wait moves on
     const eventBridge = stubEventBridge(() => new Error("ServiceUnavailable"));
-    let remaining = 8_000;
-    const waits: number[] = [];
+    let remaining = remainingMs;
+    const waited: number[] = [];
+    const sleep = async (ms: number) => {
+      waited.push(ms);
+      remaining -= ms;
+    };
 
     // Act
     const outcome = await publishEntries(eventBridge.client, [entry(0)], {
+      ...options,
       remainingTimeMs: () => remaining,
-      safetyMarginMs: 5_000,
-      baseDelayMs: 1_000,
-      maxDelayMs: 10_000,
-      random: () => 0.99,
-      sleep: async (ms) => {
-        waits.push(ms);
-        remaining -= ms;
-      },
+      sleep,
     });
 
     // Assert
+    expect(waited).toEqual(waits);
+    expect(eventBridge.requests).toHaveLength(waits.length + 1);
     expect(outcome.delivered).toEqual([false]);
     expect(outcome.lastError[0]).toBe("Error: ServiceUnavailable");
-    expect(waits).toEqual([990, 1980]);
-    expect(eventBridge.requests).toHaveLength(3);
-  });
-
-  it("caps the backoff delay and jitters it", async () => {
-    // Arrange
-    const eventBridge = stubEventBridge(() => new Error("ServiceUnavailable"));
-    const waits: number[] = [];
-
-    // Act
-    await publishEntries(eventBridge.client, [entry(0)], {
-      remainingTimeMs: () => 600_000,
-      baseDelayMs: 100,
-      maxDelayMs: 500,
-      maxAttempts: 6,
-      random: () => 0.5,
-      sleep: async (ms) => {
-        waits.push(ms);
-      },
-    });
-
-    // Assert
-    expect(waits).toEqual([50, 100, 200, 250, 250]);
   });
 
   it.each([
