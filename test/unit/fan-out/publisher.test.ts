@@ -1,6 +1,7 @@
 import type { PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import { describe, expect, it } from "vitest";
 import { entrySize, packBySize, publishEntries } from "#commons/publisher.ts";
+import { itReturns } from "../../helpers/tables.ts";
 import { stubEventBridge } from "./stubs.ts";
 
 const entry = (n: number, detailBytes = 10): PutEventsRequestEntry => ({
@@ -20,37 +21,28 @@ const sizedEntry = (n: number, bytes: number): PutEventsRequestEntry => {
 const fastRetry = { sleep: async () => {}, random: () => 0.5, remainingTimeMs: () => 60_000 };
 
 describe("entrySize", () => {
-  it.each([
+  itReturns("$description", entrySize, [
     {
       description: "counts Source, DetailType and Detail as UTF-8 bytes, not EventBusName",
-      entry: { Source: "src", DetailType: "dt", Detail: "{}", EventBusName: "bus-name" },
+      input: { Source: "src", DetailType: "dt", Detail: "{}", EventBusName: "bus-name" },
       expected: 3 + 2 + 2,
     },
     {
       description: "counts Time as 14 bytes when set",
-      entry: { Time: new Date(0), Source: "src", DetailType: "dt", Detail: "{}" },
+      input: { Time: new Date(0), Source: "src", DetailType: "dt", Detail: "{}" },
       expected: 14 + 7,
     },
     {
       description: "counts multi-byte characters by their UTF-8 length",
-      entry: { Source: "s", DetailType: "d", Detail: '{"v":"€😀"}' },
+      input: { Source: "s", DetailType: "d", Detail: '{"v":"€😀"}' },
       expected: 1 + 1 + 8 + 3 + 4,
     },
     {
       description: "counts each Resources string",
-      entry: { Source: "s", DetailType: "d", Resources: ["arn:a", "arn:bb"] },
+      input: { Source: "s", DetailType: "d", Resources: ["arn:a", "arn:bb"] },
       expected: 1 + 1 + 5 + 6,
     },
-  ] as { description: string; entry: PutEventsRequestEntry; expected: number }[])(
-    "$description",
-    ({ entry, expected }) => {
-      // Act
-      const size = entrySize(entry);
-
-      // Assert
-      expect(size).toBe(expected);
-    },
-  );
+  ]);
 });
 
 describe("packBySize", () => {
