@@ -2,7 +2,7 @@ import { expect, it } from "vitest";
 
 /** One row of a table of examples: what a function is given, and what it must give back. */
 export interface Example<Input, Output> {
-  readonly description: string;
+  readonly description?: string;
   readonly input: Input;
   readonly expected: Output;
 }
@@ -19,7 +19,7 @@ export interface Example<Input, Output> {
 export function itReturns<Input, Output>(
   name: string,
   fn: (input: Input) => Output,
-  examples: readonly Example<Input, Output>[],
+  examples: readonly Example<NoInfer<Input>, NoInfer<Output>>[],
 ): void {
   it.each(examples)(name, ({ input, expected }) => {
     // Act
