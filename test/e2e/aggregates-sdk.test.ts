@@ -2,17 +2,15 @@ import {
   type AttributeValue,
   DeleteItemCommand,
   GetItemCommand,
-  PutItemCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AggregateKeys, readCartStats, readPetStats } from "#commons/aggregates.ts";
 import { readSetAside } from "#commons/set-aside.ts";
 import { auditAll, auditTableNames } from "#infra/audit/audit.ts";
-import type { Runtime } from "#infra/local/runtime.ts";
 import { pipeline } from "#infra/pipeline.ts";
-import { startTestRuntime } from "../helpers/runtime.ts";
+import { runtimeWrittenAround } from "../helpers/runtime.ts";
 
 const t = (name: keyof typeof pipeline.tables) => pipeline.tables[name]!.tableName;
 const S = (value: string): AttributeValue => ({ S: value });
@@ -38,19 +36,15 @@ const carPark = (occupied: number): Record<string, AttributeValue> => ({
   lastUpdated: S(new Date().toISOString()),
 });
 
+const EVERY_EVENT_TWICE_SHUFFLED = { chaos: { duplicate: true, maxDelayMs: 150 } };
+
 /**
  * Producers that bypass the API: items written straight into the source tables with the AWS SDK
  * (entries before their user exists, removals, a numeric price with more digits than a double),
  * every event delivered twice and shuffled. The aggregates must still come out exact.
  */
 describe("aggregates from items written with the AWS SDK, every event delivered twice and shuffled", () => {
-  let runtime: Runtime;
-  const put = (table: string, Item: Record<string, AttributeValue>) =>
-    runtime.dynamodb.send(new PutItemCommand({ TableName: table, Item }));
-
-  beforeAll(async () => {
-    runtime = await startTestRuntime({ chaos: { duplicate: true, maxDelayMs: 150 } });
-
+  const runtime = runtimeWrittenAround(EVERY_EVENT_TWICE_SHUFFLED, async ({ runtime, put }) => {
     // Act (shared by the assertions below)
     for (let day = 1; day <= 7; day++) await put(t("carbonEntries"), entry(day, `0.${day}`));
     await runtime.dynamodb.send(
@@ -99,11 +93,6 @@ describe("aggregates from items written with the AWS SDK, every event delivered 
         ],
       },
     });
-    await runtime.settled({ timeoutMs: 60_000 });
-  }, 120_000);
-
-  afterAll(async () => {
-    await runtime?.stop();
   });
 
   it("leaves every aggregate equal to a recomputation from its source tables", async () => {

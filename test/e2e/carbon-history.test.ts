@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditAll, auditTableNames } from "#infra/audit/audit.ts";
 import type { Runtime } from "#infra/local/runtime.ts";
 import { pipeline } from "#infra/pipeline.ts";
+import type { CarbonEntry, EmissionCategory } from "#schemas/carbon.ts";
 import { seededShuffle } from "../helpers/domain-events.ts";
 import { startTestRuntime } from "../helpers/runtime.ts";
 
@@ -29,16 +30,13 @@ function plain(units: bigint): string {
   return text;
 }
 
-interface Posted {
-  readonly timestamp: string;
-  readonly category: string;
-  readonly kgCO2e: string;
-}
+/** What the test posts of an entry (its activity is always "logged"), typed as the table holds it. */
+type Posted = Pick<CarbonEntry, "timestamp" | "category" | "kgCO2e">;
 
 /** 60 days from 2025-10-10 to 2025-12-08, without 2025-10-20 and 2025-11-01: 73 entries. */
 function history(): Posted[] {
   const posted: Posted[] = [];
-  const categories = ["transport", "energy", "food", "shopping"];
+  const categories: readonly EmissionCategory[] = ["transport", "energy", "food", "shopping"];
   for (let d = 0; d < 60; d++) {
     const day = new Date(Date.UTC(2025, 9, 10) + d * 86_400_000).toISOString().slice(0, 10);
     if (day === "2025-10-20" || day === "2025-11-01") continue;

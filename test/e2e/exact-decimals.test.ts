@@ -1,11 +1,10 @@
-import { type AttributeValue, PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+import { describe, expect, it } from "vitest";
 import { readCartStats } from "#commons/aggregates.ts";
 import { readSetAside } from "#commons/set-aside.ts";
 import { auditAll, auditTableNames } from "#infra/audit/audit.ts";
-import type { Runtime } from "#infra/local/runtime.ts";
 import { pipeline } from "#infra/pipeline.ts";
-import { startTestRuntime } from "../helpers/runtime.ts";
+import { runtimeWrittenAround } from "../helpers/runtime.ts";
 
 const t = (name: keyof typeof pipeline.tables) => pipeline.tables[name]!.tableName;
 const S = (value: string): AttributeValue => ({ S: value });
@@ -73,18 +72,7 @@ function cartItem(userId: string, lines: readonly (readonly [string, number])[])
  * → audit digit for digit, checked against the test's own arithmetic.
  */
 describe("exact decimals written around the API", () => {
-  let runtime: Runtime;
-  const put = (table: string, Item: Record<string, AttributeValue>) =>
-    runtime.dynamodb.send(new PutItemCommand({ TableName: table, Item }));
-  const get = async (path: string) => {
-    const response = await fetch(`${runtime.endpoints.api}${path}`, {
-      headers: { authorization: `Bearer ${runtime.apiToken}` },
-    });
-    return { status: response.status, text: await response.text() };
-  };
-
-  beforeAll(async () => {
-    runtime = await startTestRuntime();
+  const runtime = runtimeWrittenAround({}, async ({ put }) => {
     // Act (shared by the assertions below)
     for (const [userId, lines] of Object.entries(carts)) await put(t("carts"), cartItem(userId, lines));
     await put(t("pets"), { id: N(950), name: S("Precise"), type: S("axolotl"), price: N(BIG_PET_PRICE) });
@@ -101,12 +89,14 @@ describe("exact decimals written around the API", () => {
       hourlyRate: N("1E-7"),
       lastUpdated: S("2025-12-01T10:00:00.000Z"),
     });
-    await runtime.settled({ timeoutMs: 60_000 });
-  }, 120_000);
-
-  afterAll(async () => {
-    await runtime?.stop();
   });
+
+  const get = async (path: string) => {
+    const response = await fetch(`${runtime.endpoints.api}${path}`, {
+      headers: { authorization: `Bearer ${runtime.apiToken}` },
+    });
+    return { status: response.status, text: await response.text() };
+  };
 
   it("keeps each cart's value and the open-cart total equal to the ledger's sums", async () => {
     // Arrange

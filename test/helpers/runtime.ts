@@ -1,8 +1,10 @@
 import { createServer, type Server } from "node:http";
+import { type AttributeValue, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
 import { freeRuntimePorts } from "#infra/local/ports.ts";
 import { type Runtime, type StartRuntimeProps, startRuntime } from "#infra/local/runtime.ts";
 import { pipeline } from "#infra/pipeline.ts";
+import { startedForSuite } from "./suite.ts";
 
 /**
  * Starts the whole local runtime for a test file: free ports on 127.0.0.1, short poll and retry
@@ -110,4 +112,40 @@ export async function addRule(
   } finally {
     eventBridge.destroy();
   }
+}
+
+/** What a test file's shared Act gets: the started runtime, and a writer of items around the API. */
+export interface AroundTheApi {
+  readonly runtime: Runtime;
+  /** Puts `item` straight into the table named `tableName` with the SDK, as an import or a script would. */
+  readonly put: (tableName: string, item: Record<string, AttributeValue>) => Promise<unknown>;
+}
+
+/**
+ * The whole local runtime for a test file's tests: started (with `overrides`) before them, given the
+ * items `write` puts into its tables around the API (the file's shared Act), settled, and stopped
+ * after them; stopped at once when `write` or the settle fails. The tests read it as the runtime.
+ *
+ * @example
+ * const runtime = runtimeWrittenAround({}, async ({ put }) => {
+ *   await put(t("pets"), { id: N("950"), name: S("Precise"), type: S("axolotl"), price: N("1E-7") });
+ * });
+ */
+export function runtimeWrittenAround(
+  overrides: Partial<StartRuntimeProps>,
+  write: (around: AroundTheApi) => Promise<void>,
+): Runtime {
+  return startedForSuite(async () => {
+    const runtime = await startTestRuntime(overrides);
+    const put = (tableName: string, item: Record<string, AttributeValue>) =>
+      runtime.dynamodb.send(new PutItemCommand({ TableName: tableName, Item: item }));
+    try {
+      await write({ runtime, put });
+      await runtime.settled({ timeoutMs: 60_000 });
+    } catch (error) {
+      await runtime.stop();
+      throw error;
+    }
+    return runtime;
+  }, 120_000);
 }

@@ -55,6 +55,10 @@ const actionsOn = (s: Synthesized, role: IConstruct, resource: unknown): string[
     .filter((st) => JSON.stringify([st.Resource].flat()).includes(JSON.stringify(resource)))
     .flatMap((st) => [st.Action].flat());
 
+/** The construct the stack built for the declared consumer `name`. */
+const builtConsumer = (s: Synthesized, name: string) => s.stack.consumers.find((c) => c.node.id === name)!;
+type BuiltConsumer = ReturnType<typeof builtConsumer>;
+
 const tables = Object.entries(pipeline.tables).map(([key, table]) => ({ description: key, key, table }));
 
 describe("tables", () => {
@@ -393,15 +397,17 @@ describe("event bus", () => {
   );
 });
 
-describe("consumers", () => {
-  const consumers = pipeline.consumers.map((consumer) => ({ description: consumer.name, consumer }));
+describe.each(pipeline.consumers.map((consumer) => ({ description: consumer.name, consumer })))(
+  "consumer $description",
+  ({ consumer }) => {
+    let built: BuiltConsumer;
 
-  it.each(consumers)(
-    "subscribes $description by a rule with the derived pattern, retry policy and dead-letter queue",
-    ({ consumer }) => {
+    beforeAll(() => {
       // Arrange
-      const built = dev.stack.consumers.find((c) => c.node.id === consumer.name)!;
+      built = builtConsumer(dev, consumer.name);
+    });
 
+    it("subscribes it by a rule with the derived pattern, retry policy and dead-letter queue", () => {
       // Act
       const template = dev.template;
 
@@ -433,15 +439,9 @@ describe("consumers", () => {
           ]),
         },
       });
-    },
-  );
+    });
 
-  it.each(consumers)(
-    "keeps events $description fails on every retry in its dead-letter queue",
-    ({ consumer }) => {
-      // Arrange
-      const built = dev.stack.consumers.find((c) => c.node.id === consumer.name)!;
-
+    it("keeps the events it fails on every retry in its dead-letter queue", () => {
       // Act
       const template = dev.template;
 
@@ -460,31 +460,30 @@ describe("consumers", () => {
       expect(actionsOn(dev, built.fn.role, getAtt(dev, built.deadLetterQueue, "Arn"))).toEqual([
         "sqs:SendMessage",
       ]);
-    },
-  );
+    });
 
-  it.each(consumers)("lets $description write only the tables it declares as writes", ({ consumer }) => {
-    // Arrange
-    const built = dev.stack.consumers.find((c) => c.node.id === consumer.name)!;
-    const t = dev.stack.tables;
-    const setAside = pipeline.fanOut.setAsideTable;
+    it("lets it write only the tables it declares as writes", () => {
+      // Arrange
+      const t = dev.stack.tables;
+      const setAside = pipeline.fanOut.setAsideTable;
 
-    // Act
-    const actions = (key: string) => actionsOn(dev, built.fn.role, getAtt(dev, t.table(key), "Arn"));
+      // Act
+      const actions = (key: string) => actionsOn(dev, built.fn.role, getAtt(dev, t.table(key), "Arn"));
 
-    // Assert
-    for (const key of consumer.writes)
-      expect(actions(key)).toEqual(expect.arrayContaining([...TABLE_ACCESS.write]));
-    for (const key of consumer.reads.filter((k) => !consumer.writes.includes(k))) {
-      expect(actions(key).sort()).toEqual([...TABLE_ACCESS.read].sort());
-    }
-    expect(actions(setAside)).toEqual(["dynamodb:PutItem"]);
-    const untouched = Object.keys(pipeline.tables).filter(
-      (k) => ![...consumer.reads, ...consumer.writes, setAside].includes(k),
-    );
-    for (const key of untouched) expect(actions(key)).toEqual([]);
-  });
-});
+      // Assert
+      for (const key of consumer.writes)
+        expect(actions(key)).toEqual(expect.arrayContaining([...TABLE_ACCESS.write]));
+      for (const key of consumer.reads.filter((k) => !consumer.writes.includes(k))) {
+        expect(actions(key).sort()).toEqual([...TABLE_ACCESS.read].sort());
+      }
+      expect(actions(setAside)).toEqual(["dynamodb:PutItem"]);
+      const untouched = Object.keys(pipeline.tables).filter(
+        (k) => ![...consumer.reads, ...consumer.writes, setAside].includes(k),
+      );
+      for (const key of untouched) expect(actions(key)).toEqual([]);
+    });
+  },
+);
 
 describe("producer API", () => {
   it("signs every route with IAM except the routes the model names public: health and description", () => {
@@ -837,7 +836,7 @@ describe("stack outputs", () => {
     })),
   )("name the function and dead-letter queue of $description for the runbook's redrive", ({ id, name }) => {
     // Arrange
-    const c = dev.stack.consumers.find((x) => x.node.id === name)!;
+    const c = builtConsumer(dev, name);
 
     // Act
     const template = dev.template;

@@ -2,25 +2,15 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { pipeline } from "#infra/pipeline.ts";
+import { apiConfig, declaredNames } from "#infra/function-config.ts";
+import { model, pipeline } from "#infra/pipeline.ts";
 import { createApiHandler } from "../../../functions/api/app.ts";
 import { routes } from "../../../functions/api/routes/index.ts";
 import { apiLimits } from "../../helpers/function-config.ts";
 
 const TOKEN = "unit-token";
-const tables = {
-  aggregates: "ripple-aggregates",
-  parkingData: "parking-data",
-  carbonUsers: "carbontrack-users",
-  carbonEntries: "carbontrack-entries",
-  carbonGoals: "carbontrack-goals",
-  carbonAchievements: "carbontrack-achievements",
-  pets: "PetStore",
-  storedEvents: "events",
-  carts: "cloudshelf-shopping-cart",
-  counters: "ripple-counters",
-  idempotency: "ripple-idempotency",
-};
+/** The table names the API is configured with, rendered from the model as a deploy renders them. */
+const { tables } = apiConfig(model.api, declaredNames(model));
 
 /** A client whose edge records every call and answers with an empty success. */
 function stubClient() {

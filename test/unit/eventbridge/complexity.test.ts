@@ -82,44 +82,50 @@ describe("compilePattern refuses what EventBridge refuses as too complex", () =>
     source: ["aws.cloudformation"],
     detail: { "stack-id": names.map((name) => ({ wildcard: `*:stack/${name}/*` })) },
   });
+  const keyWildcard = (wildcard: string) => ({ detail: { key: [{ wildcard }] } });
 
   it.each([
     {
       description: "three `*:stack/NAME/*` wildcards in one field",
       pattern: stackRule(["Api", "Data", "Web"]),
-      refused: false,
     },
-    {
-      description: "a fourth such wildcard (repeated `:stack/` after a wildcard)",
-      pattern: stackRule(["Api", "Data", "Web", "Monitoring"]),
-      refused: true,
-    },
-    {
-      description: "nine repeated characters after a leading wildcard",
-      pattern: { detail: { key: [{ wildcard: "*aaaaaaaaa" }] } },
-      refused: false,
-    },
-    {
-      description: "ten repeated characters after a leading wildcard",
-      pattern: { detail: { key: [{ wildcard: "*aaaaaaaaaa" }] } },
-      refused: true,
-    },
+    { description: "nine repeated characters after a leading wildcard", pattern: keyWildcard("*aaaaaaaaa") },
     {
       description: "five wildcards alternating with a repeated character",
-      pattern: { detail: { key: [{ wildcard: "*a*a*a*a*" }] } },
-      refused: false,
-    },
-    {
-      description: "six wildcards alternating with a repeated character",
-      pattern: { detail: { key: [{ wildcard: "*a*a*a*a*a*" }] } },
-      refused: true,
+      pattern: keyWildcard("*a*a*a*a*"),
     },
     {
       description: "five suffix-like wildcards on one field",
       pattern: {
         detail: { file: ["*.png", "*.jpg", "*.gif", "*.webp", "*.svg"].map((w) => ({ wildcard: w })) },
       },
-      refused: false,
+    },
+    {
+      description: "six suffix-like wildcards on two different fields",
+      pattern: {
+        detail: {
+          file: ["*.png", "*.jpg", "*.gif"].map((w) => ({ wildcard: w })),
+          name: ["*.webp", "*.svg", "*.bmp"].map((w) => ({ wildcard: w })),
+        },
+      },
+    },
+  ])("accepts $description", ({ pattern }) => {
+    // Act
+    const act = () => compilePattern(pattern);
+
+    // Assert
+    expect(act).not.toThrow();
+  });
+
+  it.each([
+    {
+      description: "a fourth such wildcard (repeated `:stack/` after a wildcard)",
+      pattern: stackRule(["Api", "Data", "Web", "Monitoring"]),
+    },
+    { description: "ten repeated characters after a leading wildcard", pattern: keyWildcard("*aaaaaaaaaa") },
+    {
+      description: "six wildcards alternating with a repeated character",
+      pattern: keyWildcard("*a*a*a*a*a*"),
     },
     {
       description: "six suffix-like wildcards split over $or branches of the same field",
@@ -131,29 +137,14 @@ describe("compilePattern refuses what EventBridge refuses as too complex", () =>
           ],
         },
       },
-      refused: true,
     },
-    {
-      description: "six suffix-like wildcards on two different fields",
-      pattern: {
-        detail: {
-          file: ["*.png", "*.jpg", "*.gif"].map((w) => ({ wildcard: w })),
-          name: ["*.webp", "*.svg", "*.bmp"].map((w) => ({ wildcard: w })),
-        },
-      },
-      refused: false,
-    },
-  ])("$description: refused $refused", ({ pattern, refused }) => {
+  ])("refuses $description as too complex", ({ pattern }) => {
     // Act
     const act = () => compilePattern(pattern);
 
     // Assert
-    if (refused) {
-      expect(act).toThrow(InvalidEventPatternError);
-      expect(act).toThrow(`Event pattern is not valid. Reason: ${TOO_COMPLEX_REASON}`);
-    } else {
-      expect(act).not.toThrow();
-    }
+    expect(act).toThrow(InvalidEventPatternError);
+    expect(act).toThrow(`Event pattern is not valid. Reason: ${TOO_COMPLEX_REASON}`);
   });
 
   it("words the refusal as event-ruler does", () => {

@@ -1,6 +1,7 @@
 import type { PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import { describe, expect, it } from "vitest";
 import { entrySize, packBySize, publishEntries } from "#commons/publisher.ts";
+import { itReturns } from "../../helpers/tables.ts";
 import { stubEventBridge } from "./stubs.ts";
 
 const entry = (n: number, detailBytes = 10): PutEventsRequestEntry => ({
@@ -20,37 +21,28 @@ const sizedEntry = (n: number, bytes: number): PutEventsRequestEntry => {
 const fastRetry = { sleep: async () => {}, random: () => 0.5, remainingTimeMs: () => 60_000 };
 
 describe("entrySize", () => {
-  it.each([
+  itReturns("$description", entrySize, [
     {
       description: "counts Source, DetailType and Detail as UTF-8 bytes, not EventBusName",
-      entry: { Source: "src", DetailType: "dt", Detail: "{}", EventBusName: "bus-name" },
+      input: { Source: "src", DetailType: "dt", Detail: "{}", EventBusName: "bus-name" },
       expected: 3 + 2 + 2,
     },
     {
       description: "counts Time as 14 bytes when set",
-      entry: { Time: new Date(0), Source: "src", DetailType: "dt", Detail: "{}" },
+      input: { Time: new Date(0), Source: "src", DetailType: "dt", Detail: "{}" },
       expected: 14 + 7,
     },
     {
       description: "counts multi-byte characters by their UTF-8 length",
-      entry: { Source: "s", DetailType: "d", Detail: '{"v":"€😀"}' },
+      input: { Source: "s", DetailType: "d", Detail: '{"v":"€😀"}' },
       expected: 1 + 1 + 8 + 3 + 4,
     },
     {
       description: "counts each Resources string",
-      entry: { Source: "s", DetailType: "d", Resources: ["arn:a", "arn:bb"] },
+      input: { Source: "s", DetailType: "d", Resources: ["arn:a", "arn:bb"] },
       expected: 1 + 1 + 5 + 6,
     },
-  ] as { description: string; entry: PutEventsRequestEntry; expected: number }[])(
-    "$description",
-    ({ entry, expected }) => {
-      // Act
-      const size = entrySize(entry);
-
-      // Assert
-      expect(size).toBe(expected);
-    },
-  );
+  ]);
 });
 
 describe("packBySize", () => {
@@ -144,51 +136,41 @@ describe("publishEntries", () => {
     expect(outcome.delivered).toEqual([true, true]);
   });
 
-  it("stops retrying when the remaining time, less the safety margin, is used up", async () => {
-    // Arrange
+  it.each([
+    {
+      description: "stops retrying when the remaining time, less the safety margin, is used up",
+      remainingMs: 8_000,
+      options: { safetyMarginMs: 5_000, baseDelayMs: 1_000, maxDelayMs: 10_000, random: () => 0.99 },
+      waits: [990, 1980],
+    },
+    {
+      description: "caps the backoff delay and jitters it",
+      remainingMs: 600_000,
+      options: { baseDelayMs: 100, maxDelayMs: 500, maxAttempts: 6, random: () => 0.5 },
+      waits: [50, 100, 200, 250, 250],
+    },
+  ])("$description", async ({ remainingMs, options, waits }) => {
+    // Arrange: a clock that each wait moves on
     const eventBridge = stubEventBridge(() => new Error("ServiceUnavailable"));
-    let remaining = 8_000;
-    const waits: number[] = [];
+    let remaining = remainingMs;
+    const waited: number[] = [];
+    const sleep = async (ms: number) => {
+      waited.push(ms);
+      remaining -= ms;
+    };
 
     // Act
     const outcome = await publishEntries(eventBridge.client, [entry(0)], {
+      ...options,
       remainingTimeMs: () => remaining,
-      safetyMarginMs: 5_000,
-      baseDelayMs: 1_000,
-      maxDelayMs: 10_000,
-      random: () => 0.99,
-      sleep: async (ms) => {
-        waits.push(ms);
-        remaining -= ms;
-      },
+      sleep,
     });
 
     // Assert
+    expect(waited).toEqual(waits);
+    expect(eventBridge.requests).toHaveLength(waits.length + 1);
     expect(outcome.delivered).toEqual([false]);
     expect(outcome.lastError[0]).toBe("Error: ServiceUnavailable");
-    expect(waits).toEqual([990, 1980]);
-    expect(eventBridge.requests).toHaveLength(3);
-  });
-
-  it("caps the backoff delay and jitters it", async () => {
-    // Arrange
-    const eventBridge = stubEventBridge(() => new Error("ServiceUnavailable"));
-    const waits: number[] = [];
-
-    // Act
-    await publishEntries(eventBridge.client, [entry(0)], {
-      remainingTimeMs: () => 600_000,
-      baseDelayMs: 100,
-      maxDelayMs: 500,
-      maxAttempts: 6,
-      random: () => 0.5,
-      sleep: async (ms) => {
-        waits.push(ms);
-      },
-    });
-
-    // Assert
-    expect(waits).toEqual([50, 100, 200, 250, 250]);
   });
 
   it.each([

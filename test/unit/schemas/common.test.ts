@@ -9,9 +9,10 @@ import {
 } from "#schemas/common.ts";
 import { CarParkSchema } from "#schemas/parking.ts";
 import { PetSchema } from "#schemas/pets.ts";
+import { itReturns } from "../../helpers/tables.ts";
 
 describe("DecimalSchema", () => {
-  it.each([
+  itReturns("keeps $description exact", (input) => DecimalSchema.parse(input), [
     { description: "a price string", input: "249.99", expected: "249.99" },
     { description: "trailing zeros", input: "1.50", expected: "1.5" },
     { description: "a whole number", input: "20", expected: "20" },
@@ -46,12 +47,7 @@ describe("DecimalSchema", () => {
       input: "9.9999999999999999999999999999999999999E+125",
       expected: `${"9".repeat(38)}${"0".repeat(88)}`,
     },
-  ])("keeps $description exact", ({ input, expected }) => {
-    // Act
-    const parsed = DecimalSchema.parse(input);
-    // Assert
-    expect(parsed).toBe(expected);
-  });
+  ]);
 
   it.each([
     { description: "a leading zero", input: "01.5" },
@@ -102,20 +98,22 @@ describe("DecimalSchema", () => {
 });
 
 describe("StoredDecimalSchema", () => {
-  it.each([
-    { input: "12.5", expected: "12.5" },
-    { input: "1500", expected: "1500" },
-    { input: "-0.25", expected: "-0.25" },
-    { input: "1E-7", expected: "0.0000001" },
-    { input: "+2.50", expected: "2.5" },
-    { input: ".5", expected: "0.5" },
-    { input: "-0", expected: "0" },
-    { input: "007", expected: "7" },
-    { input: 0.1, expected: "0.1" },
-    { input: `0.${"0".repeat(35)}1`, expected: `0.${"0".repeat(35)}1` },
-  ])("reads $input as a DynamoDB item holds it: $expected", ({ input, expected }) => {
-    expect(StoredDecimalSchema.parse(input)).toBe(expected);
-  });
+  itReturns(
+    "reads $input as a DynamoDB item holds it: $expected",
+    (input) => StoredDecimalSchema.parse(input),
+    [
+      { input: "12.5", expected: "12.5" },
+      { input: "1500", expected: "1500" },
+      { input: "-0.25", expected: "-0.25" },
+      { input: "1E-7", expected: "0.0000001" },
+      { input: "+2.50", expected: "2.5" },
+      { input: ".5", expected: "0.5" },
+      { input: "-0", expected: "0" },
+      { input: "007", expected: "7" },
+      { input: 0.1, expected: "0.1" },
+      { input: `0.${"0".repeat(35)}1`, expected: `0.${"0".repeat(35)}1` },
+    ],
+  );
 
   it.each([{ input: "123456789012345678901234567890123456789" }, { input: "12,5" }, { input: "" }])(
     "refuses $input with what a stored number looks like",
@@ -130,14 +128,12 @@ describe("StoredDecimalSchema", () => {
 });
 
 describe("IntegerSchema", () => {
-  it.each([
+  itReturns("accepts $description", (input) => IntegerSchema.parse(input), [
     { description: "a DynamoDB number string", input: "450", expected: 450 },
     { description: "a JSON number", input: 7, expected: 7 },
     { description: "an exponent as DynamoDB accepts it", input: "1E2", expected: 100 },
     { description: "negative zero", input: "-0", expected: 0 },
-  ])("accepts $description", ({ input, expected }) => {
-    expect(IntegerSchema.parse(input)).toBe(expected);
-  });
+  ]);
 
   it.each([
     { description: "a fraction", input: "1.5" },

@@ -1,39 +1,37 @@
 import { describe, expect, it } from "vitest";
-import { interpretBatchResponse } from "#infra/local/streams/batch-response.ts";
+import { type BatchOutcome, interpretBatchResponse } from "#infra/local/streams/batch-response.ts";
+import { itReturns } from "../../helpers/tables.ts";
 
 const SEQUENCES = ["100", "200", "300"];
+const read = (response: unknown) => interpretBatchResponse(response, SEQUENCES);
+
+const SUCCESS: BatchOutcome = { kind: "success" };
+/** A response that reports the records of `sequenceNumbers` failed. */
+const failed = (...sequenceNumbers: string[]) => ({
+  batchItemFailures: sequenceNumbers.map((itemIdentifier) => ({ itemIdentifier })),
+});
+/** The outcome that resumes the batch from its record at `index`. */
+const partialFrom = (index: number): BatchOutcome => ({
+  kind: "partial",
+  failedIndex: index,
+  sequenceNumber: SEQUENCES[index]!,
+});
 
 describe("interpretBatchResponse", () => {
-  it.each([
-    { description: "undefined", response: undefined },
-    { description: "null", response: null },
-    { description: "an empty object", response: {} },
-    { description: "an empty list as the whole response", response: [] },
-    { description: "an empty batchItemFailures", response: { batchItemFailures: [] } },
-    { description: "a null batchItemFailures", response: { batchItemFailures: null } },
-  ])("reads $description as success", ({ response }) => {
-    // Arrange
-    // Act
-    const outcome = interpretBatchResponse(response, SEQUENCES);
+  itReturns("reads $description as success", read, [
+    { description: "undefined", input: undefined, expected: SUCCESS },
+    { description: "null", input: null, expected: SUCCESS },
+    { description: "an empty object", input: {}, expected: SUCCESS },
+    { description: "an empty list as the whole response", input: [], expected: SUCCESS },
+    { description: "an empty batchItemFailures", input: { batchItemFailures: [] }, expected: SUCCESS },
+    { description: "a null batchItemFailures", input: { batchItemFailures: null }, expected: SUCCESS },
+  ]);
 
-    // Assert
-    expect(outcome).toEqual({ kind: "success" });
-  });
-
-  it.each([
-    { description: "one failure", failures: ["200"], index: 1 },
-    { description: "the first record", failures: ["100"], index: 0 },
-    { description: "several failures, lowest wins", failures: ["300", "200"], index: 1 },
-  ])("resumes from the lowest reported record: $description", ({ failures, index }) => {
-    // Arrange
-    const response = { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
-
-    // Act
-    const outcome = interpretBatchResponse(response, SEQUENCES);
-
-    // Assert
-    expect(outcome).toEqual({ kind: "partial", failedIndex: index, sequenceNumber: SEQUENCES[index] });
-  });
+  itReturns("resumes from the lowest reported record: $description", read, [
+    { description: "one failure", input: failed("200"), expected: partialFrom(1) },
+    { description: "the first record", input: failed("100"), expected: partialFrom(0) },
+    { description: "several failures, lowest wins", input: failed("300", "200"), expected: partialFrom(1) },
+  ]);
 
   it.each([
     {
@@ -90,7 +88,7 @@ describe("interpretBatchResponse", () => {
   ])("fails the whole batch on $description", ({ response, says }) => {
     // Arrange
     // Act
-    const outcome = interpretBatchResponse(response, SEQUENCES);
+    const outcome = read(response);
 
     // Assert
     expect(outcome.kind).toBe("failure");
