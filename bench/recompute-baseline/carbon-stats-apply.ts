@@ -9,6 +9,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { AggregateKeys } from "#commons/aggregates.ts";
+import { type ComputedUserStats, sameStats } from "#commons/carbon-stats.ts";
 import {
   type ApplyEvent,
   backOff,
@@ -19,7 +20,7 @@ import {
 import { AggregateContentionError } from "#commons/errors.ts";
 import { UserStatsSchema } from "#schemas/carbon.ts";
 import type { RippleOrigin } from "#schemas/common.ts";
-import { type ComputedUserStats, computeUserStats, loadCarbonSources, sameStats } from "./carbon-stats.ts";
+import { computeUserStats, loadCarbonSources } from "./carbon-stats.ts";
 
 /** Name the consumer stamps in `rippleOrigin`. */
 export const CONSUMER = "carbon-stats";
