@@ -278,7 +278,7 @@ const MEASURED_ENTRIES = 60;
 /**
  * Per consumed event for one user who already has 10, 1,000 or 10,000 entries: requests and
  * capacity units of each CarbonTrack consumer, ripple's day-and-month-cell design beside the
- * recompute-everything design (a verbatim copy in `bench/recompute-baseline/`) in the same run.
+ * recompute-everything design (the earlier consumers, in `bench/recompute-baseline/`) in the same run.
  */
 async function carbonHistoryRows(
   endpoint: string,
