@@ -27,6 +27,7 @@ import {
   seededShuffle,
   sequenceNumbers,
 } from "../test/helpers/domain-events.ts";
+import { LOCAL_CLIENT_CONFIG } from "../test/helpers/dynamodb.ts";
 import { type Row, runInFlight } from "./load.ts";
 import { applyAchievementEvent as baselineAchievementEvent } from "./recompute-baseline/achievements-apply.ts";
 import { applyCarbonEvent as baselineCarbonEvent } from "./recompute-baseline/carbon-stats-apply.ts";
@@ -35,7 +36,6 @@ const EVENTS = 1_000;
 const DUPLICATE_SHARE = 0.2;
 const SEED = 20_251_130;
 const IN_FLIGHT = 16;
-const LOCAL = { region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } };
 
 /** Requests a client sent and the capacity they consumed, as DynamoDB bills them. */
 interface Usage {
@@ -69,7 +69,7 @@ const units = (consumed: ConsumedCapacity | ConsumedCapacity[] | undefined): num
  */
 function countingClient(endpoint: string): { client: DynamoDBClient; usage: Usage } {
   const usage: Usage = { writes: 0, writeItems: 0, reads: 0, wcu: 0, rcu: 0 };
-  const client = new DynamoDBClient({ endpoint, ...LOCAL });
+  const client = new DynamoDBClient({ endpoint, ...LOCAL_CLIENT_CONFIG });
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const command = context.commandName ?? "";
@@ -278,7 +278,7 @@ const MEASURED_ENTRIES = 60;
 /**
  * Per consumed event for one user who already has 10, 1,000 or 10,000 entries: requests and
  * capacity units of each CarbonTrack consumer, ripple's day-and-month-cell design beside the
- * recompute-everything design (a verbatim copy in `bench/recompute-baseline/`) in the same run.
+ * recompute-everything design (the earlier consumers, in `bench/recompute-baseline/`) in the same run.
  */
 async function carbonHistoryRows(
   endpoint: string,
@@ -415,7 +415,7 @@ export async function benchConsumers(): Promise<Row[]> {
   const db = await startDynamoDbLocal({ port: await freePort() });
   const tables = Object.fromEntries(Object.entries(pipeline.tables).map(([key, t]) => [key, t.tableName]));
   const settings = consumerSettings();
-  const admin = new DynamoDBClient({ endpoint: db.endpoint, ...LOCAL });
+  const admin = new DynamoDBClient({ endpoint: db.endpoint, ...LOCAL_CLIENT_CONFIG });
   const rows: Row[] = [];
   const per = (n: number, d: number) => Math.round((n / d) * 1000) / 1000;
   const duplicates = `${Math.round(DUPLICATE_SHARE * 100)}%`;
@@ -533,7 +533,7 @@ export async function benchConsumers(): Promise<Row[]> {
 export async function benchCarbonHistory(): Promise<Row[]> {
   const db = await startDynamoDbLocal({ port: await freePort() });
   const tables = Object.fromEntries(Object.entries(pipeline.tables).map(([key, t]) => [key, t.tableName]));
-  const admin = new DynamoDBClient({ endpoint: db.endpoint, ...LOCAL });
+  const admin = new DynamoDBClient({ endpoint: db.endpoint, ...LOCAL_CLIENT_CONFIG });
   try {
     await createTables(admin, pipeline);
     return await carbonHistoryRows(db.endpoint, admin, tables);

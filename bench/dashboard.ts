@@ -4,6 +4,7 @@ import { startDynamoDbProxy } from "#infra/local/metrics/dynamodb-proxy.ts";
 import { LocalMonitoring } from "#infra/local/metrics/monitor.ts";
 import { freePort } from "#infra/local/ports.ts";
 import { model } from "#infra/pipeline.ts";
+import { LOCAL_CLIENT_CONFIG } from "../test/helpers/dynamodb.ts";
 import { percentile, type Row } from "./load.ts";
 
 const silent = { info: () => {}, warn: () => {}, error: () => {} };
@@ -11,11 +12,7 @@ const REQUESTS = 400;
 
 /** GetItem latencies (ms, ascending) of `REQUESTS` sequential requests through `endpoint`. */
 async function getItemLatencies(endpoint: string, tableName: string): Promise<number[]> {
-  const client = new DynamoDBClient({
-    endpoint,
-    region: "us-east-1",
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
-  });
+  const client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint });
   try {
     const times: number[] = [];
     for (let i = 0; i < REQUESTS; i++) {
@@ -40,11 +37,7 @@ export async function benchDashboard(): Promise<Row[]> {
   const monitoring = new LocalMonitoring(model, { logger: silent });
   const proxy = await startDynamoDbProxy(db.endpoint, (sample) => monitoring.dynamodb(sample));
   try {
-    const client = new DynamoDBClient({
-      endpoint: db.endpoint,
-      region: "us-east-1",
-      credentials: { accessKeyId: "local", secretAccessKey: "local" },
-    });
+    const client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: db.endpoint });
     await client.send(
       new CreateTableCommand({
         TableName: "bench",

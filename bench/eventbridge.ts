@@ -4,6 +4,7 @@ import { startLocalEventBridge } from "#infra/local/eventbridge/server.ts";
 import { pipeline } from "#infra/pipeline.ts";
 import { ruleName, rulePattern } from "#infra/topology.ts";
 import { DomainEvents } from "#schemas/domain-events.ts";
+import { LOCAL_CLIENT_CONFIG } from "../test/helpers/dynamodb.ts";
 import type { Row } from "./load.ts";
 
 const silent = { info: () => {}, warn: () => {}, error: () => {} };
@@ -49,11 +50,7 @@ export async function benchEventBridge(): Promise<Row[]> {
   const matchSeconds = (performance.now() - started) / 1000;
 
   const bus = await startLocalEventBridge({ port: 0, pipeline, logger: silent });
-  const client = new EventBridgeClient({
-    region: "us-east-1",
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
-    endpoint: bus.endpoint,
-  });
+  const client = new EventBridgeClient({ ...LOCAL_CLIENT_CONFIG, endpoint: bus.endpoint });
   let delivered = 0;
   const consumer = pipeline.consumers.find((c) => c.events.includes(DomainEvents.CarParkOccupancyChanged));
   if (consumer !== undefined) {

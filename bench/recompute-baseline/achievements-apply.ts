@@ -1,47 +1,18 @@
-// Baseline for bench/consumers.ts: ripple's recompute-everything CarbonTrack consumers as they were
-// before day and month cells (commit ddc0694), kept verbatim but for import paths. Not product code.
-import {
-  type AttributeValue,
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  PutItemCommand,
-  QueryCommand,
-} from "@aws-sdk/client-dynamodb";
+// Baseline for bench/consumers.ts: ripple's recompute-everything achievements consumer as it was
+// before day and month cells (commit ddc0694): every event reads the user's achievements and whole
+// history. Not product code. The rules and the read of a user's achievements are ripple's own,
+// imported; the rest is the old design's.
+import { ConditionalCheckFailedException, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { type ApplyEvent, type ConsumerDeps, originOf, type WriteOutcome } from "#commons/consumer.ts";
 import type { Achievement } from "#schemas/carbon.ts";
 import type { RippleOrigin } from "#schemas/common.ts";
+import { unlockedAchievementIds } from "../../functions/achievements/apply.ts";
+import { ACHIEVEMENT_RULES, metRules } from "../../functions/achievements/rules.ts";
 import { computeUserStats, loadCarbonSources } from "./carbon-stats.ts";
-import { ACHIEVEMENT_RULES, metRules } from "./rules.ts";
 
 /** Name the consumer stamps in `rippleOrigin`. */
 export const CONSUMER = "achievements";
-
-/** Ids of the achievements a user already has. */
-export async function unlockedAchievementIds(
-  client: DynamoDBClient,
-  tableName: string,
-  userId: string,
-): Promise<Set<string>> {
-  const ids = new Set<string>();
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await client.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: "userId = :u",
-        ExpressionAttributeValues: { ":u": { S: userId } },
-        ProjectionExpression: "achievementId",
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of page.Items ?? [])
-      if (item.achievementId?.S !== undefined) ids.add(item.achievementId.S);
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
-  return ids;
-}
 
 /**
  * Unlocks every declared achievement the user now qualifies for and does not have yet.

@@ -1,5 +1,7 @@
-// Baseline for bench/consumers.ts: ripple's recompute-everything CarbonTrack consumers as they were
-// before day and month cells (commit ddc0694), kept verbatim but for import paths. Not product code.
+// Baseline for bench/consumers.ts: ripple's recompute-everything carbon-stats consumer as it was
+// before day and month cells (commit ddc0694): every event reads the user's whole history, and the
+// statistics are kept whole on the profile (or a stand-in item). Not product code. What it shares
+// with ripple (comparing statistics, retrying lost races) is imported.
 import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
@@ -9,20 +11,28 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { AggregateKeys } from "#commons/aggregates.ts";
+import { USER_CONTENTION_FIX } from "#commons/carbon-aggregate.ts";
+import { type ComputedUserStats, sameStats } from "#commons/carbon-stats.ts";
 import {
   type ApplyEvent,
-  backOff,
   type ConsumerDeps,
+  type ContentionLimit,
+  LostRaces,
   originOf,
   type WriteOutcome,
 } from "#commons/consumer.ts";
-import { AggregateContentionError } from "#commons/errors.ts";
 import { UserStatsSchema } from "#schemas/carbon.ts";
 import type { RippleOrigin } from "#schemas/common.ts";
-import { type ComputedUserStats, computeUserStats, loadCarbonSources, sameStats } from "./carbon-stats.ts";
+import { computeUserStats, loadCarbonSources } from "./carbon-stats.ts";
 
 /** Name the consumer stamps in `rippleOrigin`. */
 export const CONSUMER = "carbon-stats";
+
+/**
+ * How many lost races the old design's writers took before giving up: a fixed number, whatever
+ * the time left of the invocation (ripple's writers now go by that time, `contentionLimit`).
+ */
+const ATTEMPTS: ContentionLimit = { maxAttempts: 8 };
 
 /** Attribute of the profile item holding the version of `stats`, for optimistic concurrency. */
 export const STATS_VERSION = "statsVersion";
@@ -137,9 +147,14 @@ export async function refreshUserStats(
   deps: ConsumerDeps,
   userId: string,
   origin: RippleOrigin,
-  maxAttempts = 8,
 ): Promise<WriteOutcome> {
-  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+  const races = new LostRaces(
+    ATTEMPTS,
+    () => `statistics of user ${JSON.stringify(userId)}`,
+    USER_CONTENTION_FIX,
+  );
+  for (;;) {
+    races.attemptStarts();
     const stored = await readStoredStats(deps, userId);
     const sources = await loadCarbonSources(
       deps.client,
@@ -149,11 +164,8 @@ export async function refreshUserStats(
     const stats = computeUserStats(sources.entries, sources.goals);
     if (sameStats(stored.stats, stats)) return "unchanged";
     if (await writeStats(deps, userId, stored, stats, origin)) return "written";
-    await backOff(attempt);
+    await races.lost();
   }
-  throw new AggregateContentionError(
-    `statistics of user ${JSON.stringify(userId)} changed under every one of ${maxAttempts} attempts; Lambda runs the event again (twice), then keeps it in the dead-letter queue`,
-  );
 }
 
 /**
@@ -168,10 +180,15 @@ export async function moveStatsToProfile(
   deps: ConsumerDeps,
   userId: string,
   origin: RippleOrigin,
-  maxAttempts = 8,
 ): Promise<WriteOutcome> {
   const key = marshall(AggregateKeys.carbonStats(userId));
-  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+  const races = new LostRaces(
+    ATTEMPTS,
+    () => `the statistics kept for user ${JSON.stringify(userId)} before they registered`,
+    USER_CONTENTION_FIX,
+  );
+  for (;;) {
+    races.attemptStarts();
     const standIn = await deps.client.send(
       new GetItemCommand({ TableName: deps.tables.aggregates!, Key: key, ConsistentRead: true }),
     );
@@ -190,12 +207,9 @@ export async function moveStatsToProfile(
       return "written";
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      await backOff(attempt);
+      await races.lost();
     }
   }
-  throw new AggregateContentionError(
-    `the statistics kept for user ${JSON.stringify(userId)} before they registered changed under every one of ${maxAttempts} attempts to move them; Lambda runs the event again (twice), then keeps it in the dead-letter queue`,
-  );
 }
 
 /** Applies a CarbonTrack entry, goal or registration event to the user's statistics. */
