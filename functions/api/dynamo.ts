@@ -1,13 +1,13 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import {
   type AttributeValue,
-  ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { marshall, NumberValueImpl as NumberValue, unmarshall } from "@aws-sdk/util-dynamodb";
 import type { z } from "zod";
+import { isConditionFailed } from "#commons/contention.ts";
 import { describeIssues } from "#commons/issues.ts";
 import { queryAll, scanAll as scanPages } from "#commons/pages.ts";
 import { exactDecimal } from "#schemas/common.ts";
@@ -60,12 +60,7 @@ export function fromFreeForm(value: AttributeValue): unknown {
 }
 
 /** Whether an error is a failed condition of a conditional write. */
-export function isConditionFailed(error: unknown): boolean {
-  return (
-    error instanceof ConditionalCheckFailedException ||
-    (error instanceof Error && error.name === "ConditionalCheckFailedException")
-  );
-}
+export { isConditionFailed };
 
 /**
  * The item a conditional put found in its way, read consistently, as plain values (numbers as
