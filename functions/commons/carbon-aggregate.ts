@@ -23,7 +23,13 @@ import {
 } from "./carbon-stats.ts";
 import { backOff, type ConsumerDeps, contentionLimit, LostRaces, type WriteOutcome } from "./consumer.ts";
 import { type DaySet, EMPTY_DAY_SET, runsOf, withDay } from "./day-set.ts";
-import { isNewChange, type PositionState, recordChange, type TombstonePolicy } from "./positions.ts";
+import {
+  isNewChange,
+  type PositionState,
+  recordChange,
+  type SourceChange,
+  type TombstonePolicy,
+} from "./positions.ts";
 
 /**
  * One CarbonTrack user's aggregate, kept from entry and goal events in constant work per event.
@@ -348,6 +354,32 @@ interface Planned {
   readonly changed: { day?: [string, Cell]; month?: [string, Cell] };
 }
 
+/** Where a change to one member (`id`) of a keyed record stands in its stream; `now` is the member as changed, absent once removed. */
+function sourceOf(
+  id: string,
+  change: { readonly sequenceNumber: string; readonly changedAt: string },
+  now: unknown,
+): SourceChange {
+  return {
+    id,
+    sequenceNumber: change.sequenceNumber,
+    changedAt: change.changedAt,
+    removed: now === undefined,
+  };
+}
+
+/** `members` with `id` set to `now`, or without it when `now` is absent (removed). */
+function withMember<T>(
+  members: Readonly<Record<string, T>> | undefined,
+  id: string,
+  now: T | undefined,
+): Record<string, T> {
+  const out: Record<string, T> = { ...members };
+  if (now === undefined) delete out[id];
+  else out[id] = now;
+  return out;
+}
+
 function planEntry(
   tableName: string,
   options: CarbonChangeOptions,
@@ -355,18 +387,15 @@ function planEntry(
   summary: Summary,
   change: Extract<CarbonChange, { kind: "entry" }>,
 ): Planned | undefined {
-  const source = {
-    id: change.timestamp,
-    sequenceNumber: change.sequenceNumber,
-    changedAt: change.changedAt,
-    removed: change.entry === undefined,
-  };
+  const source = sourceOf(change.timestamp, change, change.entry);
   if (!isNewChange(read.dayItem, source)) return undefined;
   const day = dayOf(change.timestamp);
   const month = day.slice(0, 7);
-  const entries: Record<string, Contribution> = { ...read.dayItem?.entries };
-  if (change.entry === undefined) delete entries[change.timestamp];
-  else entries[change.timestamp] = { kgCO2e: change.entry.kgCO2e, category: change.entry.category };
+  const entries = withMember(
+    read.dayItem?.entries,
+    change.timestamp,
+    change.entry === undefined ? undefined : { kgCO2e: change.entry.kgCO2e, category: change.entry.category },
+  );
   const before = read.dayItem?.cell ?? EMPTY_CELL;
   const after = cellOf(Object.values(entries));
   const positions = recordChange(read.dayItem, source, options.policy);
@@ -403,16 +432,9 @@ function planGoal(
   summary: Summary,
   change: Extract<CarbonChange, { kind: "goal" }>,
 ): Planned | undefined {
-  const source = {
-    id: change.goalId,
-    sequenceNumber: change.sequenceNumber,
-    changedAt: change.changedAt,
-    removed: change.goal === undefined,
-  };
+  const source = sourceOf(change.goalId, change, change.goal);
   if (!isNewChange(summary.goalPositions, source)) return undefined;
-  const goals: Record<string, Goal> = { ...summary.goals };
-  if (change.goal === undefined) delete goals[change.goalId];
-  else goals[change.goalId] = change.goal;
+  const goals = withMember(summary.goals, change.goalId, change.goal);
   return {
     summary: {
       ...summary,
