@@ -172,3 +172,14 @@ export const SKIPPED_HEADER = "x-ripple-skipped-items";
 export function skippedField(skipped: number): { skipped?: number } {
   return skipped === 0 ? {} : { skipped };
 }
+
+/**
+ * An object listing's 200 response: `body`, and when items were left out their count, in the
+ * `skipped` field (last) and the {@link SKIPPED_HEADER} header.
+ */
+export function listingResponse<B extends object>(
+  body: B,
+  skipped: number,
+): { status: 200; headers: Record<string, string>; body: B & { skipped?: number } } {
+  return { status: 200, headers: skippedHeaders(skipped), body: { ...body, ...skippedField(skipped) } };
+}

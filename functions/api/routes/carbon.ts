@@ -37,13 +37,12 @@ import {
   type Item,
   isConditionFailed,
   itemInTheWay,
+  listingResponse,
   num,
   putGenerated,
   putUnlessTaken,
   queryItems,
   readListing,
-  skippedField,
-  skippedHeaders,
   toAttr,
   toItem,
 } from "../dynamo.ts";
@@ -132,11 +131,7 @@ async function userListing(
     items,
     view,
   );
-  return {
-    status: 200,
-    headers: skippedHeaders(skipped),
-    body: { userId, [of.field]: views, count: views.length, storage: STORAGE, ...skippedField(skipped) },
-  };
+  return listingResponse({ userId, [of.field]: views, count: views.length, storage: STORAGE }, skipped);
 }
 
 function goalView(goal: Goal) {
@@ -260,11 +255,59 @@ async function deleteExisting(
   }
 }
 
+/** A user's entry or goal as its PATCH and DELETE routes address, change and show it. */
+interface UserItem<P> {
+  readonly table: "carbonEntries" | "carbonGoals";
+  readonly key: (params: P) => Record<string, string>;
+  /** What a PATCH or DELETE of an item that is not there answers (404), with where to look. */
+  readonly missing: (params: P) => string;
+  /** Its decimal fields, which a change writes as DynamoDB numbers. */
+  readonly decimals: readonly string[];
+  readonly view: (item: Item) => object;
+}
+
+const ENTRY: UserItem<z.output<typeof EntryParamsSchema>> = {
+  table: "carbonEntries",
+  key: ({ userId, timestamp }) => ({ userId, timestamp }),
+  missing: ({ userId, timestamp }) =>
+    `user ${userId} has no entry at ${timestamp}; GET /users/${userId}/entries lists them`,
+  decimals: ["kgCO2e"],
+  view: (item) => entryView(fromItem(CarbonEntrySchema, item)),
+};
+
+const GOAL: UserItem<z.output<typeof GoalParamsSchema>> = {
+  table: "carbonGoals",
+  key: ({ userId, goalId }) => ({ userId, goalId }),
+  missing: ({ userId, goalId }) =>
+    `user ${userId} has no goal ${goalId}; GET /users/${userId}/goals lists them`,
+  decimals: ["targetKgCO2e"],
+  view: (item) => goalView(fromItem(GoalSchema, item)),
+};
+
+/** Sets each field of `change` on a user's entry or goal (null removes it) and answers the item after. */
+async function changeUserItem<P>(
+  deps: ApiDeps,
+  of: UserItem<P>,
+  params: P,
+  change: Record<string, unknown>,
+): Promise<RouteResult> {
+  const table = deps.tables[of.table];
+  const item = await applyChange(deps, table, of.key(params), change, of.decimals, of.missing(params));
+  return { status: 200, body: { ...of.view(item), storage: STORAGE } };
+}
+
+/** Deletes a user's entry or goal and answers it as it was. */
+async function deleteUserItem<P>(deps: ApiDeps, of: UserItem<P>, params: P): Promise<RouteResult> {
+  const item = await deleteExisting(deps, deps.tables[of.table], of.key(params), of.missing(params));
+  return { status: 200, body: { deleted: of.view(item), storage: STORAGE } };
+}
+
 // Response schemas for the OpenAPI document (decimals are written as exact JSON numbers).
 const UserResponseSchema = UserSchema.omit({ rippleOrigin: true }).extend({ storage: z.literal(STORAGE) });
 const EntryOutSchema = CarbonEntrySchema.omit({ ttl: true });
 const EntryResponseSchema = EntryOutSchema.extend({ storage: z.literal(STORAGE) });
 const GoalResponseSchema = GoalSchema.extend({ storage: z.literal(STORAGE) });
+const DeletedOf = <S extends z.ZodType>(item: S) => z.object({ deleted: item, storage: z.literal(STORAGE) });
 const ListOf = <S extends z.ZodType>(key: string, item: S) =>
   z.object({
     userId: z.string(),
@@ -477,18 +520,16 @@ export const carbonRoutes = [
         (item) => entryView(fromItem(CarbonEntrySchema, item)),
       );
       const last = page.LastEvaluatedKey?.timestamp?.S;
-      return {
-        status: 200,
-        headers: skippedHeaders(skipped),
-        body: {
+      return listingResponse(
+        {
           userId: params.userId,
           entries,
           count: entries.length,
           ...(last === undefined ? {} : { nextToken: encodeCursor(scope, { timestamp: last }) }),
           storage: STORAGE,
-          ...skippedField(skipped),
         },
-      };
+        skipped,
+      );
     },
   }),
   defineRoute({
@@ -498,24 +539,8 @@ export const carbonRoutes = [
     tag: TAG,
     summary: "Delete one entry",
     params: EntryParamsSchema,
-    responses: {
-      200: {
-        description: "The deleted entry",
-        schema: z.object({ deleted: EntryOutSchema, storage: z.literal(STORAGE) }),
-      },
-    },
-    async handle({ deps, params }) {
-      const item = await deleteExisting(
-        deps,
-        deps.tables.carbonEntries,
-        { userId: params.userId, timestamp: params.timestamp },
-        `user ${params.userId} has no entry at ${params.timestamp}`,
-      );
-      return {
-        status: 200,
-        body: { deleted: entryView(fromItem(CarbonEntrySchema, item)), storage: STORAGE },
-      };
-    },
+    responses: { 200: { description: "The deleted entry", schema: DeletedOf(EntryOutSchema) } },
+    handle: ({ deps, params }) => deleteUserItem(deps, ENTRY, params),
   }),
   defineRoute({
     method: "PATCH",
@@ -533,17 +558,7 @@ export const carbonRoutes = [
         schema: EntryResponseSchema,
       },
     },
-    async handle({ deps, params, body }) {
-      const item = await applyChange(
-        deps,
-        deps.tables.carbonEntries,
-        { userId: params.userId, timestamp: params.timestamp },
-        body,
-        ["kgCO2e"],
-        `user ${params.userId} has no entry at ${params.timestamp}; GET /users/${params.userId}/entries lists them`,
-      );
-      return { status: 200, body: { ...entryView(fromItem(CarbonEntrySchema, item)), storage: STORAGE } };
-    },
+    handle: ({ deps, params, body }) => changeUserItem(deps, ENTRY, params, body),
   }),
   defineRoute({
     method: "POST",
@@ -612,17 +627,7 @@ export const carbonRoutes = [
         schema: GoalResponseSchema,
       },
     },
-    async handle({ deps, params, body }) {
-      const item = await applyChange(
-        deps,
-        deps.tables.carbonGoals,
-        { userId: params.userId, goalId: params.goalId },
-        body,
-        ["targetKgCO2e"],
-        `user ${params.userId} has no goal ${params.goalId}; GET /users/${params.userId}/goals lists them`,
-      );
-      return { status: 200, body: { ...goalView(fromItem(GoalSchema, item)), storage: STORAGE } };
-    },
+    handle: ({ deps, params, body }) => changeUserItem(deps, GOAL, params, body),
   }),
   defineRoute({
     method: "DELETE",
@@ -632,21 +637,8 @@ export const carbonRoutes = [
     summary: "Delete a goal",
     description: "The goal leaves the user's statistics through the pipeline; unlocked achievements stay.",
     params: GoalParamsSchema,
-    responses: {
-      200: {
-        description: "The deleted goal",
-        schema: z.object({ deleted: GoalSchema, storage: z.literal(STORAGE) }),
-      },
-    },
-    async handle({ deps, params }) {
-      const item = await deleteExisting(
-        deps,
-        deps.tables.carbonGoals,
-        { userId: params.userId, goalId: params.goalId },
-        `user ${params.userId} has no goal ${params.goalId}`,
-      );
-      return { status: 200, body: { deleted: goalView(fromItem(GoalSchema, item)), storage: STORAGE } };
-    },
+    responses: { 200: { description: "The deleted goal", schema: DeletedOf(GoalSchema) } },
+    handle: ({ deps, params }) => deleteUserItem(deps, GOAL, params),
   }),
   defineRoute({
     method: "GET",
