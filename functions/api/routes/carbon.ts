@@ -48,7 +48,7 @@ import {
 } from "../dynamo.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { type ExactNumber, exact } from "../json.ts";
-import type { ApiDeps, RouteResult } from "../route.ts";
+import type { ApiDeps, RouteResponse, RouteResult } from "../route.ts";
 import { defineRoute } from "../route.ts";
 import { requireNotInFuture, requireOrderedRange } from "../validation.ts";
 
@@ -256,39 +256,46 @@ async function deleteExisting(
 }
 
 /** A user's entry or goal as its PATCH and DELETE routes address, change and show it. */
-interface UserItem<P> {
+interface UserItem<P extends z.ZodType> {
   readonly table: "carbonEntries" | "carbonGoals";
-  readonly key: (params: P) => Record<string, string>;
+  readonly key: (params: z.output<P>) => Record<string, string>;
   /** What a PATCH or DELETE of an item that is not there answers (404), with where to look. */
-  readonly missing: (params: P) => string;
+  readonly missing: (params: z.output<P>) => string;
   /** Its decimal fields, which a change writes as DynamoDB numbers. */
   readonly decimals: readonly string[];
   readonly view: (item: Item) => object;
+  /** Path template of one item, and the schema of its parameters. */
+  readonly path: string;
+  readonly params: P;
 }
 
-const ENTRY: UserItem<z.output<typeof EntryParamsSchema>> = {
+const ENTRY: UserItem<typeof EntryParamsSchema> = {
   table: "carbonEntries",
   key: ({ userId, timestamp }) => ({ userId, timestamp }),
   missing: ({ userId, timestamp }) =>
     `user ${userId} has no entry at ${timestamp}; GET /users/${userId}/entries lists them`,
   decimals: ["kgCO2e"],
   view: (item) => entryView(fromItem(CarbonEntrySchema, item)),
+  path: "/users/{userId}/entries/{timestamp}",
+  params: EntryParamsSchema,
 };
 
-const GOAL: UserItem<z.output<typeof GoalParamsSchema>> = {
+const GOAL: UserItem<typeof GoalParamsSchema> = {
   table: "carbonGoals",
   key: ({ userId, goalId }) => ({ userId, goalId }),
   missing: ({ userId, goalId }) =>
     `user ${userId} has no goal ${goalId}; GET /users/${userId}/goals lists them`,
   decimals: ["targetKgCO2e"],
   view: (item) => goalView(fromItem(GoalSchema, item)),
+  path: "/users/{userId}/goals/{goalId}",
+  params: GoalParamsSchema,
 };
 
 /** Sets each field of `change` on a user's entry or goal (null removes it) and answers the item after. */
-async function changeUserItem<P>(
+async function changeUserItem<P extends z.ZodType>(
   deps: ApiDeps,
   of: UserItem<P>,
-  params: P,
+  params: z.output<P>,
   change: Record<string, unknown>,
 ): Promise<RouteResult> {
   const table = deps.tables[of.table];
@@ -297,7 +304,11 @@ async function changeUserItem<P>(
 }
 
 /** Deletes a user's entry or goal and answers it as it was. */
-async function deleteUserItem<P>(deps: ApiDeps, of: UserItem<P>, params: P): Promise<RouteResult> {
+async function deleteUserItem<P extends z.ZodType>(
+  deps: ApiDeps,
+  of: UserItem<P>,
+  params: z.output<P>,
+): Promise<RouteResult> {
   const item = await deleteExisting(deps, deps.tables[of.table], of.key(params), of.missing(params));
   return { status: 200, body: { deleted: of.view(item), storage: STORAGE } };
 }
@@ -318,6 +329,51 @@ const ListOf = <S extends z.ZodType>(key: string, item: S) =>
       description: "Items left out because they do not fit their schema (present only when some were)",
     }),
   });
+
+/** What the OpenAPI document says of a route of a user's entry or goal, beside its 200 response. */
+interface UserItemRouteDoc {
+  readonly operationId: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly answers: RouteResponse;
+}
+
+/** What the PATCH and DELETE routes of a user's entry or goal share: where, and what the document says. */
+function userItemRouteBase<P extends z.ZodType>(of: UserItem<P>, doc: UserItemRouteDoc) {
+  return {
+    path: of.path,
+    operationId: doc.operationId,
+    tag: TAG,
+    summary: doc.summary,
+    ...(doc.description === undefined ? {} : { description: doc.description }),
+    params: of.params,
+  };
+}
+
+/** The PATCH route of a user's entry or goal: sets each field given and answers the item after. */
+function changeRoute<P extends z.ZodType, B extends z.ZodType<Record<string, unknown>>>(
+  of: UserItem<P>,
+  body: B,
+  doc: UserItemRouteDoc,
+) {
+  return defineRoute({
+    method: "PATCH",
+    ...userItemRouteBase(of, doc),
+    body,
+    responses: { 200: doc.answers },
+    handle: ({ deps, params, body }) => changeUserItem(deps, of, params, body),
+  });
+}
+
+/** The DELETE route of a user's entry or goal: answers the item as it was. */
+function deleteRoute<P extends z.ZodType>(of: UserItem<P>, doc: UserItemRouteDoc) {
+  return defineRoute({
+    method: "DELETE",
+    ...userItemRouteBase(of, doc),
+    responses: { 200: doc.answers },
+    handle: ({ deps, params }) => deleteUserItem(deps, of, params),
+  });
+}
 
 /** CarbonTrack (seed 001): users, entries, goals, achievements. */
 export const carbonRoutes = [
@@ -532,33 +588,17 @@ export const carbonRoutes = [
       );
     },
   }),
-  defineRoute({
-    method: "DELETE",
-    path: "/users/{userId}/entries/{timestamp}",
+  deleteRoute(ENTRY, {
     operationId: "deleteEntry",
-    tag: TAG,
     summary: "Delete one entry",
-    params: EntryParamsSchema,
-    responses: { 200: { description: "The deleted entry", schema: DeletedOf(EntryOutSchema) } },
-    handle: ({ deps, params }) => deleteUserItem(deps, ENTRY, params),
+    answers: { description: "The deleted entry", schema: DeletedOf(EntryOutSchema) },
   }),
-  defineRoute({
-    method: "PATCH",
-    path: "/users/{userId}/entries/{timestamp}",
+  changeRoute(ENTRY, EntryChangeSchema, {
     operationId: "correctEntry",
-    tag: TAG,
     summary: "Correct one entry",
     description:
       "Sets each field given (note null removes it). The user's statistics and achievements follow through the pipeline: the corrected entry replaces its old contribution. Sending the same correction again changes nothing. To move an entry in time, delete it and record it again.",
-    params: EntryParamsSchema,
-    body: EntryChangeSchema,
-    responses: {
-      200: {
-        description: "The entry after the correction",
-        schema: EntryResponseSchema,
-      },
-    },
-    handle: ({ deps, params, body }) => changeUserItem(deps, ENTRY, params, body),
+    answers: { description: "The entry after the correction", schema: EntryResponseSchema },
   }),
   defineRoute({
     method: "POST",
@@ -611,34 +651,18 @@ export const carbonRoutes = [
         goalView(fromItem(GoalSchema, item)),
       ),
   }),
-  defineRoute({
-    method: "PATCH",
-    path: "/users/{userId}/goals/{goalId}",
+  changeRoute(GOAL, GoalChangeSchema, {
     operationId: "updateGoal",
-    tag: TAG,
     summary: "Change a goal",
     description:
       "Sets each field given (category null makes the goal count every category). The goal's progress in the user's statistics follows through the pipeline. Sending the same change again changes nothing.",
-    params: GoalParamsSchema,
-    body: GoalChangeSchema,
-    responses: {
-      200: {
-        description: "The goal after the change",
-        schema: GoalResponseSchema,
-      },
-    },
-    handle: ({ deps, params, body }) => changeUserItem(deps, GOAL, params, body),
+    answers: { description: "The goal after the change", schema: GoalResponseSchema },
   }),
-  defineRoute({
-    method: "DELETE",
-    path: "/users/{userId}/goals/{goalId}",
+  deleteRoute(GOAL, {
     operationId: "deleteGoal",
-    tag: TAG,
     summary: "Delete a goal",
     description: "The goal leaves the user's statistics through the pipeline; unlocked achievements stay.",
-    params: GoalParamsSchema,
-    responses: { 200: { description: "The deleted goal", schema: DeletedOf(GoalSchema) } },
-    handle: ({ deps, params }) => deleteUserItem(deps, GOAL, params),
+    answers: { description: "The deleted goal", schema: DeletedOf(GoalSchema) },
   }),
   defineRoute({
     method: "GET",
