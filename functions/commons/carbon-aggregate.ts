@@ -354,30 +354,31 @@ interface Planned {
   readonly changed: { day?: [string, Cell]; month?: [string, Cell] };
 }
 
-/** Where a change to one member (`id`) of a keyed record stands in its stream; `now` is the member as changed, absent once removed. */
-function sourceOf(
-  id: string,
-  change: { readonly sequenceNumber: string; readonly changedAt: string },
-  now: unknown,
-): SourceChange {
-  return {
-    id,
-    sequenceNumber: change.sequenceNumber,
-    changedAt: change.changedAt,
-    removed: now === undefined,
-  };
-}
-
-/** `members` with `id` set to `now`, or without it when `now` is absent (removed). */
-function withMember<T>(
+/**
+ * A change to one member (`id`) of a keyed record kept with its stream positions (a day's entries,
+ * a user's goals), made at stream position `at`: the record with the member set to `now` (removed
+ * when absent) and the positions after it, or undefined when the positions have seen it (a
+ * duplicate or a stale event).
+ */
+function changeMember<T>(
+  state: PositionState | undefined,
   members: Readonly<Record<string, T>> | undefined,
   id: string,
   now: T | undefined,
-): Record<string, T> {
+  at: { readonly sequenceNumber: string; readonly changedAt: string },
+  policy: TombstonePolicy,
+): { members: Record<string, T>; positions: PositionState } | undefined {
+  const source: SourceChange = {
+    id,
+    sequenceNumber: at.sequenceNumber,
+    changedAt: at.changedAt,
+    removed: now === undefined,
+  };
+  if (!isNewChange(state, source)) return undefined;
   const out: Record<string, T> = { ...members };
   if (now === undefined) delete out[id];
   else out[id] = now;
-  return out;
+  return { members: out, positions: recordChange(state, source, policy) };
 }
 
 function planEntry(
@@ -387,18 +388,22 @@ function planEntry(
   summary: Summary,
   change: Extract<CarbonChange, { kind: "entry" }>,
 ): Planned | undefined {
-  const source = sourceOf(change.timestamp, change, change.entry);
-  if (!isNewChange(read.dayItem, source)) return undefined;
-  const day = dayOf(change.timestamp);
-  const month = day.slice(0, 7);
-  const entries = withMember(
+  const { entry } = change;
+  const now = entry === undefined ? undefined : { kgCO2e: entry.kgCO2e, category: entry.category };
+  const changed = changeMember(
+    read.dayItem,
     read.dayItem?.entries,
     change.timestamp,
-    change.entry === undefined ? undefined : { kgCO2e: change.entry.kgCO2e, category: change.entry.category },
+    now,
+    change,
+    options.policy,
   );
+  if (changed === undefined) return undefined;
+  const { members: entries, positions } = changed;
+  const day = dayOf(change.timestamp);
+  const month = day.slice(0, 7);
   const before = read.dayItem?.cell ?? EMPTY_CELL;
   const after = cellOf(Object.values(entries));
-  const positions = recordChange(read.dayItem, source, options.policy);
   const monthCell = addCell(read.monthCell ?? EMPTY_CELL, after, before);
   const { cellsPk } = options.location;
   return {
@@ -432,15 +437,17 @@ function planGoal(
   summary: Summary,
   change: Extract<CarbonChange, { kind: "goal" }>,
 ): Planned | undefined {
-  const source = sourceOf(change.goalId, change, change.goal);
-  if (!isNewChange(summary.goalPositions, source)) return undefined;
-  const goals = withMember(summary.goals, change.goalId, change.goal);
+  const changed = changeMember(
+    summary.goalPositions,
+    summary.goals,
+    change.goalId,
+    change.goal,
+    change,
+    options.policy,
+  );
+  if (changed === undefined) return undefined;
   return {
-    summary: {
-      ...summary,
-      goals,
-      goalPositions: recordChange(summary.goalPositions, source, options.policy),
-    },
+    summary: { ...summary, goals: changed.members, goalPositions: changed.positions },
     writes: [],
     changed: {},
   };
