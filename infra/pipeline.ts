@@ -1,6 +1,12 @@
 import { USER_STATS_SEAL } from "#schemas/carbon.ts";
 import { DomainEvents as E } from "#schemas/domain-events.ts";
-import type { PipelineDeclaration } from "./declaration.ts";
+import type { ItemSchemaName } from "#schemas/items.ts";
+import type {
+  ChangeMapping,
+  KeyAttribute,
+  PipelineDeclaration,
+  StreamSourceDeclaration,
+} from "./declaration.ts";
 import { resolvePipeline } from "./model.ts";
 
 /**
@@ -9,6 +15,25 @@ import { resolvePipeline } from "./model.ts";
  * given up to the on-failure queue.
  */
 const streamRetries = { maximumRetryAttempts: 100, maximumRecordAgeInSeconds: 21_600 } as const;
+
+/**
+ * A stream source with {@link streamRetries}: the records of `table` (a key of `tables`), read
+ * through the item schema `itemSchema`, become the events of `changes`; `more` sets the rest
+ * (filter patterns, other mapping settings).
+ */
+function streamSource(
+  table: string,
+  itemSchema: ItemSchemaName,
+  changes: readonly ChangeMapping[],
+  more: Partial<StreamSourceDeclaration> = {},
+): StreamSourceDeclaration {
+  return { ...streamRetries, table, itemSchema, changes, ...more };
+}
+
+/** A key attribute of type string: every table's keys are, but the pets' numeric `id`. */
+function stringKey(name: string): KeyAttribute {
+  return { name, type: "S" };
+}
 
 /**
  * Reserved concurrency of carbon-stats and achievements: every event of one user rewrites that
@@ -29,35 +54,35 @@ export const pipeline: PipelineDeclaration = {
     parkingData: {
       tableName: "parking-data",
       purpose: "Smart Car Park (seed 000): one item per car park with its latest occupancy",
-      partitionKey: { name: "carParkId", type: "S" },
+      partitionKey: stringKey("carParkId"),
       stream: "NEW_IMAGE",
     },
     carbonUsers: {
       tableName: "carbontrack-users",
       purpose: "CarbonTrack (seed 001): user profiles and aggregated statistics",
-      partitionKey: { name: "userId", type: "S" },
+      partitionKey: stringKey("userId"),
       stream: "NEW_IMAGE",
     },
     carbonEntries: {
       tableName: "carbontrack-entries",
       purpose: "CarbonTrack (seed 001): individual carbon footprint entries",
-      partitionKey: { name: "userId", type: "S" },
-      sortKey: { name: "timestamp", type: "S" },
+      partitionKey: stringKey("userId"),
+      sortKey: stringKey("timestamp"),
       timeToLiveAttribute: "ttl",
       stream: "NEW_IMAGE",
     },
     carbonGoals: {
       tableName: "carbontrack-goals",
       purpose: "CarbonTrack (seed 001): user carbon reduction goals",
-      partitionKey: { name: "userId", type: "S" },
-      sortKey: { name: "goalId", type: "S" },
+      partitionKey: stringKey("userId"),
+      sortKey: stringKey("goalId"),
       stream: "NEW_IMAGE",
     },
     carbonAchievements: {
       tableName: "carbontrack-achievements",
       purpose: "CarbonTrack (seed 001): user achievements and badges",
-      partitionKey: { name: "userId", type: "S" },
-      sortKey: { name: "achievementId", type: "S" },
+      partitionKey: stringKey("userId"),
+      sortKey: stringKey("achievementId"),
       stream: "NEW_IMAGE",
     },
     pets: {
@@ -69,18 +94,18 @@ export const pipeline: PipelineDeclaration = {
     storedEvents: {
       tableName: "events",
       purpose: "Event storage (seed 003): user events with a 30-day TTL",
-      partitionKey: { name: "user_id", type: "S" },
-      sortKey: { name: "timestamp#event_id", type: "S" },
+      partitionKey: stringKey("user_id"),
+      sortKey: stringKey("timestamp#event_id"),
       globalSecondaryIndexes: [
         {
           indexName: "EventTypeIndex",
-          partitionKey: { name: "user_id", type: "S" },
-          sortKey: { name: "event_type#timestamp", type: "S" },
+          partitionKey: stringKey("user_id"),
+          sortKey: stringKey("event_type#timestamp"),
         },
         {
           indexName: "StatusIndex",
-          partitionKey: { name: "user_id", type: "S" },
-          sortKey: { name: "status#timestamp", type: "S" },
+          partitionKey: stringKey("user_id"),
+          sortKey: stringKey("status#timestamp"),
         },
       ],
       timeToLiveAttribute: "ttl",
@@ -89,31 +114,31 @@ export const pipeline: PipelineDeclaration = {
     carts: {
       tableName: "cloudshelf-shopping-cart",
       purpose: "CloudShelf (seed 004): one shopping cart per user",
-      partitionKey: { name: "userId", type: "S" },
+      partitionKey: stringKey("userId"),
       timeToLiveAttribute: "ttl",
       stream: "NEW_IMAGE",
     },
     aggregates: {
       tableName: "ripple-aggregates",
       purpose: "Consumers' aggregates (totals, counts) and the per-item positions that keep them exact",
-      partitionKey: { name: "pk", type: "S" },
-      sortKey: { name: "sk", type: "S" },
+      partitionKey: stringKey("pk"),
+      sortKey: stringKey("sk"),
     },
     setAside: {
       tableName: "ripple-set-aside",
       purpose:
         "Stream records and events the pipeline could not deliver, with the reason, for an operator to redrive",
-      partitionKey: { name: "id", type: "S" },
+      partitionKey: stringKey("id"),
     },
     counters: {
       tableName: "ripple-counters",
       purpose: "Atomic counters (pet ids)",
-      partitionKey: { name: "name", type: "S" },
+      partitionKey: stringKey("name"),
     },
     idempotency: {
       tableName: "ripple-idempotency",
       purpose: "API Idempotency-Key records: a retried POST returns the first result",
-      partitionKey: { name: "id", type: "S" },
+      partitionKey: stringKey("id"),
       timeToLiveAttribute: "expiresAt",
     },
   },
@@ -127,20 +152,14 @@ export const pipeline: PipelineDeclaration = {
     onFailureRetentionDays: 14,
   },
   sources: [
-    {
-      ...streamRetries,
-      table: "parkingData",
-      itemSchema: "CarPark",
-      changes: [
-        { on: ["INSERT", "MODIFY"], event: E.CarParkOccupancyChanged },
-        { on: ["REMOVE"], event: E.CarParkRemoved },
-      ],
-    },
-    {
-      ...streamRetries,
-      table: "carbonUsers",
-      itemSchema: "User",
-      changes: [
+    streamSource("parkingData", "CarPark", [
+      { on: ["INSERT", "MODIFY"], event: E.CarParkOccupancyChanged },
+      { on: ["REMOVE"], event: E.CarParkRemoved },
+    ]),
+    streamSource(
+      "carbonUsers",
+      "User",
+      [
         { on: ["INSERT"], event: E.UserRegistered },
         // A profile rewritten around the API with its statistics erased or altered is repaired
         // by carbon-stats; carbon-stats' own writes carry the seal and become no event.
@@ -151,62 +170,33 @@ export const pipeline: PipelineDeclaration = {
         },
       ],
       // A removed profile becomes no event: no record of it needs the fan-out.
-      filterPatterns: [{ eventName: ["INSERT", "MODIFY"] }],
-    },
-    {
-      ...streamRetries,
-      table: "carbonEntries",
-      itemSchema: "CarbonEntry",
-      changes: [
-        { on: ["INSERT", "MODIFY"], event: E.CarbonEntryRecorded },
-        { on: ["REMOVE", "EXPIRE"], event: E.CarbonEntryRemoved },
-      ],
-    },
-    {
-      ...streamRetries,
-      table: "carbonGoals",
-      itemSchema: "Goal",
-      changes: [
-        { on: ["INSERT", "MODIFY"], event: E.GoalSet },
-        { on: ["REMOVE"], event: E.GoalRemoved },
-      ],
-    },
-    {
-      ...streamRetries,
-      table: "carbonAchievements",
-      itemSchema: "Achievement",
-      changes: [{ on: ["INSERT"], event: E.AchievementUnlocked }],
+      { filterPatterns: [{ eventName: ["INSERT", "MODIFY"] }] },
+    ),
+    streamSource("carbonEntries", "CarbonEntry", [
+      { on: ["INSERT", "MODIFY"], event: E.CarbonEntryRecorded },
+      { on: ["REMOVE", "EXPIRE"], event: E.CarbonEntryRemoved },
+    ]),
+    streamSource("carbonGoals", "Goal", [
+      { on: ["INSERT", "MODIFY"], event: E.GoalSet },
+      { on: ["REMOVE"], event: E.GoalRemoved },
+    ]),
+    streamSource("carbonAchievements", "Achievement", [{ on: ["INSERT"], event: E.AchievementUnlocked }], {
       filterPatterns: [{ eventName: ["INSERT"] }],
-    },
-    {
-      ...streamRetries,
-      table: "pets",
-      itemSchema: "Pet",
-      changes: [
-        { on: ["INSERT"], event: E.PetListed },
-        { on: ["MODIFY"], event: E.PetUpdated },
-        { on: ["REMOVE"], event: E.PetRemoved },
-      ],
-    },
-    {
-      ...streamRetries,
-      table: "storedEvents",
-      itemSchema: "StoredEvent",
-      changes: [
-        { on: ["INSERT"], event: E.StoredEventCreated },
-        { on: ["MODIFY"], event: E.StoredEventUpdated },
-        { on: ["REMOVE", "EXPIRE"], event: E.StoredEventRemoved },
-      ],
-    },
-    {
-      ...streamRetries,
-      table: "carts",
-      itemSchema: "CartImage",
-      changes: [
-        { on: ["INSERT", "MODIFY"], event: E.CartUpdated },
-        { on: ["REMOVE", "EXPIRE"], event: E.CartRemoved },
-      ],
-    },
+    }),
+    streamSource("pets", "Pet", [
+      { on: ["INSERT"], event: E.PetListed },
+      { on: ["MODIFY"], event: E.PetUpdated },
+      { on: ["REMOVE"], event: E.PetRemoved },
+    ]),
+    streamSource("storedEvents", "StoredEvent", [
+      { on: ["INSERT"], event: E.StoredEventCreated },
+      { on: ["MODIFY"], event: E.StoredEventUpdated },
+      { on: ["REMOVE", "EXPIRE"], event: E.StoredEventRemoved },
+    ]),
+    streamSource("carts", "CartImage", [
+      { on: ["INSERT", "MODIFY"], event: E.CartUpdated },
+      { on: ["REMOVE", "EXPIRE"], event: E.CartRemoved },
+    ]),
   ],
   consumers: [
     {

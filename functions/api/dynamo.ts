@@ -1,13 +1,13 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import {
   type AttributeValue,
-  ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { marshall, NumberValueImpl as NumberValue, unmarshall } from "@aws-sdk/util-dynamodb";
 import type * as z from "zod";
+import { isConditionFailed } from "#commons/contention.ts";
 import { describeIssues } from "#commons/issues.ts";
 import { queryAll, scanAll as scanPages } from "#commons/pages.ts";
 import { exactDecimal } from "#schemas/common.ts";
@@ -60,12 +60,7 @@ export function fromFreeForm(value: AttributeValue): unknown {
 }
 
 /** Whether an error is a failed condition of a conditional write. */
-export function isConditionFailed(error: unknown): boolean {
-  return (
-    error instanceof ConditionalCheckFailedException ||
-    (error instanceof Error && error.name === "ConditionalCheckFailedException")
-  );
-}
+export { isConditionFailed };
 
 /**
  * The item a conditional put found in its way, read consistently, as plain values (numbers as
@@ -176,4 +171,15 @@ export const SKIPPED_HEADER = "x-ripple-skipped-items";
 /** The `skipped` field of an object listing: present only when something was left out. */
 export function skippedField(skipped: number): { skipped?: number } {
   return skipped === 0 ? {} : { skipped };
+}
+
+/**
+ * An object listing's 200 response: `body`, and when items were left out their count, in the
+ * `skipped` field (last) and the {@link SKIPPED_HEADER} header.
+ */
+export function listingResponse<B extends object>(
+  body: B,
+  skipped: number,
+): { status: 200; headers: Record<string, string>; body: B & { skipped?: number } } {
+  return { status: 200, headers: skippedHeaders(skipped), body: { ...body, ...skippedField(skipped) } };
 }

@@ -66,19 +66,37 @@ function profileUpdate(
     { stats: { ...stats, updatedAt: new Date().toISOString() }, [STATS_VERSION]: version },
     { removeUndefinedValues: true },
   );
+  return ownedUpdate(
+    tableName,
+    userId,
+    "SET stats = :stats, rippleOrigin = :origin, #v = :version, #seal = :seal",
+    {
+      ":stats": owned.stats!,
+      ":version": owned[STATS_VERSION]!,
+      ":origin": { M: marshall(origin, { removeUndefinedValues: true }) },
+      ":seal": { S: sealOf(owned, USER_STATS_SEAL.covers) },
+    },
+  );
+}
+
+/**
+ * An update of the attributes carbon-stats owns on a profile (`#v` names their version, `#seal`
+ * their seal), on condition that the profile exists: it never creates one.
+ */
+function ownedUpdate(
+  tableName: string,
+  userId: string,
+  updateExpression: string,
+  values?: Record<string, AttributeValue>,
+): TransactWriteItem {
   return {
     Update: {
       TableName: tableName,
       Key: marshall({ userId }),
-      UpdateExpression: "SET stats = :stats, rippleOrigin = :origin, #v = :version, #seal = :seal",
+      UpdateExpression: updateExpression,
       ConditionExpression: "attribute_exists(userId)",
       ExpressionAttributeNames: { "#v": STATS_VERSION, "#seal": USER_STATS_SEAL.attribute },
-      ExpressionAttributeValues: {
-        ":stats": owned.stats!,
-        ":version": owned[STATS_VERSION]!,
-        ":origin": { M: marshall(origin, { removeUndefinedValues: true }) },
-        ":seal": { S: sealOf(owned, USER_STATS_SEAL.covers) },
-      },
+      ...(values === undefined ? {} : { ExpressionAttributeValues: values }),
     },
   };
 }
@@ -190,15 +208,7 @@ export async function repairProfileStats(
             ConditionExpression: "attribute_not_exists(pk)",
           },
         },
-        {
-          Update: {
-            TableName: users,
-            Key: marshall({ userId }),
-            UpdateExpression: "REMOVE stats, #v, #seal",
-            ConditionExpression: "attribute_exists(userId)",
-            ExpressionAttributeNames: { "#v": STATS_VERSION, "#seal": USER_STATS_SEAL.attribute },
-          },
-        },
+        ownedUpdate(users, userId, "REMOVE stats, #v, #seal"),
       ];
     } else {
       const stats = await statsOf(deps, location, summary.summary);

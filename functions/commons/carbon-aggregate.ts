@@ -23,7 +23,13 @@ import {
 } from "./carbon-stats.ts";
 import { backOff, type ConsumerDeps, contentionLimit, LostRaces, type WriteOutcome } from "./consumer.ts";
 import { type DaySet, EMPTY_DAY_SET, runsOf, withDay } from "./day-set.ts";
-import { isNewChange, type PositionState, recordChange, type TombstonePolicy } from "./positions.ts";
+import {
+  isNewChange,
+  type PositionState,
+  recordChange,
+  type SourceChange,
+  type TombstonePolicy,
+} from "./positions.ts";
 
 /**
  * One CarbonTrack user's aggregate, kept from entry and goal events in constant work per event.
@@ -348,6 +354,33 @@ interface Planned {
   readonly changed: { day?: [string, Cell]; month?: [string, Cell] };
 }
 
+/**
+ * A change to one member (`id`) of a keyed record kept with its stream positions (a day's entries,
+ * a user's goals), made at stream position `at`: the record with the member set to `now` (removed
+ * when absent) and the positions after it, or undefined when the positions have seen it (a
+ * duplicate or a stale event).
+ */
+function changeMember<T>(
+  state: PositionState | undefined,
+  members: Readonly<Record<string, T>> | undefined,
+  id: string,
+  now: T | undefined,
+  at: { readonly sequenceNumber: string; readonly changedAt: string },
+  policy: TombstonePolicy,
+): { members: Record<string, T>; positions: PositionState } | undefined {
+  const source: SourceChange = {
+    id,
+    sequenceNumber: at.sequenceNumber,
+    changedAt: at.changedAt,
+    removed: now === undefined,
+  };
+  if (!isNewChange(state, source)) return undefined;
+  const out: Record<string, T> = { ...members };
+  if (now === undefined) delete out[id];
+  else out[id] = now;
+  return { members: out, positions: recordChange(state, source, policy) };
+}
+
 function planEntry(
   tableName: string,
   options: CarbonChangeOptions,
@@ -355,21 +388,22 @@ function planEntry(
   summary: Summary,
   change: Extract<CarbonChange, { kind: "entry" }>,
 ): Planned | undefined {
-  const source = {
-    id: change.timestamp,
-    sequenceNumber: change.sequenceNumber,
-    changedAt: change.changedAt,
-    removed: change.entry === undefined,
-  };
-  if (!isNewChange(read.dayItem, source)) return undefined;
+  const { entry } = change;
+  const now = entry === undefined ? undefined : { kgCO2e: entry.kgCO2e, category: entry.category };
+  const changed = changeMember(
+    read.dayItem,
+    read.dayItem?.entries,
+    change.timestamp,
+    now,
+    change,
+    options.policy,
+  );
+  if (changed === undefined) return undefined;
+  const { members: entries, positions } = changed;
   const day = dayOf(change.timestamp);
   const month = day.slice(0, 7);
-  const entries: Record<string, Contribution> = { ...read.dayItem?.entries };
-  if (change.entry === undefined) delete entries[change.timestamp];
-  else entries[change.timestamp] = { kgCO2e: change.entry.kgCO2e, category: change.entry.category };
   const before = read.dayItem?.cell ?? EMPTY_CELL;
   const after = cellOf(Object.values(entries));
-  const positions = recordChange(read.dayItem, source, options.policy);
   const monthCell = addCell(read.monthCell ?? EMPTY_CELL, after, before);
   const { cellsPk } = options.location;
   return {
@@ -403,22 +437,17 @@ function planGoal(
   summary: Summary,
   change: Extract<CarbonChange, { kind: "goal" }>,
 ): Planned | undefined {
-  const source = {
-    id: change.goalId,
-    sequenceNumber: change.sequenceNumber,
-    changedAt: change.changedAt,
-    removed: change.goal === undefined,
-  };
-  if (!isNewChange(summary.goalPositions, source)) return undefined;
-  const goals: Record<string, Goal> = { ...summary.goals };
-  if (change.goal === undefined) delete goals[change.goalId];
-  else goals[change.goalId] = change.goal;
+  const changed = changeMember(
+    summary.goalPositions,
+    summary.goals,
+    change.goalId,
+    change.goal,
+    change,
+    options.policy,
+  );
+  if (changed === undefined) return undefined;
   return {
-    summary: {
-      ...summary,
-      goals,
-      goalPositions: recordChange(summary.goalPositions, source, options.policy),
-    },
+    summary: { ...summary, goals: changed.members, goalPositions: changed.positions },
     writes: [],
     changed: {},
   };

@@ -1,3 +1,4 @@
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { AggregateContentionError } from "./errors.ts";
 
 /**
@@ -94,4 +95,15 @@ export class LostRaces {
       `${this.what()} changed under ${how}; Lambda runs the event again (twice), then keeps it in the dead-letter queue — ${this.fix}`,
     );
   }
+}
+
+/**
+ * Whether an error is a failed condition of a conditional write: for a versioned write, a lost
+ * race. The name is checked too, for an error raised by another copy of the SDK.
+ */
+export function isConditionFailed(error: unknown): boolean {
+  return (
+    error instanceof ConditionalCheckFailedException ||
+    (error instanceof Error && error.name === "ConditionalCheckFailedException")
+  );
 }

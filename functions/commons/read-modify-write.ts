@@ -1,13 +1,12 @@
 import {
   type AttributeValue,
-  ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { unmarshallExact } from "./attribute-values.ts";
-import { type ContentionLimit, LostRaces } from "./contention.ts";
+import { type ContentionLimit, isConditionFailed, LostRaces } from "./contention.ts";
 
 /** Attribute holding an aggregate item's version, for optimistic concurrency. */
 export const VERSION_ATTRIBUTE = "version";
@@ -77,7 +76,7 @@ export async function readModifyWrite<T>(
       );
       return "written";
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionFailed(error)) throw error;
       await races.lost();
     }
   }

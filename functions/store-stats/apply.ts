@@ -4,70 +4,81 @@ import {
   PetStatsSchema,
   StoredEventStatsSchema,
 } from "#commons/aggregates.ts";
-import { type ApplyEvent, contentionLimit, readModifyWrite, tombstonePolicy } from "#commons/consumer.ts";
-import { applyCartChange, applyPetChange, applyStoredEventChange, cartContribution } from "./stats.ts";
+import {
+  type ApplyEvent,
+  type ConsumerDeps,
+  contentionLimit,
+  readModifyWrite,
+  tombstonePolicy,
+  type WriteOutcome,
+} from "#commons/consumer.ts";
+import type { TombstonePolicy } from "#commons/positions.ts";
+import {
+  applyCartChange,
+  applyPetChange,
+  applyStoredEventChange,
+  cartContribution,
+  type KeyedChange,
+} from "./stats.ts";
+
+/**
+ * Applies a change to one statistics item of the aggregates table, stored as its schema reads it;
+ * `apply` is given the tombstone policy as of each attempt.
+ */
+function writeStats<T extends Record<string, unknown>>(
+  deps: ConsumerDeps,
+  key: Record<string, string>,
+  schema: { parse: (item: unknown) => T },
+  apply: (current: T | undefined, policy: TombstonePolicy) => T | undefined,
+): Promise<WriteOutcome> {
+  return readModifyWrite(deps.client, {
+    tableName: deps.tables.aggregates!,
+    key,
+    ...contentionLimit(deps),
+    decode: (item) => schema.parse(item),
+    apply: (current) => apply(current, tombstonePolicy(deps)),
+    encode: (stats) => stats,
+  });
+}
 
 /** Applies a pet, stored-event or cart event to its aggregate item (at most one write). */
 export const applyStoreEvent: ApplyEvent = async (deps, event) => {
-  const tableName = deps.tables.aggregates!;
   const { sequenceNumber, changedAt } = event.detail.metadata;
+  const changeOf = <T>(id: string, value: T | undefined): KeyedChange<T> => ({
+    id,
+    sequenceNumber,
+    changedAt,
+    value,
+  });
   switch (event.detailType) {
     case "PetListed":
     case "PetUpdated":
     case "PetRemoved": {
       const data = event.detail.data;
-      const change = {
-        id: String(data.id),
-        sequenceNumber,
-        changedAt,
-        value: "type" in data ? data.type : undefined,
-      };
-      return readModifyWrite(deps.client, {
-        tableName,
-        key: AggregateKeys.pets(change.id, deps.aggregateShards),
-        ...contentionLimit(deps),
-        decode: (item) => PetStatsSchema.parse(item),
-        apply: (current) => applyPetChange(current, change, tombstonePolicy(deps)),
-        encode: (stats) => stats,
-      });
+      const change = changeOf(String(data.id), "type" in data ? data.type : undefined);
+      const key = AggregateKeys.pets(change.id, deps.aggregateShards);
+      return writeStats(deps, key, PetStatsSchema, (current, policy) =>
+        applyPetChange(current, change, policy),
+      );
     }
     case "CartUpdated":
     case "CartRemoved": {
       const data = event.detail.data;
-      const change = {
-        id: data.userId,
-        sequenceNumber,
-        changedAt,
-        value: "cartItems" in data ? cartContribution(data) : undefined,
-      };
-      return readModifyWrite(deps.client, {
-        tableName,
-        key: AggregateKeys.carts(change.id, deps.aggregateShards),
-        ...contentionLimit(deps),
-        decode: (item) => CartStatsSchema.parse(item),
-        apply: (current) => applyCartChange(current, change, tombstonePolicy(deps)),
-        encode: (stats) => stats,
-      });
+      const change = changeOf(data.userId, "cartItems" in data ? cartContribution(data) : undefined);
+      const key = AggregateKeys.carts(change.id, deps.aggregateShards);
+      return writeStats(deps, key, CartStatsSchema, (current, policy) =>
+        applyCartChange(current, change, policy),
+      );
     }
     case "StoredEventCreated":
     case "StoredEventUpdated":
     case "StoredEventRemoved": {
       const data = event.detail.data;
       const userId = data.user_id;
-      const change = {
-        id: data["timestamp#event_id"],
-        sequenceNumber,
-        changedAt,
-        value: "status" in data ? data.status : undefined,
-      };
-      return readModifyWrite(deps.client, {
-        tableName,
-        key: AggregateKeys.storedEvents(userId),
-        ...contentionLimit(deps),
-        decode: (item) => StoredEventStatsSchema.parse(item),
-        apply: (current) => applyStoredEventChange(userId, current, change, tombstonePolicy(deps)),
-        encode: (stats) => stats,
-      });
+      const change = changeOf(data["timestamp#event_id"], "status" in data ? data.status : undefined);
+      return writeStats(deps, AggregateKeys.storedEvents(userId), StoredEventStatsSchema, (current, policy) =>
+        applyStoredEventChange(userId, current, change, policy),
+      );
     }
     default:
       return "unchanged";

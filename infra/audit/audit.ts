@@ -250,57 +250,83 @@ function addCounts(into: Record<string, number>, counts: Readonly<Record<string,
   for (const [key, count] of Object.entries(counts)) into[key] = (into[key] ?? 0) + count;
 }
 
-async function auditPets(
-  client: DynamoDBClient,
-  tables: AuditTableNames,
-  p: PipelineDeclaration,
-): Promise<AuditReport> {
-  const pets = await readSource(client, tables, "pets", PetSchema);
-  const shards = await readAggregates(client, tables, AggregateKeys.petsPartition, PetStatsSchema);
-  const findings = [...pets.findings, ...shards.findings];
-  if (shards.items.length === 0 && pets.items.length === 0) return { differences: [], findings };
-  const byType: Record<string, number> = {};
-  for (const shard of shards.items) addCounts(byType, shard.byType);
-  const stored = {
-    petCount: shards.items.reduce((sum, s) => sum + s.petCount, 0),
-    byType,
-    pets: Object.assign({}, ...shards.items.map((s) => s.pets)),
-  };
-  const expected = expectedPetStats(pets.items);
-  return {
-    differences: [
-      ...compareFields("store-stats/pets", "pets", expected, stored, ["petCount", "byType", "pets"]),
-      ...misplaced("store-stats/pets", shards.raw, "pets", declaredShards(p, "store-stats")),
-    ],
-    findings,
-  };
+/**
+ * A store-stats total kept in shards of the aggregates table (pets, carts): how to recompute it
+ * from its source table, and how to add its shards up to compare. `members` is both the item key
+ * of its differences and the shard field that holds each source item's position.
+ */
+interface ShardedTotal<S, A> {
+  readonly aggregate: string;
+  readonly members: string;
+  readonly table: AuditedTable;
+  readonly schema: z.ZodType<S>;
+  readonly partition: string;
+  readonly shardSchema: z.ZodType<A>;
+  readonly expected: (items: S[]) => Readonly<Record<string, unknown>>;
+  /** Whether a total with no shard yet is right: nothing in the source that it should count. */
+  readonly nothingToCount: (items: S[], expected: Readonly<Record<string, unknown>>) => boolean;
+  readonly stored: (shards: A[]) => Readonly<Record<string, unknown>>;
+  readonly fields: readonly string[];
 }
 
-async function auditCarts(
+const PET_STATS: ShardedTotal<z.output<typeof PetSchema>, z.output<typeof PetStatsSchema>> = {
+  aggregate: "store-stats/pets",
+  members: "pets",
+  table: "pets",
+  schema: PetSchema,
+  partition: AggregateKeys.petsPartition,
+  shardSchema: PetStatsSchema,
+  expected: expectedPetStats,
+  nothingToCount: (pets) => pets.length === 0,
+  stored: (shards) => {
+    const byType: Record<string, number> = {};
+    for (const shard of shards) addCounts(byType, shard.byType);
+    return {
+      petCount: shards.reduce((sum, s) => sum + s.petCount, 0),
+      byType,
+      pets: Object.assign({}, ...shards.map((s) => s.pets)),
+    };
+  },
+  fields: ["petCount", "byType", "pets"],
+};
+
+const CART_STATS: ShardedTotal<z.output<typeof CartImageSchema>, z.output<typeof CartStatsSchema>> = {
+  aggregate: "store-stats/carts",
+  members: "carts",
+  table: "carts",
+  schema: CartImageSchema,
+  partition: AggregateKeys.cartsPartition,
+  shardSchema: CartStatsSchema,
+  expected: expectedCartStats,
+  nothingToCount: (_carts, expected) => expected.openCarts === 0,
+  stored: (shards) => ({
+    openCarts: shards.reduce((sum, s) => sum + s.openCarts, 0),
+    totalItems: shards.reduce((sum, s) => sum + s.totalItems, 0),
+    totalValue: sumTexts(shards.map((s) => s.totalValue)),
+    carts: Object.assign({}, ...shards.map((s) => s.carts)),
+  }),
+  fields: ["openCarts", "totalItems", "totalValue", "carts"],
+};
+
+/** One sharded store-stats total against a scan of its source table. */
+async function auditShardedTotal<S, A>(
   client: DynamoDBClient,
   tables: AuditTableNames,
   p: PipelineDeclaration,
+  total: ShardedTotal<S, A>,
 ): Promise<AuditReport> {
-  const carts = await readSource(client, tables, "carts", CartImageSchema);
-  const shards = await readAggregates(client, tables, AggregateKeys.cartsPartition, CartStatsSchema);
-  const findings = [...carts.findings, ...shards.findings];
-  const expected = expectedCartStats(carts.items);
-  if (shards.items.length === 0 && expected.openCarts === 0) return { differences: [], findings };
-  const stored = {
-    openCarts: shards.items.reduce((sum, s) => sum + s.openCarts, 0),
-    totalItems: shards.items.reduce((sum, s) => sum + s.totalItems, 0),
-    totalValue: sumTexts(shards.items.map((s) => s.totalValue)),
-    carts: Object.assign({}, ...shards.items.map((s) => s.carts)),
-  };
+  const source = await readSource(client, tables, total.table, total.schema);
+  const shards = await readAggregates(client, tables, total.partition, total.shardSchema);
+  const findings = [...source.findings, ...shards.findings];
+  const expected = total.expected(source.items);
+  if (shards.items.length === 0 && total.nothingToCount(source.items, expected)) {
+    return { differences: [], findings };
+  }
+  const { aggregate, members } = total;
   return {
     differences: [
-      ...compareFields("store-stats/carts", "carts", expected, stored, [
-        "openCarts",
-        "totalItems",
-        "totalValue",
-        "carts",
-      ]),
-      ...misplaced("store-stats/carts", shards.raw, "carts", declaredShards(p, "store-stats")),
+      ...compareFields(aggregate, members, expected, total.stored(shards.items), total.fields),
+      ...misplaced(aggregate, shards.raw, members, declaredShards(p, "store-stats")),
     ],
     findings,
   };
@@ -333,19 +359,6 @@ async function auditStoredEvents(client: DynamoDBClient, tables: AuditTableNames
     );
   }
   return { differences, findings: [...events.findings, ...perUser.findings] };
-}
-
-/** store-stats (pets, carts, each user's stored events) against scans of their tables. */
-export async function auditStoreStats(
-  client: DynamoDBClient,
-  tables: AuditTableNames,
-  p: PipelineDeclaration = pipeline,
-): Promise<AuditReport> {
-  return merge(
-    await auditPets(client, tables, p),
-    await auditCarts(client, tables, p),
-    await auditStoredEvents(client, tables),
-  );
 }
 
 function groupByUser<T extends { userId: string }>(items: readonly T[]): Map<string, T[]> {
@@ -459,7 +472,10 @@ export async function audit(
     EMPTY,
     await auditParkingTotals(client, tables, p),
     await auditCarbon(client, tables),
-    await auditStoreStats(client, tables, p),
+    // store-stats: pets, carts, each user's stored events.
+    await auditShardedTotal(client, tables, p, PET_STATS),
+    await auditShardedTotal(client, tables, p, CART_STATS),
+    await auditStoredEvents(client, tables),
   );
 }
 

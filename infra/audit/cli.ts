@@ -1,5 +1,5 @@
-import { parseArgs } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { type CliUsage, flagsOrExit, parseFlags } from "../cli/flags.ts";
 import { isStage, STAGES, type Stage, stageName } from "../topology.ts";
 import { audit, auditTableNames, formatDifference, formatFinding, reportJson } from "./audit.ts";
 import { AuditUsageError } from "./errors.ts";
@@ -33,24 +33,12 @@ export interface AuditFlags {
 
 /** Parses the audit's flags; throws {@link AuditUsageError} on anything else. */
 export function parseAuditArgs(argv: readonly string[]): AuditFlags {
-  let values: { json: boolean; help: boolean; stage?: string };
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", default: false },
-        stage: { type: "string" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new AuditUsageError(`${message} (given ${JSON.stringify(argv.join(" "))}); ${USAGE}`, {
-      cause: error,
-    });
-  }
+  const { values } = parseFlags(
+    argv,
+    { strings: ["stage"], booleans: ["json", "help"] },
+    (message, cause) =>
+      new AuditUsageError(`${message} (given ${JSON.stringify(argv.join(" "))}); ${USAGE}`, { cause }),
+  );
   if (values.stage !== undefined && !isStage(values.stage)) {
     throw new AuditUsageError(
       `--stage must be one of ${STAGES.join(", ")} (given ${JSON.stringify(values.stage)}); ${USAGE}`,
@@ -63,20 +51,12 @@ export function parseAuditArgs(argv: readonly string[]): AuditFlags {
   };
 }
 
+const AUDIT_CLI: CliUsage = { usage: USAGE, UsageError: AuditUsageError, prefix: "" };
+
 /** Runs the audit as the CLI does and returns the exit code. */
 export async function runAudit(argv: readonly string[], io: AuditIo): Promise<number> {
-  let flags: AuditFlags;
-  try {
-    flags = parseAuditArgs(argv);
-  } catch (error) {
-    if (!(error instanceof AuditUsageError)) throw error;
-    io.err(error.message);
-    return 2;
-  }
-  if (flags.help) {
-    io.out(USAGE);
-    return 0;
-  }
+  const flags = flagsOrExit(() => parseAuditArgs(argv), AUDIT_CLI, io);
+  if (typeof flags === "number") return flags;
   const client = io.client ?? new DynamoDBClient({});
   try {
     const tables = auditTableNames(undefined, io.env ?? process.env, flags.stage);

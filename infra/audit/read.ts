@@ -1,12 +1,8 @@
-import {
-  type AttributeValue,
-  type DynamoDBClient,
-  paginateQuery,
-  paginateScan,
-} from "@aws-sdk/client-dynamodb";
+import type { AttributeValue, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { z } from "zod";
 import { type StreamAttributeValue, toPlainItem } from "#commons/attribute-values.ts";
 import { describeIssues } from "#commons/issues.ts";
+import { queryPartition as queryPartitionItems, scanAll } from "#commons/pages.ts";
 
 /**
  * How the audit reads: every item through the SDK's paginators, every number as its exact text
@@ -68,33 +64,23 @@ export function parseItems<T>(
   return { items, findings };
 }
 
-/** Every item of a table, strongly consistent, numbers exact. */
-export async function scanTable(
-  client: DynamoDBClient,
-  tableName: string,
+/** The items a read returns, each as plain values with exact numbers ({@link plainItem}). */
+async function plainItems(
+  read: Promise<Record<string, AttributeValue>[]>,
 ): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  for await (const page of paginateScan({ client }, { TableName: tableName, ConsistentRead: true })) {
-    for (const item of page.Items ?? []) items.push(plainItem(item));
-  }
-  return items;
+  return (await read).map((item) => plainItem(item));
+}
+
+/** Every item of a table, strongly consistent, numbers exact. */
+export function scanTable(client: DynamoDBClient, tableName: string): Promise<Record<string, unknown>[]> {
+  return plainItems(scanAll(client, { TableName: tableName, ConsistentRead: true }));
 }
 
 /** Every item of one partition of the aggregates table (`pk`), strongly consistent, numbers exact. */
-export async function queryPartition(
+export function queryPartition(
   client: DynamoDBClient,
   tableName: string,
   pk: string,
 ): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  const input = {
-    TableName: tableName,
-    KeyConditionExpression: "pk = :pk",
-    ExpressionAttributeValues: { ":pk": { S: pk } },
-    ConsistentRead: true,
-  };
-  for await (const page of paginateQuery({ client }, input)) {
-    for (const item of page.Items ?? []) items.push(plainItem(item));
-  }
-  return items;
+  return plainItems(queryPartitionItems(client, tableName, "pk", pk));
 }

@@ -66,9 +66,7 @@ export class Consumer extends Construct {
       stage: props.stage,
       projectRoot: props.projectRoot,
       environment: props.environment,
-      ...(consumer.reservedConcurrency === undefined
-        ? {}
-        : { reservedConcurrency: consumer.reservedConcurrency }),
+      reservedConcurrency: consumer.reservedConcurrency,
       asyncInvoke: {
         retryAttempts: asyncInvoke.maximumRetryAttempts,
         maxEventAge: Duration.seconds(asyncInvoke.maximumEventAgeInSeconds),

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { type CliUsage, flagsOrExit, parseFlags } from "../cli/flags.ts";
 import type { PipelineDeclaration } from "../declaration.ts";
 import { freeRuntimePorts } from "../local/ports.ts";
 import { ProveError, ProveUsageError } from "./errors.ts";
@@ -32,22 +32,11 @@ export interface ProveFlags {
 
 /** Parses prove's flags; throws {@link ProveUsageError} on anything else. */
 export function parseProveArgs(argv: readonly string[]): ProveFlags {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        writes: { type: "string" },
-        seed: { type: "string" },
-        faults: { type: "string" },
-        help: { type: "boolean" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new ProveUsageError(`${(error as Error).message}\n${USAGE}`, { cause: error });
-  }
+  const { values } = parseFlags(
+    argv,
+    { strings: ["writes", "seed", "faults"], booleans: ["help"] },
+    (message, cause) => new ProveUsageError(`${message}\n${USAGE}`, { cause }),
+  );
   const whole = (flag: string, text: unknown, min: number, fallback: number, example: string) => {
     if (text === undefined) return fallback;
     const n = typeof text === "string" && /^\d{1,9}$/.test(text) ? Number(text) : Number.NaN;
@@ -91,24 +80,16 @@ function line(r: PhaseResult): string {
   ].join(" ");
 }
 
+const PROVE_CLI: CliUsage = { usage: USAGE, UsageError: ProveUsageError, prefix: "prove: " };
+
 /** Runs prove as the CLI does and returns the exit code. */
 export async function runProve(
   argv: readonly string[],
   pipeline: PipelineDeclaration,
   io: { readonly out: (line: string) => void; readonly err: (line: string) => void },
 ): Promise<number> {
-  let flags: ProveFlags;
-  try {
-    flags = parseProveArgs(argv);
-  } catch (error) {
-    if (!(error instanceof ProveUsageError)) throw error;
-    io.err(`prove: ${error.message}`);
-    return 2;
-  }
-  if (flags.help) {
-    io.out(USAGE);
-    return 0;
-  }
+  const flags = flagsOrExit(() => parseProveArgs(argv), PROVE_CLI, io);
+  if (typeof flags === "number") return flags;
   const dataDir = mkdtempSync(join(tmpdir(), "ripple-prove-"));
   const token = randomBytes(18).toString("base64url");
   const runtime = new RuntimeProcess({ ...(await freeRuntimePorts()), dataDir, token });

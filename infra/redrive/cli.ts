@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import { S3Client } from "@aws-sdk/client-s3";
@@ -12,6 +11,7 @@ import {
   SetAsideKinds,
 } from "#schemas/set-aside.ts";
 import { redrive } from "../../functions/fan-out/redrive.ts";
+import { type CliUsage, flagsOrExit, parseFlags } from "../cli/flags.ts";
 import { resolveFanOutConfig } from "../function-config.ts";
 import { pipeline } from "../pipeline.ts";
 import { isStage, STAGES, type Stage, stageName, tableEnvVar, tableOf } from "../topology.ts";
@@ -70,31 +70,11 @@ export interface RedriveFlags {
 
 /** Parses the flags; throws {@link RedriveUsageError} naming what is wrong. */
 export function parseRedriveArgs(argv: readonly string[]): RedriveFlags {
-  let values: {
-    only?: string;
-    stage?: string;
-    id?: string;
-    bucket?: string;
-    "dry-run": boolean;
-    help: boolean;
-  };
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        only: { type: "string" },
-        stage: { type: "string" },
-        id: { type: "string" },
-        bucket: { type: "string" },
-        "dry-run": { type: "boolean", default: false },
-        help: { type: "boolean", default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new RedriveUsageError(`${(error as Error).message}\n${REDRIVE_USAGE}`, { cause: error });
-  }
+  const { values } = parseFlags(
+    argv,
+    { strings: ["only", "stage", "id", "bucket"], booleans: ["dry-run", "help"] },
+    (message, cause) => new RedriveUsageError(`${message}\n${REDRIVE_USAGE}`, { cause }),
+  );
   if (values.only !== undefined && !(KINDS as readonly string[]).includes(values.only)) {
     throw new RedriveUsageError(
       `--only must be one of ${KINDS.join(", ")} (given ${JSON.stringify(values.only)})\n${REDRIVE_USAGE}`,
@@ -188,20 +168,12 @@ async function redriveRejected(
   return { redriven, failed };
 }
 
+const REDRIVE_CLI: CliUsage = { usage: REDRIVE_USAGE, UsageError: RedriveUsageError, prefix: "redrive: " };
+
 /** Runs the redrive as the CLI does; returns the exit code (0 all redriven, 1 some left, 2 bad flags). */
 export async function runRedrive(argv: readonly string[], io: RedriveIo): Promise<number> {
-  let flags: RedriveFlags;
-  try {
-    flags = parseRedriveArgs(argv);
-  } catch (error) {
-    if (!(error instanceof RedriveUsageError)) throw error;
-    io.err(`redrive: ${error.message}`);
-    return 2;
-  }
-  if (flags.help) {
-    io.out(REDRIVE_USAGE);
-    return 0;
-  }
+  const flags = flagsOrExit(() => parseRedriveArgs(argv), REDRIVE_CLI, io);
+  if (typeof flags === "number") return flags;
   const target = redriveTarget(flags, io.env ?? process.env);
   const clients = {
     dynamodb: io.dynamodb ?? new DynamoDBClient({}),

@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { runAudit } from "../audit/cli.ts";
+import { parseFlags } from "../cli/flags.ts";
 import type { PipelineDeclaration } from "../declaration.ts";
 import { tableOf } from "../topology.ts";
 import { ReplayError, ReplayInputError, ReplayUsageError } from "./errors.ts";
@@ -58,35 +58,15 @@ function numberFlag(flag: string, text: string | undefined, ok: (n: number) => b
 
 /** Parses the replay's flags; throws {@link ReplayUsageError} on anything else. */
 export function parseReplayArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}): ReplayFlags {
-  let parsed: ReturnType<
-    typeof parseArgs<{
-      options: Record<string, { type: "string" | "boolean" }>;
-      allowPositionals: true;
-      strict: true;
-    }>
-  >;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        endpoint: { type: "string" },
-        token: { type: "string" },
-        duplicate: { type: "string" },
-        shuffle: { type: "boolean" },
-        rate: { type: "string" },
-        seed: { type: "string" },
-        out: { type: "string" },
-        help: { type: "boolean" },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (error) {
-    throw new ReplayUsageError(`${(error as Error).message}\n${USAGE}`, { cause: error });
-  }
-  const v = parsed.values as Record<string, string | boolean | undefined>;
-  const str = (k: string) => (typeof v[k] === "string" ? (v[k] as string) : undefined);
-  const help = v.help === true;
+  const parsed = parseFlags(
+    argv,
+    { strings: ["endpoint", "token", "duplicate", "rate", "seed", "out"], booleans: ["shuffle", "help"] },
+    (message, cause) => new ReplayUsageError(`${message}\n${USAGE}`, { cause }),
+    true,
+  );
+  const v = parsed.values;
+  const str = (k: "endpoint" | "token" | "duplicate" | "rate" | "seed" | "out") => v[k];
+  const help = v.help;
   if (!help && parsed.positionals.length === 0) {
     throw new ReplayUsageError(
       `give at least one file or folder of recorded stream records, e.g. npm run replay -- events/\n${USAGE}`,

@@ -37,19 +37,18 @@ import {
   type Item,
   isConditionFailed,
   itemInTheWay,
+  listingResponse,
   num,
   putGenerated,
   putUnlessTaken,
   queryItems,
   readListing,
-  skippedField,
-  skippedHeaders,
   toAttr,
   toItem,
 } from "../dynamo.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { type ExactNumber, exact } from "../json.ts";
-import type { ApiDeps, RouteResult } from "../route.ts";
+import type { ApiDeps, RouteResponse, RouteResult } from "../route.ts";
 import { defineRoute } from "../route.ts";
 import { requireNotInFuture, requireOrderedRange } from "../validation.ts";
 
@@ -132,11 +131,7 @@ async function userListing(
     items,
     view,
   );
-  return {
-    status: 200,
-    headers: skippedHeaders(skipped),
-    body: { userId, [of.field]: views, count: views.length, storage: STORAGE, ...skippedField(skipped) },
-  };
+  return listingResponse({ userId, [of.field]: views, count: views.length, storage: STORAGE }, skipped);
 }
 
 function goalView(goal: Goal) {
@@ -260,11 +255,70 @@ async function deleteExisting(
   }
 }
 
+/** A user's entry or goal as its PATCH and DELETE routes address, change and show it. */
+interface UserItem<P extends z.ZodType> {
+  readonly table: "carbonEntries" | "carbonGoals";
+  readonly key: (params: z.output<P>) => Record<string, string>;
+  /** What a PATCH or DELETE of an item that is not there answers (404), with where to look. */
+  readonly missing: (params: z.output<P>) => string;
+  /** Its decimal fields, which a change writes as DynamoDB numbers. */
+  readonly decimals: readonly string[];
+  readonly view: (item: Item) => object;
+  /** Path template of one item, and the schema of its parameters. */
+  readonly path: string;
+  readonly params: P;
+}
+
+const ENTRY: UserItem<typeof EntryParamsSchema> = {
+  table: "carbonEntries",
+  key: ({ userId, timestamp }) => ({ userId, timestamp }),
+  missing: ({ userId, timestamp }) =>
+    `user ${userId} has no entry at ${timestamp}; GET /users/${userId}/entries lists them`,
+  decimals: ["kgCO2e"],
+  view: (item) => entryView(fromItem(CarbonEntrySchema, item)),
+  path: "/users/{userId}/entries/{timestamp}",
+  params: EntryParamsSchema,
+};
+
+const GOAL: UserItem<typeof GoalParamsSchema> = {
+  table: "carbonGoals",
+  key: ({ userId, goalId }) => ({ userId, goalId }),
+  missing: ({ userId, goalId }) =>
+    `user ${userId} has no goal ${goalId}; GET /users/${userId}/goals lists them`,
+  decimals: ["targetKgCO2e"],
+  view: (item) => goalView(fromItem(GoalSchema, item)),
+  path: "/users/{userId}/goals/{goalId}",
+  params: GoalParamsSchema,
+};
+
+/** Sets each field of `change` on a user's entry or goal (null removes it) and answers the item after. */
+async function changeUserItem<P extends z.ZodType>(
+  deps: ApiDeps,
+  of: UserItem<P>,
+  params: z.output<P>,
+  change: Record<string, unknown>,
+): Promise<RouteResult> {
+  const table = deps.tables[of.table];
+  const item = await applyChange(deps, table, of.key(params), change, of.decimals, of.missing(params));
+  return { status: 200, body: { ...of.view(item), storage: STORAGE } };
+}
+
+/** Deletes a user's entry or goal and answers it as it was. */
+async function deleteUserItem<P extends z.ZodType>(
+  deps: ApiDeps,
+  of: UserItem<P>,
+  params: z.output<P>,
+): Promise<RouteResult> {
+  const item = await deleteExisting(deps, deps.tables[of.table], of.key(params), of.missing(params));
+  return { status: 200, body: { deleted: of.view(item), storage: STORAGE } };
+}
+
 // Response schemas for the OpenAPI document (decimals are written as exact JSON numbers).
 const UserResponseSchema = UserSchema.omit({ rippleOrigin: true }).extend({ storage: z.literal(STORAGE) });
 const EntryOutSchema = CarbonEntrySchema.omit({ ttl: true });
 const EntryResponseSchema = EntryOutSchema.extend({ storage: z.literal(STORAGE) });
 const GoalResponseSchema = GoalSchema.extend({ storage: z.literal(STORAGE) });
+const DeletedOf = <S extends z.ZodType>(item: S) => z.object({ deleted: item, storage: z.literal(STORAGE) });
 const ListOf = <S extends z.ZodType>(key: string, item: S) =>
   z.object({
     userId: z.string(),
@@ -275,6 +329,51 @@ const ListOf = <S extends z.ZodType>(key: string, item: S) =>
       description: "Items left out because they do not fit their schema (present only when some were)",
     }),
   });
+
+/** What the OpenAPI document says of a route of a user's entry or goal, beside its 200 response. */
+interface UserItemRouteDoc {
+  readonly operationId: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly answers: RouteResponse;
+}
+
+/** What the PATCH and DELETE routes of a user's entry or goal share: where, and what the document says. */
+function userItemRouteBase<P extends z.ZodType>(of: UserItem<P>, doc: UserItemRouteDoc) {
+  return {
+    path: of.path,
+    operationId: doc.operationId,
+    tag: TAG,
+    summary: doc.summary,
+    ...(doc.description === undefined ? {} : { description: doc.description }),
+    params: of.params,
+  };
+}
+
+/** The PATCH route of a user's entry or goal: sets each field given and answers the item after. */
+function changeRoute<P extends z.ZodType, B extends z.ZodType<Record<string, unknown>>>(
+  of: UserItem<P>,
+  body: B,
+  doc: UserItemRouteDoc,
+) {
+  return defineRoute({
+    method: "PATCH",
+    ...userItemRouteBase(of, doc),
+    body,
+    responses: { 200: doc.answers },
+    handle: ({ deps, params, body }) => changeUserItem(deps, of, params, body),
+  });
+}
+
+/** The DELETE route of a user's entry or goal: answers the item as it was. */
+function deleteRoute<P extends z.ZodType>(of: UserItem<P>, doc: UserItemRouteDoc) {
+  return defineRoute({
+    method: "DELETE",
+    ...userItemRouteBase(of, doc),
+    responses: { 200: doc.answers },
+    handle: ({ deps, params }) => deleteUserItem(deps, of, params),
+  });
+}
 
 /** CarbonTrack (seed 001): users, entries, goals, achievements. */
 export const carbonRoutes = [
@@ -477,73 +576,29 @@ export const carbonRoutes = [
         (item) => entryView(fromItem(CarbonEntrySchema, item)),
       );
       const last = page.LastEvaluatedKey?.timestamp?.S;
-      return {
-        status: 200,
-        headers: skippedHeaders(skipped),
-        body: {
+      return listingResponse(
+        {
           userId: params.userId,
           entries,
           count: entries.length,
           ...(last === undefined ? {} : { nextToken: encodeCursor(scope, { timestamp: last }) }),
           storage: STORAGE,
-          ...skippedField(skipped),
         },
-      };
-    },
-  }),
-  defineRoute({
-    method: "DELETE",
-    path: "/users/{userId}/entries/{timestamp}",
-    operationId: "deleteEntry",
-    tag: TAG,
-    summary: "Delete one entry",
-    params: EntryParamsSchema,
-    responses: {
-      200: {
-        description: "The deleted entry",
-        schema: z.object({ deleted: EntryOutSchema, storage: z.literal(STORAGE) }),
-      },
-    },
-    async handle({ deps, params }) {
-      const item = await deleteExisting(
-        deps,
-        deps.tables.carbonEntries,
-        { userId: params.userId, timestamp: params.timestamp },
-        `user ${params.userId} has no entry at ${params.timestamp}`,
+        skipped,
       );
-      return {
-        status: 200,
-        body: { deleted: entryView(fromItem(CarbonEntrySchema, item)), storage: STORAGE },
-      };
     },
   }),
-  defineRoute({
-    method: "PATCH",
-    path: "/users/{userId}/entries/{timestamp}",
+  deleteRoute(ENTRY, {
+    operationId: "deleteEntry",
+    summary: "Delete one entry",
+    answers: { description: "The deleted entry", schema: DeletedOf(EntryOutSchema) },
+  }),
+  changeRoute(ENTRY, EntryChangeSchema, {
     operationId: "correctEntry",
-    tag: TAG,
     summary: "Correct one entry",
     description:
       "Sets each field given (note null removes it). The user's statistics and achievements follow through the pipeline: the corrected entry replaces its old contribution. Sending the same correction again changes nothing. To move an entry in time, delete it and record it again.",
-    params: EntryParamsSchema,
-    body: EntryChangeSchema,
-    responses: {
-      200: {
-        description: "The entry after the correction",
-        schema: EntryResponseSchema,
-      },
-    },
-    async handle({ deps, params, body }) {
-      const item = await applyChange(
-        deps,
-        deps.tables.carbonEntries,
-        { userId: params.userId, timestamp: params.timestamp },
-        body,
-        ["kgCO2e"],
-        `user ${params.userId} has no entry at ${params.timestamp}; GET /users/${params.userId}/entries lists them`,
-      );
-      return { status: 200, body: { ...entryView(fromItem(CarbonEntrySchema, item)), storage: STORAGE } };
-    },
+    answers: { description: "The entry after the correction", schema: EntryResponseSchema },
   }),
   defineRoute({
     method: "POST",
@@ -596,57 +651,18 @@ export const carbonRoutes = [
         goalView(fromItem(GoalSchema, item)),
       ),
   }),
-  defineRoute({
-    method: "PATCH",
-    path: "/users/{userId}/goals/{goalId}",
+  changeRoute(GOAL, GoalChangeSchema, {
     operationId: "updateGoal",
-    tag: TAG,
     summary: "Change a goal",
     description:
       "Sets each field given (category null makes the goal count every category). The goal's progress in the user's statistics follows through the pipeline. Sending the same change again changes nothing.",
-    params: GoalParamsSchema,
-    body: GoalChangeSchema,
-    responses: {
-      200: {
-        description: "The goal after the change",
-        schema: GoalResponseSchema,
-      },
-    },
-    async handle({ deps, params, body }) {
-      const item = await applyChange(
-        deps,
-        deps.tables.carbonGoals,
-        { userId: params.userId, goalId: params.goalId },
-        body,
-        ["targetKgCO2e"],
-        `user ${params.userId} has no goal ${params.goalId}; GET /users/${params.userId}/goals lists them`,
-      );
-      return { status: 200, body: { ...goalView(fromItem(GoalSchema, item)), storage: STORAGE } };
-    },
+    answers: { description: "The goal after the change", schema: GoalResponseSchema },
   }),
-  defineRoute({
-    method: "DELETE",
-    path: "/users/{userId}/goals/{goalId}",
+  deleteRoute(GOAL, {
     operationId: "deleteGoal",
-    tag: TAG,
     summary: "Delete a goal",
     description: "The goal leaves the user's statistics through the pipeline; unlocked achievements stay.",
-    params: GoalParamsSchema,
-    responses: {
-      200: {
-        description: "The deleted goal",
-        schema: z.object({ deleted: GoalSchema, storage: z.literal(STORAGE) }),
-      },
-    },
-    async handle({ deps, params }) {
-      const item = await deleteExisting(
-        deps,
-        deps.tables.carbonGoals,
-        { userId: params.userId, goalId: params.goalId },
-        `user ${params.userId} has no goal ${params.goalId}`,
-      );
-      return { status: 200, body: { deleted: goalView(fromItem(GoalSchema, item)), storage: STORAGE } };
-    },
+    answers: { description: "The deleted goal", schema: DeletedOf(GoalSchema) },
   }),
   defineRoute({
     method: "GET",

@@ -21,11 +21,10 @@ import {
   fromItem,
   type Item,
   isConditionFailed,
+  listingResponse,
   putGenerated,
   queryItems,
   readListing,
-  skippedField,
-  skippedHeaders,
   toAttr,
   toItem,
 } from "../dynamo.ts";
@@ -185,17 +184,10 @@ export const storedEventRoutes = [
         items,
         eventView,
       );
-      return {
-        status: 200,
-        headers: skippedHeaders(skipped),
-        body: {
-          userId: params.userId,
-          events,
-          count: events.length,
-          storage: STORAGE,
-          ...skippedField(skipped),
-        },
-      };
+      return listingResponse(
+        { userId: params.userId, events, count: events.length, storage: STORAGE },
+        skipped,
+      );
     },
   }),
   defineRoute({

@@ -130,43 +130,39 @@ export class EventBridgeApi {
     return arn;
   }
 
+  /**
+   * Every operation it implements, by the name a request's `X-Amz-Target` gives, in the order an
+   * unknown operation's refusal lists them; each is called on this API with the request's input
+   * and caller.
+   */
+  private readonly operations: Readonly<Record<string, (input: Json, caller: Caller) => Json>> = {
+    PutEvents: this.putEvents,
+    TestEventPattern: this.testEventPattern,
+    PutRule: this.putRule,
+    DescribeRule: this.describeRule,
+    DeleteRule: this.deleteRule,
+    EnableRule: (input) => this.setRuleState(input, "ENABLED"),
+    DisableRule: (input) => this.setRuleState(input, "DISABLED"),
+    ListRules: this.listRules,
+    PutTargets: this.putTargets,
+    RemoveTargets: this.removeTargets,
+    ListTargetsByRule: this.listTargetsByRule,
+    CreateEventBus: this.createEventBus,
+    DescribeEventBus: this.describeEventBus,
+    ListEventBuses: this.listEventBuses,
+  };
+
   /** Dispatches one operation by name (`PutEvents`, `PutRule`, …). */
   handle(operation: string, input: Json, caller: Caller = {}): Json {
-    switch (operation) {
-      case "PutEvents":
-        return this.putEvents(input, caller);
-      case "TestEventPattern":
-        return this.testEventPattern(input);
-      case "PutRule":
-        return this.putRule(input);
-      case "DescribeRule":
-        return this.describeRule(input);
-      case "DeleteRule":
-        return this.deleteRule(input);
-      case "EnableRule":
-        return this.setRuleState(input, "ENABLED");
-      case "DisableRule":
-        return this.setRuleState(input, "DISABLED");
-      case "ListRules":
-        return this.listRules(input);
-      case "PutTargets":
-        return this.putTargets(input);
-      case "RemoveTargets":
-        return this.removeTargets(input);
-      case "ListTargetsByRule":
-        return this.listTargetsByRule(input);
-      case "CreateEventBus":
-        return this.createEventBus(input);
-      case "DescribeEventBus":
-        return this.describeEventBus(input);
-      case "ListEventBuses":
-        return this.listEventBuses(input);
-      default:
-        throw new EventBridgeApiError(
-          "UnknownOperationException",
-          `The local EventBridge endpoint does not implement ${operation}; it implements PutEvents, TestEventPattern, PutRule, DescribeRule, DeleteRule, EnableRule, DisableRule, ListRules, PutTargets, RemoveTargets, ListTargetsByRule, CreateEventBus, DescribeEventBus and ListEventBuses`,
-        );
+    const run = Object.hasOwn(this.operations, operation) ? this.operations[operation] : undefined;
+    if (run === undefined) {
+      const names = Object.keys(this.operations);
+      throw new EventBridgeApiError(
+        "UnknownOperationException",
+        `The local EventBridge endpoint does not implement ${operation}; it implements ${names.slice(0, -1).join(", ")} and ${names.at(-1)}`,
+      );
     }
+    return run.call(this, input, caller);
   }
 
   /** Bus by name or ARN; `undefined` input means the default bus. */
