@@ -1,5 +1,5 @@
 import type { AttributeValue, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { z } from "zod";
+import type * as z from "zod";
 import { type StreamAttributeValue, toPlainItem } from "#commons/attribute-values.ts";
 import { describeIssues } from "#commons/issues.ts";
 import { queryPartition as queryPartitionItems, scanAll } from "#commons/pages.ts";

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import { deterministicEventId } from "#commons/event-id.ts";
 import { pipeline } from "#infra/pipeline.ts";
 import { seededRandom } from "#infra/replay/plan.ts";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { readAggregate } from "#commons/aggregates.ts";
 import { AggregateContentionError } from "#commons/errors.ts";
 import { readModifyWrite } from "#commons/read-modify-write.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { MethodNotAllowedError, NotFoundError, ValidationError } from "../../../functions/api/errors.ts";
 import { defineRoute } from "../../../functions/api/route.ts";
 import { Router } from "../../../functions/api/router.ts";
