@@ -61,8 +61,35 @@ const DELIVERED_FIELDS = {
  */
 export function deliveredEventSize(entry: PutEventsRequestEntry): number {
   // The envelope and the detail counted apart: the detail (up to 1 MB) is not copied again.
-  const envelope = `{"version":"0","id":"${DELIVERED_FIELDS.id}","detail-type":${JSON.stringify(entry.DetailType ?? "")},"source":${JSON.stringify(entry.Source ?? "")},"account":"${DELIVERED_FIELDS.account}","time":"${DELIVERED_FIELDS.time}","region":"${DELIVERED_FIELDS.region}","resources":${JSON.stringify(entry.Resources ?? [])},"detail":}`;
-  return utf8Bytes(envelope) + utf8Bytes(entry.Detail ?? "{}");
+  return envelopeBytes(entry) + utf8Bytes(entry.Detail ?? "{}");
+}
+
+/** Envelope sizes of entries without resources, by source and detail-type: a batch repeats a few. */
+const envelopeBytesBySource = new Map<string, Map<string, number>>();
+
+function envelopeBytes(entry: PutEventsRequestEntry): number {
+  if (entry.Resources !== undefined && entry.Resources.length > 0) return countEnvelope(entry);
+  const source = entry.Source ?? "";
+  let byDetailType = envelopeBytesBySource.get(source);
+  if (byDetailType === undefined) {
+    if (envelopeBytesBySource.size >= 1_000) envelopeBytesBySource.clear();
+    byDetailType = new Map();
+    envelopeBytesBySource.set(source, byDetailType);
+  }
+  const detailType = entry.DetailType ?? "";
+  let bytes = byDetailType.get(detailType);
+  if (bytes === undefined) {
+    bytes = countEnvelope(entry);
+    if (byDetailType.size >= 1_000) byDetailType.clear();
+    byDetailType.set(detailType, bytes);
+  }
+  return bytes;
+}
+
+function countEnvelope(entry: PutEventsRequestEntry): number {
+  return utf8Bytes(
+    `{"version":"0","id":"${DELIVERED_FIELDS.id}","detail-type":${JSON.stringify(entry.DetailType ?? "")},"source":${JSON.stringify(entry.Source ?? "")},"account":"${DELIVERED_FIELDS.account}","time":"${DELIVERED_FIELDS.time}","region":"${DELIVERED_FIELDS.region}","resources":${JSON.stringify(entry.Resources ?? [])},"detail":}`,
+  );
 }
 
 /**

@@ -149,11 +149,16 @@ type Step<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; 
 
 const ok = <T>(value: T): Step<T> => ({ ok: true, value });
 const stop = (plan: RecordPlan): Step<never> => ({ ok: false, plan });
-/** Sets a record aside as a whole: `refuse(error)` stops its plan there. */
-const refuser =
-  (record: DynamoDBRecord, table: string, sequenceNumber: string) =>
-  (error: SetAsideReason): Step<never> =>
-    stop(recordLevel(record, table, sequenceNumber, error));
+/** A record, the table it is named by and its sequence number: what a record-level set-aside names. */
+interface RecordAt {
+  readonly record: DynamoDBRecord;
+  readonly table: string;
+  readonly sequenceNumber: string;
+}
+
+/** Sets the record `at` aside as a whole: its plan stops there. */
+const refuse = (at: RecordAt, error: SetAsideReason): Step<never> =>
+  stop(recordLevel(at.record, at.table, at.sequenceNumber, error));
 
 /**
  * Maps one stream record to the domain events the declaration says its change becomes, ready to
@@ -189,11 +194,13 @@ function checkRecord(record: DynamoDBRecord, config: FanOutConfig): Step<Checked
   const physicalTable = tableOfArn(record.eventSourceARN ?? "") ?? "unknown";
   const sequenceNumber = stream?.SequenceNumber;
   if (sequenceNumber === undefined || !/^\d{1,40}$/.test(sequenceNumber)) {
-    return refuser(
+    const at = {
       record,
-      physicalTable,
-      sequenceNumber ?? `eventID-${record.eventID ?? "unknown"}`,
-    )(
+      table: physicalTable,
+      sequenceNumber: sequenceNumber ?? `eventID-${record.eventID ?? "unknown"}`,
+    };
+    return refuse(
+      at,
       new MalformedRecordError(
         `stream record ${record.eventID ?? "(no eventID)"} has no valid dynamodb.SequenceNumber (given ${JSON.stringify(sequenceNumber)}); only records as DynamoDB Streams delivers them can be published`,
       ),
@@ -201,21 +208,18 @@ function checkRecord(record: DynamoDBRecord, config: FanOutConfig): Step<Checked
   }
   const resolved = config.sources.get(physicalTable);
   if (resolved === undefined) {
-    return refuser(
-      record,
-      physicalTable,
-      sequenceNumber,
-    )(
+    return refuse(
+      { record, table: physicalTable, sequenceNumber },
       new UnknownSourceTableError(
         `table "${physicalTable}" (from eventSourceARN ${JSON.stringify(record.eventSourceARN)}) is not a declared stream source; declare it under sources in infra/pipeline.ts or remove it from the fan-out's event source mappings`,
       ),
     );
   }
   const table = resolved.declaredName;
-  const refuse = refuser(record, table, sequenceNumber);
   const kind = changeKindOf(record);
   if (kind === undefined) {
     return refuse(
+      { record, table, sequenceNumber },
       new MalformedRecordError(
         `record ${sequenceNumber} of ${table} has eventName ${JSON.stringify(record.eventName)}; expected INSERT, MODIFY or REMOVE`,
       ),
@@ -227,6 +231,7 @@ function checkRecord(record: DynamoDBRecord, config: FanOutConfig): Step<Checked
   // Epoch seconds between 1970 and 5138: outside that the record is no DynamoDB record.
   if (typeof seconds !== "number" || !(seconds >= 0 && seconds < 1e11)) {
     return refuse(
+      { record, table, sequenceNumber },
       new MalformedRecordError(
         `record ${sequenceNumber} of ${table} has no valid dynamodb.ApproximateCreationDateTime (given ${JSON.stringify(seconds)}); expected epoch seconds such as 1764518712`,
       ),
@@ -252,7 +257,6 @@ function withImages(
 /** The record's keys and (for INSERT and MODIFY) new image as plain values. */
 function readImages(checked: CheckedRecord): Step<ReadRecord> {
   const { record, table, sequenceNumber, kind } = checked;
-  const refuse = refuser(record, table, sequenceNumber);
   const stream = record.dynamodb;
   const notes: ConversionNotes = { protoKeys: 0 };
   try {
@@ -268,6 +272,7 @@ function readImages(checked: CheckedRecord): Step<ReadRecord> {
     return ok(withImages(checked, keys, image, notes));
   } catch (cause) {
     return refuse(
+      checked,
       new MalformedRecordError(
         `record ${sequenceNumber} of ${table} cannot be read: ${(cause as Error).message}`,
         { cause },
@@ -299,14 +304,14 @@ function unsealedEvents(read: ReadRecord): { events: readonly DomainEvent[]; sea
 
 /** How many pipeline hops deep the change was made (`rippleOrigin.depth` + 1), within `maxDepth`. */
 function pipelineDepth(read: ReadRecord, maxDepth: number): Step<number> {
-  const { record, table, sequenceNumber } = read;
-  const refuse = refuser(record, table, sequenceNumber);
+  const { table, sequenceNumber } = read;
   let depth = 0;
   const origin = read.image?.rippleOrigin;
   if (origin !== undefined && origin !== null && typeof origin === "object" && !Array.isArray(origin)) {
     const originDepth = Number(origin.depth);
     if (!Number.isSafeInteger(originDepth) || originDepth < 0) {
       return refuse(
+        read,
         new SchemaViolationError(
           `record ${sequenceNumber} of ${table}: rippleOrigin.depth must be a whole number of 0 or more (given ${JSON.stringify(origin.depth)}); consumers stamp it as their event's depth`,
         ),
@@ -316,6 +321,7 @@ function pipelineDepth(read: ReadRecord, maxDepth: number): Step<number> {
   }
   if (depth > maxDepth) {
     return refuse(
+      read,
       new LoopDepthExceededError(
         `record ${sequenceNumber} of ${table} was written ${depth} pipeline hops deep, over fanOut.maxDepth ${maxDepth}: publishing it would feed a loop; find the consumer named in rippleOrigin (${JSON.stringify(origin)}) that writes back into a source table`,
       ),

@@ -1,6 +1,6 @@
 import type { PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import { describe, expect, it } from "vitest";
-import { entrySize, packBySize, publishEntries } from "#commons/publisher.ts";
+import { deliveredEventSize, entrySize, packBySize, publishEntries } from "#commons/publisher.ts";
 import { itReturns } from "../../helpers/tables.ts";
 import { stubEventBridge } from "./stubs.ts";
 
@@ -43,6 +43,47 @@ describe("entrySize", () => {
       expected: 1 + 1 + 5 + 6,
     },
   ]);
+});
+
+describe("deliveredEventSize", () => {
+  /** The event as EventBridge hands it to a Lambda target, with the longest values it fills in. */
+  const delivered = (entry: PutEventsRequestEntry) =>
+    Buffer.byteLength(
+      JSON.stringify({
+        version: "0",
+        id: "00000000-0000-0000-0000-000000000000",
+        "detail-type": entry.DetailType,
+        source: entry.Source,
+        account: "000000000000",
+        time: "2000-01-01T00:00:00Z",
+        region: "x".repeat(20),
+        resources: entry.Resources ?? [],
+        detail: JSON.parse(entry.Detail ?? "{}"),
+      }),
+    );
+  const entries: PutEventsRequestEntry[] = [
+    { Source: "ripple.parking", DetailType: "CarParkOccupancyChanged", Detail: '{"a":1}' },
+    // Same source and detail-type, another detail: its own size, not the first one's.
+    { Source: "ripple.parking", DetailType: "CarParkOccupancyChanged", Detail: '{"a":"é","b":[1,2,3]}' },
+    { Source: "ripple.parking", DetailType: "CarParkRemoved", Detail: '{"a":1}' },
+    { Source: "ripple.café", DetailType: "Zähler", Detail: '{"x":"🌍"}' },
+    {
+      Source: "ripple.parking",
+      DetailType: "CarParkOccupancyChanged",
+      Detail: '{"a":1}',
+      Resources: ["arn:aws:dynamodb:eu-west-2:123456789012:table/parking-data"],
+    },
+  ];
+
+  it.each(entries.map((entry) => ({ entry, expected: delivered(entry) })))(
+    "counts $entry.DetailType from $entry.Source with detail $entry.Detail as $expected bytes",
+    ({ entry, expected }) => {
+      // Act, twice: the second answer comes from what the first one learnt of the envelope
+      const sizes = [deliveredEventSize(entry), deliveredEventSize(entry)];
+      // Assert
+      expect(sizes).toEqual([expected, expected]);
+    },
+  );
 });
 
 describe("packBySize", () => {
