@@ -61,18 +61,18 @@ describe("deliveredEventSize", () => {
         detail: JSON.parse(entry.Detail ?? "{}"),
       }),
     );
+  const entry = (Source: string, DetailType: string, Detail: string, Resources?: string[]) =>
+    Resources === undefined ? { Source, DetailType, Detail } : { Source, DetailType, Detail, Resources };
   const entries: PutEventsRequestEntry[] = [
-    { Source: "ripple.parking", DetailType: "CarParkOccupancyChanged", Detail: '{"a":1}' },
+    entry("ripple.parking", "CarParkOccupancyChanged", '{"a":1}'),
     // Same source and detail-type, another detail: its own size, not the first one's.
-    { Source: "ripple.parking", DetailType: "CarParkOccupancyChanged", Detail: '{"a":"é","b":[1,2,3]}' },
-    { Source: "ripple.parking", DetailType: "CarParkRemoved", Detail: '{"a":1}' },
-    { Source: "ripple.café", DetailType: "Zähler", Detail: '{"x":"🌍"}' },
-    {
-      Source: "ripple.parking",
-      DetailType: "CarParkOccupancyChanged",
-      Detail: '{"a":1}',
-      Resources: ["arn:aws:dynamodb:eu-west-2:123456789012:table/parking-data"],
-    },
+    entry("ripple.parking", "CarParkOccupancyChanged", '{"a":"é","b":[1,2,3]}'),
+    entry("ripple.parking", "CarParkRemoved", '{"a":1}'),
+    entry("ripple.café", "Zähler", '{"x":"🌍"}'),
+    // Resources after the same pair without them: they are counted.
+    entry("ripple.parking", "CarParkOccupancyChanged", '{"a":1}', [
+      "arn:aws:dynamodb:eu-west-2:123456789012:table/parking-data",
+    ]),
   ];
 
   it.each(entries.map((entry) => ({ entry, expected: delivered(entry) })))(
