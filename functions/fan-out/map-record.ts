@@ -373,6 +373,7 @@ function prepareEvent(
     EventBusName: busName,
   };
   const size = entrySize(entry);
+  // Named only when the event is set aside: most events never need the words.
   const what = () => `${detailType} of record ${sequenceNumber} of ${table} (item ${JSON.stringify(keys)})`;
   const fix = "keep large content out of the item (e.g. in S3, referenced by key)";
   if (size > limits.putEventsEntryBytes) {
