@@ -373,12 +373,10 @@ function prepareEvent(
     EventBusName: busName,
   };
   const size = entrySize(entry);
-  // Named only when the event is set aside: most events never need the words.
-  const what = () => `${detailType} of record ${sequenceNumber} of ${table} (item ${JSON.stringify(keys)})`;
   const fix = "keep large content out of the item (e.g. in S3, referenced by key)";
   if (size > limits.putEventsEntryBytes) {
     const error = new OversizedEventError(
-      `${what()} is ${size} bytes; a PutEvents entry may be at most ${limits.putEventsEntryBytes} bytes (limits.putEventsEntryBytes); ${fix}`,
+      `${eventWords(read, detailType)} is ${size} bytes; a PutEvents entry may be at most ${limits.putEventsEntryBytes} bytes (limits.putEventsEntryBytes); ${fix}`,
     );
     return setAsideFor(record, table, sequenceNumber, eventId, detailType, error);
   }
@@ -386,11 +384,16 @@ function prepareEvent(
   const delivered = deliveredEventSize(entry);
   if (delivered > limits.asyncInvokePayloadBytes) {
     const error = new OversizedEventError(
-      `${what()} is ${size} bytes, within PutEvents' ${limits.putEventsEntryBytes}, but ${delivered} bytes as EventBridge delivers it to a consumer, whose asynchronous invocation takes at most ${limits.asyncInvokePayloadBytes} bytes (limits.asyncInvokePayloadBytes); ${fix}`,
+      `${eventWords(read, detailType)} is ${size} bytes, within PutEvents' ${limits.putEventsEntryBytes}, but ${delivered} bytes as EventBridge delivers it to a consumer, whose asynchronous invocation takes at most ${limits.asyncInvokePayloadBytes} bytes (limits.asyncInvokePayloadBytes); ${fix}`,
     );
     return setAsideFor(record, table, sequenceNumber, eventId, detailType, error);
   }
   return { entry, size, eventId, detailType, table };
+}
+
+/** How a set-aside message names an event: built only for the events set aside. */
+function eventWords(read: ReadRecord, detailType: string): string {
+  return `${detailType} of record ${read.sequenceNumber} of ${read.table} (item ${JSON.stringify(read.keys)})`;
 }
 
 function setAsideFor(
