@@ -45,13 +45,16 @@ describe("the local dashboard in a browser", () => {
     // Act
     await page.fill("#token", "not-the-token");
     await page.click("#token-form button");
-    const refused = await page.locator("#gate-error").textContent();
+    // The page asks the runtime before it says anything: wait for its answer, not for the click.
+    const refused = page.locator("#gate-error");
+    await refused.filter({ hasText: /\S/ }).waitFor();
+    const refusal = await refused.textContent();
     await page.fill("#token", runtime.apiToken);
     await page.click("#token-form button");
 
     // Assert
     expect(html).not.toContain(runtime.apiToken);
-    expect(refused).toBe("The token was refused: give the one npm start printed.");
+    expect(refusal).toBe("The token was refused: give the one npm start printed.");
     await page.locator("#app").waitFor({ state: "visible" });
     await expect.poll(() => page.locator("#alarms .alarm").count()).toBe(runtime.monitoring.alarms().length);
   });
